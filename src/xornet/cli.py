@@ -1,0 +1,524 @@
+"""The ``xornet`` command line: argument parsing and printing only, no maths.
+
+Exit codes: 0 success; 1 training diverged or a gradient check failed; 2 bad arguments,
+data or files (one line on stderr, no traceback); 130 training interrupted with Ctrl-C
+(after reporting, and saving when ``--save`` was given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TextIO
+
+import numpy as np
+
+from xornet._typing import Array
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+_positive_int.__name__ = "positive integer"
+_count.__name__ = "integer"
+_finite_float.__name__ = "number"
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    src = g.add_mutually_exclusive_group()
+    src.add_argument(
+        "--dataset",
+        default="xor",
+        metavar="NAME",
+        help="xor (default), and, or, nand, nor, xnor, parityN (e.g. parity3), "
+        "noisy-xor, moons, circles, spiral",
+    )
+    src.add_argument("--csv", type=Path, metavar="FILE", help="train on a CSV file with a header")
+    g.add_argument("--label", default="label", help="label column of --csv (default: label)")
+    g.add_argument("--samples", type=_positive_int, default=200, help="points of a random set")
+    g.add_argument("--noise", type=_finite_float, help="noise of a random set")
+    g.add_argument(
+        "--data-seed", type=int, default=0, help="seed of a random set's points (default 0)"
+    )
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    from xornet.functional import ACTIVATIONS
+    from xornet.optim import OPTIMIZERS
+    from xornet.params import INITS
+
+    g = p.add_argument_group("model and training (defaults come from --preset)")
+    g.add_argument(
+        "--preset",
+        choices=("default", "post"),
+        default="default",
+        help="default: 8 hidden units, lr 1.0, up to 10,000 steps, stop at loss 0.01; "
+        "post: the study post exactly (2 hidden, lr 0.01, 200,000 steps)",
+    )
+    g.add_argument("--hidden", type=_positive_int, help="hidden units")
+    g.add_argument("--activation", choices=tuple(ACTIVATIONS))
+    g.add_argument("--init", choices=INITS, help="weight initialisation")
+    g.add_argument("--optimizer", choices=OPTIMIZERS)
+    g.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_finite_float)
+    g.add_argument("--momentum", type=_finite_float, help="momentum coefficient")
+    g.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
+    g.add_argument("--beta1", type=_finite_float, help="Adam beta1")
+    g.add_argument("--beta2", type=_finite_float, help="Adam beta2")
+    g.add_argument("--eps", type=_finite_float, help="Adam epsilon")
+    g.add_argument("--steps", type=_count, help="maximum parameter updates")
+    g.add_argument("--batch-size", type=_positive_int, help="samples per update (default: all)")
+    g.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        default=None,
+        help="mini-batches in a fixed order instead of reshuffling each epoch",
+    )
+    g.add_argument("--record-every", type=_positive_int, help="record the loss every K steps")
+    tol = g.add_mutually_exclusive_group()
+    tol.add_argument("--tol", type=_finite_float, help="stop once the loss is at most TOL")
+    tol.add_argument(
+        "--no-tol",
+        dest="tol",
+        action="store_const",
+        const="off",
+        help="never stop early on the loss",
+    )
+    g.add_argument(
+        "--stop-when-correct",
+        action="store_true",
+        default=None,
+        help="stop once every sample is on the right side of 0.5",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        help="seed for the initial weights and shuffling "
+        "(with --preset post: the post's np.random.seed)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``xornet`` command."""
+    from xornet import __version__
+
+    parser = _Parser(
+        prog="xornet",
+        description="A two-layer neural network that learns XOR, from the study post.",
+    )
+    parser.add_argument("--version", action="version", version=f"xornet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "train",
+        help="train a network and show what it learned",
+        description="Train a network (XOR by default) and show the truth table, "
+        "the loss and a plain-words verdict.",
+    )
+    _add_data_options(p)
+    _add_model_options(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--save", type=Path, metavar="FILE", help="save the model (.npz)")
+    out.add_argument("--json", action="store_true", help="print one JSON object instead")
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser(
+        "predict",
+        help="apply a saved model",
+        description="Print the probability and class a saved model gives.",
+    )
+    p.add_argument("model", type=Path, help="model file written by train --save")
+    p.add_argument(
+        "values", nargs="*", type=_finite_float, help="feature values, one sample after another"
+    )
+    p.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="CSV with a header holding the model's feature columns",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "gradcheck",
+        help="check the gradients against finite differences",
+        description="Compare the backward pass with central differences.",
+    )
+    _add_data_options(p)
+    p.add_argument("--hidden", type=_positive_int, default=3)
+    from xornet.functional import ACTIVATIONS
+    from xornet.params import INITS
+
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid")
+    p.add_argument("--init", choices=INITS, default="normal")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eps", type=_finite_float, default=1e-5, help="finite-difference step")
+    p.add_argument(
+        "--tolerance", type=_finite_float, default=1e-6, help="largest relative error that passes"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``xornet`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from xornet.errors import TrainingDiverged, XornetError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "train": _train,
+        "predict": _predict,
+        "gradcheck": _gradcheck,
+    }
+    try:
+        return commands[args.command](args)
+    except TrainingDiverged as exc:
+        print(f"xornet: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (XornetError, OSError) as exc:
+        print(f"xornet: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def _load_data(args: argparse.Namespace) -> Any:
+    from xornet.data import load_csv, make_dataset
+    from xornet.errors import XornetError
+
+    if args.csv is not None:
+        return load_csv(args.csv, label=args.label)
+    try:
+        return make_dataset(
+            args.dataset, n_samples=args.samples, noise=args.noise, rng=args.data_seed
+        )
+    except ValueError as exc:
+        raise XornetError(str(exc)) from None
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from xornet.training import PRESETS
+
+    names = (
+        "hidden",
+        "activation",
+        "init",
+        "optimizer",
+        "learning_rate",
+        "momentum",
+        "nesterov",
+        "beta1",
+        "beta2",
+        "eps",
+        "steps",
+        "batch_size",
+        "shuffle",
+        "record_every",
+        "tol",
+        "stop_when_correct",
+    )
+    changes = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if changes.get("tol") == "off":
+        changes["tol"] = None
+    return PRESETS[args.preset].replace(**changes)
+
+
+class _Interrupt:
+    """Turns the first Ctrl-C into a flag the training callback reads; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave Ctrl-C as it is
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def _train(args: argparse.Namespace) -> int:
+    from xornet.modelfile import save_model
+    from xornet.params import post_initial_params
+    from xornet.training import train
+
+    dataset = _load_data(args)
+    config = _config(args)
+    # Without --seed, draw one from fresh entropy and print it, so any run can be repeated.
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**32))
+    params = None
+    if args.preset == "post" and config.init == "normal":
+        # The post's exact initial weights: what np.random.seed(seed); init_parameters() draws.
+        params = post_initial_params(seed, config.hidden, dataset.n_features)
+
+    bar = _progress_bar(config.steps, enabled=not (args.quiet or args.json))
+    with _Interrupt() as interrupt:
+
+        def callback(step: int, loss: float) -> bool:
+            if bar is not None:
+                bar.update(step - bar.n)
+                bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
+            return interrupt.requested
+
+        try:
+            result = train(dataset.X, dataset.y, config, rng=seed, params=params, callback=callback)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    if args.save is not None:
+        save_model(args.save, result.params, config.activation, _metadata(result, dataset, seed))
+    if args.json:
+        print(json.dumps(_train_json(result, dataset, seed, args.save), indent=2))
+    else:
+        _print_train(result, dataset, seed, args.save, sys.stdout)
+    return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else EXIT_OK
+
+
+def _progress_bar(total: int, *, enabled: bool) -> Any:
+    """A tqdm bar on a terminal that appears only for runs longer than a second (or None)."""
+    if not (enabled and sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the 'cli' extra is not installed: no bar
+        return None
+    return tqdm(total=total, delay=1.0, unit="step", unit_scale=True, leave=False, file=sys.stderr)
+
+
+def _metadata(result: Any, dataset: Any, seed: int) -> dict[str, Any]:
+    return {
+        "config": result.config.to_dict(),
+        "dataset": dataset.name,
+        "feature_names": list(dataset.feature_names),
+        "seed": seed,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+        "final_loss": result.final_loss,
+        "accuracy": result.accuracy,
+        "outcome": result.outcome.kind,
+    }
+
+
+def _train_json(result: Any, dataset: Any, seed: int, save: Path | None) -> dict[str, Any]:
+    return {
+        "dataset": dataset.name,
+        "final_loss": result.final_loss,
+        "accuracy": result.accuracy,
+        "probabilities": result.probabilities.tolist(),
+        "targets": dataset.y.tolist(),
+        "outcome": result.outcome.kind,
+        "outcome_summary": result.outcome.summary,
+        "suggestion": result.outcome.suggestion,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+        "train_seconds": result.train_seconds,
+        "seed": seed,
+        "config": result.config.to_dict(),
+        "loss_history": result.loss_history.tolist(),
+        "history_steps": result.history_steps.tolist(),
+        "saved_to": None if save is None else str(save),
+    }
+
+
+_MAX_ROWS = 16
+
+
+def _table(X: Array, names: Sequence[str], p: Array, y: Array | None) -> list[str]:
+    """The truth table: inputs, target, probability, predicted class (and a mark)."""
+    head = "  ".join(f"{n:>6}" for n in names)
+    lines = [
+        f"{head} | {'target':>6}  {'p(y=1)':>7}  class"
+        if y is not None
+        else f"{head} | {'p(y=1)':>7}  class"
+    ]
+    for i in range(min(len(p), _MAX_ROWS)):
+        inputs = "  ".join(f"{v:>6.3g}" for v in X[i])
+        predicted = int(p[i] > 0.5)
+        if y is None:
+            lines.append(f"{inputs} | {p[i]:>7.4f}  {predicted:>5}")
+        else:
+            mark = "ok" if predicted == int(y[i]) else "WRONG"
+            lines.append(f"{inputs} | {int(y[i]):>6}  {p[i]:>7.4f}  {predicted:>5}  {mark}")
+    if len(p) > _MAX_ROWS:
+        lines.append(f"... {len(p) - _MAX_ROWS} more rows")
+    return lines
+
+
+def _print_train(result: Any, dataset: Any, seed: int, save: Path | None, out: TextIO) -> None:
+    c = result.config
+    optimizer = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}[c.optimizer]
+    n_right = round(result.accuracy * dataset.n_samples)
+    lines = [
+        f"xornet: {dataset.name}, {dataset.n_features}-{c.hidden}-1 network, {c.activation} "
+        f"hidden units, {c.init} init, {optimizer} at lr {c.learning_rate:g}, seed {seed}",
+        "",
+        *_table(dataset.X, dataset.feature_names, result.probabilities, dataset.y),
+        "",
+        f"final loss  {result.final_loss:.6g}",
+        f"accuracy    {result.accuracy:.1%} ({n_right}/{dataset.n_samples})",
+        f"steps       {result.steps:,} ({_reason(result.stop_reason, c)})",
+        f"time        {result.train_seconds:.3g} s",
+        "",
+        f"outcome     {result.outcome.summary}",
+    ]
+    if result.outcome.suggestion:
+        lines.append(f"            {result.outcome.suggestion}")
+    if save is not None:
+        lines.append(f"saved       {save}")
+    out.write("\n".join(lines) + "\n")
+
+
+def _reason(stop_reason: str, config: Any) -> str:
+    return {
+        "max_steps": "the step limit",
+        "tolerance": f"stopped at loss <= {config.tol:g}" if config.tol is not None else "",
+        "all_correct": "stopped once every sample was right",
+        "interrupted": "interrupted",
+    }[stop_reason]
+
+
+# ----------------------------------------------------------------------------- predict
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from xornet.data import load_features_csv
+    from xornet.errors import XornetError
+    from xornet.modelfile import load_model
+
+    model = load_model(args.model)
+    d = model.params.n_inputs
+    names = tuple(model.metadata.get("feature_names") or [f"x{i + 1}" for i in range(d)])
+    if args.csv is not None and args.values:
+        raise XornetError("give feature values or --csv, not both")
+    if args.csv is not None:
+        X = load_features_csv(args.csv, names)
+    elif not args.values:
+        raise XornetError(f"no input: give {d} feature values per sample, or --csv FILE")
+    elif len(args.values) % d:
+        raise XornetError(
+            f"the model takes {d} features per sample, but {len(args.values)} values were given"
+        )
+    else:
+        X = np.array(args.values, dtype=np.float64).reshape(-1, d)
+    p = model.predict_proba(X)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "inputs": X.tolist(),
+                    "probabilities": p.tolist(),
+                    "classes": (p > 0.5).astype(int).tolist(),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print("\n".join(_table(X, names, p, None)))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    from xornet.gradcheck import gradient_check
+    from xornet.params import init_params
+
+    dataset = _load_data(args)
+    params = init_params(dataset.n_features, args.hidden, args.init, rng=args.seed)
+    check = gradient_check(
+        params, dataset.X, dataset.y, args.activation, eps=args.eps, tolerance=args.tolerance
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "errors": check.errors,
+                    "worst": check.worst,
+                    "tolerance": check.tolerance,
+                    "passed": check.passed,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(
+            f"gradient check: {dataset.name}, {dataset.n_features}-{args.hidden}-1 "
+            f"{args.activation}, {args.init} init, seed {args.seed}, eps {args.eps:g}"
+        )
+        for name, error in check.errors.items():
+            print(f"  {name:<3} worst relative error {error:.2e}")
+        verdict = "passed" if check.passed else "FAILED"
+        print(f"{verdict}: worst {check.worst:.2e} (tolerance {check.tolerance:.0e})")
+    return EXIT_OK if check.passed else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,467 @@
+"""Datasets as ``(n_samples, n_features)`` float64 arrays with 0/1 labels, and a CSV loader.
+
+Every dataset is a :class:`Dataset`: ``X`` of shape ``(n, d)``, ``y`` of shape ``(n,)`` holding
+0.0 and 1.0. Truth tables list their rows in the post's order: (0,0), (0,1), (1,0), (1,1).
+Random sets draw from an explicit ``rng``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from xornet._rng import RngLike, as_generator
+from xornet._typing import Array
+from xornet.errors import DataError
+
+__all__ = [
+    "DATASETS",
+    "GATES",
+    "Dataset",
+    "check_Xy",
+    "circles",
+    "gate",
+    "load_csv",
+    "load_features_csv",
+    "make_dataset",
+    "moons",
+    "noisy_xor",
+    "parity",
+    "spiral",
+    "xor",
+]
+
+#: Two-input logic gates: name -> outputs for inputs (0,0), (0,1), (1,0), (1,1).
+GATES: Final[dict[str, tuple[int, int, int, int]]] = {
+    "xor": (0, 1, 1, 0),
+    "and": (0, 0, 0, 1),
+    "or": (0, 1, 1, 1),
+    "nand": (1, 1, 1, 0),
+    "nor": (1, 0, 0, 0),
+    "xnor": (1, 0, 0, 1),
+}
+
+#: Names accepted by :func:`make_dataset` (plus ``parityN`` for N >= 2).
+DATASETS: Final = (*GATES, "parity3", "noisy-xor", "moons", "circles", "spiral")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A binary classification dataset.
+
+    Attributes
+    ----------
+    name : str
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Labels, 0.0 or 1.0.
+    feature_names : tuple of str
+        One name per column of ``X``.
+    """
+
+    name: str
+    X: Array
+    y: Array
+    feature_names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_Xy(self.X, self.y)
+        if not self.feature_names:
+            names = tuple(f"x{i + 1}" for i in range(self.X.shape[1]))
+            object.__setattr__(self, "feature_names", names)
+        if len(self.feature_names) != self.X.shape[1]:
+            raise ValueError(
+                f"{len(self.feature_names)} feature names for {self.X.shape[1]} features"
+            )
+
+    def __repr__(self) -> str:
+        n, d = self.X.shape
+        return f"Dataset({self.name!r}, n_samples={n}, n_features={d})"
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples ``n``."""
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features ``d``."""
+        return int(self.X.shape[1])
+
+
+def check_Xy(X: Array, y: Array) -> None:
+    """Raise :class:`~xornet.errors.DataError` unless ``X`` and ``y`` can be trained on.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite float64 values.
+    y : ndarray of shape (n_samples,)
+        Labels, each exactly 0 or 1.
+    """
+    if X.ndim != 2:
+        raise DataError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if y.ndim != 1:
+        raise DataError(f"y must be 1-D (n_samples,), got shape {y.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise DataError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"X is empty (shape {X.shape})")
+    if not np.isfinite(X).all():
+        row, col = np.argwhere(~np.isfinite(X))[0]
+        raise DataError(f"X has a non-finite value ({X[row, col]}) at sample {row}, feature {col}")
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"labels must be 0 or 1; y[{i}] is {y[i]}")
+
+
+def _truth_table(n_bits: int) -> Array:
+    """All ``2**n_bits`` binary inputs, first bit most significant: shape (2**n_bits, n_bits)."""
+    rows = np.arange(2**n_bits)[:, None]
+    return ((rows >> np.arange(n_bits - 1, -1, -1)) & 1).astype(np.float64)
+
+
+def xor() -> Dataset:
+    """The XOR truth table: 4 samples, 2 features; the output is 1 when the inputs differ.
+
+    Returns
+    -------
+    Dataset
+        ``X`` rows (0,0), (0,1), (1,0), (1,1); ``y = [0, 1, 1, 0]``.
+    """
+    return gate("xor")
+
+
+def gate(name: str) -> Dataset:
+    """A two-input logic gate's truth table.
+
+    Parameters
+    ----------
+    name : {"xor", "and", "or", "nand", "nor", "xnor"}
+
+    Returns
+    -------
+    Dataset
+        4 samples, 2 features, rows in the order (0,0), (0,1), (1,0), (1,1).
+    """
+    if name not in GATES:
+        raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+    return Dataset(name, _truth_table(2), np.array(GATES[name], dtype=np.float64))
+
+
+def parity(n_bits: int) -> Dataset:
+    """n-bit parity: the label is 1 when an odd number of the bits are 1 (XOR is 2-bit parity).
+
+    Parameters
+    ----------
+    n_bits : int
+        Number of inputs, from 2 to 16.
+
+    Returns
+    -------
+    Dataset
+        ``2**n_bits`` samples, ``n_bits`` features.
+    """
+    if not 2 <= n_bits <= 16:
+        raise ValueError(f"parity needs 2 to 16 bits, got {n_bits}")
+    X = _truth_table(n_bits)
+    return Dataset(f"parity{n_bits}", X, X.sum(axis=1) % 2)
+
+
+def _check_random_args(n_samples: int, noise: float) -> None:
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2, got {n_samples}")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
+
+
+def noisy_xor(n_samples: int = 200, noise: float = 0.25, rng: RngLike = None) -> Dataset:
+    """XOR as four Gaussian blobs centred on the corners of the unit square.
+
+    Parameters
+    ----------
+    n_samples : int
+        Total number of points, spread evenly over the four corners.
+    noise : float
+        Standard deviation of each blob.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (n_samples, 2); label 1 for the (0,1) and (1,0) blobs.
+    """
+    _check_random_args(n_samples, noise)
+    gen = as_generator(rng)
+    corner = np.arange(n_samples) % 4
+    centres = _truth_table(2)[corner]
+    X = centres + noise * gen.standard_normal((n_samples, 2))
+    return Dataset("noisy-xor", X, np.array(GATES["xor"], dtype=np.float64)[corner])
+
+
+def moons(n_samples: int = 200, noise: float = 0.1, rng: RngLike = None) -> Dataset:
+    """Two interleaving half circles (class 0 on top, class 1 below, shifted right).
+
+    Parameters
+    ----------
+    n_samples : int
+    noise : float
+        Standard deviation of Gaussian noise added to each coordinate.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (n_samples, 2).
+    """
+    _check_random_args(n_samples, noise)
+    gen = as_generator(rng)
+    y = (np.arange(n_samples) % 2).astype(np.float64)
+    angle = gen.uniform(0.0, np.pi, n_samples)
+    upper = np.column_stack([np.cos(angle), np.sin(angle)])
+    lower = np.column_stack([1.0 - np.cos(angle), 0.5 - np.sin(angle)])
+    X = np.where(y[:, None] == 0, upper, lower) + noise * gen.standard_normal((n_samples, 2))
+    return Dataset("moons", X, y)
+
+
+def circles(
+    n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, rng: RngLike = None
+) -> Dataset:
+    """A small circle (class 1) inside a large one (class 0).
+
+    Parameters
+    ----------
+    n_samples : int
+    noise : float
+        Standard deviation of Gaussian noise added to each coordinate.
+    factor : float
+        Radius of the inner circle relative to the outer one (radius 1), in (0, 1).
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (n_samples, 2).
+    """
+    _check_random_args(n_samples, noise)
+    if not 0.0 < factor < 1.0:
+        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    gen = as_generator(rng)
+    y = (np.arange(n_samples) % 2).astype(np.float64)
+    angle = gen.uniform(0.0, 2.0 * np.pi, n_samples)
+    radius = np.where(y == 1, factor, 1.0)
+    X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    X += noise * gen.standard_normal((n_samples, 2))
+    return Dataset("circles", X, y)
+
+
+def spiral(
+    n_samples: int = 200, noise: float = 0.1, turns: float = 1.5, rng: RngLike = None
+) -> Dataset:
+    """Two interleaved spiral arms, one per class.
+
+    Parameters
+    ----------
+    n_samples : int
+    noise : float
+        Standard deviation of Gaussian noise added to each coordinate.
+    turns : float
+        How many times each arm winds around the centre (> 0).
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (n_samples, 2), within about the unit disc.
+    """
+    _check_random_args(n_samples, noise)
+    if not (math.isfinite(turns) and turns > 0):
+        raise ValueError(f"turns must be a positive number, got {turns}")
+    gen = as_generator(rng)
+    y = (np.arange(n_samples) % 2).astype(np.float64)
+    radius = np.sqrt(gen.uniform(0.02, 1.0, n_samples))  # sqrt: even density along the arm
+    angle = 2.0 * np.pi * turns * radius + np.pi * y  # the second arm is the first turned by pi
+    X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    X += noise * gen.standard_normal((n_samples, 2))
+    return Dataset("spiral", X, y)
+
+
+_PARITY = re.compile(r"parity(\d+)")
+
+
+def make_dataset(
+    name: str, *, n_samples: int = 200, noise: float | None = None, rng: RngLike = None
+) -> Dataset:
+    """A dataset by name.
+
+    Parameters
+    ----------
+    name : str
+        A gate (``xor``, ``and``, ``or``, ``nand``, ``nor``, ``xnor``), ``parityN`` (N >= 2),
+        or a random 2-D set: ``noisy-xor``, ``moons``, ``circles``, ``spiral``.
+    n_samples : int
+        Number of points of a random set (truth tables have their own size).
+    noise : float, optional
+        Noise of a random set; each set's own default when None.
+    rng : None, int or numpy.random.Generator
+        Randomness of a random set.
+
+    Returns
+    -------
+    Dataset
+    """
+    if name in GATES:
+        return gate(name)
+    if match := _PARITY.fullmatch(name):
+        return parity(int(match.group(1)))
+    makers: dict[str, Callable[..., Dataset]] = {
+        "noisy-xor": noisy_xor,
+        "moons": moons,
+        "circles": circles,
+        "spiral": spiral,
+    }
+    if name not in makers:
+        choices = ", ".join(DATASETS)
+        raise ValueError(f"unknown dataset {name!r}; choose one of {choices} or parityN")
+    if noise is None:
+        return makers[name](n_samples=n_samples, rng=rng)
+    return makers[name](n_samples=n_samples, noise=noise, rng=rng)
+
+
+def _parse_number(text: str, where: str) -> float:
+    text = text.strip()
+    if not text:
+        raise DataError(f"{where}: missing value")
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV file, each with its line number (the header is line 1)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: malformed CSV ({exc})") from None
+    numbered = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
+    if not numbered:
+        raise DataError(f"{path}: empty file (expected a header row)")
+    header = [name.strip() for name in numbered[0][1]]
+    if len(set(header)) != len(header):
+        raise DataError(f"{path}: repeated column names in the header")
+    if len(numbered) == 1:
+        raise DataError(f"{path}: no data rows after the header")
+    for line, row in numbered[1:]:
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}, row {line}: {len(row)} fields, but the header has {len(header)}"
+            )
+    return [(numbered[0][0], header), *numbered[1:]]
+
+
+def _columns(path: Path, rows: list[tuple[int, list[str]]], columns: list[int]) -> Array:
+    """Parse the given columns of every data row as finite numbers: shape (n_rows, n_columns)."""
+    header = rows[0][1]
+    out = np.empty((len(rows) - 1, len(columns)))
+    for i, (line, row) in enumerate(rows[1:]):
+        for k, j in enumerate(columns):
+            out[i, k] = _parse_number(row[j], f"{path}, row {line}, column {header[j]!r}")
+    return out
+
+
+def load_csv(path: str | Path, label: str = "label") -> Dataset:
+    """Load a dataset from a CSV file with a header row.
+
+    Every column but the label column is a numeric feature. The label column holds 0 or 1
+    (``0``, ``1``, ``0.0`` and ``1.0`` are accepted).
+
+    Parameters
+    ----------
+    path : str or Path
+    label : str
+        Name of the label column.
+
+    Returns
+    -------
+    Dataset
+        Named after the file's stem, with the header's feature names.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the row (counting the header as row 1) and the column, for: a missing
+        file, no header, an unknown label column, no feature column, no data rows, a row with too
+        few or too many fields, a missing or non-numeric value, a label other than 0 or 1, and a
+        file with one class only.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    header = rows[0][1]
+    if label not in header:
+        raise DataError(f"{path}: no label column {label!r}; the columns are {', '.join(header)}")
+    label_col = header.index(label)
+    feature_cols = [j for j in range(len(header)) if j != label_col]
+    if not feature_cols:
+        raise DataError(f"{path}: no feature columns besides {label!r}")
+    X = _columns(path, rows, feature_cols)
+    y = _columns(path, rows, [label_col])[:, 0]
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        line, row = rows[i + 1]
+        raise DataError(
+            f"{path}, row {line}, column {label!r}: label {row[label_col].strip()!r} is not 0 or 1"
+        )
+    if np.all(y == y[0]):
+        raise DataError(f"{path}: every label is {int(y[0])}; training needs both classes")
+    return Dataset(path.stem, X, y, tuple(header[j] for j in feature_cols))
+
+
+def load_features_csv(path: str | Path, feature_names: tuple[str, ...]) -> Array:
+    """Load the feature columns a model expects from a CSV file with a header row.
+
+    Parameters
+    ----------
+    path : str or Path
+    feature_names : tuple of str
+        The model's features, in order. Each must be a column of the file; other columns
+        (a label, an id) are ignored.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, len(feature_names))
+
+    Raises
+    ------
+    DataError
+        For the file problems :func:`load_csv` reports, and for a missing feature column.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    header = rows[0][1]
+    missing = [name for name in feature_names if name not in header]
+    if missing:
+        raise DataError(
+            f"{path}: no column {missing[0]!r} (the model's features are "
+            f"{', '.join(feature_names)}; the file has {', '.join(header)})"
+        )
+    return _columns(path, rows, [header.index(name) for name in feature_names])

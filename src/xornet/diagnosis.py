@@ -1,0 +1,142 @@
+"""Outcome diagnosis: did training solve the task, stall on a plateau, or need more steps?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+
+from xornet._typing import Array
+
+__all__ = ["NEAR_HALF", "XOR_PLATEAU_LOSS", "Outcome", "diagnose"]
+
+OutcomeKind = Literal["solved", "plateau", "improving", "diverged"]
+
+#: An output within this distance of 0.5 counts as "undecided".
+NEAR_HALF: Final = 0.15
+
+#: Loss of the classic stuck XOR state: two outputs at 0.5 (each costing ln 2), two outputs
+#: right, so the mean loss is (2 ln 2) / 4 = ln(2) / 2, about 0.347.
+XOR_PLATEAU_LOSS: Final = float(np.log(2.0) / 2.0)
+
+# Training counts as still improving when the mean loss of the last tenth of the recorded
+# history is lower than that of the tenth before it by more than this fraction.
+_IMPROVING_DROP: Final = 0.01
+
+
+def _still_falling(history: Array) -> bool:
+    """Whether the loss is still going down, judged on window means so that noise or
+    oscillation does not count as progress. Fewer than two records: unknown, so yes."""
+    if history.size < 2:
+        return True
+    w = max(1, history.size // 10)
+    previous = float(np.mean(history[-2 * w : -w]))
+    last = float(np.mean(history[-w:]))
+    return previous - last > _IMPROVING_DROP * max(abs(last), 1e-12)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A plain-words verdict on a training run.
+
+    Attributes
+    ----------
+    kind : {"solved", "plateau", "improving", "diverged"}
+        ``solved``: every sample is on the right side of 0.5. ``improving``: not solved, but the
+        loss is still falling, so more steps would help. ``plateau``: not solved and the loss
+        has stopped falling. ``diverged``: the loss or the weights are no longer finite.
+    summary : str
+        One sentence saying what happened.
+    suggestion : str
+        What to try next (empty when solved).
+    near_half : tuple of int
+        Indices of samples whose output is within ``NEAR_HALF`` of 0.5.
+    misclassified : tuple of int
+        Indices of samples on the wrong side of 0.5.
+    """
+
+    kind: OutcomeKind
+    summary: str
+    suggestion: str
+    near_half: tuple[int, ...] = ()
+    misclassified: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.suggestion}".strip()
+
+
+def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
+    """Say in plain words how a training run ended.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_samples,)
+        Final output probabilities.
+    y : ndarray of shape (n_samples,)
+        Labels in {0, 1}.
+    loss_history : ndarray of shape (n_records,)
+        The recorded losses, oldest first; the last entry should be the final loss.
+
+    Returns
+    -------
+    Outcome
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    history = np.asarray(loss_history, dtype=np.float64)
+    if not (np.isfinite(p).all() and np.isfinite(history).all()):
+        return Outcome(
+            "diverged",
+            "Diverged: the loss or the outputs stopped being finite numbers.",
+            "Try a smaller learning rate.",
+        )
+    wrong = tuple(int(i) for i in np.flatnonzero((p > 0.5) != (y > 0.5)))
+    near = tuple(int(i) for i in np.flatnonzero(np.abs(p - 0.5) < NEAR_HALF))
+    final = float(history[-1]) if history.size else float("nan")
+    if not wrong:
+        return Outcome(
+            "solved",
+            f"Solved: every sample is on the right side of 0.5 (loss {final:.4g}).",
+            "",
+            near,
+            wrong,
+        )
+    n_wrong = f"{len(wrong)} of {p.size} samples {'is' if len(wrong) == 1 else 'are'} misclassified"
+    if _still_falling(history):
+        return Outcome(
+            "improving",
+            f"Still improving: {n_wrong}, but the loss ({final:.4g}) is still falling.",
+            "Train for more steps, or raise the learning rate.",
+            near,
+            wrong,
+        )
+    if history.size and final > history[0]:
+        return Outcome(
+            "plateau",
+            f"Not learning: {n_wrong} and the loss ({final:.4g}) ended higher than it started "
+            f"({history[0]:.4g}).",
+            "The learning rate is probably too large; try one ten times smaller.",
+            near,
+            wrong,
+        )
+    if near:
+        stuck = ", ".join(str(i) for i in near)
+        summary = (
+            f"Stuck on a plateau: {n_wrong}; the outputs of samples {stuck} sit near 0.5 "
+            f"and the loss ({final:.4g}) has stopped falling."
+        )
+        if p.size == 4 and len(near) == 2 and abs(final - XOR_PLATEAU_LOSS) < 0.02:
+            summary += (
+                " This is the classic XOR local minimum: the hidden layer separates only part"
+                " of the truth table, and the output sits at 0.5 for the rest"
+                " (loss near ln(2)/2 = 0.347)."
+            )
+    else:
+        summary = f"Stuck on a plateau: {n_wrong} and the loss ({final:.4g}) has stopped falling."
+    return Outcome(
+        "plateau",
+        summary,
+        "Try another seed, more hidden units (3 or more), or the Adam optimizer.",
+        near,
+        wrong,
+    )

@@ -1,0 +1,162 @@
+"""Pure maths of the network: the affine map, activations, the loss, and their derivatives.
+
+Every function takes and returns float64 arrays and keeps no state. Each derivative sits right
+next to its function. Activation derivatives are written through the activation's *output*
+``H`` rather than its input ``Z``, because ``H`` is what the backward pass keeps
+(``sigmoid'(z) = h (1 - h)``, ``tanh'(z) = 1 - h^2``, ``relu'(z) = [h > 0]``).
+
+Numerical stability is explicit here, and nowhere else:
+
+* :func:`sigmoid` takes ``exp`` of non-positive numbers only, so it never overflows.
+* :func:`binary_cross_entropy_with_logits` computes the loss from the logit ``z`` as
+  ``log(1 + e^z) - y z``, which is finite for every finite ``z``; the probability form
+  ``-[y log p + (1 - y) log(1 - p)]`` is ``-inf`` as soon as ``p`` rounds to 0 or 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import numpy as np
+
+from xornet._typing import Array
+
+__all__ = [
+    "ACTIVATIONS",
+    "affine",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
+]
+
+
+def affine(X: Array, W: Array, b: Array) -> Array:
+    """Affine map ``X @ W + b``: a linear map followed by a shift of the origin.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_in)
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_out)
+    """
+    return X @ W + b
+
+
+def sigmoid(z: Array) -> Array:
+    """Logistic function ``1 / (1 + exp(-z))``, elementwise, without overflow.
+
+    Parameters
+    ----------
+    z : ndarray of any shape
+
+    Returns
+    -------
+    ndarray of the same shape, values in [0, 1].
+    """
+    # exp is only taken of -|z| <= 0, so it lies in (0, 1] and cannot overflow.
+    # For z >= 0 this is exactly 1 / (1 + exp(-z)); for z < 0 it is the same value
+    # rewritten as exp(z) / (1 + exp(z)).
+    e = np.exp(-np.abs(z))
+    r = 1.0 / (1.0 + e)
+    return np.where(z >= 0, r, e * r)
+
+
+def sigmoid_grad(h: Array) -> Array:
+    """Derivative of :func:`sigmoid` from its output ``h = sigmoid(z)``: ``h (1 - h)``."""
+    return h * (1.0 - h)
+
+
+def tanh(z: Array) -> Array:
+    """Hyperbolic tangent, elementwise. Output in [-1, 1]; never overflows."""
+    return np.tanh(z)
+
+
+def tanh_grad(h: Array) -> Array:
+    """Derivative of :func:`tanh` from its output ``h = tanh(z)``: ``1 - h^2``."""
+    return 1.0 - h * h
+
+
+def relu(z: Array) -> Array:
+    """Rectified linear unit ``max(z, 0)``, elementwise."""
+    return np.maximum(z, 0.0)
+
+
+def relu_grad(h: Array) -> Array:
+    """Derivative of :func:`relu` from its output ``h = relu(z)``: 1 where ``h > 0``, else 0.
+
+    At ``z = 0`` the derivative is undefined; like most libraries we take 0 there.
+    """
+    return (h > 0.0).astype(np.float64)
+
+
+Activation = tuple[Callable[[Array], Array], Callable[[Array], Array]]
+
+#: Hidden-layer activations by name: ``name -> (function, derivative from the output)``.
+ACTIVATIONS: Final[dict[str, Activation]] = {
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+}
+
+
+def binary_cross_entropy_with_logits(z: Array, y: Array) -> float:
+    """Mean binary cross-entropy of ``p = sigmoid(z)`` against labels ``y``, from logits.
+
+    ``L = mean(-[y log p + (1 - y) log(1 - p)]) = mean(log(1 + e^z) - y z)``.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples,)
+        Logits (the output unit's input).
+    y : ndarray of shape (n_samples,)
+        Labels in {0, 1}.
+
+    Returns
+    -------
+    float
+        The loss, finite for every finite ``z``.
+
+    Notes
+    -----
+    Since ``log p = -log(1 + e^-z)`` and ``log(1 - p) = -log(1 + e^z)``, the loss of one sample is
+    ``y log(1 + e^-z) + (1 - y) log(1 + e^z) = log(1 + e^z) - y z``. ``np.logaddexp(0, z)``
+    evaluates ``log(1 + e^z)`` without overflow. Its derivative in ``z`` is ``p - y``
+    (divided by ``n`` for the mean), the output delta of the backward pass.
+    """
+    return float(np.sum(np.logaddexp(0.0, z) - y * z)) / z.size
+
+
+def binary_cross_entropy(y: Array, p: Array) -> float:
+    """Mean binary cross-entropy ``-mean(y log p + (1 - y) log(1 - p))`` from probabilities.
+
+    Prefer :func:`binary_cross_entropy_with_logits` when the logits are at hand: it is exact
+    where this form has lost information to rounding.
+
+    Parameters
+    ----------
+    y : ndarray of any shape
+        Labels in {0, 1}.
+    p : ndarray of the same shape as ``y``
+        Predicted probabilities in [0, 1].
+
+    Returns
+    -------
+    float
+        The loss. A probability that has rounded to exactly 0 or 1 would make ``log`` return
+        ``-inf``; it is taken as the smallest positive double instead (``log`` of it is about
+        -708), so the loss stays finite, large and warning-free.
+    """
+    tiny = np.finfo(np.float64).tiny
+    log_p = np.log(np.maximum(p, tiny))
+    log_1mp = np.log(np.maximum(1.0 - p, tiny))
+    return float(-np.mean(y * log_p + (1.0 - y) * log_1mp))

@@ -1,0 +1,171 @@
+"""The network's parameters ``(W1, b1, W2, b2)``: initialisation, packing, copying.
+
+Shapes, for ``d`` inputs and ``h`` hidden units (rows of ``X`` are samples)::
+
+    W1 (d, h)   b1 (h,)   W2 (h, 1)   b2 (1,)
+
+so that ``Z1 = X @ W1 + b1`` is ``(n, h)`` and ``Z2 = H @ W2 + b2`` is ``(n, 1)``.
+The post stores ``W1`` and ``W2`` the same way (it computes ``W.T @ X`` with samples in
+columns); only its biases are columns, ``(h, 1)`` and ``(1, 1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from xornet._rng import RngLike, as_generator
+from xornet._typing import Array
+
+__all__ = ["INITS", "Params", "init_params", "post_initial_params"]
+
+#: Initialisation schemes accepted by :func:`init_params`.
+INITS: Final = ("normal", "glorot", "he")
+
+NAMES: Final = ("W1", "b1", "W2", "b2")
+
+
+@dataclass(frozen=True, eq=False)
+class Params:
+    """The four parameter arrays of a two-layer network (the arrays themselves are mutable).
+
+    Attributes
+    ----------
+    W1 : ndarray of shape (n_inputs, n_hidden)
+    b1 : ndarray of shape (n_hidden,)
+    W2 : ndarray of shape (n_hidden, 1)
+    b2 : ndarray of shape (1,)
+    """
+
+    W1: Array
+    b1: Array
+    W2: Array
+    b2: Array
+
+    def __post_init__(self) -> None:
+        d, h = self.W1.shape
+        if self.b1.shape != (h,) or self.W2.shape != (h, 1) or self.b2.shape != (1,):
+            raise ValueError(
+                f"parameter shapes W1 {self.W1.shape}, b1 {self.b1.shape}, W2 {self.W2.shape}, "
+                f"b2 {self.b2.shape} do not fit a {d}-{h}-1 network: expected "
+                f"W1 ({d}, {h}), b1 ({h},), W2 ({h}, 1), b2 (1,)"
+            )
+
+    def __iter__(self) -> Iterator[Array]:
+        """Iterate over ``W1, b1, W2, b2`` in that order."""
+        return iter((self.W1, self.b1, self.W2, self.b2))
+
+    def __repr__(self) -> str:
+        return f"Params(n_inputs={self.n_inputs}, n_hidden={self.n_hidden})"
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input features ``d``."""
+        return int(self.W1.shape[0])
+
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden units ``h``."""
+        return int(self.W1.shape[1])
+
+    @property
+    def size(self) -> int:
+        """Total number of scalar parameters, ``d h + h + h + 1``."""
+        return sum(a.size for a in self)
+
+    def as_dict(self) -> dict[str, Array]:
+        """The arrays by name: ``{"W1": ..., "b1": ..., "W2": ..., "b2": ...}``."""
+        return dict(zip(NAMES, self, strict=True))
+
+    def copy(self) -> Params:
+        """A deep copy (new arrays)."""
+        return Params(*(a.copy() for a in self))
+
+    def ravel(self) -> Array:
+        """All parameters packed into one vector of shape ``(size,)``: W1, b1, W2, b2 in turn."""
+        return np.concatenate([a.ravel() for a in self])
+
+    def unravel(self, vector: Array) -> Params:
+        """New parameters of this one's shapes, unpacked from ``vector`` (inverse of ravel)."""
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.shape != (self.size,):
+            raise ValueError(f"vector has shape {vector.shape}, expected ({self.size},)")
+        arrays, start = [], 0
+        for a in self:
+            arrays.append(vector[start : start + a.size].reshape(a.shape).copy())
+            start += a.size
+        return Params(*arrays)
+
+    def all_finite(self) -> bool:
+        """Whether every parameter is finite (no NaN, no infinity)."""
+        return all(bool(np.isfinite(a).all()) for a in self)
+
+
+def init_params(n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike = None) -> Params:
+    """Draw initial parameters; biases start at zero.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of input features ``d`` (>= 1).
+    n_hidden : int
+        Number of hidden units ``h`` (>= 1).
+    init : {"normal", "glorot", "he"}
+        ``"normal"``: standard normal weights, as in the post.
+        ``"glorot"``: Glorot/Xavier uniform, ``U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))``.
+        ``"he"``: He normal, ``N(0, 2 / fan_in)``.
+    rng : None, int or numpy.random.Generator
+        Source of randomness (see :func:`xornet.as_generator`).
+
+    Returns
+    -------
+    Params
+        ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)``.
+    """
+    if n_inputs < 1 or n_hidden < 1:
+        raise ValueError(f"need n_inputs >= 1 and n_hidden >= 1, got {n_inputs} and {n_hidden}")
+    gen = as_generator(rng)
+    shapes = ((n_inputs, n_hidden), (n_hidden, 1))
+    weights: list[Array] = []
+    for fan_in, fan_out in shapes:
+        if init == "normal":
+            weights.append(gen.standard_normal((fan_in, fan_out)))
+        elif init == "glorot":
+            a = np.sqrt(6.0 / (fan_in + fan_out))
+            weights.append(gen.uniform(-a, a, (fan_in, fan_out)))
+        elif init == "he":
+            weights.append(gen.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in))
+        else:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    W1, W2 = weights
+    return Params(W1, np.zeros(n_hidden), W2, np.zeros(1))
+
+
+def post_initial_params(seed: int, n_hidden: int = 2, n_inputs: int = 2) -> Params:
+    """The initial parameters the post's code draws right after ``np.random.seed(seed)``.
+
+    The post calls ``np.random.randn(2, h)`` then ``np.random.randn(h, 1)`` on NumPy's global
+    random state. This function replays the same stream on a private
+    ``numpy.random.RandomState(seed)``, so it reproduces the post's numbers without touching
+    (or depending on) the global state.
+
+    Parameters
+    ----------
+    seed : int
+        The value the post would pass to ``np.random.seed``.
+    n_hidden : int
+        Hidden units (the post's ``num_hidden_units``, default 2).
+    n_inputs : int
+        Input features (2 in the post).
+
+    Returns
+    -------
+    Params
+    """
+    legacy = np.random.RandomState(seed)
+    W1 = legacy.randn(n_inputs, n_hidden)
+    W2 = legacy.randn(n_hidden, 1)
+    return Params(W1, np.zeros(n_hidden), W2, np.zeros(1))

@@ -1,0 +1,21 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The tests' own helper modules (the post oracle) live next to the tests.
+sys.path.insert(0, str(Path(__file__).parent))
+
+import xornet
+
+
+@pytest.fixture
+def xor_data():
+    d = xornet.xor()
+    return d.X, d.y
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

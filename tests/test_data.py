@@ -1,0 +1,143 @@
+"""Datasets and the CSV loader, with every bad-file case."""
+
+import numpy as np
+import pytest
+
+import xornet
+from xornet.data import GATES, load_csv, load_features_csv, make_dataset
+from xornet.errors import DataError
+
+
+@pytest.mark.parametrize("name", list(GATES))
+def test_gates_are_truth_tables_in_the_posts_order(name):
+    d = xornet.gate(name)
+    np.testing.assert_array_equal(d.X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    a, b = d.X[:, 0].astype(bool), d.X[:, 1].astype(bool)
+    expected = {
+        "xor": a ^ b,
+        "and": a & b,
+        "or": a | b,
+        "nand": ~(a & b),
+        "nor": ~(a | b),
+        "xnor": ~(a ^ b),
+    }[name]
+    np.testing.assert_array_equal(d.y, expected.astype(float))
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_parity(n):
+    d = xornet.parity(n)
+    assert d.X.shape == (2**n, n)
+    np.testing.assert_array_equal(d.y, d.X.sum(axis=1) % 2)
+    assert len({tuple(row) for row in d.X}) == 2**n
+    np.testing.assert_array_equal(xornet.parity(2).y, xornet.xor().y)
+
+
+@pytest.mark.parametrize("name", ["noisy-xor", "moons", "circles", "spiral"])
+def test_random_sets_are_seeded_balanced_and_2d(name):
+    a = make_dataset(name, n_samples=101, rng=3)
+    b = make_dataset(name, n_samples=101, rng=3)
+    c = make_dataset(name, n_samples=101, rng=4)
+    assert a.X.shape == (101, 2)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, c.X)
+    assert abs(a.y.sum() - 50.5) <= 25  # both classes well represented
+    assert set(np.unique(a.y)) == {0.0, 1.0}
+
+
+def test_noiseless_sets_have_their_shape():
+    circles = xornet.circles(200, noise=0.0, factor=0.3, rng=0)
+    radius = np.linalg.norm(circles.X, axis=1)
+    np.testing.assert_allclose(radius[circles.y == 1], 0.3)
+    np.testing.assert_allclose(radius[circles.y == 0], 1.0)
+    nx = xornet.noisy_xor(8, noise=0.0, rng=0)
+    np.testing.assert_array_equal(nx.y, (nx.X[:, 0] != nx.X[:, 1]).astype(float))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_dataset("nope"), "unknown dataset"),
+        (lambda: xornet.parity(1), "2 to 16 bits"),
+        (lambda: xornet.moons(1), "n_samples"),
+        (lambda: xornet.spiral(10, noise=-1), "noise"),
+        (lambda: xornet.circles(10, factor=1.5), "factor"),
+        (lambda: xornet.gate("maybe"), "unknown gate"),
+    ],
+)
+def test_bad_dataset_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_csv(tmp_path):
+    path = write(tmp_path, "x1,label,x2\n0,0,0\n0,1,1\n1,1.0,0\n\n1,0,1\n")
+    d = load_csv(path)
+    assert d.name == "data"
+    assert d.feature_names == ("x1", "x2")
+    np.testing.assert_array_equal(d.X, xornet.xor().X)
+    np.testing.assert_array_equal(d.y, xornet.xor().y)
+
+
+def test_load_csv_other_label_column_and_bom(tmp_path):
+    path = write(tmp_path, "\ufeffa,b,target\n0.5,-1e3,1\n2,3,0\n")
+    d = load_csv(path, label="target")
+    assert d.feature_names == ("a", "b")
+    np.testing.assert_array_equal(d.X, [[0.5, -1000.0], [2.0, 3.0]])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty file"),
+        ("x1,x2,label\n", "no data rows"),
+        ("x1,x2,y\n0,0,1\n", "no label column 'label'; the columns are x1, x2, y"),
+        ("label\n0\n1\n", "no feature columns"),
+        ("x1,x1,label\n0,0,1\n", "repeated column names"),
+        ("x1,x2,label\n0,0,0\n0,1\n", "row 3: 2 fields, but the header has 3"),
+        ("x1,x2,label\n0,0,0\n0,1,1,1\n", "row 3: 4 fields"),
+        ("x1,x2,label\n0,0,0\n0,abc,1\n", "row 3, column 'x2': 'abc' is not a number"),
+        ("x1,x2,label\n0,0,0\n0,,1\n", "row 3, column 'x2': missing value"),
+        ("x1,x2,label\n0,nan,0\n0,1,1\n", "row 2, column 'x2': 'nan' is not a finite number"),
+        ("x1,x2,label\n0,0,0\n1,1,2\n", "row 3, column 'label': label '2' is not 0 or 1"),
+        ("x1,x2,label\n0,0,0\n1,1,yes\n", "row 3, column 'label': 'yes' is not a number"),
+        ("x1,x2,label\n0,0,1\n1,1,1\n", "every label is 1; training needs both classes"),
+    ],
+)
+def test_bad_csv_files_name_file_row_and_column(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=message) as excinfo:
+        load_csv(path)
+    assert str(excinfo.value).startswith(str(path))
+    assert "\n" not in str(excinfo.value)
+
+
+def test_csv_that_is_not_text_or_not_there(tmp_path):
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(DataError, match="not a UTF-8 text file"):
+        load_csv(binary)
+    with pytest.raises(DataError, match="no such file"):
+        load_csv(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="is a directory"):
+        load_csv(tmp_path)
+
+
+def test_load_features_csv_picks_the_models_columns(tmp_path):
+    path = write(tmp_path, "id,x2,x1\n7,0.5,1\n8,2,3\n")
+    np.testing.assert_array_equal(load_features_csv(path, ("x1", "x2")), [[1, 0.5], [3, 2]])
+    with pytest.raises(DataError, match="no column 'x3'"):
+        load_features_csv(path, ("x1", "x3"))
+
+
+def test_dataset_validates_itself():
+    with pytest.raises(DataError, match="labels must be 0 or 1"):
+        xornet.Dataset("bad", np.zeros((2, 1)), np.array([0.0, 0.5]))
+    with pytest.raises(ValueError, match="feature names"):
+        xornet.Dataset("bad", np.zeros((2, 1)), np.array([0.0, 1.0]), ("a", "b"))

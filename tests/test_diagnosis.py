@@ -1,0 +1,60 @@
+"""The plain-words diagnosis on hand-made outputs."""
+
+import numpy as np
+import pytest
+
+from xornet import diagnose
+from xornet.diagnosis import XOR_PLATEAU_LOSS
+
+Y = np.array([0.0, 1.0, 1.0, 0.0])
+FLAT = np.full(50, XOR_PLATEAU_LOSS)
+
+
+def test_solved():
+    outcome = diagnose(np.array([0.01, 0.98, 0.97, 0.02]), Y, np.linspace(0.7, 0.01, 50))
+    assert outcome.kind == "solved"
+    assert outcome.misclassified == ()
+    assert outcome.suggestion == ""
+    assert "Solved" in str(outcome)
+
+
+def test_classic_xor_plateau_names_the_stuck_samples():
+    outcome = diagnose(np.array([0.003, 0.5, 0.995, 0.502]), Y, FLAT)
+    assert outcome.kind == "plateau"
+    assert outcome.near_half == (1, 3)
+    assert outcome.misclassified == (1, 3)
+    assert "samples 1, 3 sit near 0.5" in outcome.summary
+    assert "classic XOR local minimum" in outcome.summary
+    assert "hidden units" in outcome.suggestion
+
+
+def test_plateau_without_undecided_outputs():
+    outcome = diagnose(np.array([0.01, 0.99, 0.99, 0.9]), Y, np.full(20, 0.6))
+    assert outcome.kind == "plateau"
+    assert outcome.near_half == ()
+    assert "classic" not in outcome.summary
+
+
+def test_improving_when_the_loss_still_falls():
+    outcome = diagnose(np.array([0.3, 0.6, 0.45, 0.4]), Y, np.linspace(0.69, 0.5, 100))
+    assert outcome.kind == "improving"
+    assert "more steps" in outcome.suggestion
+
+
+def test_oscillation_is_not_improvement():
+    history = 0.5 + 0.3 * (np.arange(100) % 2)
+    outcome = diagnose(np.array([0.6, 0.6, 0.6, 0.6]), Y, history)
+    assert outcome.kind == "plateau"
+
+
+def test_a_loss_that_rose_points_at_the_learning_rate():
+    outcome = diagnose(np.array([0.9, 0.1, 0.9, 0.1]), Y, np.r_[0.7, np.full(30, 5.0)])
+    assert outcome.kind == "plateau"
+    assert "learning rate" in outcome.suggestion
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_diverged(bad):
+    outcome = diagnose(np.array([0.5, bad, 0.5, 0.5]), Y, FLAT)
+    assert outcome.kind == "diverged"
+    assert "smaller learning rate" in outcome.suggestion
