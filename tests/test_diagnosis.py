@@ -41,10 +41,11 @@ def test_improving_when_the_loss_still_falls():
     assert "more steps" in outcome.suggestion
 
 
-def test_oscillation_is_not_improvement():
-    history = 0.5 + 0.3 * (np.arange(100) % 2)
-    outcome = diagnose(np.array([0.6, 0.6, 0.6, 0.6]), Y, history)
-    assert outcome.kind == "plateau"
+def test_improvement_is_judged_from_90_percent_of_the_run_to_the_end():
+    history = np.r_[np.linspace(0.7, 0.5, 90), np.full(10, 0.5)]
+    assert diagnose(np.array([0.6, 0.6, 0.6, 0.6]), Y, history).kind == "plateau"
+    history[-1] = 0.49
+    assert diagnose(np.array([0.6, 0.6, 0.6, 0.6]), Y, history).kind == "improving"
 
 
 def test_a_loss_that_rose_points_at_the_learning_rate():

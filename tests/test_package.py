@@ -48,7 +48,6 @@ def test_every_public_callable_has_a_numpydoc_docstring(name, obj):
     assert "Returns\n-------" in doc or returns_none, name
 
 
-def test_all_is_sorted_and_complete():
-    assert list(xornet.__all__) == sorted(xornet.__all__, key=lambda s: (not s.isupper(), s))
+def test_all_is_complete():
     for name in xornet.__all__:
         assert hasattr(xornet, name)

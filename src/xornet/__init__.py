@@ -19,6 +19,8 @@ from xornet.data import (
     xor,
 )
 from xornet.diagnosis import Outcome, diagnose
+from xornet.engines import numba_available
+from xornet.engines.many import ManyResult, train_many
 from xornet.errors import DataError, ModelFileError, TrainingDiverged, XornetError
 from xornet.gradcheck import GradCheck, gradient_check, numerical_gradient
 from xornet.modelfile import Model, load_model, save_model
@@ -37,6 +39,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "GradCheck",
+    "ManyResult",
     "Model",
     "ModelFileError",
     "Momentum",
@@ -62,6 +65,7 @@ __all__ = [
     "make_optimizer",
     "moons",
     "noisy_xor",
+    "numba_available",
     "numerical_gradient",
     "parity",
     "post_initial_params",
@@ -69,5 +73,6 @@ __all__ = [
     "save_model",
     "spiral",
     "train",
+    "train_many",
     "xor",
 ]

@@ -129,6 +129,13 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         help="seed for the initial weights and shuffling "
         "(with --preset post: the post's np.random.seed)",
     )
+    g.add_argument(
+        "--engine",
+        choices=("auto", "numpy", "numba"),
+        default="auto",
+        help="numpy: the reference loop; numba: the whole loop compiled (same results to "
+        "1e-10); auto: numba when installed and the run is long enough to pay for loading it",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,7 +334,15 @@ def _train(args: argparse.Namespace) -> int:
             return interrupt.requested
 
         try:
-            result = train(dataset.X, dataset.y, config, rng=seed, params=params, callback=callback)
+            result = train(
+                dataset.X,
+                dataset.y,
+                config,
+                rng=seed,
+                params=params,
+                callback=callback,
+                engine=args.engine,
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -379,6 +394,7 @@ def _train_json(result: Any, dataset: Any, seed: int, save: Path | None) -> dict
         "steps": result.steps,
         "stop_reason": result.stop_reason,
         "train_seconds": result.train_seconds,
+        "engine": result.engine,
         "seed": seed,
         "config": result.config.to_dict(),
         "loss_history": result.loss_history.tolist(),
@@ -424,7 +440,7 @@ def _print_train(result: Any, dataset: Any, seed: int, save: Path | None, out: T
         f"final loss  {result.final_loss:.6g}",
         f"accuracy    {result.accuracy:.1%} ({n_right}/{dataset.n_samples})",
         f"steps       {result.steps:,} ({_reason(result.stop_reason, c)})",
-        f"time        {result.train_seconds:.3g} s",
+        f"time        {result.train_seconds:.3g} s ({result.engine} engine)",
         "",
         f"outcome     {result.outcome.summary}",
     ]

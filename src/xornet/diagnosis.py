@@ -9,7 +9,7 @@ import numpy as np
 
 from xornet._typing import Array
 
-__all__ = ["NEAR_HALF", "XOR_PLATEAU_LOSS", "Outcome", "diagnose"]
+__all__ = ["NEAR_HALF", "XOR_PLATEAU_LOSS", "Outcome", "classify", "diagnose", "earlier_index"]
 
 OutcomeKind = Literal["solved", "plateau", "improving", "diverged"]
 
@@ -20,20 +20,14 @@ NEAR_HALF: Final = 0.15
 #: right, so the mean loss is (2 ln 2) / 4 = ln(2) / 2, about 0.347.
 XOR_PLATEAU_LOSS: Final = float(np.log(2.0) / 2.0)
 
-# Training counts as still improving when the mean loss of the last tenth of the recorded
-# history is lower than that of the tenth before it by more than this fraction.
+# Training counts as still improving when the loss fell by more than this fraction between
+# the record at 90% of the run and the end.
 _IMPROVING_DROP: Final = 0.01
 
 
-def _still_falling(history: Array) -> bool:
-    """Whether the loss is still going down, judged on window means so that noise or
-    oscillation does not count as progress. Fewer than two records: unknown, so yes."""
-    if history.size < 2:
-        return True
-    w = max(1, history.size // 10)
-    previous = float(np.mean(history[-2 * w : -w]))
-    last = float(np.mean(history[-w:]))
-    return previous - last > _IMPROVING_DROP * max(abs(last), 1e-12)
+def earlier_index(n_entries: int) -> int:
+    """Index of the entry at 90% of a loss history of ``n_entries`` entries."""
+    return int(0.9 * (n_entries - 1))
 
 
 @dataclass(frozen=True)
@@ -82,9 +76,37 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
     -------
     Outcome
     """
-    p = np.asarray(probabilities, dtype=np.float64)
     history = np.asarray(loss_history, dtype=np.float64)
-    if not (np.isfinite(p).all() and np.isfinite(history).all()):
+    if history.size == 0:
+        return classify(probabilities, y, np.nan, np.nan, np.nan)
+    earlier = history[earlier_index(history.size)] if history.size >= 2 else np.inf
+    return classify(probabilities, y, history[0], earlier, history[-1])
+
+
+def classify(
+    probabilities: Array, y: Array, initial_loss: float, earlier_loss: float, final_loss: float
+) -> Outcome:
+    """The diagnosis from a run's summary, without its whole history.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_samples,)
+        Final output probabilities.
+    y : ndarray of shape (n_samples,)
+        Labels in {0, 1}.
+    initial_loss : float
+        Loss before training.
+    earlier_loss : float
+        Loss at 90% of the run (see :func:`earlier_index`); ``inf`` when unknown.
+    final_loss : float
+        Loss at the end.
+
+    Returns
+    -------
+    Outcome
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if not (np.isfinite(p).all() and np.isfinite(final_loss)):
         return Outcome(
             "diverged",
             "Diverged: the loss or the outputs stopped being finite numbers.",
@@ -92,7 +114,7 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
         )
     wrong = tuple(int(i) for i in np.flatnonzero((p > 0.5) != (y > 0.5)))
     near = tuple(int(i) for i in np.flatnonzero(np.abs(p - 0.5) < NEAR_HALF))
-    final = float(history[-1]) if history.size else float("nan")
+    final = float(final_loss)
     if not wrong:
         return Outcome(
             "solved",
@@ -102,7 +124,7 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
             wrong,
         )
     n_wrong = f"{len(wrong)} of {p.size} samples {'is' if len(wrong) == 1 else 'are'} misclassified"
-    if _still_falling(history):
+    if earlier_loss - final > _IMPROVING_DROP * max(abs(final), 1e-12):
         return Outcome(
             "improving",
             f"Still improving: {n_wrong}, but the loss ({final:.4g}) is still falling.",
@@ -110,11 +132,11 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
             near,
             wrong,
         )
-    if history.size and final > history[0]:
+    if final > initial_loss:
         return Outcome(
             "plateau",
             f"Not learning: {n_wrong} and the loss ({final:.4g}) ended higher than it started "
-            f"({history[0]:.4g}).",
+            f"({initial_loss:.4g}).",
             "The learning rate is probably too large; try one ten times smaller.",
             near,
             wrong,

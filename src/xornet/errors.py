@@ -29,3 +29,12 @@ class TrainingDiverged(XornetError):  # noqa: N818  (a state, read as "training 
     def __init__(self, message: str, step: int) -> None:
         super().__init__(message)
         self.step = step
+
+    @classmethod
+    def at(cls, step: int, learning_rate: float) -> TrainingDiverged:
+        """The error for divergence detected at ``step``, suggesting a smaller learning rate."""
+        return cls(
+            f"training diverged at step {step}: the loss or the weights are no longer finite "
+            f"numbers; try a smaller learning rate than {learning_rate:g}",
+            step,
+        )

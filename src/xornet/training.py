@@ -170,6 +170,8 @@ class TrainResult:
         The plain-words diagnosis.
     train_seconds : float
         Wall time of the loop.
+    engine : {"numpy", "numba"}
+        The engine that ran.
     """
 
     params: Params
@@ -183,6 +185,7 @@ class TrainResult:
     accuracy: float
     outcome: Outcome
     train_seconds: float
+    engine: str = "numpy"
 
     def __repr__(self) -> str:
         return (
@@ -203,6 +206,7 @@ def train(
     rng: RngLike = None,
     params: Params | None = None,
     callback: Callback | None = None,
+    engine: str = "auto",
 ) -> TrainResult:
     """Train a two-layer network on ``(X, y)``.
 
@@ -223,8 +227,14 @@ def train(
     params : Params, optional
         Initial parameters (copied, never modified). Drawn with ``config.init`` when None.
     callback : callable, optional
-        ``callback(step, loss)`` is called at every recorded step; returning True stops training
-        cleanly with stop reason ``"interrupted"`` (the CLI uses this for Ctrl-C).
+        ``callback(step, loss)`` is called with the latest record (its step and loss):
+        at every record with the NumPy engine, after each compiled chunk of a few milliseconds
+        with numba. Returning True stops training cleanly there, with stop reason
+        ``"interrupted"`` (the CLI uses this for Ctrl-C).
+    engine : {"numpy", "numba", "auto"}
+        ``"numpy"``: the reference loop. ``"numba"``: the whole loop compiled (same results to
+        1e-10, tested). ``"auto"``: numba when installed and ``config.steps`` is at least
+        20,000 (below that, loading numba costs more than it saves).
 
     Returns
     -------
@@ -237,20 +247,70 @@ def train(
     TrainingDiverged
         If the loss or the weights stop being finite; the message names the step.
     """
+    from xornet.engines import resolve_engine
+
     config = TrainConfig() if config is None else config
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     check_Xy(X, y)
-    n, d = X.shape
+    chosen = resolve_engine(engine, config.steps)
+    d = X.shape[1]
     gen = as_generator(rng)
     if params is None:
         params = init_params(d, config.hidden, config.init, gen)
     else:
         if params.n_inputs != d:
             raise XornetError(f"params expect {params.n_inputs} features but X has {d}")
+        if params.n_hidden != config.hidden:
+            raise XornetError(
+                f"params have {params.n_hidden} hidden units but config.hidden is {config.hidden}"
+            )
         if not params.all_finite():
             raise XornetError("initial params contain non-finite values")
         params = params.copy()
+
+    start = time.perf_counter()
+    if chosen == "numba":
+        from xornet.engines.fused import run_loop
+
+        steps, stop_reason, losses = run_loop(X, y, config, params, gen, callback)
+    else:
+        steps, stop_reason, losses = _numpy_loop(X, y, config, params, gen, callback)
+    final = forward(params, X, config.activation)
+    final_loss = loss(final, y)
+    seconds = time.perf_counter() - start
+    if not (math.isfinite(final_loss) and params.all_finite()):
+        raise TrainingDiverged.at(steps, config.learning_rate)
+
+    probabilities = final.P[:, 0].copy()
+    return TrainResult(
+        params=params,
+        config=config,
+        loss_history=losses,
+        history_steps=np.arange(losses.size, dtype=np.int64) * config.record_every,
+        steps=steps,
+        stop_reason=stop_reason,
+        final_loss=final_loss,
+        probabilities=probabilities,
+        accuracy=float(np.mean((probabilities > 0.5) == (y > 0.5))),
+        outcome=diagnose(probabilities, y, np.append(losses, final_loss)),
+        train_seconds=seconds,
+        engine=chosen,
+    )
+
+
+def _numpy_loop(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    params: Params,
+    gen: np.random.Generator,
+    callback: Callback | None,
+) -> tuple[int, StopReason, Array]:
+    """The reference training loop; updates ``params`` in place.
+
+    Returns the number of updates applied, the stop reason and the recorded losses.
+    """
     optimizer = make_optimizer(
         config.optimizer,
         config.learning_rate,
@@ -261,16 +321,14 @@ def train(
         eps=config.eps,
     )
     act = config.activation
+    n = X.shape[0]
     batch = n if config.batch_size is None else min(config.batch_size, n)
     per_epoch = -(-n // batch)  # ceil(n / batch)
     full_batch = per_epoch == 1
     order = np.arange(n)
-
     history: list[float] = []
-    history_steps: list[int] = []
     stop_reason: StopReason = "max_steps"
     step = 0
-    start = time.perf_counter()
     # Any overflow or invalid operation raises at once, so divergence is reported at its step
     # instead of surfacing later as a NaN (or as a RuntimeWarning).
     with np.errstate(over="raise", invalid="raise", divide="raise"):
@@ -293,7 +351,6 @@ def train(
                         raise FloatingPointError
                     if record:
                         history.append(current)
-                        history_steps.append(step)
                         if callback is not None and callback(step, current):
                             stop_reason = "interrupted"
                             break
@@ -307,33 +364,9 @@ def train(
                 grads = backward(params, cache, yb)
                 optimizer.step(params, grads)
                 step += 1
-            final = forward(params, X, act)
-            final_loss = loss(final, y)
-            if not (math.isfinite(final_loss) and params.all_finite()):
-                raise FloatingPointError
         except FloatingPointError:
-            raise TrainingDiverged(
-                f"training diverged at step {step}: the loss or the weights are no longer finite "
-                f"numbers; try a smaller learning rate than {config.learning_rate:g}",
-                step,
-            ) from None
-    seconds = time.perf_counter() - start
-
-    probabilities = final.P[:, 0].copy()
-    losses = np.array(history, dtype=np.float64)
-    return TrainResult(
-        params=params,
-        config=config,
-        loss_history=losses,
-        history_steps=np.array(history_steps, dtype=np.int64),
-        steps=step,
-        stop_reason=stop_reason,
-        final_loss=final_loss,
-        probabilities=probabilities,
-        accuracy=float(np.mean((probabilities > 0.5) == (y > 0.5))),
-        outcome=diagnose(probabilities, y, np.append(losses, final_loss)),
-        train_seconds=seconds,
-    )
+            raise TrainingDiverged.at(step, config.learning_rate) from None
+    return step, stop_reason, np.array(history, dtype=np.float64)
 
 
 def _all_correct(p: Array, y: Array) -> bool:

@@ -1,0 +1,67 @@
+"""Fast paths. Each is tested against the NumPy reference (:mod:`xornet.network`).
+
+``engine="numpy"`` is the reference loop in :func:`xornet.train`. ``engine="numba"`` runs the
+whole loop in one compiled function (:mod:`xornet.engines._kernels`), cached on disk so that a
+second process does not compile again. ``engine="auto"`` picks numba when it is installed and
+the run is long enough to pay for loading it (about a second per process: importing numba and
+reading the compiled code from its cache).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Final, Literal
+
+from xornet.errors import XornetError
+
+__all__ = ["AUTO_MIN_STEPS", "ENGINES", "Engine", "numba_available", "resolve_engine"]
+
+Engine = Literal["numpy", "numba"]
+#: Engine names accepted across the library and the CLI.
+ENGINES: Final = ("auto", "numpy", "numba")
+#: ``auto`` chooses numba for runs of at least this many steps. Below it the NumPy loop
+#: (tens of microseconds a step) finishes before numba would have loaded.
+AUTO_MIN_STEPS: Final = 20_000
+
+
+def numba_available() -> bool:
+    """Whether numba is installed (checked without importing it).
+
+    Returns
+    -------
+    bool
+    """
+    return importlib.util.find_spec("numba") is not None
+
+
+def resolve_engine(engine: str, steps: int | None = None) -> Engine:
+    """Turn ``"auto" | "numpy" | "numba"`` into the engine that will run.
+
+    Parameters
+    ----------
+    engine : {"auto", "numpy", "numba"}
+    steps : int, optional
+        Length of the run; ``auto`` picks numpy for runs shorter than ``AUTO_MIN_STEPS``.
+        None: a long run (many networks).
+
+    Returns
+    -------
+    {"numpy", "numba"}
+
+    Raises
+    ------
+    XornetError
+        For an unknown name, or ``"numba"`` when numba is not installed.
+    """
+    if engine == "auto":
+        long_run = steps is None or steps >= AUTO_MIN_STEPS
+        return "numba" if long_run and numba_available() else "numpy"
+    if engine == "numpy":
+        return "numpy"
+    if engine == "numba":
+        if not numba_available():
+            raise XornetError(
+                "engine 'numba' needs numba: pip install 'xornet[fast]' (or use --engine numpy)"
+            )
+        return "numba"
+    raise XornetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

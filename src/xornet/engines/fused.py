@@ -1,0 +1,130 @@
+"""The numba engine for one network: drives the compiled loop of :mod:`._kernels` in chunks.
+
+Python keeps three jobs between chunks: drawing the shuffling permutations from the same
+``rng`` stream, in the same order, as the NumPy loop (so both engines see the same batches),
+calling the progress callback, and stopping on request. A chunk is sized to a few
+milliseconds of work, so Ctrl-C and progress bars stay responsive.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from xornet._typing import Array, IntArray
+from xornet.engines import _kernels as kernels
+from xornet.errors import TrainingDiverged
+from xornet.params import Params
+
+if TYPE_CHECKING:
+    from xornet.training import Callback, StopReason, TrainConfig
+
+__all__ = ["pack_settings", "run_loop"]
+
+ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
+OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
+STOP_REASONS: dict[int, StopReason] = {
+    kernels.TOLERANCE: "tolerance",
+    kernels.ALL_CORRECT: "all_correct",
+}
+
+# About this many multiply-adds per chunk: a few milliseconds of compiled work.
+_CHUNK_WORK = 2**22
+
+
+def pack_settings(
+    config: TrainConfig, n_samples: int, target: float | None = None
+) -> tuple[Array, IntArray]:
+    """The configuration as the kernel's float and int setting vectors."""
+    fs = np.array(
+        [
+            config.learning_rate,
+            config.momentum,
+            config.beta1,
+            config.beta2,
+            config.eps,
+            0.0 if config.tol is None else config.tol,
+            0.0 if target is None else target,
+        ]
+    )
+    batch = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
+    ints = np.array(
+        [
+            ACTIVATION_CODES[config.activation],
+            OPTIMIZER_CODES[config.optimizer],
+            config.nesterov,
+            batch,
+            config.shuffle,
+            config.record_every,
+            config.tol is not None,
+            config.stop_when_correct,
+            target is not None,
+        ],
+        dtype=np.int64,
+    )
+    return fs, ints
+
+
+def chunk_size(n: int, d: int, h: int) -> int:
+    """Steps per compiled chunk: a few milliseconds of work, at least 1,000 steps."""
+    return max(1_000, min(1_000_000, _CHUNK_WORK // (n * (d + 2) * h + 1)))
+
+
+def run_loop(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    params: Params,
+    gen: np.random.Generator,
+    callback: Callback | None,
+) -> tuple[int, StopReason, Array]:
+    """Run the training loop compiled; update ``params`` in place.
+
+    Returns
+    -------
+    steps : int
+        Updates applied.
+    stop_reason : str
+    history : ndarray of shape (n_records,)
+        The recorded losses (the same records as the NumPy loop).
+    """
+    n, d = X.shape
+    h = params.n_hidden
+    theta = params.ravel()
+    state = np.zeros((3, theta.size))
+    fs, ints = pack_settings(config, n)
+    per_epoch = -(-n // int(ints[kernels.BATCH]))
+    shuffled = per_epoch > 1 and config.shuffle
+    history = np.empty(-(-config.steps // config.record_every))
+    counters = np.array([0, 0, kernels.RUNNING, 0, -1, -1], dtype=np.int64)
+    identity = np.arange(n, dtype=np.int64)
+    order = identity.copy()
+    H, z2, p = np.empty((n, h)), np.empty(n), np.empty(n)
+    Hb, z2b, pb = np.empty((n, h)), np.empty(n), np.empty(n)
+    grad = np.empty(theta.size)
+    chunk = chunk_size(n, d, h)
+    stop_reason: StopReason = "max_steps"
+    while counters[kernels.STEP] < config.steps and counters[kernels.STOP] == kernels.RUNNING:
+        start = int(counters[kernels.STEP])
+        stop = min(config.steps, start + chunk)
+        first_epoch = -(-start // per_epoch)  # epochs that start inside [start, stop)
+        n_epochs = (stop - 1) // per_epoch - first_epoch + 1 if shuffled else 0
+        perms = np.empty((max(n_epochs, 0), n), dtype=np.int64)
+        for e in range(perms.shape[0]):
+            perms[e] = gen.permutation(n)
+        records = int(counters[kernels.N_RECORDS])
+        kernels.run(X, y, theta, state, fs, ints, stop, order, perms, first_epoch, history,
+              counters, H, z2, p, Hb, z2b, pb, grad, identity)  # fmt: skip
+        last = int(counters[kernels.N_RECORDS]) - 1
+        called = callback is not None and last >= records
+        if called and callback(last * config.record_every, float(history[last])):  # type: ignore[misc]
+            stop_reason = "interrupted"
+            break
+    steps = int(counters[kernels.STEP])
+    if counters[kernels.STOP] == kernels.DIVERGED:
+        raise TrainingDiverged.at(steps, config.learning_rate)
+    stop_reason = STOP_REASONS.get(int(counters[kernels.STOP]), stop_reason)
+    for target, source in zip(params, params.unravel(theta), strict=True):
+        target[...] = source
+    return steps, stop_reason, history[: counters[kernels.N_RECORDS]].copy()

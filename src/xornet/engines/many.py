@@ -1,0 +1,418 @@
+"""Many independent networks trained at once, for studying seeds and settings.
+
+Network ``i`` is exactly what ``xornet.train(X, y, config, rng=seeds[i])`` trains (same initial
+weights, same updates, same stop rules), with an optional learning rate of its own. Two engines:
+
+* ``numpy``: the networks stacked along a leading axis, ``W1 (N, d, h)``, one vectorised step
+  for all of them; networks that stop early or diverge are frozen by a mask.
+* ``numba``: each network runs the compiled single-network loop, spread over the cores.
+
+Memory grows linearly in N: per network the parameters, the optimizer state and a few numbers.
+No loss history is kept; the outcome is diagnosed from the initial loss, the loss at 90% of the
+run and the final loss (:func:`xornet.diagnosis.classify`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from xornet._typing import Array, IntArray
+from xornet.data import check_Xy
+from xornet.diagnosis import classify, earlier_index
+from xornet.engines import resolve_engine
+from xornet.errors import XornetError
+from xornet.functional import ACTIVATIONS, sigmoid
+from xornet.params import Params, init_params
+from xornet.training import TrainConfig
+
+__all__ = ["ManyResult", "train_many"]
+
+
+@dataclass(frozen=True, eq=False)
+class ManyResult:
+    """What :func:`train_many` produced, one entry per network.
+
+    Attributes
+    ----------
+    thetas : ndarray of shape (n_networks, n_params)
+        Final parameters, each packed as ``Params.ravel()``; see :meth:`params`.
+    n_inputs, n_hidden : int
+    seeds : ndarray of shape (n_networks,)
+    learning_rates : ndarray of shape (n_networks,)
+    steps : ndarray of shape (n_networks,)
+        Updates applied.
+    stop_reason : ndarray of shape (n_networks,), str
+        ``max_steps``, ``tolerance``, ``all_correct`` or ``diverged``.
+    initial_loss, final_loss : ndarray of shape (n_networks,)
+    probabilities : ndarray of shape (n_networks, n_samples)
+    accuracy : ndarray of shape (n_networks,)
+    solve_step : ndarray of shape (n_networks,)
+        First step at which every sample was on the right side of 0.5 (checked where the
+        stop rules are: every step in full batch, each epoch start otherwise); -1 if never.
+    target_step : ndarray of shape (n_networks,)
+        First step at which the loss was at most ``target``; -1 if never or no target.
+    outcome : ndarray of shape (n_networks,), str
+        ``solved``, ``plateau``, ``improving`` or ``diverged``, as :func:`xornet.diagnose`.
+    train_seconds : float
+    engine : {"numpy", "numba"}
+    """
+
+    thetas: Array
+    n_inputs: int
+    n_hidden: int
+    seeds: IntArray
+    learning_rates: Array
+    steps: IntArray
+    stop_reason: np.ndarray
+    initial_loss: Array
+    final_loss: Array
+    probabilities: Array
+    accuracy: Array
+    solve_step: IntArray
+    target_step: IntArray
+    outcome: np.ndarray
+    train_seconds: float
+    engine: str
+
+    def __len__(self) -> int:
+        return int(self.thetas.shape[0])
+
+    def __repr__(self) -> str:
+        solved = float(np.mean(self.outcome == "solved"))
+        return f"ManyResult(n_networks={len(self)}, solved={solved:.3f}, engine={self.engine!r})"
+
+    def params(self, i: int) -> Params:
+        """The final parameters of network ``i``."""
+        d, h = self.n_inputs, self.n_hidden
+        theta = self.thetas[i]
+        return Params(
+            theta[: d * h].reshape(d, h).copy(),
+            theta[d * h : d * h + h].copy(),
+            theta[d * h + h : d * h + 2 * h].reshape(h, 1).copy(),
+            theta[d * h + 2 * h :].copy(),
+        )
+
+
+def _unpack(thetas: Array, d: int, h: int) -> tuple[Array, Array, Array, Array]:
+    """Views of stacked packed parameters.
+
+    Returns W1 (N, d, h), b1 (N, 1, h), W2 (N, h, 1) and b2 (N, 1, 1).
+    """
+    N = thetas.shape[0]
+    W1 = thetas[:, : d * h].reshape(N, d, h)
+    b1 = thetas[:, d * h : d * h + h].reshape(N, 1, h)
+    W2 = thetas[:, d * h + h : d * h + 2 * h].reshape(N, h, 1)
+    b2 = thetas[:, d * h + 2 * h :].reshape(N, 1, 1)
+    return W1, b1, W2, b2
+
+
+def _forward_many(thetas: Array, X: Array, d: int, h: int, activation: str) -> tuple[Array, Array]:
+    """Hidden activations (N, n, h) and logits (N, n) of every network on X."""
+    W1, b1, W2, b2 = _unpack(thetas, d, h)
+    act, _ = ACTIVATIONS[activation]
+    H = act(X @ W1 + b1)  # (n, d) @ (N, d, h) -> (N, n, h)
+    Z2 = (H @ W2 + b2)[:, :, 0]  # (N, n, h) @ (N, h, 1) -> (N, n)
+    return H, Z2
+
+
+def _bce_many(Z2: Array, y: Array) -> Array:
+    """Mean BCE from logits per network: (N, n) -> (N,)."""
+    total: Array = np.sum(np.logaddexp(0.0, Z2) - y * Z2, axis=1)
+    return total / y.size
+
+
+class _Run(NamedTuple):
+    """What an engine's loop reports per network (the parameters are updated in place)."""
+
+    steps: IntArray
+    stop_reason: np.ndarray
+    solve_step: IntArray
+    target_step: IntArray
+    earlier_loss: Array
+
+
+def train_many(
+    X: Array,
+    y: Array,
+    config: TrainConfig | None = None,
+    seeds: int | Sequence[int] = 100,
+    *,
+    learning_rates: Sequence[float] | Array | None = None,
+    target: float | None = None,
+    params: Sequence[Params] | None = None,
+    engine: str = "auto",
+) -> ManyResult:
+    """Train many independent networks on the same data in one call.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Labels in {0, 1}.
+    config : TrainConfig, optional
+        Shared by every network. Mini-batches must come in a fixed order
+        (``shuffle=False``) or the batch must be full.
+    seeds : int or sequence of int
+        One seed per network (an int ``N`` means seeds ``0 .. N-1``). Network ``i`` starts from
+        ``init_params(d, h, config.init, rng=seeds[i])``, as ``train(..., rng=seeds[i])`` does.
+    learning_rates : sequence of float, optional
+        One learning rate per network, replacing ``config.learning_rate``.
+    target : float, optional
+        Loss target for ``target_step`` (it does not stop training; ``config.tol`` does).
+    params : sequence of Params, optional
+        Initial parameters per network, replacing the draw from ``seeds``.
+    engine : {"auto", "numpy", "numba"}
+
+    Returns
+    -------
+    ManyResult
+
+    Raises
+    ------
+    DataError
+        For data that cannot be trained on.
+    XornetError
+        For shuffled mini-batches, mismatched lengths or bad learning rates.
+    """
+    config = TrainConfig() if config is None else config
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    check_Xy(X, y)
+    chosen = resolve_engine(engine)
+    n, d = X.shape
+    h = config.hidden
+    seed_array = np.arange(seeds) if isinstance(seeds, int) else np.asarray(seeds, dtype=np.int64)
+    N = seed_array.size
+    if N < 1:
+        raise XornetError("train_many needs at least one network")
+    batch = n if config.batch_size is None else min(config.batch_size, n)
+    if batch < n and config.shuffle:
+        raise XornetError(
+            "train_many supports full batches or mini-batches in a fixed order; "
+            "set shuffle=False (per-network shuffling is not implemented)"
+        )
+    lrs = np.full(N, config.learning_rate)
+    if learning_rates is not None:
+        lrs = np.asarray(learning_rates, dtype=np.float64)
+        if lrs.shape != (N,):
+            raise XornetError(f"{lrs.size} learning rates for {N} networks")
+        if not (np.isfinite(lrs).all() and (lrs > 0).all()):
+            raise XornetError("every learning rate must be a positive finite number")
+    if target is not None and not np.isfinite(target):
+        raise XornetError(f"target must be a finite number, got {target}")
+    if params is not None:
+        if len(params) != N:
+            raise XornetError(f"{len(params)} initial params for {N} networks")
+        starts = list(params)
+    else:
+        starts = [init_params(d, h, config.init, rng=int(s)) for s in seed_array]
+    if any(p.n_inputs != d or p.n_hidden != h for p in starts):
+        raise XornetError(f"every initial params must be a {d}-{h}-1 network")
+    thetas = np.stack([p.ravel() for p in starts])  # (N, P)
+
+    _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+    initial = _bce_many(Z2, y)
+    n_records = -(-config.steps // config.record_every)
+    index = earlier_index(n_records + 1)
+    earlier_step = index * config.record_every if index < n_records else config.steps
+
+    start = time.perf_counter()
+    loop = _run_numba if chosen == "numba" else _run_numpy
+    run = loop(X, y, config, thetas, lrs, target, earlier_step)  # updates thetas in place
+    seconds = time.perf_counter() - start
+
+    with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
+        _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+        final = _bce_many(Z2, y)
+        P = sigmoid(Z2)
+    final[run.stop_reason == "diverged"] = np.nan
+    accuracy = np.mean((P > 0.5) == (y > 0.5), axis=1)
+    outcome = np.array(
+        [classify(P[i], y, initial[i], run.earlier_loss[i], final[i]).kind for i in range(N)],
+        dtype="<U9",
+    )
+    return ManyResult(
+        thetas=thetas,
+        n_inputs=d,
+        n_hidden=h,
+        seeds=seed_array,
+        learning_rates=lrs,
+        steps=run.steps,
+        stop_reason=run.stop_reason,
+        initial_loss=initial,
+        final_loss=final,
+        probabilities=P,
+        accuracy=accuracy,
+        solve_step=run.solve_step,
+        target_step=run.target_step,
+        outcome=outcome,
+        train_seconds=seconds,
+        engine=chosen,
+    )
+
+
+def _run_numba(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    thetas: Array,
+    lrs: Array,
+    target: float | None,
+    earlier_step: int,
+) -> _Run:
+    """All networks through the compiled loop, in two legs: to the 90% point, then to the end."""
+    from xornet.engines import _kernels as kernels
+    from xornet.engines.fused import pack_settings
+
+    n, d = X.shape
+    N, P = thetas.shape
+    h = (P - 1) // (d + 2)
+    fs, ints = pack_settings(config, n, target)
+    fs_all = np.repeat(fs[None, :], N, axis=0)
+    fs_all[:, kernels.LR] = lrs
+    states = np.zeros((N, 3, P))
+    counters = np.zeros((N, 6), dtype=np.int64)
+    counters[:, kernels.FIRST_CORRECT] = -1
+    counters[:, kernels.FIRST_TARGET] = -1
+    no_history = np.empty((N, 0))
+    identity = np.arange(n, dtype=np.int64)
+    legs = (earlier_step, config.steps)  # to the 90% point, measure, then to the end
+    kernels.run_many(X, y, thetas, states, fs_all, ints, legs[0], identity, no_history, counters,
+                     identity)  # fmt: skip
+    _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+    earlier = _bce_many(Z2, y)
+    kernels.run_many(X, y, thetas, states, fs_all, ints, legs[1], identity, no_history, counters,
+                     identity)  # fmt: skip
+    codes = {
+        kernels.RUNNING: "max_steps",
+        kernels.TOLERANCE: "tolerance",
+        kernels.ALL_CORRECT: "all_correct",
+        kernels.DIVERGED: "diverged",
+    }
+    stops = np.array([codes[int(c)] for c in counters[:, kernels.STOP]], dtype="<U11")
+    return _Run(
+        counters[:, kernels.STEP].copy(),
+        stops,
+        counters[:, kernels.FIRST_CORRECT].copy(),
+        counters[:, kernels.FIRST_TARGET].copy(),
+        earlier,
+    )
+
+
+def _run_numpy(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    thetas: Array,
+    lrs: Array,
+    target: float | None,
+    earlier_step: int,
+) -> _Run:
+    """All networks in one vectorised loop; a mask freezes networks that stopped."""
+    n, d = X.shape
+    N, P = thetas.shape
+    h = config.hidden
+    act, act_grad = ACTIVATIONS[config.activation]
+    W1, b1, W2, b2 = _unpack(thetas, d, h)  # views: updating them updates thetas
+    batch = n if config.batch_size is None else min(config.batch_size, n)
+    per_epoch = -(-n // batch)
+    lr = lrs[:, None]
+    state = np.zeros((3, N, P))  # velocity | Adam m | Adam v, packed like thetas
+    adam_t = np.zeros(N)
+    active = np.ones(N, dtype=bool)
+    steps = np.full(N, config.steps, dtype=np.int64)
+    stops = np.full(N, "max_steps", dtype="<U11")
+    solve = np.full(N, -1, dtype=np.int64)
+    reach = np.full(N, -1, dtype=np.int64)
+    earlier = np.full(N, np.nan)
+    grads = np.empty((N, P))
+    gW1, gb1, gW2, gb2 = _unpack(grads, d, h)
+
+    def stop(mask: np.ndarray, reason: str, step: int) -> None:
+        steps[mask] = step
+        stops[mask] = reason
+        active[mask] = False
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(config.steps):
+            if not active.any():
+                break
+            position = step % per_epoch
+            record = step % config.record_every == 0
+            if position == 0 or record or step == earlier_step:
+                _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+                current = _bce_many(Z2, y)
+                if step == earlier_step:
+                    earlier[active] = current[active]
+                bad = active & ~np.isfinite(current)
+                stop(bad, "diverged", step)
+                if position == 0:
+                    correct = np.all((sigmoid(Z2) > 0.5) == (y > 0.5), axis=1)
+                    solve[active & correct & (solve < 0)] = step
+                    if target is not None:
+                        reach[active & (current <= target) & (reach < 0)] = step
+                    if config.tol is not None:
+                        stop(active & (current <= config.tol), "tolerance", step)
+                    if config.stop_when_correct:
+                        stop(active & correct, "all_correct", step)
+            rows = slice(position * batch, (position + 1) * batch)
+            Xb, yb = X[rows], y[rows]
+            # The reference backward (network.backward), stacked over networks.
+            Z1 = Xb @ W1 + b1  # (N, m, h)
+            H = act(Z1)
+            Z2b = H @ W2 + b2  # (N, m, 1)
+            Pb = sigmoid(Z2b)
+            overflow = ~(np.isfinite(Z1).all(axis=(1, 2)) & np.isfinite(Z2b).all(axis=(1, 2)))
+            stop(active & overflow, "diverged", step)
+            dZ2 = (Pb - yb[:, None]) / yb.size  # (N, m, 1)
+            gW2[...] = H.transpose(0, 2, 1) @ dZ2  # (N, h, m) @ (N, m, 1) -> (N, h, 1)
+            gb2[...] = dZ2.sum(axis=1, keepdims=True)  # (N, 1, 1)
+            dZ1 = (dZ2 @ W2.transpose(0, 2, 1)) * act_grad(H)  # (N, m, h)
+            gW1[...] = Xb.T @ dZ1  # (d, m) @ (N, m, h) -> (N, d, h)
+            gb1[...] = dZ1.sum(axis=1, keepdims=True)  # (N, 1, h)
+            _update(config, thetas, grads, state, adam_t, lr, active)
+            bad = active & ~np.isfinite(thetas).all(axis=1)
+            stop(bad, "diverged", step)
+    if earlier_step >= config.steps or np.isnan(earlier).any():
+        _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+        missing = np.isnan(earlier)
+        earlier[missing] = _bce_many(Z2, y)[missing]
+    return _Run(steps, stops, solve, reach, earlier)
+
+
+def _update(
+    config: TrainConfig,
+    thetas: Array,
+    grads: Array,
+    state: Array,
+    adam_t: Array,
+    lr: Array,
+    active: np.ndarray,
+) -> None:
+    """One optimizer step for the active networks (the formulas of :mod:`xornet.optim`)."""
+    a = active
+    if config.optimizer == "gd":
+        thetas[a] -= lr[a] * grads[a]
+        return
+    if config.optimizer == "momentum":
+        mu = config.momentum
+        v = state[0]
+        v[a] = v[a] * mu - lr[a] * grads[a]
+        if config.nesterov:
+            thetas[a] += mu * v[a] - lr[a] * grads[a]
+        else:
+            thetas[a] += v[a]
+        return
+    b1, b2 = config.beta1, config.beta2
+    adam_t[a] += 1
+    t = adam_t[a][:, None]
+    m, v = state[1], state[2]
+    g = grads[a]
+    m[a] = m[a] * b1 + (1.0 - b1) * g
+    v[a] = v[a] * b2 + (1.0 - b2) * g * g
+    thetas[a] -= lr[a] * (m[a] / (1.0 - b1**t)) / (np.sqrt(v[a] / (1.0 - b2**t)) + config.eps)

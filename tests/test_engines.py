@@ -1,0 +1,271 @@
+"""Every fast path against the NumPy reference.
+
+Stated tolerance: 1e-10 absolute on every parameter and recorded loss. The compiled loop does
+the reference's arithmetic in the same order, so in practice the two agree to about 1e-15 over
+these runs; differences come only from rounding in library functions (exp, tanh, matmul).
+"""
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import xornet
+from xornet import TrainConfig, train, train_many
+from xornet.engines import AUTO_MIN_STEPS, resolve_engine
+from xornet.errors import TrainingDiverged, XornetError
+
+TOL = 1e-10
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+OPTIMIZERS = (("gd", False), ("momentum", False), ("momentum", True), ("adam", False))
+BATCHES = ((None, True), (2, True), (3, False), (1, False))  # (batch_size, shuffle)
+STOPS = ({"tol": None}, {"tol": 0.05}, {"tol": None, "stop_when_correct": True})
+INITS = ("normal", "glorot", "he")
+LR = {"gd": 0.5, "momentum": 0.1, "adam": 0.02}
+
+
+def combos():
+    for i, (act, (opt, nesterov), (batch, shuffle)) in enumerate(
+        itertools.product(ACTIVATIONS, OPTIMIZERS, BATCHES)
+    ):
+        config = TrainConfig(
+            hidden=3,
+            activation=act,
+            optimizer=opt,
+            nesterov=nesterov,
+            learning_rate=LR[opt],
+            batch_size=batch,
+            shuffle=shuffle,
+            steps=1500,
+            record_every=37,
+            init=INITS[i % 3],
+            **STOPS[i % 3],
+        )
+        yield pytest.param(
+            config,
+            id=f"{act}-{opt}{'-nesterov' if nesterov else ''}-b{batch}"
+            f"{'-shuffled' if shuffle and batch else ''}-stop{i % 3}",
+        )
+
+
+def assert_same(a, b):
+    np.testing.assert_allclose(a.params.ravel(), b.params.ravel(), rtol=0, atol=TOL)
+    np.testing.assert_allclose(a.loss_history, b.loss_history, rtol=0, atol=TOL)
+    np.testing.assert_array_equal(a.history_steps, b.history_steps)
+    assert (a.steps, a.stop_reason) == (b.steps, b.stop_reason)
+    assert a.final_loss == pytest.approx(b.final_loss, abs=TOL)
+    assert a.outcome.kind == b.outcome.kind
+
+
+@pytest.mark.parametrize("config", list(combos()))
+def test_numba_matches_numpy_for_every_combination(config):
+    data = xornet.parity(3) if config.batch_size == 3 else xornet.xor()
+    reference = train(data.X, data.y, config, rng=7, engine="numpy")
+    fast = train(data.X, data.y, config, rng=7, engine="numba")
+    assert (reference.engine, fast.engine) == ("numpy", "numba")
+    assert_same(fast, reference)
+
+
+def test_numba_matches_numpy_on_the_posts_full_run():
+    data = xornet.xor()
+    config = xornet.PRESETS["post"]
+    start = xornet.post_initial_params(3)
+    fast = train(data.X, data.y, config, params=start, engine="numba")
+    reference = train(data.X, data.y, config.replace(steps=20_000), params=start, engine="numpy")
+    np.testing.assert_allclose(fast.loss_history[:200], reference.loss_history, rtol=0, atol=TOL)
+    assert fast.final_loss < 0.01
+    assert fast.outcome.kind == "solved"
+
+
+def test_numba_on_a_larger_random_set():
+    data = xornet.moons(150, rng=1)
+    config = TrainConfig(
+        hidden=6, activation="tanh", optimizer="adam", learning_rate=0.02, steps=800, batch_size=16
+    )
+    assert_same(
+        train(data.X, data.y, config, rng=2, engine="numba"),
+        train(data.X, data.y, config, rng=2, engine="numpy"),
+    )
+
+
+def test_numba_reports_divergence_at_the_same_step():
+    data = xornet.xor()
+    config = TrainConfig(activation="relu", init="he", learning_rate=1e100, tol=None)
+    steps = []
+    for engine in ("numpy", "numba"):
+        with pytest.raises(TrainingDiverged, match="diverged at step") as e:
+            train(data.X, data.y, config, rng=0, engine=engine)
+        steps.append(e.value.step)
+    assert steps[0] == steps[1]
+
+
+def test_numba_callback_gets_the_latest_record_and_can_stop():
+    data = xornet.xor()
+    config = TrainConfig(tol=None, steps=10_000_000)
+    calls = []
+
+    def callback(step, loss):
+        calls.append((step, loss))
+        return True
+
+    result = train(data.X, data.y, config, rng=0, callback=callback, engine="numba")
+    assert result.stop_reason == "interrupted"
+    assert len(calls) == 1
+    step, loss = calls[0]
+    assert step == result.history_steps[-1]
+    assert loss == result.loss_history[-1]
+    assert 0 < result.steps < config.steps
+    reference = train(data.X, data.y, config.replace(steps=result.steps), rng=0, engine="numpy")
+    np.testing.assert_allclose(result.params.ravel(), reference.params.ravel(), atol=TOL)
+
+
+def test_engine_resolution(monkeypatch):
+    assert resolve_engine("numpy") == "numpy"
+    assert resolve_engine("numba") == "numba"
+    assert resolve_engine("auto", AUTO_MIN_STEPS) == "numba"
+    assert resolve_engine("auto", AUTO_MIN_STEPS - 1) == "numpy"
+    assert resolve_engine("auto") == "numba"
+    with pytest.raises(XornetError, match="unknown engine 'cuda'"):
+        resolve_engine("cuda")
+    import xornet.engines as engines
+
+    monkeypatch.setattr(engines, "numba_available", lambda: False)
+    assert resolve_engine("auto") == "numpy"
+    with pytest.raises(XornetError, match=r"pip install 'xornet\[fast\]'"):
+        resolve_engine("numba")
+
+
+def test_compiled_code_is_cached_on_disk():
+    # A fresh process loads the kernels from numba's cache instead of compiling them again.
+    code = (
+        "import xornet\n"
+        "from xornet.engines import _kernels as k\n"
+        "d = xornet.xor()\n"
+        "xornet.train(d.X, d.y, xornet.TrainConfig(steps=100), rng=0, engine='numba')\n"
+        "print(sum(k.run.stats.cache_hits.values()), sum(k.run.stats.cache_misses.values()))\n"
+    )
+    for _ in range(2):  # the first may have to fill the cache
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+        )
+    hits, misses = map(int, proc.stdout.split())
+    assert (hits, misses) == (1, 0)
+
+
+# --------------------------------------------------------------------------- many networks
+
+MANY_CONFIGS = [
+    TrainConfig(hidden=2, learning_rate=0.5, steps=2000, tol=None),
+    TrainConfig(
+        hidden=3, activation="tanh", optimizer="momentum", learning_rate=0.1, steps=1500, tol=0.05
+    ),
+    TrainConfig(
+        hidden=2, optimizer="adam", learning_rate=0.05, steps=1500, tol=None, stop_when_correct=True
+    ),
+    TrainConfig(
+        hidden=4,
+        activation="relu",
+        init="he",
+        learning_rate=0.2,
+        batch_size=1,
+        shuffle=False,
+        steps=1200,
+        tol=None,
+    ),
+    TrainConfig(
+        hidden=2,
+        optimizer="momentum",
+        nesterov=True,
+        learning_rate=0.3,
+        batch_size=2,
+        shuffle=False,
+        steps=1000,
+        tol=None,
+    ),
+]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("config", MANY_CONFIGS)
+def test_each_network_equals_training_it_alone(engine, config):
+    data = xornet.xor()
+    seeds = [0, 1, 2, 5, 11, 12]
+    many = train_many(data.X, data.y, config, seeds, engine=engine)
+    assert many.engine == engine
+    assert len(many) == len(seeds)
+    for i, seed in enumerate(seeds):
+        alone = train(data.X, data.y, config, rng=seed, engine="numpy")
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+        assert many.steps[i] == alone.steps
+        assert many.stop_reason[i] == alone.stop_reason
+        assert many.final_loss[i] == pytest.approx(alone.final_loss, abs=TOL)
+        np.testing.assert_allclose(many.probabilities[i], alone.probabilities, atol=TOL)
+        assert many.accuracy[i] == alone.accuracy
+        assert many.outcome[i] == alone.outcome.kind
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_solve_and_target_steps_match_the_stop_rules(engine):
+    data = xornet.xor()
+    config = TrainConfig(hidden=3, learning_rate=0.5, steps=3000, tol=None)
+    seeds = range(8)
+    many = train_many(data.X, data.y, config, seeds, target=0.1, engine=engine)
+    for i, seed in enumerate(seeds):
+        correct = train(data.X, data.y, config.replace(stop_when_correct=True), rng=seed)
+        expected = correct.steps if correct.stop_reason == "all_correct" else -1
+        assert many.solve_step[i] == expected
+        reached = train(data.X, data.y, config.replace(tol=0.1), rng=seed)
+        expected = reached.steps if reached.stop_reason == "tolerance" else -1
+        assert many.target_step[i] == expected
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_learning_rate_per_network(engine):
+    data = xornet.xor()
+    config = TrainConfig(hidden=3, steps=500, tol=None)
+    rates = [0.05, 0.5, 2.0]
+    many = train_many(data.X, data.y, config, [4, 4, 4], learning_rates=rates, engine=engine)
+    for i, lr in enumerate(rates):
+        alone = train(data.X, data.y, config.replace(learning_rate=lr), rng=4, engine="numpy")
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), atol=TOL)
+    np.testing.assert_array_equal(many.learning_rates, rates)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_diverged_networks_are_reported_not_raised(engine):
+    data = xornet.xor()
+    config = TrainConfig(activation="relu", init="he", tol=None, steps=50)
+    many = train_many(data.X, data.y, config, [0, 0], learning_rates=[1e100, 0.1], engine=engine)
+    assert list(many.outcome) == ["diverged", many.outcome[1]]
+    assert many.outcome[1] != "diverged"
+    assert many.stop_reason[0] == "diverged"
+    assert np.isnan(many.final_loss[0])
+
+
+def test_the_posts_initial_weights_can_be_given():
+    data = xornet.xor()
+    config = xornet.PRESETS["post"].replace(steps=30_000)
+    starts = [xornet.post_initial_params(s) for s in range(4)]
+    many = train_many(data.X, data.y, config, range(4), params=starts)
+    for i in range(4):
+        alone = train(data.X, data.y, config, params=starts[i])
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), atol=TOL)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"config": TrainConfig(batch_size=2)}, "fixed order"),
+        ({"seeds": [1, 2], "learning_rates": [0.1]}, "1 learning rates for 2 networks"),
+        ({"seeds": [1], "learning_rates": [-0.1]}, "positive finite"),
+        ({"seeds": []}, "at least one network"),
+        ({"seeds": [1], "params": []}, "0 initial params for 1 networks"),
+        ({"seeds": [1], "params": [xornet.init_params(2, 5, rng=0)]}, "2-8-1 network"),
+    ],
+)
+def test_train_many_refuses_what_it_cannot_do(kwargs, message):
+    data = xornet.xor()
+    with pytest.raises(XornetError, match=message):
+        train_many(data.X, data.y, **kwargs)
