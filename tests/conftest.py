@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -6,6 +7,8 @@ import pytest
 
 # The tests' own helper modules (the post oracle) live next to the tests.
 sys.path.insert(0, str(Path(__file__).parent))
+# Figures render off screen, whatever the machine's display.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 import xornet
 

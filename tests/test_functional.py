@@ -53,6 +53,13 @@ def test_bce_with_logits_equals_probability_form_in_the_safe_range():
     assert F.binary_cross_entropy(y, p) == pytest.approx(expected, rel=1e-13)
 
 
+def test_bce_with_logits_keeps_its_digits_when_the_loss_is_tiny():
+    # A confident right answer: the loss is log(1 + e^-18) = 1.523e-08, to full precision.
+    z, y = np.array([18.0, -18.0]), np.array([1.0, 0.0])
+    expected = np.log1p(np.exp(-18.0))
+    assert F.binary_cross_entropy_with_logits(z, y) == pytest.approx(expected, rel=1e-15)
+
+
 def test_bce_with_logits_is_exact_far_in_the_tails():
     # log(1 + e^z) - y z: a confidently wrong logit of 1000 costs exactly 1000.
     assert F.binary_cross_entropy_with_logits(np.array([1000.0]), np.array([0.0])) == 1000.0

@@ -133,6 +133,18 @@ def test_interrupted_save_leaves_the_old_file_and_no_temporary(tmp_path, trained
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
 
 
+def test_saved_files_get_the_usual_mode_not_a_private_one(tmp_path, trained):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        save_model(tmp_path / "m.npz", trained.params)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o644
+
+
 def test_save_into_a_missing_directory_is_a_clear_error(tmp_path, trained):
     with pytest.raises(ModelFileError, match="does not exist"):
         save_model(tmp_path / "no" / "m.npz", trained.params)

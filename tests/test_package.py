@@ -12,12 +12,41 @@ from xornet import tutorial
 HEAVY = ("matplotlib", "numba", "sklearn", "tqdm", "autograd", "scipy")
 
 
-def test_import_needs_numpy_alone():
-    code = "import sys, xornet, xornet.cli; print(sorted(set(sys.modules) & set({!r})))"
-    proc = subprocess.run(
-        [sys.executable, "-c", code.format(HEAVY)], capture_output=True, text=True, check=True
-    )
-    assert proc.stdout.strip() == "[]"
+def loaded_after(code):
+    probe = f"import sys; {code}; print(sorted(set(sys.modules) & set({(*HEAVY, 'numpy')!r})))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
+def test_import_and_help_load_nothing_heavy():
+    # import xornet loads names lazily; --help builds its parser from xornet._names alone.
+    assert loaded_after("import xornet") == "[]"
+    assert loaded_after("from xornet.cli import build_parser; build_parser()") == "[]"
+
+
+def test_training_needs_numpy_alone():
+    code = "import xornet; d = xornet.xor(); xornet.train(d.X, d.y, engine='numpy')"
+    assert loaded_after(code) == "['numpy']"
+
+
+def test_choice_names_agree_with_their_implementations():
+    from xornet import _names
+    from xornet.engines import ENGINES
+    from xornet.functional import ACTIVATIONS
+    from xornet.optim import OPTIMIZERS
+    from xornet.params import INITS
+
+    assert tuple(ACTIVATIONS) == _names.ACTIVATION_NAMES
+    assert INITS == _names.INIT_NAMES
+    assert OPTIMIZERS == _names.OPTIMIZER_NAMES
+    assert ENGINES == _names.ENGINE_NAMES
+    assert tuple(xornet.PRESETS) == _names.PRESET_NAMES
+
+
+def test_every_public_name_resolves_and_unknown_names_fail():
+    assert set(dir(xornet)) >= set(xornet.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = xornet.nope
 
 
 def public_objects():

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-import numpy as np
+from xornet._names import (
+    ACTIVATION_NAMES,
+    ENGINE_NAMES,
+    INIT_NAMES,
+    OPTIMIZER_NAMES,
+    PRESET_NAMES,
+)
 
-from xornet._typing import Array
+if TYPE_CHECKING:
+    from xornet._typing import Array
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -46,7 +54,7 @@ def _count(text: str) -> int:
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
 
@@ -76,22 +84,18 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    from xornet.functional import ACTIVATIONS
-    from xornet.optim import OPTIMIZERS
-    from xornet.params import INITS
-
     g = p.add_argument_group("model and training (defaults come from --preset)")
     g.add_argument(
         "--preset",
-        choices=("default", "post"),
+        choices=PRESET_NAMES,
         default="default",
         help="default: 8 hidden units, lr 1.0, up to 10,000 steps, stop at loss 0.01; "
         "post: the study post exactly (2 hidden, lr 0.01, 200,000 steps)",
     )
     g.add_argument("--hidden", type=_positive_int, help="hidden units")
-    g.add_argument("--activation", choices=tuple(ACTIVATIONS))
-    g.add_argument("--init", choices=INITS, help="weight initialisation")
-    g.add_argument("--optimizer", choices=OPTIMIZERS)
+    g.add_argument("--activation", choices=ACTIVATION_NAMES)
+    g.add_argument("--init", choices=INIT_NAMES, help="weight initialisation")
+    g.add_argument("--optimizer", choices=OPTIMIZER_NAMES)
     g.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_finite_float)
     g.add_argument("--momentum", type=_finite_float, help="momentum coefficient")
     g.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
@@ -131,7 +135,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--engine",
-        choices=("auto", "numpy", "numba"),
+        choices=ENGINE_NAMES,
         default="auto",
         help="numpy: the reference loop; numba: the whole loop compiled (same results to "
         "1e-10); auto: numba when installed and the run is long enough to pay for loading it",
@@ -161,6 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("output")
     out.add_argument("--save", type=Path, metavar="FILE", help="save the model (.npz)")
     out.add_argument("--json", action="store_true", help="print one JSON object instead")
+    out.add_argument(
+        "--plots",
+        type=Path,
+        metavar="DIR",
+        help="write figures (loss, boundary, hidden space, network) as PNGs",
+    )
+    out.add_argument(
+        "--starts",
+        type=_positive_int,
+        metavar="N",
+        help="with --plots: also a grid of N starts (seeds 0..N-1) with outcomes",
+    )
+    out.add_argument(
+        "--animation",
+        type=Path,
+        metavar="FILE",
+        help="write an animation of training (.gif, or .mp4 with ffmpeg)",
+    )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser(
@@ -187,17 +209,70 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(p)
     p.add_argument("--hidden", type=_positive_int, default=3)
-    from xornet.functional import ACTIVATIONS
-    from xornet.params import INITS
-
-    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid")
-    p.add_argument("--init", choices=INITS, default="normal")
+    p.add_argument("--activation", choices=ACTIVATION_NAMES, default="sigmoid")
+    p.add_argument("--init", choices=INIT_NAMES, default="normal")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eps", type=_finite_float, default=1e-5, help="finite-difference step")
     p.add_argument(
         "--tolerance", type=_finite_float, default=1e-6, help="largest relative error that passes"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "plot",
+        help="draw the figures of a saved model",
+        description="Write the figures of a saved model as PNG files.",
+    )
+    p.add_argument("model", type=Path, help="model file written by train --save")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    _add_data_options(p)
+
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report",
+        description="Train (or load a model) and write one HTML file with the "
+        "configuration, truth table, outcome, figures and the first step "
+        "explained. It needs no network access to view.",
+    )
+    _add_data_options(p)
+    _add_model_options(p)
+    p.add_argument("--model", type=Path, metavar="FILE", help="report on a saved model")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("report.html"),
+        metavar="FILE",
+        help="the HTML file to write (default report.html)",
+    )
+
+    p = sub.add_parser(
+        "explain",
+        help="show every number of one training step",
+        description="One full-batch training step, every array with its name, shape, formula "
+        "and values, in the post's order: forward 1-5, backward 1-7, update.",
+    )
+    _add_data_options(p)
+    _add_model_options(p)
+    p.add_argument(
+        "--after",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="explain the step after N training steps (default 0: the first)",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="explain a step of a saved model instead of fresh weights",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("en", "ko"),
+        default="en",
+        help="labels in English or Korean (formulas are the same)",
+    )
+    p.add_argument("--json", action="store_true", help="every array as JSON")
     return parser
 
 
@@ -225,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": _train,
         "predict": _predict,
         "gradcheck": _gradcheck,
+        "explain": _explain,
+        "plot": _plot,
+        "report": _report,
     }
     try:
         return commands[args.command](args)
@@ -318,6 +396,8 @@ def _train(args: argparse.Namespace) -> int:
     dataset = _load_data(args)
     config = _config(args)
     # Without --seed, draw one from fresh entropy and print it, so any run can be repeated.
+    import numpy as np
+
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**32))
     params = None
     if args.preset == "post" and config.init == "normal":
@@ -349,11 +429,48 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.save is not None:
         save_model(args.save, result.params, config.activation, _metadata(result, dataset, seed))
+    figures = _train_figures(args, result, dataset, config, seed, params)
     if args.json:
         print(json.dumps(_train_json(result, dataset, seed, args.save), indent=2))
     else:
         _print_train(result, dataset, seed, args.save, sys.stdout)
+        for path in figures:
+            print(f"figure      {path}")
     return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else EXIT_OK
+
+
+def _train_figures(args: argparse.Namespace, result: Any, dataset: Any, config: Any, seed: int,
+                   start: Any) -> list[Path]:  # fmt: skip
+    """The figures train was asked for (--plots, --starts, --animation)."""
+    written: list[Path] = []
+    if args.starts is not None and args.plots is None:
+        from xornet.errors import XornetError
+
+        raise XornetError("--starts goes with --plots DIR")
+    if args.plots is not None:
+        from xornet.plotting import plot_starts, save_figures, save_png
+
+        written += save_figures(
+            args.plots, result.params, dataset.X, dataset.y, config.activation,
+            loss_history=result.loss_history, history_steps=result.history_steps,
+            final_step=result.steps, final_loss=result.final_loss,
+            stop_reason=result.stop_reason, feature_names=dataset.feature_names,
+        )  # fmt: skip
+        if args.starts is not None:
+            from xornet.params import post_initial_params
+
+            seeds = list(range(args.starts))
+            starts = None
+            if args.preset == "post" and config.init == "normal":
+                starts = [post_initial_params(s, config.hidden, dataset.n_features) for s in seeds]
+            fig = plot_starts(dataset.X, dataset.y, config, seeds, params=starts)
+            written.append(save_png(fig, args.plots / "starts.png"))
+    if args.animation is not None:
+        from xornet.plotting import animate
+
+        written.append(animate(dataset.X, dataset.y, config, args.animation, rng=seed,
+                               params=start))  # fmt: skip
+    return written
 
 
 def _progress_bar(total: int, *, enabled: bool) -> Any:
@@ -378,6 +495,8 @@ def _metadata(result: Any, dataset: Any, seed: int) -> dict[str, Any]:
         "final_loss": result.final_loss,
         "accuracy": result.accuracy,
         "outcome": result.outcome.kind,
+        "loss_history": result.loss_history.tolist(),
+        "history_steps": result.history_steps.tolist(),
     }
 
 
@@ -400,6 +519,7 @@ def _train_json(result: Any, dataset: Any, seed: int, save: Path | None) -> dict
         "loss_history": result.loss_history.tolist(),
         "history_steps": result.history_steps.tolist(),
         "saved_to": None if save is None else str(save),
+        "figures": [],
     }
 
 
@@ -482,6 +602,8 @@ def _predict(args: argparse.Namespace) -> int:
             f"the model takes {d} features per sample, but {len(args.values)} values were given"
         )
     else:
+        import numpy as np
+
         X = np.array(args.values, dtype=np.float64).reshape(-1, d)
     p = model.predict_proba(X)
     if args.json:
@@ -534,6 +656,154 @@ def _gradcheck(args: argparse.Namespace) -> int:
         verdict = "passed" if check.passed else "FAILED"
         print(f"{verdict}: worst {check.worst:.2e} (tolerance {check.tolerance:.0e})")
     return EXIT_OK if check.passed else EXIT_FAILED
+
+
+# ----------------------------------------------------------------------------- plot
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from xornet.errors import XornetError
+    from xornet.modelfile import load_model
+    from xornet.plotting import save_figures
+
+    model = load_model(args.model)
+    meta = model.metadata
+    dataset = _load_data(_dataset_args(args, meta))
+    if dataset.n_features != model.params.n_inputs:
+        raise XornetError(f"the model takes {model.params.n_inputs} features but {dataset.name} "
+                          f"has {dataset.n_features}")  # fmt: skip
+    history = meta.get("loss_history")
+    steps = meta.get("history_steps")
+    written = save_figures(
+        args.out, model.params, dataset.X, dataset.y, model.activation,
+        loss_history=None if history is None else np.array(history, dtype=np.float64),
+        history_steps=None if steps is None else np.array(steps, dtype=np.float64),
+        final_step=meta.get("steps"), final_loss=meta.get("final_loss"),
+        stop_reason=meta.get("stop_reason"), feature_names=meta.get("feature_names"),
+    )  # fmt: skip
+    for path in written:
+        print(f"figure      {path}")
+    return EXIT_OK
+
+
+def _dataset_args(args: argparse.Namespace, meta: dict[str, Any]) -> argparse.Namespace:
+    """Draw on the training data the model was saved with, unless a dataset is given."""
+    if args.csv is None and args.dataset == "xor" and meta.get("dataset") not in (None, "xor"):
+        known = meta["dataset"]
+        from xornet.data import DATASETS
+
+        if known in DATASETS or known.startswith("parity"):
+            return argparse.Namespace(**{**vars(args), "dataset": known})
+    return args
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _report(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from xornet.diagnosis import diagnose
+    from xornet.errors import XornetError
+    from xornet.modelfile import load_model
+    from xornet.params import init_params, post_initial_params
+    from xornet.report import build_report, write_report
+    from xornet.training import train
+
+    if args.model is not None:
+        model = load_model(args.model)
+        meta = model.metadata
+        dataset = _load_data(_dataset_args(args, meta))
+        if dataset.n_features != model.params.n_inputs:
+            raise XornetError(f"the model takes {model.params.n_inputs} features but "
+                              f"{dataset.name} has {dataset.n_features}")  # fmt: skip
+        history = np.array(meta.get("loss_history", []), dtype=np.float64)
+        steps = np.array(meta.get("history_steps", []), dtype=np.float64)
+        p = model.predict_proba(dataset.X)
+        page = build_report(
+            model.params, dataset.X, dataset.y, activation=model.activation,
+            title=f"xornet report: {args.model.name}", config=meta.get("config"),
+            outcome=diagnose(p, dataset.y, np.append(history, meta.get("final_loss", np.nan))),
+            loss_history=history if history.size else None,
+            history_steps=steps if steps.size else None, final_step=meta.get("steps"),
+            final_loss=meta.get("final_loss"), stop_reason=meta.get("stop_reason"),
+            feature_names=meta.get("feature_names"),
+        )  # fmt: skip
+    else:
+        dataset = _load_data(args)
+        config = _config(args)
+        seed = 0 if args.seed is None else args.seed
+        if args.preset == "post" and config.init == "normal":
+            start = post_initial_params(seed, config.hidden, dataset.n_features)
+        else:
+            start = init_params(dataset.n_features, config.hidden, config.init, rng=seed)
+        result = train(dataset.X, dataset.y, config, rng=seed, params=start,
+                       engine=args.engine)  # fmt: skip
+        optimizer = config.new_optimizer()
+        page = build_report(
+            result.params, dataset.X, dataset.y, activation=config.activation,
+            title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),
+            outcome=result.outcome, loss_history=result.loss_history,
+            history_steps=result.history_steps.astype(np.float64), final_step=result.steps,
+            final_loss=result.final_loss, stop_reason=result.stop_reason,
+            feature_names=dataset.feature_names, explain_params=start, optimizer=optimizer,
+        )  # fmt: skip
+    print(f"report      {write_report(args.out, page)}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from xornet.errors import XornetError
+    from xornet.explain import advance, explain_step, render, to_json
+    from xornet.modelfile import load_model
+    from xornet.params import init_params, post_initial_params
+
+    dataset = _load_data(args)
+    config = _config(args)
+    seed = 0 if args.seed is None else args.seed
+    if args.model is not None:
+        model = load_model(args.model)
+        params, activation = model.params.copy(), model.activation
+        if params.n_inputs != dataset.n_features:
+            raise XornetError(
+                f"the model takes {params.n_inputs} features but {dataset.name} has "
+                f"{dataset.n_features}"
+            )
+    else:
+        activation = config.activation
+        if args.preset == "post" and config.init == "normal":
+            params = post_initial_params(seed, config.hidden, dataset.n_features)
+        else:
+            params = init_params(dataset.n_features, config.hidden, config.init, rng=seed)
+    optimizer = config.new_optimizer()
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            advance(params, dataset.X, dataset.y, activation, optimizer, args.after)
+        except FloatingPointError:
+            raise XornetError(f"training diverged within the first {args.after} steps; "
+                              "try a smaller learning rate") from None  # fmt: skip
+    explanation = explain_step(params, dataset.X, dataset.y, activation=activation,
+                               optimizer=optimizer, step=args.after)  # fmt: skip
+    if args.json:
+        print(to_json(explanation))
+    else:
+        sys.stdout.write(render(explanation, lang=args.lang, colour=_colour(sys.stdout)))
+    return EXIT_OK
+
+
+def _colour(stream: TextIO) -> bool:
+    """ANSI colour only on a terminal that wants it (https://no-color.org)."""
+    import os
+
+    wanted = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return wanted and stream.isatty()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,6 +78,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
         raise ModelFileError(f"{path}: directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, _new_file_mode())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -86,6 +88,13 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _new_file_mode() -> int:
+    """0666 less the process's umask: the mode ``open(path, "w")`` gives a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def save_model(

@@ -27,7 +27,7 @@ from xornet.functional import (
 )
 from xornet.params import Params
 
-__all__ = ["Cache", "backward", "forward", "loss", "predict_proba"]
+__all__ = ["Backprop", "Cache", "backward", "backward_steps", "forward", "loss", "predict_proba"]
 
 
 class Cache(NamedTuple):
@@ -102,8 +102,31 @@ def loss(cache: Cache, y: Array) -> float:
     return binary_cross_entropy_with_logits(cache.Z2[:, 0], y)
 
 
-def backward(params: Params, cache: Cache, y: Array) -> Params:
-    """Gradients of the mean binary cross-entropy with respect to every parameter.
+class Backprop(NamedTuple):
+    """The seven arrays of the post's backward pass, in its order.
+
+    Attributes
+    ----------
+    dZ2 : ndarray of shape (n_samples, 1)
+    dW2 : ndarray of shape (n_hidden, 1)
+    db2 : ndarray of shape (1,)
+    dH : ndarray of shape (n_samples, n_hidden)
+    dZ1 : ndarray of shape (n_samples, n_hidden)
+    dW1 : ndarray of shape (n_inputs, n_hidden)
+    db1 : ndarray of shape (n_hidden,)
+    """
+
+    dZ2: Array
+    dW2: Array
+    db2: Array
+    dH: Array
+    dZ1: Array
+    dW1: Array
+    db1: Array
+
+
+def backward_steps(params: Params, cache: Cache, y: Array) -> Backprop:
+    """The backward pass of the mean binary cross-entropy, keeping every intermediate array.
 
     Parameters
     ----------
@@ -116,9 +139,8 @@ def backward(params: Params, cache: Cache, y: Array) -> Params:
 
     Returns
     -------
-    Params
-        ``dW1 (d, h)``, ``db1 (h,)``, ``dW2 (h, 1)``, ``db2 (1,)``: each gradient has its
-        parameter's shape.
+    Backprop
+        The seven arrays of the post's seven numbered steps.
     """
     _, act_grad = _activation(cache.activation)
     n = y.shape[0]
@@ -138,7 +160,29 @@ def backward(params: Params, cache: Cache, y: Array) -> Params:
     dW1 = cache.X.T @ dZ1  # (d, n) @ (n, h) -> (d, h)
     # 7) dL/db1 (the post's comment calls this one "dB2"; it is the first layer's bias)
     db1 = dZ1.sum(axis=0)  # (h,)
-    return Params(dW1, db1, dW2, db2)
+    return Backprop(dZ2, dW2, db2, dH, dZ1, dW1, db1)
+
+
+def backward(params: Params, cache: Cache, y: Array) -> Params:
+    """Gradients of the mean binary cross-entropy with respect to every parameter.
+
+    Parameters
+    ----------
+    params : Params
+        The parameters the cache was computed with (only ``W2`` is read).
+    cache : Cache
+        From :func:`forward`.
+    y : ndarray of shape (n_samples,)
+        Labels in {0, 1}.
+
+    Returns
+    -------
+    Params
+        ``dW1 (d, h)``, ``db1 (h,)``, ``dW2 (h, 1)``, ``db2 (1,)``: each gradient has its
+        parameter's shape. The seven steps are in :func:`backward_steps`.
+    """
+    steps = backward_steps(params, cache, y)
+    return Params(steps.dW1, steps.db1, steps.dW2, steps.db2)
 
 
 def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Array:

@@ -9,13 +9,14 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from xornet._names import OPTIMIZER_NAMES
 from xornet._typing import Array
 from xornet.params import Params
 
 __all__ = ["GD", "OPTIMIZERS", "Adam", "Momentum", "Optimizer", "make_optimizer"]
 
 #: Optimizer names accepted by :func:`make_optimizer` and the CLI.
-OPTIMIZERS: Final = ("gd", "momentum", "adam")
+OPTIMIZERS: Final = OPTIMIZER_NAMES
 
 
 class Optimizer(Protocol):

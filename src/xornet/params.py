@@ -17,13 +17,14 @@ from typing import Final
 
 import numpy as np
 
+from xornet._names import INIT_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
 
 __all__ = ["INITS", "Params", "init_params", "post_initial_params"]
 
 #: Initialisation schemes accepted by :func:`init_params`.
-INITS: Final = ("normal", "glorot", "he")
+INITS: Final = INIT_NAMES
 
 NAMES: Final = ("W1", "b1", "W2", "b2")
 

@@ -22,7 +22,7 @@ from xornet.diagnosis import Outcome, diagnose
 from xornet.errors import TrainingDiverged, XornetError
 from xornet.functional import ACTIVATIONS
 from xornet.network import backward, forward, loss
-from xornet.optim import OPTIMIZERS, make_optimizer
+from xornet.optim import OPTIMIZERS, Optimizer, make_optimizer
 from xornet.params import INITS, Params, init_params
 
 __all__ = ["PRESETS", "StopReason", "TrainConfig", "TrainResult", "train"]
@@ -119,6 +119,23 @@ class TrainConfig:
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise bad("tol", "must be a finite number >= 0 (or None)")
 
+    def new_optimizer(self) -> Optimizer:
+        """A fresh optimizer (zero state) with this configuration's settings.
+
+        Returns
+        -------
+        Optimizer
+        """
+        return make_optimizer(
+            self.optimizer,
+            self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            eps=self.eps,
+        )
+
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -169,7 +186,7 @@ class TrainResult:
     outcome : Outcome
         The plain-words diagnosis.
     train_seconds : float
-        Wall time of the loop.
+        Wall time of the training loop (not of loading the numba engine).
     engine : {"numpy", "numba"}
         The engine that ran.
     """
@@ -269,11 +286,13 @@ def train(
             raise XornetError("initial params contain non-finite values")
         params = params.copy()
 
+    if chosen == "numba":
+        from xornet.engines import fused
+
+        fused.load()  # the first time in a process this takes about a second: not training
     start = time.perf_counter()
     if chosen == "numba":
-        from xornet.engines.fused import run_loop
-
-        steps, stop_reason, losses = run_loop(X, y, config, params, gen, callback)
+        steps, stop_reason, losses = fused.run_loop(X, y, config, params, gen, callback)
     else:
         steps, stop_reason, losses = _numpy_loop(X, y, config, params, gen, callback)
     final = forward(params, X, config.activation)
@@ -311,15 +330,7 @@ def _numpy_loop(
 
     Returns the number of updates applied, the stop reason and the recorded losses.
     """
-    optimizer = make_optimizer(
-        config.optimizer,
-        config.learning_rate,
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-        beta1=config.beta1,
-        beta2=config.beta2,
-        eps=config.eps,
-    )
+    optimizer = config.new_optimizer()
     act = config.activation
     n = X.shape[0]
     batch = n if config.batch_size is None else min(config.batch_size, n)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib.util
 from typing import Final, Literal
 
+from xornet._names import ENGINE_NAMES
 from xornet.errors import XornetError
 
 __all__ = ["AUTO_MIN_STEPS", "ENGINES", "Engine", "numba_available", "resolve_engine"]
 
 Engine = Literal["numpy", "numba"]
 #: Engine names accepted across the library and the CLI.
-ENGINES: Final = ("auto", "numpy", "numba")
+ENGINES: Final = ENGINE_NAMES
 #: ``auto`` chooses numba for runs of at least this many steps. Below it the NumPy loop
 #: (tens of microseconds a step) finishes before numba would have loaded.
 AUTO_MIN_STEPS: Final = 20_000

@@ -78,108 +78,6 @@ def log1p_exp(z: float) -> float:
 
 
 @njit(**_OPTIONS)
-def forward(X, rows, n_rows, theta, d, h, act, H, z2, p):
-    """Hidden activations H, logits z2 and probabilities p (first n_rows entries) for the
-    samples X[rows[:n_rows]]. Returns False if a pre-activation overflowed (the NumPy loop
-    raises on any overflow, so both engines call that divergence)."""
-    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
-    finite = True
-    for r in range(n_rows):
-        i = rows[r]
-        for j in range(h):
-            s = 0.0
-            for k in range(d):
-                s += X[i, k] * theta[k * h + j]
-            s += theta[b1 + j]
-            finite &= math.isfinite(s)
-            H[r, j] = activate(s, act)
-        s = 0.0
-        for j in range(h):
-            s += H[r, j] * theta[W2 + j]
-        z2[r] = s + theta[b2]
-        finite &= math.isfinite(z2[r])
-        p[r] = sigmoid(z2[r])
-    return finite
-
-
-@njit(**_OPTIONS)
-def bce(y, n_rows, z2):
-    """Mean BCE from logits over the first n_rows logits (all samples, in order)."""
-    total = 0.0
-    for r in range(n_rows):
-        total += log1p_exp(z2[r]) - y[r] * z2[r]
-    return total / n_rows
-
-
-@njit(**_OPTIONS)
-def all_correct(y, n_rows, p):
-    """Whether every probability is on the right side of 0.5."""
-    for r in range(n_rows):
-        if (p[r] > 0.5) != (y[r] > 0.5):
-            return False
-    return True
-
-
-@njit(**_OPTIONS)
-def backward(X, y, rows, n_rows, theta, d, h, act, H, p, grad):
-    """Gradients of the mean BCE over the batch, the post's seven steps, into grad."""
-    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
-    grad[:] = 0.0
-    for r in range(n_rows):
-        i = rows[r]
-        dz2 = (p[r] - y[i]) / n_rows  # 1) dL/dZ2
-        for j in range(h):
-            grad[W2 + j] += H[r, j] * dz2  # 2) dL/dW2
-        grad[b2] += dz2  # 3) dL/db2
-        for j in range(h):
-            dz1 = dz2 * theta[W2 + j] * activation_grad(H[r, j], act)  # 4) dL/dH, 5) dL/dZ1
-            for k in range(d):
-                grad[k * h + j] += X[i, k] * dz1  # 6) dL/dW1
-            grad[b1 + j] += dz1  # 7) dL/db1
-
-
-@njit(**_OPTIONS)
-def update(theta, grad, state, fs, opt, nesterov, t):
-    """One optimizer step in place; returns the new Adam step count."""
-    lr = fs[LR]
-    if opt == GD:
-        for p in range(theta.size):
-            theta[p] -= lr * grad[p]
-        return t
-    if opt == MOMENTUM:
-        mu = fs[MU]
-        for p in range(theta.size):
-            v = state[0, p] * mu
-            v -= lr * grad[p]
-            state[0, p] = v
-            theta[p] += mu * v - lr * grad[p] if nesterov else v
-        return t
-    t += 1
-    b1, b2, eps = fs[BETA1], fs[BETA2], fs[EPS]
-    c1 = 1.0 - b1**t
-    c2 = 1.0 - b2**t
-    for p in range(theta.size):
-        g = grad[p]
-        m = state[1, p] * b1
-        m += (1.0 - b1) * g
-        v = state[2, p] * b2
-        v += (1.0 - b2) * g * g
-        state[1, p] = m
-        state[2, p] = v
-        theta[p] -= lr * (m / c1) / (math.sqrt(v / c2) + eps)
-    return t
-
-
-@njit(**_OPTIONS)
-def all_finite(theta):
-    """Whether every parameter is finite."""
-    for p in range(theta.size):
-        if not math.isfinite(theta[p]):
-            return False
-    return True
-
-
-@njit(**_OPTIONS)
 def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, history,
         counters, H, z2, p, Hb, z2b, pb, grad, identity):  # fmt: skip
     """Advance training from counters[STEP] up to stop_step (or an earlier stop).
@@ -188,59 +86,146 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     step starts an epoch or is recorded (record, check the loss is finite, check the stop
     rules), then forward on the batch, backward and update. The loss itself is computed only
     on the steps that use it (records, and every check when a tolerance or target is set).
+
+    The forward, backward and update loops are written out here rather than called: a call
+    that passes arrays costs numba a reference-count increment and decrement per array, which
+    at about 100 ns a step would be most of the cost of a step on XOR.
     """
     n, d = X.shape
     h = H.shape[1]
+    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h  # offsets in theta (W1 starts at 0)
     act, opt, nesterov = ints[ACT], ints[OPT], ints[NESTEROV]
     batch, record_every = ints[BATCH], ints[RECORD_EVERY]
     use_tol, use_target, stop_correct = ints[USE_TOL], ints[USE_TARGET], ints[STOP_CORRECT]
+    lr, mu, beta1, beta2, eps = fs[LR], fs[MU], fs[BETA1], fs[BETA2], fs[EPS]
     per_epoch = (n + batch - 1) // batch
     full_batch = per_epoch == 1
     step = counters[STEP]
     t = counters[ADAM_T]
-    position = step % per_epoch  # batch index within the epoch, counted without division
+    n_records = counters[N_RECORDS]
+    stop = RUNNING
+    position = step % per_epoch  # batch index within the epoch, then counted without division
     since_record = step % record_every
     while step < stop_step:
         if position == 0 and not full_batch and ints[SHUFFLE]:
             order[:] = perms[step // per_epoch - first_epoch]
         record = since_record == 0
-        if position == 0 or record:
-            if not forward(X, identity, n, theta, d, h, act, H, z2, p):
-                counters[STOP] = DIVERGED
-                break
+        evaluate = position == 0 or record
+        # Forward: the full data when evaluating (and always in full batch), else the batch.
+        if evaluate:
+            rows, m, Hs, zs, ps = identity, n, H, z2, p
+        else:
+            start = position * batch
+            m = min(batch, n - start)
+            rows, Hs, zs, ps = order[start : start + m], Hb, z2b, pb
+        finite = True
+        for r in range(m):
+            i = rows[r]
+            for j in range(h):
+                s = 0.0
+                for k in range(d):
+                    s += X[i, k] * theta[k * h + j]  # Z1 = X @ W1
+                s += theta[b1 + j]  # + b1
+                finite &= math.isfinite(s)
+                Hs[r, j] = activate(s, act)  # H = act(Z1)
+            s = 0.0
+            for j in range(h):
+                s += Hs[r, j] * theta[W2 + j]  # Z2 = H @ W2
+            zs[r] = s + theta[b2]  # + b2
+            finite &= math.isfinite(zs[r])
+            ps[r] = sigmoid(zs[r])  # P = sigmoid(Z2)
+        if not finite:  # an overflow: the NumPy loop raises on any, so both call it divergence
+            stop = DIVERGED
+            break
+        if evaluate:
             loss = 0.0
             if record or use_tol or use_target:
-                loss = bce(y, n, z2)
+                for r in range(n):
+                    loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r])  # BCE from logits
+                loss /= n
                 if not math.isfinite(loss):
-                    counters[STOP] = DIVERGED
+                    stop = DIVERGED
                     break
             if record:
-                if counters[N_RECORDS] < history.size:
-                    history[counters[N_RECORDS]] = loss
-                counters[N_RECORDS] += 1
+                if n_records < history.size:
+                    history[n_records] = loss
+                n_records += 1
             if position == 0:
-                correct = all_correct(y, n, p)
+                correct = True
+                for r in range(n):
+                    correct &= (p[r] > 0.5) == (y[r] > 0.5)
                 if correct and counters[FIRST_CORRECT] < 0:
                     counters[FIRST_CORRECT] = step
                 if use_target and loss <= fs[TARGET] and counters[FIRST_TARGET] < 0:
                     counters[FIRST_TARGET] = step
                 if use_tol and loss <= fs[TOL]:
-                    counters[STOP] = TOLERANCE
+                    stop = TOLERANCE
                     break
                 if stop_correct and correct:
-                    counters[STOP] = ALL_CORRECT
+                    stop = ALL_CORRECT
                     break
-        if full_batch:  # every step starts an epoch, so H and p are this step's forward
-            backward(X, y, identity, n, theta, d, h, act, H, p, grad)
-        else:
-            rows = order[position * batch : min((position + 1) * batch, n)]
-            if not forward(X, rows, rows.size, theta, d, h, act, Hb, z2b, pb):
-                counters[STOP] = DIVERGED
-                break
-            backward(X, y, rows, rows.size, theta, d, h, act, Hb, pb, grad)
-        t = update(theta, grad, state, fs, opt, nesterov, t)
-        if not all_finite(theta):
-            counters[STOP] = DIVERGED
+            if not full_batch:  # the evaluation was on all samples: now the batch itself
+                start = position * batch
+                m = min(batch, n - start)
+                rows, Hs, zs, ps = order[start : start + m], Hb, z2b, pb
+                for r in range(m):
+                    i = rows[r]
+                    for j in range(h):
+                        s = 0.0
+                        for k in range(d):
+                            s += X[i, k] * theta[k * h + j]
+                        s += theta[b1 + j]
+                        finite &= math.isfinite(s)
+                        Hs[r, j] = activate(s, act)
+                    s = 0.0
+                    for j in range(h):
+                        s += Hs[r, j] * theta[W2 + j]
+                    zs[r] = s + theta[b2]
+                    finite &= math.isfinite(zs[r])
+                    ps[r] = sigmoid(zs[r])
+                if not finite:
+                    stop = DIVERGED
+                    break
+        # Backward: the gradients of the mean BCE over the batch, in the post's seven steps.
+        for q in range(grad.size):
+            grad[q] = 0.0
+        for r in range(m):
+            i = rows[r]
+            dz2 = (ps[r] - y[i]) / m  # 1) dL/dZ2 = (P - y) / m
+            for j in range(h):
+                grad[W2 + j] += Hs[r, j] * dz2  # 2) dL/dW2 = H^T dZ2
+            grad[b2] += dz2  # 3) dL/db2 = sum of dZ2
+            for j in range(h):
+                dh = dz2 * theta[W2 + j]  # 4) dL/dH = dZ2 W2^T
+                dz1 = dh * activation_grad(Hs[r, j], act)  # 5) dL/dZ1 = dH * act'(H)
+                for k in range(d):
+                    grad[k * h + j] += X[i, k] * dz1  # 6) dL/dW1 = X^T dZ1
+                grad[b1 + j] += dz1  # 7) dL/db1 = sum of dZ1
+        # Update (the formulas of xornet.optim), then check the weights are still finite.
+        if opt == ADAM:
+            t += 1
+            c1 = 1.0 - beta1**t
+            c2 = 1.0 - beta2**t
+        for q in range(theta.size):
+            g = grad[q]
+            if opt == GD:
+                theta[q] -= lr * g
+            elif opt == MOMENTUM:
+                v = state[0, q] * mu
+                v -= lr * g
+                state[0, q] = v
+                theta[q] += mu * v - lr * g if nesterov else v
+            else:
+                mq = state[1, q] * beta1
+                mq += (1.0 - beta1) * g
+                vq = state[2, q] * beta2
+                vq += (1.0 - beta2) * g * g
+                state[1, q] = mq
+                state[2, q] = vq
+                theta[q] -= lr * (mq / c1) / (math.sqrt(vq / c2) + eps)
+            finite &= math.isfinite(theta[q])
+        if not finite:
+            stop = DIVERGED
             break
         step += 1
         position += 1
@@ -251,6 +236,8 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
             since_record = 0
     counters[STEP] = step
     counters[ADAM_T] = t
+    counters[N_RECORDS] = n_records
+    counters[STOP] = stop
 
 
 @njit(parallel=True, **_OPTIONS)

@@ -20,7 +20,7 @@ from xornet.params import Params
 if TYPE_CHECKING:
     from xornet.training import Callback, StopReason, TrainConfig
 
-__all__ = ["pack_settings", "run_loop"]
+__all__ = ["load", "pack_settings", "run_loop"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
@@ -69,6 +69,16 @@ def pack_settings(
 def chunk_size(n: int, d: int, h: int) -> int:
     """Steps per compiled chunk: a few milliseconds of work, at least 1,000 steps."""
     return max(1_000, min(1_000_000, _CHUNK_WORK // (n * (d + 2) * h + 1)))
+
+
+def load() -> None:
+    """Load the compiled loop now (from numba's disk cache, or by compiling it), so that the
+    first real run's timing does not include it. Costs one training step when already loaded."""
+    from xornet.training import TrainConfig
+
+    tiny = Params(np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
+    X, y = np.zeros((2, 1)), np.array([0.0, 1.0])
+    run_loop(X, y, TrainConfig(hidden=1, steps=1, tol=None), tiny, np.random.default_rng(0), None)
 
 
 def run_loop(

@@ -122,7 +122,7 @@ def _forward_many(thetas: Array, X: Array, d: int, h: int, activation: str) -> t
 
 def _bce_many(Z2: Array, y: Array) -> Array:
     """Mean BCE from logits per network: (N, n) -> (N,)."""
-    total: Array = np.sum(np.logaddexp(0.0, Z2) - y * Z2, axis=1)
+    total: Array = np.sum(np.logaddexp(0.0, (1.0 - 2.0 * y) * Z2), axis=1)
     return total / y.size
 
 
@@ -205,15 +205,17 @@ def train_many(
             raise XornetError("every learning rate must be a positive finite number")
     if target is not None and not np.isfinite(target):
         raise XornetError(f"target must be a finite number, got {target}")
-    if params is not None:
-        if len(params) != N:
-            raise XornetError(f"{len(params)} initial params for {N} networks")
-        starts = list(params)
-    else:
-        starts = [init_params(d, h, config.init, rng=int(s)) for s in seed_array]
-    if any(p.n_inputs != d or p.n_hidden != h for p in starts):
-        raise XornetError(f"every initial params must be a {d}-{h}-1 network")
-    thetas = np.stack([p.ravel() for p in starts])  # (N, P)
+    if params is not None and len(params) != N:
+        raise XornetError(f"{len(params)} initial params for {N} networks")
+    thetas = np.empty((N, d * h + 2 * h + 1))  # (N, P), filled row by row to keep memory flat
+    for i in range(N):
+        if params is None:
+            first = init_params(d, h, config.init, rng=int(seed_array[i]))
+        else:
+            first = params[i]
+        if first.n_inputs != d or first.n_hidden != h:
+            raise XornetError(f"every initial params must be a {d}-{h}-1 network")
+        thetas[i] = first.ravel()
 
     _, Z2 = _forward_many(thetas, X, d, h, config.activation)
     initial = _bce_many(Z2, y)
@@ -275,7 +277,8 @@ def _run_numba(
     fs, ints = pack_settings(config, n, target)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
-    states = np.zeros((N, 3, P))
+    # Optimizer state (velocity | Adam m | Adam v); plain gradient descent has none.
+    states = np.zeros((N, 3, 0 if config.optimizer == "gd" else P))
     counters = np.zeros((N, 6), dtype=np.int64)
     counters[:, kernels.FIRST_CORRECT] = -1
     counters[:, kernels.FIRST_TARGET] = -1

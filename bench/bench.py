@@ -1,0 +1,433 @@
+"""xornet's benchmark: one network, many networks, and whole processes, in one run.
+
+Run from the repository root, after ``pip install -e ".[bench]"``::
+
+    python bench/bench.py            # the full run (a few minutes)
+    python bench/bench.py --quick    # fewer repeats and smaller N, for a smoke test
+
+Everything is timed in this one process run (except the end-to-end rows, which time fresh
+processes), and the tables print ratios, so the numbers compare like with like on whatever
+machine runs them. Each timing is the median of several repeats. Optional comparators (JAX,
+PyTorch, scikit-learn) are marked "absent" when they are not installed.
+
+The post's network: 2 inputs, 2 hidden sigmoid units, 4 samples (XOR), float64, full-batch
+gradient descent at learning rate 0.01.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import xornet
+from xornet import tutorial
+
+ROOT = Path(__file__).resolve().parent.parent
+X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+Y4 = np.array([0, 1, 1, 0], dtype=np.float64)
+LR = 0.01
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+# ----------------------------------------------------------------------------- the post
+
+
+def post_plain(steps: int) -> None:
+    """The post's algorithm written plainly (its layout, its formulas)."""
+    X, Y = X4.T, Y4[None, :]
+    rng = np.random.RandomState(3)
+    W1, B1, W2, B2 = rng.randn(2, 2), np.zeros((2, 1)), rng.randn(2, 1), np.zeros((1, 1))
+    for _ in range(steps):
+        Z1 = W1.T @ X + B1
+        H = 1 / (1 + np.exp(-Z1))
+        Z2 = W2.T @ H + B2
+        YHat = 1 / (1 + np.exp(-Z2))
+        _loss = -np.mean(Y * np.log(YHat) + (1 - Y) * np.log(1 - YHat))
+        dZ2 = (YHat - Y) / 4
+        dW2 = H @ dZ2.T
+        dB2 = dZ2.sum(axis=1, keepdims=True)
+        dZ1 = (W2 @ dZ2) * H * (1 - H)
+        dW1 = X @ dZ1.T
+        dB1 = dZ1.sum(axis=1, keepdims=True)
+        W1 -= LR * dW1
+        B1 -= LR * dB1
+        W2 -= LR * dW2
+        B2 -= LR * dB2
+
+
+# ----------------------------------------------------------------------------- comparators
+
+
+def jax_runner(n_networks: int | None, steps: int) -> tuple[Callable[[], object], float]:
+    """A jitted whole-loop (lax.scan) trainer; vmapped over networks when n_networks is set.
+    Returns the runner and its compile time."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    X, Y = jnp.asarray(X4), jnp.asarray(Y4)
+
+    def step(params, _):  # type: ignore[no-untyped-def]
+        W1, b1, W2, b2 = params
+        H = jax.nn.sigmoid(X @ W1 + b1)
+        P = jax.nn.sigmoid(H @ W2 + b2)
+        dZ2 = (P - Y) / 4
+        dW2, db2 = H.T @ dZ2, dZ2.sum()
+        dZ1 = jnp.outer(dZ2, W2) * H * (1 - H)
+        dW1, db1 = X.T @ dZ1, dZ1.sum(axis=0)
+        return (W1 - LR * dW1, b1 - LR * db1, W2 - LR * dW2, b2 - LR * db2), None
+
+    def run(params):  # type: ignore[no-untyped-def]
+        return jax.lax.scan(step, params, None, length=steps)[0]
+
+    rng = np.random.default_rng(0)
+    shape = () if n_networks is None else (n_networks,)
+    params = tuple(jnp.asarray(rng.standard_normal(shape + s)) for s in ((2, 2), (2,), (2,), ()))
+    compiled = jax.jit(run if n_networks is None else jax.vmap(run))
+    start = time.perf_counter()
+    jax.block_until_ready(compiled(params))
+    compile_seconds = time.perf_counter() - start
+    return (lambda: jax.block_until_ready(compiled(params))), compile_seconds
+
+
+def torch_runner(n_networks: int | None, steps: int) -> Callable[[], object]:
+    """PyTorch eager, manual gradients (batched with bmm when n_networks is set)."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    N = 1 if n_networks is None else n_networks
+    X = torch.tensor(X4, dtype=torch.float64).expand(N, 4, 2)
+    Y = torch.tensor(Y4, dtype=torch.float64).reshape(1, 4, 1)
+    gen = torch.Generator().manual_seed(0)
+
+    def run() -> None:
+        W1 = torch.randn(N, 2, 2, generator=gen, dtype=torch.float64)
+        b1 = torch.zeros(N, 1, 2, dtype=torch.float64)
+        W2 = torch.randn(N, 2, 1, generator=gen, dtype=torch.float64)
+        b2 = torch.zeros(N, 1, 1, dtype=torch.float64)
+        for _ in range(steps):
+            H = torch.sigmoid(torch.bmm(X, W1) + b1)
+            P = torch.sigmoid(torch.bmm(H, W2) + b2)
+            dZ2 = (P - Y) / 4
+            dW2 = torch.bmm(H.transpose(1, 2), dZ2)
+            db2 = dZ2.sum(dim=1, keepdim=True)
+            dZ1 = torch.bmm(dZ2, W2.transpose(1, 2)) * H * (1 - H)
+            dW1 = torch.bmm(X.transpose(1, 2), dZ1)
+            db1 = dZ1.sum(dim=1, keepdim=True)
+            W1.sub_(LR * dW1)
+            b1.sub_(LR * db1)
+            W2.sub_(LR * dW2)
+            b2.sub_(LR * db2)
+
+    return run
+
+
+def sklearn_runner(steps: int) -> Callable[[], object]:
+    """scikit-learn's MLPClassifier with plain SGD on batches of 4: one step per epoch."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    def run() -> None:
+        model = MLPClassifier(
+            hidden_layer_sizes=(2,), activation="logistic", solver="sgd", batch_size=4,
+            learning_rate_init=LR, momentum=0.0, alpha=0.0, max_iter=steps, shuffle=False,
+            tol=0.0, n_iter_no_change=steps + 1, random_state=0,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X4, Y4)
+
+    return run
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def one_network(repeats: int) -> list[tuple[str, float | None, str]]:
+    """Nanoseconds a step for the post's network, each implementation."""
+    rows: list[tuple[str, float | None, str]] = []
+    full = 200_000
+    short = 4_000
+    config = xornet.PRESETS["post"]
+    start_params = xornet.post_initial_params(3)
+
+    def xornet_run(engine: str, steps: int) -> Callable[[], object]:
+        cfg = config.replace(steps=steps)
+        return lambda: xornet.train(X4, Y4, cfg, params=start_params, engine=engine)
+
+    seconds = median_time(xornet_run("numba", full), repeats)
+    rows.append(("xornet, numba engine (whole loop compiled)", seconds / full * 1e9, ""))
+    seconds = median_time(xornet_run("numpy", short), repeats)
+    rows.append(("xornet, NumPy reference engine", seconds / short * 1e9, ""))
+
+    def tutorial_run() -> None:
+        np.random.seed(3)  # noqa: NPY002  (the post's API draws from the global state)
+        tutorial.optimize(tutorial.X, tutorial.Y, tutorial.init_parameters(2))
+
+    seconds = median_time(tutorial_run, repeats)
+    rows.append(("xornet.tutorial.optimize (the post's API)", seconds / full * 1e9,
+                 "engine auto: numba"))  # fmt: skip
+    seconds = median_time(lambda: post_plain(short), repeats)
+    rows.append(("the post's algorithm, written plainly", seconds / short * 1e9, ""))
+    if have("jax"):
+        run, compile_seconds = jax_runner(None, full)
+        seconds = median_time(run, repeats)
+        rows.append(
+            ("JAX, jit + lax.scan", seconds / full * 1e9, f"compile {compile_seconds:.2f} s")
+        )
+    else:
+        rows.append(("JAX, jit + lax.scan", None, "absent"))
+    if have("torch"):
+        seconds = median_time(torch_runner(None, short), repeats)
+        rows.append(("PyTorch eager, manual gradients", seconds / short * 1e9, ""))
+    else:
+        rows.append(("PyTorch eager, manual gradients", None, "absent"))
+    if have("sklearn"):
+        steps = 2_000
+        seconds = median_time(sklearn_runner(steps), max(1, repeats // 2))
+        rows.append(("scikit-learn MLPClassifier, sgd, batch 4", seconds / steps * 1e9, ""))
+    else:
+        rows.append(("scikit-learn MLPClassifier, sgd, batch 4", None, "absent"))
+    return rows
+
+
+def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float | None]]:
+    """Network-steps per second (millions) for N networks of the post's shape."""
+    rows: list[tuple[str, int, float | None]] = []
+    config = xornet.PRESETS["post"]
+    for N in sizes:
+        steps = int(min(20_000, max(50, 4e6 // N)))
+        cfg = config.replace(steps=steps)
+        starts = [xornet.init_params(2, 2, rng=i) for i in range(N)]
+        for engine in ("numba", "numpy"):
+            result = xornet.train_many(X4, Y4, cfg, range(N), params=starts, engine=engine)
+            loop = [result.train_seconds]
+            for _ in range(repeats - 1):
+                again = xornet.train_many(X4, Y4, cfg, range(N), params=starts, engine=engine)
+                loop.append(again.train_seconds)
+            rate = N * steps / statistics.median(loop) / 1e6
+            rows.append((f"xornet train_many, {engine} engine", N, rate))
+        if have("jax"):
+            run, _ = jax_runner(N, steps)
+            rows.append(
+                ("JAX, vmap of jit + lax.scan", N, N * steps / median_time(run, repeats) / 1e6)
+            )
+        else:
+            rows.append(("JAX, vmap of jit + lax.scan", N, None))
+        if have("torch"):
+            torch_steps = max(20, steps // 10)
+            seconds = median_time(torch_runner(N, torch_steps), repeats)
+            rows.append(("PyTorch batched (bmm), eager", N, N * torch_steps / seconds / 1e6))
+        else:
+            rows.append(("PyTorch batched (bmm), eager", N, None))
+    return rows
+
+
+def run_process(args: list[str], repeats: int) -> float:
+    """Median wall time of a fresh process."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+POST_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    X = np.array([0, 0, 1, 1, 0, 1, 0, 1]).reshape(2, 4)
+    Y = np.array([0, 1, 1, 0]).reshape(1, 4)
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    np.random.seed(3)
+    W1, B1 = np.random.randn(2, 2), np.zeros((2, 1))
+    W2, B2 = np.random.randn(2, 1), np.zeros((1, 1))
+    params = [W1, B1, W2, B2]
+    loss_trace = []
+    for epoch in range(200000):
+        W1, B1, W2, B2 = params
+        Z1 = np.dot(W1.T, X) + B1; H = sigmoid(Z1)
+        Z2 = np.dot(W2.T, H) + B2; YHat = sigmoid(Z2)
+        loss = -(1 / 4) * np.sum(Y * np.log(YHat) + (1 - Y) * np.log(1 - YHat))
+        dZ2 = (YHat - Y) / 4; dW2 = np.dot(H, dZ2.T); dB2 = np.sum(dZ2, axis=1, keepdims=True)
+        dZ1 = np.dot(W2, dZ2) * H * (1 - H); dW1 = np.dot(X, dZ1.T)
+        dB1 = np.sum(dZ1, axis=1, keepdims=True)
+        for i, g in enumerate([dW1, dB1, dW2, dB2]):
+            params[i] = params[i] - 0.01 * g
+        if epoch % 100 == 0:
+            loss_trace.append(loss)
+    print(loss_trace[-1])
+    """
+)
+
+
+def end_to_end(repeats: int) -> list[tuple[str, float]]:
+    """Wall seconds of whole processes."""
+    python = sys.executable
+    xornet_cli = [python, "-m", "xornet"]
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.py"
+        script.write_text(POST_SCRIPT)
+        rows = [
+            ("xornet train --preset post (fresh process)",
+             run_process([*xornet_cli, "train", "--preset", "post", "--seed", "3", "--quiet"],
+                         repeats)),
+            ("the post's code as a plain script", run_process([python, str(script)], 1)),
+            ("python -c 'import xornet'", run_process([python, "-c", "import xornet"], repeats)),
+            ("python -c 'pass' (interpreter start)", run_process([python, "-c", "pass"], repeats)),
+            ("xornet --help", run_process([*xornet_cli, "--help"], repeats)),
+        ]  # fmt: skip
+        # The first process that uses numba compiles the kernels; later ones load them.
+        cache = Path(tmp) / "numba-cache"
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+        code = ("import xornet, time; d = xornet.xor(); t = time.perf_counter(); "
+                "xornet.train(d.X, d.y, xornet.TrainConfig(steps=10), engine='numba'); "
+                "print(time.perf_counter() - t)")  # fmt: skip
+        first = float(subprocess.run([python, "-c", code], env=env, capture_output=True,
+                                     text=True, check=True).stdout)  # fmt: skip
+        second = float(subprocess.run([python, "-c", code], env=env, capture_output=True,
+                                      text=True, check=True).stdout)  # fmt: skip
+        rows.append(("numba engine, first use (compiles, fills the cache)", first))
+        rows.append(("numba engine, first use in a later process (cache)", second))
+    return rows
+
+
+def peak_memory(n_networks: int, hidden: int) -> tuple[float, float]:
+    """Peak memory (MB) that ``train_many`` allocates for n networks, measured with tracemalloc
+    after a warm-up call (so loading the compiled kernels is not counted), and the peak
+    resident size of a separate, untraced process doing the same (Python, NumPy and numba
+    included; tracing itself would inflate it)."""
+    code = textwrap.dedent(
+        f"""
+        import resource, sys, tracemalloc, xornet
+        d = xornet.xor()
+        cfg = xornet.TrainConfig(hidden={hidden}, steps=200, tol=None)
+        xornet.train_many(d.X, d.y, cfg, 2, engine="numba")
+        traced = sys.argv[1] == "traced"
+        if traced:
+            tracemalloc.start()
+        xornet.train_many(d.X, d.y, cfg, {n_networks}, engine="numba")
+        if traced:
+            print(tracemalloc.get_traced_memory()[1] / 2**20)
+        else:
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        """
+    )
+    results = []
+    for mode in ("traced", "resident"):
+        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                             check=True).stdout  # fmt: skip
+        results.append(float(out))
+    return results[0], results[1]
+
+
+def versions() -> str:
+    names = ["numpy", "numba", "jax", "torch", "sklearn"]
+    found = []
+    for name in names:
+        if have(name):
+            module = __import__(name)
+            found.append(f"{name} {module.__version__}")
+        else:
+            found.append(f"{name} absent")
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    python = platform.python_version()
+    return (
+        f"{datetime.date.today()}, {cpu}, {os.cpu_count()} cores, Python {python}, "
+        f"xornet {xornet.__version__}, {', '.join(found)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="xornet's benchmark (prints ratio tables)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller N")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 5
+    sizes = [1, 100, 10_000] if args.quick else [1, 100, 10_000, 100_000]
+
+    print(f"machine: {versions()}\n")
+    rows = one_network(repeats)
+    post_ns = next(ns for name, ns, _ in rows if name.startswith("the post's"))
+    jax_ns = next(ns for name, ns, _ in rows if name.startswith("JAX"))
+    print("## One network, the post's configuration (2-2-1, XOR, float64, full-batch GD)\n")
+    print("| implementation | time a step | vs the post's code | vs JAX | note |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, ns, note in rows:
+        if ns is None:
+            print(f"| {name} | absent | | | {note} |")
+            continue
+        vs_jax = f"{jax_ns / ns:.2f}x" if jax_ns else ""
+        print(f"| {name} | {ns:,.0f} ns | {post_ns / ns:,.1f}x | {vs_jax} | {note} |")
+
+    print("\n## Many networks at once (2-2-1, XOR): million network-steps per second\n")
+    many = many_networks(sizes, repeats if not args.quick else 2)
+    names = list(dict.fromkeys(name for name, _, _ in many))
+    print("| implementation | " + " | ".join(f"N = {n:,}" for n in sizes) + " |")
+    print("| --- |" + " --- |" * len(sizes))
+    for name in names:
+        cells = []
+        for n in sizes:
+            rate = next(r for nm, size, r in many if nm == name and size == n)
+            cells.append("absent" if rate is None else f"{rate:,.2f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    torch_best = max((r or 0) for nm, _, r in many if nm.startswith("PyTorch"))
+    ours_best = max((r or 0) for nm, _, r in many if nm.endswith("numba engine"))
+    if torch_best:
+        print(f"\nbest xornet numba vs best PyTorch batched: {ours_best / torch_best:.2f}x")
+
+    if not args.quick:
+        traced, rss = peak_memory(100_000, 8)
+        print(
+            f"\npeak memory, 100,000 networks of 8 hidden units (numba): {traced:,.0f} MB "
+            f"allocated by train_many; peak resident size of the process {rss:,.0f} MB"
+        )
+
+    print("\n## Whole processes (wall seconds, median)\n")
+    print("| what | seconds |")
+    print("| --- | --- |")
+    e2e = end_to_end(repeats if not args.quick else 1)
+    for name, seconds in e2e:
+        print(f"| {name} | {seconds:.3f} |")
+    ours = e2e[0][1]
+    plain = e2e[1][1]
+    print(f"\nxornet train --preset post vs the post's plain script: {plain / ours:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

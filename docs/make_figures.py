@@ -1,0 +1,41 @@
+"""Regenerate the figures the README shows: ``python docs/make_figures.py``.
+
+The default run (``xornet train --seed 0``): loss curve, decision boundary, hidden space and
+network diagram; the hidden space of the post's own network (2 hidden units, seed 3, solved);
+the post's setting from 16 starts (seeds 0-15, the post's initial weights); and an animation
+of the default run's first 1,000 steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xornet
+from xornet.plotting import animate, plot_hidden_space, plot_starts, save_figures, save_png
+
+OUT = Path(__file__).resolve().parent / "images"
+
+
+def main() -> None:
+    data = xornet.xor()
+    config = xornet.TrainConfig()
+    result = xornet.train(data.X, data.y, config, rng=0)
+    for path in save_figures(
+        OUT, result.params, data.X, data.y, config.activation,
+        loss_history=result.loss_history, history_steps=result.history_steps.astype(float),
+        final_step=result.steps, final_loss=result.final_loss, stop_reason=result.stop_reason,
+    ):  # fmt: skip
+        print(path)
+    post = xornet.PRESETS["post"]
+    solved = xornet.train(data.X, data.y, post, params=xornet.post_initial_params(3))
+    hidden = plot_hidden_space(solved.params, data.X, data.y)
+    print(save_png(hidden, OUT / "hidden_post.png"))
+    seeds = list(range(16))
+    starts = [xornet.post_initial_params(s) for s in seeds]
+    print(save_png(plot_starts(data.X, data.y, post, seeds, params=starts), OUT / "starts.png"))
+    print(animate(data.X, data.y, config.replace(steps=1000), OUT / "training.gif", rng=0,
+                  frames=24, fps=6))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""Every number of one training step, named, shaped and explained, in the post's order.
+
+:func:`explain_step` runs one full-batch step with the library's own functions
+(:func:`xornet.forward`, :func:`xornet.network.backward_steps`, the optimizer) and keeps every
+array; :func:`render` prints them for a terminal, in English or Korean, and :func:`to_json`
+for notebooks. Nothing here computes maths of its own: what a learner reads is exactly what
+training does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+
+from xornet._typing import Array
+from xornet.network import backward_steps, forward, loss
+from xornet.optim import Optimizer, make_optimizer
+from xornet.params import Params
+
+__all__ = ["Explanation", "Quantity", "advance", "explain_step", "render", "to_json"]
+
+
+@dataclass(frozen=True, eq=False)
+class Quantity:
+    """One named array of the step.
+
+    Attributes
+    ----------
+    key : str
+        Identifier: ``X``, ``y``, ``W1`` ... ``Z1``, ``H``, ``Z2``, ``P``, ``loss``, ``dZ2`` ...
+        ``db1``, ``W1_new`` ... ``b2_new``, ``loss_new``.
+    stage : {"data", "params", "forward", "backward", "update"}
+    number : int or None
+        The post's step number (forward 1-5, backward 1-7), or None.
+    value : ndarray
+        The numbers; rows are samples wherever there are samples.
+    """
+
+    key: str
+    stage: str
+    number: int | None
+    value: Array
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """One training step, every array of it, in the post's order.
+
+    Attributes
+    ----------
+    quantities : list of Quantity
+    step : int
+        How many training steps came before this one.
+    activation, optimizer : str
+    learning_rate : float
+    """
+
+    quantities: list[Quantity]
+    step: int
+    activation: str
+    optimizer: str
+    learning_rate: float
+    _index: dict[str, Quantity] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {q.key: q for q in self.quantities})
+
+    def __getitem__(self, key: str) -> Array:
+        """The array named ``key``."""
+        return self._index[key].value
+
+
+def advance(
+    params: Params, X: Array, y: Array, activation: str, optimizer: Optimizer, steps: int
+) -> None:
+    """Run ``steps`` full-batch training steps in place (the reference loop, no stop rules).
+
+    Parameters
+    ----------
+    params : Params
+        Updated in place.
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    activation : str
+    optimizer : Optimizer
+        Keeps its state, so the step explained after this one is the real next step.
+    steps : int
+    """
+    for _ in range(steps):
+        cache = forward(params, X, activation)
+        optimizer.step(params, _gradients(backward_steps(params, cache, y)))
+
+
+def _gradients(b: Any) -> Params:
+    return Params(b.dW1, b.db1, b.dW2, b.db2)
+
+
+def explain_step(
+    params: Params,
+    X: Array,
+    y: Array,
+    *,
+    activation: str = "sigmoid",
+    optimizer: Optimizer | None = None,
+    learning_rate: float = 0.01,
+    step: int = 0,
+) -> Explanation:
+    """Run one full-batch training step and keep every array.
+
+    Parameters
+    ----------
+    params : Params
+        The parameters before the step (not modified).
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    activation : {"sigmoid", "tanh", "relu"}
+    optimizer : Optimizer, optional
+        The optimizer, with its state; plain gradient descent at ``learning_rate`` when None.
+        It is copied, so the caller's state does not move.
+    learning_rate : float
+        Used when ``optimizer`` is None, and shown in the update's formula.
+    step : int
+        How many steps came before (for the heading).
+
+    Returns
+    -------
+    Explanation
+    """
+    import copy
+
+    opt = make_optimizer("gd", learning_rate) if optimizer is None else copy.deepcopy(optimizer)
+    cache = forward(params, X, activation)
+    before = loss(cache, y)
+    b = backward_steps(params, cache, y)
+    new = params.copy()
+    opt.step(new, _gradients(b))
+    after = loss(forward(new, X, activation), y)
+    name = type(opt).__name__.lower()
+    lr = float(getattr(opt, "learning_rate", learning_rate))
+    q = Quantity
+    quantities = [
+        q("X", "data", None, X),
+        q("y", "data", None, y),
+        q("W1", "params", None, params.W1),
+        q("b1", "params", None, params.b1),
+        q("W2", "params", None, params.W2),
+        q("b2", "params", None, params.b2),
+        q("Z1", "forward", 1, cache.Z1),
+        q("H", "forward", 2, cache.H),
+        q("Z2", "forward", 3, cache.Z2),
+        q("P", "forward", 4, cache.P),
+        q("loss", "forward", 5, np.array(before)),
+        *(q(k, "backward", i, v) for i, (k, v) in enumerate(b._asdict().items(), start=1)),
+        q("W1_new", "update", None, new.W1),
+        q("b1_new", "update", None, new.b1),
+        q("W2_new", "update", None, new.W2),
+        q("b2_new", "update", None, new.b2),
+        q("loss_new", "update", None, np.array(after)),
+    ]
+    return Explanation(quantities, step, activation, name, lr)
+
+
+# ----------------------------------------------------------------------------- words
+
+_ACT_FORMULA: Final = {
+    "sigmoid": ("sigmoid(Z1) = 1 / (1 + exp(-Z1))", "dH * H * (1 - H)"),
+    "tanh": ("tanh(Z1)", "dH * (1 - H^2)"),
+    "relu": ("max(Z1, 0)", "dH * [H > 0]"),
+}
+
+# key -> (formula, English meaning, Korean meaning)
+_WORDS: Final[dict[str, tuple[str, str, str]]] = {
+    "X": ("X", "inputs, one sample per row", "입력: 한 행이 한 샘플"),
+    "y": ("y", "targets, the labels to learn", "정답 레이블"),
+    "W1": ("W1", "weights of layer 1: input -> hidden", "1층 가중치: 입력 -> 은닉"),
+    "b1": ("b1", "biases of layer 1, one per hidden unit", "1층 바이어스: 은닉 유닛마다 하나"),
+    "W2": ("W2", "weights of layer 2: hidden -> output", "2층 가중치: 은닉 -> 출력"),
+    "b2": ("b2", "bias of the output unit", "2층 바이어스: 출력 유닛"),
+    "Z1": (
+        "Z1 = X @ W1 + b1",
+        "affine map into the hidden layer",
+        "어파인 변환: 입력을 은닉층으로",
+    ),
+    "H": (
+        "H = {act}",
+        "hidden activations: the non-linearity that lets XOR be separated",
+        "은닉층 활성화: 이 비선형성 덕분에 XOR을 선형 분리할 수 있게 된다",
+    ),
+    "Z2": (
+        "Z2 = H @ W2 + b2",
+        "affine map to the output (the logit)",
+        "어파인 변환: 은닉층에서 출력으로 (로짓)",
+    ),
+    "P": (
+        "P = sigmoid(Z2)",
+        "probability of class 1 (the post's YHat)",
+        "클래스 1일 확률 (글의 YHat)",
+    ),
+    "loss": (
+        "L = mean(log(1 + exp(-s Z2))), s = 2y - 1",
+        "binary cross-entropy, mean over samples",
+        "이진 교차 엔트로피, 샘플 평균",
+    ),
+    "dZ2": (
+        "dZ2 = (P - y) / n",
+        "sigmoid and cross-entropy cancel to P - y",
+        "시그모이드와 교차 엔트로피가 상쇄되어 P - y 가 된다",
+    ),
+    "dW2": (
+        "dW2 = H.T @ dZ2",
+        "each hidden activation times the output error",
+        "은닉 활성화 x 출력 오차를 샘플에 대해 합한다",
+    ),
+    "db2": (
+        "db2 = sum(dZ2)",
+        "the bias touches every sample: sum the errors",
+        "바이어스는 모든 샘플에 닿으므로 오차를 합한다",
+    ),
+    "dH": (
+        "dH = dZ2 @ W2.T",
+        "the output error sent back along W2",
+        "출력 오차를 W2를 따라 되돌려 보낸다",
+    ),
+    "dZ1": ("dZ1 = {grad}", "through the activation's derivative", "활성화 함수의 미분을 곱한다"),
+    "dW1": (
+        "dW1 = X.T @ dZ1",
+        "each input times the hidden error",
+        "입력 x 은닉 오차를 샘플에 대해 합한다",
+    ),
+    "db1": (
+        "db1 = sum(dZ1)",
+        "the first layer's bias (the post's comment says dB2)",
+        "1층 바이어스 (글의 주석에는 dB2라고 잘못 적혀 있다)",
+    ),
+    "loss_new": ("L_new", "the loss after the update, changed by", "업데이트 후 손실, 변화량"),
+}
+
+_HEADINGS: Final = {
+    "en": {
+        "title": "One training step of a {d}-{h}-1 network ({act} hidden units), after {step} "
+        "steps",
+        "data": "Data",
+        "params": "Parameters before the step",
+        "forward": "Forward pass",
+        "backward": "Backward pass (the post's seven steps)",
+        "update": "Update: {rule}",
+        "shape": "shape",
+    },
+    "ko": {
+        "title": "{d}-{h}-1 신경망 ({act} 은닉 유닛)의 학습 한 단계, {step}번 학습한 뒤",
+        "data": "데이터",
+        "params": "업데이트 전 파라미터",
+        "forward": "순전파",
+        "backward": "역전파 (글의 일곱 단계)",
+        "update": "업데이트: {rule}",
+        "shape": "모양",
+    },
+}
+
+_RULES: Final = {
+    "gd": "W <- W - {lr:g} * dW",
+    "momentum": "v <- mu v - {lr:g} * dW;  W <- W + v",
+    "adam": "W <- W - {lr:g} * m_hat / (sqrt(v_hat) + eps)",
+}
+
+
+def _style(text: str, code: str, colour: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if colour else text
+
+
+def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) -> str:
+    """The step as text for a terminal.
+
+    Parameters
+    ----------
+    explanation : Explanation
+    lang : {"en", "ko"}
+        Labels and explanations in English or Korean (formulas are the same).
+    colour : bool
+        Bold names and dim explanations with ANSI escapes.
+
+    Returns
+    -------
+    str
+    """
+    if lang not in _HEADINGS:
+        raise ValueError(f"lang must be 'en' or 'ko', got {lang!r}")
+    words = _HEADINGS[lang]
+    e = explanation
+    act, grad = _ACT_FORMULA[e.activation]
+    d, h = e["W1"].shape
+    rule = _RULES.get(e.optimizer, _RULES["gd"]).format(lr=e.learning_rate)
+    lines = [_style(words["title"].format(d=d, h=h, act=e.activation, step=e.step), "1", colour)]
+    stage = None
+    for quantity in e.quantities:
+        if quantity.key.endswith("_new") and quantity.key != "loss_new":
+            continue
+        if quantity.stage != stage:
+            stage = quantity.stage
+            lines += ["", _style(words[stage].format(rule=rule), "1;4", colour)]
+        formula, english, korean = _WORDS[quantity.key]
+        formula = formula.format(act=act, grad=grad)
+        meaning = korean if lang == "ko" else english
+        number = f"{quantity.number}) " if quantity.number else ""
+        value = quantity.value
+        if quantity.key == "loss_new":
+            change = value - e["loss"]
+            lines.append(f"{_style(formula, '1', colour)} = {float(value):.6f}  "
+                         f"{_style(f'({meaning} {float(change):+.3g})', '2', colour)}")  # fmt: skip
+            continue
+        if value.ndim == 0:
+            lines.append(f"{number}{_style(formula, '1', colour)} = {float(value):.6f}  "
+                         f"{_style(meaning, '2', colour)}")  # fmt: skip
+            continue
+        shape = f"{words['shape']} {value.shape}"
+        lines.append(f"{number}{_style(formula, '1', colour)}  [{shape}]  "
+                     f"{_style(meaning, '2', colour)}")  # fmt: skip
+        text = np.array2string(value, precision=4, suppress_small=True, max_line_width=96)
+        lines += ["    " + line for line in text.splitlines()]
+    for key in ("W1", "b1", "W2", "b2"):
+        text = np.array2string(e[f"{key}_new"], precision=4, suppress_small=True)
+        label = f"{key} <-"
+        lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", "\n" + " " * 7))
+    return "\n".join(lines) + "\n"
+
+
+def to_json(explanation: Explanation) -> str:
+    """Every array of the step as JSON: ``{"step": ..., "arrays": {key: nested lists}}``.
+
+    Parameters
+    ----------
+    explanation : Explanation
+
+    Returns
+    -------
+    str
+    """
+    e = explanation
+    record = {
+        "step": e.step,
+        "activation": e.activation,
+        "optimizer": e.optimizer,
+        "learning_rate": e.learning_rate,
+        "arrays": {q.key: np.asarray(q.value).tolist() for q in e.quantities},
+        "stages": {q.key: q.stage for q in e.quantities},
+        "post_step": {q.key: q.number for q in e.quantities if q.number is not None},
+    }
+    return json.dumps(record, indent=2)

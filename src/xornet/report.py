@@ -1,0 +1,167 @@
+"""A self-contained HTML report of one trained network.
+
+One file, viewable offline: the configuration, the truth table, the outcome, the loss curve,
+the decision boundary, the hidden space, the network diagram and the explanation of one
+training step. Figures are embedded as base64 PNG; the page references no external URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xornet._typing import Array
+from xornet.explain import explain_step, render
+from xornet.modelfile import atomic_write
+from xornet.network import predict_proba
+from xornet.optim import Optimizer
+from xornet.params import Params
+
+__all__ = ["SECTIONS", "build_report", "write_report"]
+
+#: The ids of the report's sections, in order.
+SECTIONS = ("configuration", "truth-table", "outcome", "loss", "boundary", "hidden", "network",
+            "explain")  # fmt: skip
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
+       padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 0.2rem 0.6rem; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.wrong { color: #b02a00; font-weight: bold; } img { max-width: 100%; }
+pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+.outcome { padding: 0.6rem 0.8rem; border-left: 4px solid #1f5fa8; background: #f3f7fc; }
+"""
+
+
+def _png(fig: Any) -> str:
+    from xornet.plotting import png_bytes
+
+    encoded = base64.b64encode(png_bytes(fig, dpi=100)).decode("ascii")
+    return f'<img alt="figure" src="data:image/png;base64,{encoded}">'
+
+
+def build_report(
+    params: Params,
+    X: Array,
+    y: Array,
+    *,
+    activation: str = "sigmoid",
+    title: str = "xornet report",
+    config: dict[str, Any] | None = None,
+    outcome: Any = None,
+    loss_history: Array | None = None,
+    history_steps: Array | None = None,
+    final_step: int | None = None,
+    final_loss: float | None = None,
+    stop_reason: str | None = None,
+    feature_names: Sequence[str] | None = None,
+    explain_params: Params | None = None,
+    optimizer: Optimizer | None = None,
+) -> str:
+    """The report as an HTML string.
+
+    Parameters
+    ----------
+    params : Params
+        The trained network.
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    activation : str
+    title : str
+    config : dict, optional
+        Shown as the configuration table.
+    outcome : Outcome, optional
+        The diagnosis.
+    loss_history, history_steps, final_step, final_loss, stop_reason : optional
+        For the loss curve.
+    feature_names : sequence of str, optional
+    explain_params : Params, optional
+        The parameters whose next step is explained (the initial ones for "the first step");
+        ``params`` when None.
+    optimizer : Optimizer, optional
+        Of the explained step; plain gradient descent at learning rate 0.01 when None.
+
+    Returns
+    -------
+    str
+    """
+    from xornet.plotting import plot_boundary, plot_hidden_space, plot_loss, plot_network
+
+    names = list(feature_names or [f"x{i + 1}" for i in range(X.shape[1])])
+    esc = html.escape
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             f"<title>{esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+             f"<h1>{esc(title)}</h1>\n"]  # fmt: skip
+
+    rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>"
+                   for k, v in (config or {}).items())  # fmt: skip
+    parts.append(f'<section id="configuration"><h2>Configuration</h2><table>{rows}</table>'
+                 f"<p>{X.shape[1]}-{params.n_hidden}-1 network, {esc(activation)} hidden units."
+                 "</p></section>\n")  # fmt: skip
+
+    p = predict_proba(params, X, activation)
+    head = "".join(f"<th>{esc(n)}</th>" for n in names)
+    body = []
+    for i in range(min(len(y), 64)):
+        predicted = int(p[i] > 0.5)
+        mark = "" if predicted == int(y[i]) else ' class="wrong"'
+        values = [*(f"{v:.4g}" for v in X[i]), str(int(y[i])), f"{p[i]:.4f}", str(predicted)]
+        cells = "".join(f'<td class="num">{v}</td>' for v in values)
+        body.append(f"<tr{mark}>{cells}</tr>")
+    more = f"<p>... and {len(y) - 64} more rows.</p>" if len(y) > 64 else ""
+    parts.append(f'<section id="truth-table"><h2>Truth table</h2><table><tr>{head}'
+                 "<th>target</th><th>p(y=1)</th><th>class</th></tr>"
+                 f"{''.join(body)}</table>{more}</section>\n")  # fmt: skip
+
+    verdict = esc(str(outcome)) if outcome is not None else "(no diagnosis)"
+    parts.append(f'<section id="outcome"><h2>Outcome</h2><p class="outcome">{verdict}</p>'
+                 "</section>\n")  # fmt: skip
+
+    if loss_history is not None and history_steps is not None:
+        loss_fig = _png(plot_loss(loss_history, history_steps, final_step=final_step,
+                                  final_loss=final_loss, stop_reason=stop_reason))  # fmt: skip
+    else:
+        loss_fig = "<p>No loss history was recorded for this model.</p>"
+    parts.append(f'<section id="loss"><h2>Loss curve</h2>{loss_fig}</section>\n')
+    if X.shape[1] == 2:
+        boundary = _png(plot_boundary(params, X, y, activation))
+    else:
+        boundary = "<p>The decision boundary is drawn for 2 input features only.</p>"
+    parts.append(f'<section id="boundary"><h2>Decision boundary</h2>{boundary}</section>\n')
+    hidden = _png(plot_hidden_space(params, X, y, activation))
+    parts.append('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the '
+                 "samples to where one straight line, the output unit, separates the classes."
+                 f"</p>{hidden}</section>\n")  # fmt: skip
+    parts.append(f'<section id="network"><h2>The network</h2>'
+                 f"{_png(plot_network(params, names))}</section>\n")  # fmt: skip
+
+    start = params if explain_params is None else explain_params
+    text = render(explain_step(start, X, y, activation=activation, optimizer=optimizer))
+    which = "the first training step" if explain_params is not None else "the next training step"
+    parts.append(f'<section id="explain"><h2>Every number of {which}</h2>'
+                 f"<pre>{esc(text)}</pre></section>\n")  # fmt: skip
+    parts.append("</body>\n</html>\n")
+    return "".join(parts)
+
+
+def write_report(path: str | Path, page: str) -> Path:
+    """Write the report atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    page : str
+        From :func:`build_report`.
+
+    Returns
+    -------
+    Path
+    """
+    data = page.encode("utf-8")
+    atomic_write(path, lambda f: f.write(data))
+    return Path(path)

@@ -1,0 +1,120 @@
+"""xornet explain: its numbers are the library's own, in the post's order, in two languages."""
+
+import json
+
+import numpy as np
+import pytest
+
+import xornet
+from xornet.cli import main
+from xornet.explain import advance, explain_step, render, to_json
+from xornet.optim import make_optimizer
+
+FORWARD = ["Z1", "H", "Z2", "P", "loss"]
+BACKWARD = ["dZ2", "dW2", "db2", "dH", "dZ1", "dW1", "db1"]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_the_arrays_are_the_librarys_own(activation):
+    data = xornet.xor()
+    params = xornet.init_params(2, 3, "glorot", rng=1)
+    e = explain_step(params, data.X, data.y, activation=activation, learning_rate=0.5)
+    cache = xornet.forward(params, data.X, activation)
+    for key in ("Z1", "H", "Z2", "P"):
+        np.testing.assert_array_equal(e[key], getattr(cache, key))
+    assert float(e["loss"]) == xornet.loss(cache, data.y)
+    grads = xornet.backward(params, cache, data.y)
+    for key, grad in zip(["dW1", "db1", "dW2", "db2"], grads, strict=True):
+        np.testing.assert_array_equal(e[key], grad)
+    for key, p, g in zip(["W1", "b1", "W2", "b2"], params, grads, strict=True):
+        np.testing.assert_allclose(e[f"{key}_new"], p - 0.5 * g, rtol=0, atol=1e-15)
+    new = xornet.Params(*(e[f"{k}_new"] for k in ("W1", "b1", "W2", "b2")))
+    assert float(e["loss_new"]) == xornet.loss(xornet.forward(new, data.X, activation), data.y)
+    # the chain rule holds between the shown deltas
+    np.testing.assert_allclose(e["dH"], e["dZ2"] @ params.W2.T, rtol=1e-15)
+    np.testing.assert_allclose(e["dW1"], data.X.T @ e["dZ1"], rtol=1e-14)
+
+
+def test_post_order_and_numbering():
+    data = xornet.xor()
+    e = explain_step(xornet.post_initial_params(3), data.X, data.y)
+    keys = [q.key for q in e.quantities]
+    assert keys.index("X") < keys.index("W1") < keys.index("Z1") < keys.index("dZ2")
+    assert [q.key for q in e.quantities if q.stage == "forward"] == FORWARD
+    assert [q.key for q in e.quantities if q.stage == "backward"] == BACKWARD
+    assert [q.number for q in e.quantities if q.stage == "backward"] == list(range(1, 8))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_after_n_steps_is_the_real_next_step(optimizer):
+    data = xornet.xor()
+    start = xornet.init_params(2, 3, rng=2)
+    config = xornet.TrainConfig(hidden=3, optimizer=optimizer, learning_rate=0.1, tol=None)
+    opt = make_optimizer(optimizer, 0.1)
+    params = start.copy()
+    advance(params, data.X, data.y, "sigmoid", opt, 25)
+    e = explain_step(params, data.X, data.y, optimizer=opt, step=25)
+    trained = xornet.train(data.X, data.y, config.replace(steps=26), params=start,
+                           engine="numpy")  # fmt: skip
+    np.testing.assert_allclose(e["W1_new"], trained.params.W1, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(e["b2_new"], trained.params.b2, rtol=0, atol=1e-14)
+
+
+def test_render_in_english_and_korean():
+    data = xornet.xor()
+    e = explain_step(xornet.post_initial_params(3), data.X, data.y)
+    en = render(e)
+    ko = render(e, lang="ko")
+    for i, key in enumerate(BACKWARD, start=1):
+        assert f"{i}) {key} = " in en
+        assert f"{i}) {key} = " in ko
+    assert "Backward pass (the post's seven steps)" in en
+    assert "the post's comment says dB2" in en
+    assert "역전파 (글의 일곱 단계)" in ko
+    assert "글의 주석에는 dB2라고" in ko
+    assert "\033[" not in en
+    assert "\033[1m" in render(e, colour=True)
+    with pytest.raises(ValueError, match="lang"):
+        render(e, lang="fr")
+
+
+def test_json_holds_every_array():
+    data = xornet.xor()
+    e = explain_step(xornet.post_initial_params(3), data.X, data.y)
+    record = json.loads(to_json(e))
+    assert set(record["arrays"]) == {q.key for q in e.quantities}
+    np.testing.assert_array_equal(record["arrays"]["dZ1"], e["dZ1"])
+    assert record["post_step"]["db1"] == 7
+
+
+def test_cli_explain(capsys, tmp_path):
+    assert main(["explain", "--preset", "post", "--seed", "3", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    data = xornet.xor()
+    e = explain_step(xornet.post_initial_params(3), data.X, data.y)
+    np.testing.assert_array_equal(record["arrays"]["dW1"], e["dW1"])
+
+    assert main(["explain", "--lang", "ko", "--after", "10", "--hidden", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "10번 학습한 뒤" in out
+    assert "순전파" in out
+
+    model = tmp_path / "m.npz"
+    assert main(["train", "--seed", "0", "--save", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "2-8-1 network" in out
+    saved = xornet.load_model(model)
+    assert np.array2string(saved.params.b2, precision=4, suppress_small=True) in out
+
+
+def test_cli_explain_errors(capsys, tmp_path):
+    assert main(["explain", "--model", str(tmp_path / "none.npz")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+    model = tmp_path / "m.npz"
+    main(["train", "--seed", "0", "--save", str(model), "--quiet"])
+    capsys.readouterr()
+    assert main(["explain", "--model", str(model), "--dataset", "parity3"]) == 2
+    assert "takes 2 features but parity3 has 3" in capsys.readouterr().err
+    assert main(["explain", "--lang", "fr"]) == 2

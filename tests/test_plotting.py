@@ -1,0 +1,228 @@
+"""Figures, animation and the HTML report, rendered with Agg and checked at the pixel level."""
+
+import html.parser
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+import xornet
+from xornet.cli import main
+from xornet.errors import XornetError
+from xornet.plotting import (
+    animate,
+    plot_boundary,
+    plot_hidden_space,
+    plot_loss,
+    plot_network,
+    plot_starts,
+    save_figures,
+)
+from xornet.report import SECTIONS, build_report
+
+
+@pytest.fixture(scope="module")
+def solved():
+    data = xornet.xor()
+    result = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=2, learning_rate=1.0,
+                                                             steps=20_000), rng=3)  # fmt: skip
+    assert result.outcome.kind == "solved"
+    return data, result
+
+
+def pixels(fig):
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].astype(int), canvas
+
+
+def colour_at(fig, ax, x, y):
+    image, _ = pixels(fig)
+    px, py = ax.transData.transform((x, y))
+    row, col = image.shape[0] - round(py), round(px)
+    return image[row - 2 : row + 3, col - 2 : col + 3].mean(axis=(0, 1))
+
+
+def test_boundary_colours_differ_between_the_corners(solved):
+    data, result = solved
+    fig = plot_boundary(result.params, data.X, data.y)
+    ax = fig.axes[0]
+    # just inside each corner, off the markers: (0,1) is class 1 (red), (0,0) class 0 (blue)
+    one = colour_at(fig, ax, 0.12, 0.88)
+    zero = colour_at(fig, ax, 0.12, 0.12)
+    assert one[0] > one[2] + 40, one
+    assert zero[2] > zero[0] + 40, zero
+    assert len(ax.collections) >= 3  # heat map, contour, points
+
+
+def sides_of_line(ax):
+    line = next(line for line in ax.lines if line.get_label() == "output = 0.5")
+    (u0, u1), (v0, v1) = line.get_xdata(), line.get_ydata()
+    sides = {}
+    for collection in ax.collections:
+        label = collection.get_label()
+        if label.startswith("class"):
+            pts = collection.get_offsets()
+            cross = (u1 - u0) * (pts[:, 1] - v0) - (v1 - v0) * (pts[:, 0] - u0)
+            sides[label] = np.sign(cross)
+    return sides
+
+
+def test_hidden_space_separates_the_classes_with_the_drawn_line(solved):
+    data, result = solved
+    fig = plot_hidden_space(result.params, data.X, data.y)
+    ax = fig.axes[0]
+    sides = sides_of_line(ax)
+    assert len(set(sides["class 0"])) == 1
+    assert len(set(sides["class 1"])) == 1
+    assert sides["class 0"][0] == -sides["class 1"][0]
+    assert ax.get_xlabel().startswith("h1")
+
+
+def test_hidden_space_of_a_stuck_network_does_not_separate():
+    data = xornet.xor()
+    stuck = xornet.train(data.X, data.y, xornet.PRESETS["post"],
+                         params=xornet.post_initial_params(0))  # fmt: skip
+    assert stuck.outcome.kind == "plateau"
+    sides = sides_of_line(plot_hidden_space(stuck.params, data.X, data.y).axes[0])
+    assert (
+        len(set(sides["class 0"])) > 1
+        or len(set(sides["class 1"])) > 1
+        or (sides["class 0"][0] == sides["class 1"][0])
+    )
+
+
+@pytest.mark.parametrize(("hidden", "label"), [(1, "h1 (the only"), (3, "h1"),
+                                               (5, "principal component 1")])  # fmt: skip
+def test_hidden_space_for_other_widths(hidden, label):
+    data = xornet.xor()
+    result = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=hidden), rng=0)
+    fig = plot_hidden_space(result.params, data.X, data.y)
+    assert fig.axes[0].get_xlabel().startswith(label)
+    pixels(fig)  # renders without error
+
+
+def test_loss_curve_marks_the_stop(solved):
+    _, result = solved
+    fig = plot_loss(result.loss_history, result.history_steps, final_step=result.steps,
+                    final_loss=result.final_loss, stop_reason=result.stop_reason)  # fmt: skip
+    linear, log = fig.axes
+    assert (linear.get_yscale(), log.get_yscale()) == ("linear", "log")
+    assert any("stop: tolerance" in t.get_text() for t in linear.texts)
+    line = linear.lines[0]
+    assert line.get_xdata()[-1] == result.steps
+
+
+def test_network_diagram_draws_every_connection(solved):
+    _, result = solved
+    fig = plot_network(result.params, ["a", "b"])
+    edges = list(fig.axes[0].lines)
+    assert len(edges) == 2 * 2 + 2
+    widths = sorted(edge.get_linewidth() for edge in edges)
+    assert widths[-1] > widths[0]  # width follows the weight's size
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "a" in texts
+    assert any(t.startswith("b=") for t in texts)
+
+
+def test_grid_of_starts_titles_each_outcome():
+    data = xornet.xor()
+    config = xornet.PRESETS["post"]
+    seeds = [0, 1, 2, 3]
+    starts = [xornet.post_initial_params(s) for s in seeds]
+    fig = plot_starts(data.X, data.y, config, seeds, columns=2, params=starts)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[0].startswith("seed 0: ")
+    assert any("plateau" in t for t in titles)
+    assert any("solved" in t for t in titles)
+
+
+def test_animation_writes_a_gif_atomically(tmp_path, solved):
+    data, _ = solved
+    path = tmp_path / "train.gif"
+    config = xornet.TrainConfig(hidden=2, steps=300)
+    animate(data.X, data.y, config, path, rng=3, frames=6)
+    with Image.open(path) as gif:
+        assert gif.n_frames >= 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.gif"]
+    with pytest.raises(XornetError, match=r"gif or an \.mp4"):
+        animate(data.X, data.y, config, tmp_path / "x.avi")
+    if shutil.which("ffmpeg") is None:
+        with pytest.raises(XornetError, match="needs ffmpeg"):
+            animate(data.X, data.y, config, tmp_path / "x.mp4")
+
+
+def test_save_figures_and_inputs_that_are_not_2d(tmp_path):
+    data = xornet.parity(3)
+    result = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=6), rng=0)
+    written = save_figures(tmp_path, result.params, data.X, data.y)
+    assert sorted(p.name for p in written) == ["hidden.png", "network.png"]
+    with pytest.raises(XornetError, match="needs 2 input features"):
+        plot_boundary(result.params, data.X, data.y)
+
+
+class Collector(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.images, self.urls, self.stack = [], 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in ("meta", "img", "br"):
+            self.stack.append(tag)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "img":
+            self.images += 1
+            assert attrs["src"].startswith("data:image/png;base64,")
+        for key in ("src", "href"):
+            if key in attrs and not attrs[key].startswith("data:"):
+                self.urls.append(attrs[key])
+
+    def handle_endtag(self, tag):
+        assert self.stack.pop() == tag, tag
+
+
+def test_report_is_self_contained_and_complete(solved):
+    data, result = solved
+    page = build_report(result.params, data.X, data.y, config=result.config.to_dict(),
+                        outcome=result.outcome, loss_history=result.loss_history,
+                        history_steps=result.history_steps.astype(float),
+                        explain_params=xornet.init_params(2, 2, rng=3))  # fmt: skip
+    parser = Collector()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == []
+    assert tuple(parser.ids) == SECTIONS
+    assert parser.images == 4
+    assert parser.urls == []
+    assert "http://" not in page
+    assert "https://" not in page
+    assert "Every number of the first training step" in page
+    assert "7) db1 = sum(dZ1)" in page
+
+
+def test_cli_figures_plot_and_report(tmp_path, capsys):
+    plots, model = tmp_path / "figs", tmp_path / "m.npz"
+    code = main(["train", "--seed", "0", "--save", str(model), "--plots", str(plots),
+                 "--starts", "4", "--quiet"])  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in plots.iterdir()) == ["boundary.png", "hidden.png", "loss.png",
+                                                       "network.png", "starts.png"]  # fmt: skip
+    assert "figure      " in capsys.readouterr().out
+    again = tmp_path / "again"
+    assert main(["plot", str(model), "--out", str(again)]) == 0
+    assert sorted(p.name for p in again.iterdir()) == ["boundary.png", "hidden.png", "loss.png",
+                                                       "network.png"]  # fmt: skip
+    with Image.open(again / "boundary.png") as image:
+        assert image.size[0] > 300
+    report = tmp_path / "r.html"
+    assert main(["report", "--out", str(report), "--seed", "1"]) == 0
+    assert report.read_text().count("<section") == len(SECTIONS)
+    assert main(["report", "--model", str(model), "--out", str(tmp_path / "m.html")]) == 0
+    assert "no network" not in (tmp_path / "m.html").read_text()
+    capsys.readouterr()
+    assert main(["train", "--starts", "3"]) == 2
+    assert "--starts goes with --plots" in capsys.readouterr().err
