@@ -664,16 +664,10 @@ def _gradcheck(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from xornet.errors import XornetError
-    from xornet.modelfile import load_model
     from xornet.plotting import save_figures
 
-    model = load_model(args.model)
+    model, dataset = _model_and_data(args)
     meta = model.metadata
-    dataset = _load_data(_dataset_args(args, meta))
-    if dataset.n_features != model.params.n_inputs:
-        raise XornetError(f"the model takes {model.params.n_inputs} features but {dataset.name} "
-                          f"has {dataset.n_features}")  # fmt: skip
     history = meta.get("loss_history")
     steps = meta.get("history_steps")
     written = save_figures(
@@ -686,6 +680,19 @@ def _plot(args: argparse.Namespace) -> int:
     for path in written:
         print(f"figure      {path}")
     return EXIT_OK
+
+
+def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The model of ``args.model`` and the data to show it on (by default its own dataset)."""
+    from xornet.errors import XornetError
+    from xornet.modelfile import load_model
+
+    model = load_model(args.model)
+    dataset = _load_data(_dataset_args(args, model.metadata))
+    if dataset.n_features != model.params.n_inputs:
+        raise XornetError(f"the model takes {model.params.n_inputs} features but {dataset.name} "
+                          f"has {dataset.n_features}")  # fmt: skip
+    return model, dataset
 
 
 def _dataset_args(args: argparse.Namespace, meta: dict[str, Any]) -> argparse.Namespace:
@@ -706,19 +713,13 @@ def _report(args: argparse.Namespace) -> int:
     import numpy as np
 
     from xornet.diagnosis import diagnose
-    from xornet.errors import XornetError
-    from xornet.modelfile import load_model
     from xornet.params import init_params, post_initial_params
     from xornet.report import build_report, write_report
     from xornet.training import train
 
     if args.model is not None:
-        model = load_model(args.model)
+        model, dataset = _model_and_data(args)
         meta = model.metadata
-        dataset = _load_data(_dataset_args(args, meta))
-        if dataset.n_features != model.params.n_inputs:
-            raise XornetError(f"the model takes {model.params.n_inputs} features but "
-                              f"{dataset.name} has {dataset.n_features}")  # fmt: skip
         history = np.array(meta.get("loss_history", []), dtype=np.float64)
         steps = np.array(meta.get("history_steps", []), dtype=np.float64)
         p = model.predict_proba(dataset.X)
@@ -762,21 +763,15 @@ def _explain(args: argparse.Namespace) -> int:
 
     from xornet.errors import XornetError
     from xornet.explain import advance, explain_step, render, to_json
-    from xornet.modelfile import load_model
     from xornet.params import init_params, post_initial_params
 
-    dataset = _load_data(args)
     config = _config(args)
     seed = 0 if args.seed is None else args.seed
     if args.model is not None:
-        model = load_model(args.model)
+        model, dataset = _model_and_data(args)
         params, activation = model.params.copy(), model.activation
-        if params.n_inputs != dataset.n_features:
-            raise XornetError(
-                f"the model takes {params.n_inputs} features but {dataset.name} has "
-                f"{dataset.n_features}"
-            )
     else:
+        dataset = _load_data(args)
         activation = config.activation
         if args.preset == "post" and config.init == "normal":
             params = post_initial_params(seed, config.hidden, dataset.n_features)
