@@ -118,3 +118,6 @@ def test_cli_explain_errors(capsys, tmp_path):
     assert main(["explain", "--model", str(model), "--dataset", "parity3"]) == 2
     assert "takes 2 features but parity3 has 3" in capsys.readouterr().err
     assert main(["explain", "--lang", "fr"]) == 2
+    capsys.readouterr()
+    assert main(["explain", "--batch-size", "2"]) == 2
+    assert "full-batch steps" in capsys.readouterr().err

@@ -766,6 +766,8 @@ def _explain(args: argparse.Namespace) -> int:
     from xornet.params import init_params, post_initial_params
 
     config = _config(args)
+    if config.batch_size is not None:
+        raise XornetError("explain shows full-batch steps (the post's); drop --batch-size")
     seed = 0 if args.seed is None else args.seed
     if args.model is not None:
         model, dataset = _model_and_data(args)
