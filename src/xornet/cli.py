@@ -246,6 +246,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "sweep",
+        help="train many starts for each setting of a grid and compare them",
+        description="For every combination of the given values, train one network per seed "
+        "and print the success rate (with a Wilson 95%% interval), the steps to solve and "
+        "the outcomes. With --preset post the starts are the post's np.random.seed(s) weights.",
+    )
+    _add_data_options(p)
+    g = p.add_argument_group("the grid (each takes one or more values)")
+    g.add_argument("--preset", choices=PRESET_NAMES, default="default")
+    g.add_argument("--hidden", type=_positive_int, nargs="+")
+    g.add_argument("--activation", choices=ACTIVATION_NAMES, nargs="+")
+    g.add_argument("--init", choices=INIT_NAMES, nargs="+")
+    g.add_argument("--optimizer", choices=OPTIMIZER_NAMES, nargs="+")
+    g.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_finite_float, nargs="+")
+    g.add_argument("--momentum", type=_finite_float, nargs="+")
+    g.add_argument("--batch-size", type=_positive_int, nargs="+")
+    g.add_argument("--steps", type=_count, nargs="+")
+    g = p.add_argument_group("starts and output")
+    g.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="starts per setting (default 100)",
+    )
+    g.add_argument(
+        "--first-seed", type=int, default=0, metavar="S", help="seeds S .. S+N-1 (default 0)"
+    )
+    tol = g.add_mutually_exclusive_group()
+    tol.add_argument(
+        "--tol", type=_finite_float, help="stop a network once its loss is at most TOL"
+    )
+    tol.add_argument("--no-tol", dest="tol", action="store_const", const="off")
+    g.add_argument("--engine", choices=ENGINE_NAMES, default="auto")
+    g.add_argument("--out-csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    g.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser(
         "explain",
         help="show every number of one training step",
         description="One full-batch training step, every array with its name, shape, formula "
@@ -303,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": _explain,
         "plot": _plot,
         "report": _report,
+        "sweep": _sweep,
     }
     try:
         return commands[args.command](args)
@@ -752,6 +792,76 @@ def _report(args: argparse.Namespace) -> int:
             feature_names=dataset.feature_names, explain_params=start, optimizer=optimizer,
         )  # fmt: skip
     print(f"report      {write_report(args.out, page)}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- sweep
+
+_SWEEP_FLAGS = {"hidden": "hidden", "activation": "activation", "init": "init",
+                "optimizer": "optimizer", "learning_rate": "lr", "momentum": "momentum",
+                "batch_size": "batch", "steps": "steps"}  # fmt: skip
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from xornet.modelfile import atomic_write
+    from xornet.sweep import OUTCOME_COLUMNS, sweep
+    from xornet.training import PRESETS
+
+    dataset = _load_data(args)
+    base = PRESETS[args.preset]
+    if args.tol is not None:
+        base = base.replace(tol=None if args.tol == "off" else args.tol)
+    grid = {axis: getattr(args, axis) for axis in _SWEEP_FLAGS if getattr(args, axis)}
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    post_init = args.preset == "post"
+    bar = _progress_bar(1, enabled=not (args.quiet or args.json))
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    try:
+        rows = sweep(dataset.X, dataset.y, base, grid, seeds, post_init=post_init,
+                     engine=args.engine, progress=progress)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    records = [row.as_dict() for row in rows]
+    if args.out_csv is not None:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+        data = text.getvalue().encode("utf-8")
+        atomic_write(args.out_csv, lambda f: f.write(data))
+    if args.json:
+        print(json.dumps({"dataset": dataset.name, "preset": args.preset, "seeds": len(seeds),
+                          "first_seed": args.first_seed, "rows": records}, indent=2))  # fmt: skip
+        return EXIT_OK
+    starts = " (the post's initial weights)" if post_init else ""
+    print(f"xornet sweep: {dataset.name}, preset {args.preset}, "
+          f"seeds {seeds[0]}..{seeds[-1]}{starts}")  # fmt: skip
+    head = [_SWEEP_FLAGS[a] for a in grid]
+    outcome_head = ["solved", "2@0.5", "all@0.5", "other", "improving", "diverged"]
+    columns = [f"{h:>8}" for h in head]
+    columns += [f"{'success':>7}", f"{'95% CI':>13}", f"{'steps to solve (p10-p90)':>26}"]
+    columns += [f"{h:>8}" for h in outcome_head]
+    print("  ".join(columns))
+    for row in rows:
+        values = "  ".join(f"{v!s:>8}" for v in row.settings.values())
+        ci = f"{row.ci_low:.1%}-{row.ci_high:.1%}"
+        if row.steps_median is None:
+            steps = "-"
+        else:
+            steps = f"{row.steps_median:,.0f} ({row.steps_p10:,.0f}-{row.steps_p90:,.0f})"
+        counts = "  ".join(f"{row.outcomes[c]:>8}" for c in OUTCOME_COLUMNS)
+        print(f"{values}  {row.success_rate:>7.1%}  {ci:>13}  {steps:>26}  {counts}")
+    if args.out_csv is not None:
+        print(f"table       {args.out_csv}")
     return EXIT_OK
 
 

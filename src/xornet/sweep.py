@@ -1,0 +1,199 @@
+"""Sweeps: many starts for every setting of a grid, and how often each setting learns.
+
+For each combination of the grid's values, :func:`sweep` trains one network per seed with
+:func:`xornet.train_many` (a whole learning-rate axis in one call) and summarises: the success
+rate with a Wilson 95% interval, the steps to solve (first step at which every sample is right)
+over the successful runs, and the count of each outcome. The same call gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from xornet._typing import Array
+from xornet.diagnosis import NEAR_HALF
+from xornet.engines.many import train_many
+from xornet.errors import XornetError
+from xornet.params import post_initial_params
+from xornet.training import TrainConfig
+
+__all__ = ["OUTCOME_COLUMNS", "SWEEP_AXES", "SweepRow", "sweep", "wilson_interval"]
+
+#: Settings a sweep can vary (``TrainConfig`` fields).
+SWEEP_AXES: Final = ("hidden", "activation", "init", "optimizer", "learning_rate", "momentum",
+                     "batch_size", "steps")  # fmt: skip
+
+#: The outcome counts of a row: solved; a plateau with two outputs near 0.5 (the classic XOR
+#: state), with every output near 0.5, or another plateau; still improving; diverged.
+OUTCOME_COLUMNS: Final = ("solved", "plateau_two_half", "plateau_all_half", "plateau_other",
+                          "improving", "diverged")  # fmt: skip
+
+_Z95: Final = 1.959963984540054  # the 97.5% quantile of the standard normal
+
+
+def wilson_interval(successes: int, runs: int, z: float = _Z95) -> tuple[float, float]:
+    """Wilson score interval for a success probability (95% by default).
+
+    Parameters
+    ----------
+    successes : int
+    runs : int
+        At least 1.
+    z : float
+        Normal quantile of the interval's level.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Within [0, 1]; unlike the normal approximation it stays sensible at 0 or ``runs``
+        successes.
+    """
+    if runs < 1 or not 0 <= successes <= runs:
+        raise ValueError(f"need 0 <= successes <= runs and runs >= 1, got {successes}/{runs}")
+    p = successes / runs
+    denominator = 1.0 + z * z / runs
+    centre = (p + z * z / (2 * runs)) / denominator
+    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """The summary of one setting.
+
+    Attributes
+    ----------
+    settings : dict
+        The grid values of this row (axis name -> value).
+    runs, solved : int
+        Starts trained, and how many solved the task.
+    success_rate, ci_low, ci_high : float
+        ``solved / runs`` and its Wilson 95% interval.
+    steps_median, steps_p10, steps_p90 : float or None
+        Steps to solve over the successful runs (None when none solved). In full-batch
+        training a step is an epoch.
+    outcomes : dict of str to int
+        Counts for each of ``OUTCOME_COLUMNS``.
+    """
+
+    settings: dict[str, Any]
+    runs: int
+    solved: int
+    success_rate: float
+    ci_low: float
+    ci_high: float
+    steps_median: float | None
+    steps_p10: float | None
+    steps_p90: float | None
+    outcomes: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A flat, JSON-ready record (settings first)."""
+        record: dict[str, Any] = dict(self.settings)
+        record.update(
+            runs=self.runs, solved=self.solved, success_rate=self.success_rate,
+            ci_low=self.ci_low, ci_high=self.ci_high, steps_median=self.steps_median,
+            steps_p10=self.steps_p10, steps_p90=self.steps_p90,
+        )  # fmt: skip
+        record.update(self.outcomes)
+        return record
+
+
+def _outcome_counts(outcome: np.ndarray, probabilities: Array) -> dict[str, int]:
+    near = np.sum(np.abs(probabilities - 0.5) < NEAR_HALF, axis=1)
+    plateau = outcome == "plateau"
+    n = probabilities.shape[1]
+    return {
+        "solved": int(np.sum(outcome == "solved")),
+        "plateau_two_half": int(np.sum(plateau & (near == 2) & (n > 2))),
+        "plateau_all_half": int(np.sum(plateau & (near == n))),
+        "plateau_other": int(np.sum(plateau & (near != n) & ~((near == 2) & (n > 2)))),
+        "improving": int(np.sum(outcome == "improving")),
+        "diverged": int(np.sum(outcome == "diverged")),
+    }
+
+
+def sweep(
+    X: Array,
+    y: Array,
+    base: TrainConfig,
+    grid: Mapping[str, Sequence[Any]],
+    seeds: Sequence[int],
+    *,
+    post_init: bool = False,
+    engine: str = "auto",
+    progress: Callable[[int, int], object] | None = None,
+) -> list[SweepRow]:
+    """Train every seed for every combination of the grid and summarise each combination.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    base : TrainConfig
+        The settings the grid does not vary.
+    grid : mapping of axis name to a sequence of values
+        Axes from ``SWEEP_AXES``; rows come in the order of ``itertools.product`` over the
+        axes as given.
+    seeds : sequence of int
+        One start per seed, the same seeds for every setting.
+    post_init : bool
+        Start from the weights the post's code draws after ``np.random.seed(seed)`` (requires
+        the ``normal`` init) instead of ``init_params(..., rng=seed)``.
+    engine : {"auto", "numpy", "numba"}
+    progress : callable, optional
+        ``progress(done, total)`` after each call of the many-networks engine.
+
+    Returns
+    -------
+    list of SweepRow
+    """
+    unknown = set(grid) - set(SWEEP_AXES)
+    if unknown:
+        raise XornetError(f"cannot sweep {', '.join(sorted(unknown))}; choose from "
+                          f"{', '.join(SWEEP_AXES)}")  # fmt: skip
+    if any(len(values) == 0 for values in grid.values()):
+        raise XornetError("every swept setting needs at least one value")
+    seeds = list(seeds)
+    if not seeds:
+        raise XornetError("a sweep needs at least one seed")
+    axes = list(grid)
+    rates = list(grid.get("learning_rate", [base.learning_rate]))
+    others = [a for a in axes if a != "learning_rate"]
+    combos = list(itertools.product(*(range(len(grid[a])) for a in others)))
+    rows: dict[tuple[int, ...], SweepRow] = {}  # keyed by value indices, in the grid's axis order
+    for done, combo in enumerate(combos, start=1):
+        fixed = {a: grid[a][i] for a, i in zip(others, combo, strict=True)}
+        config = base.replace(**fixed)
+        if post_init and config.init != "normal":
+            raise XornetError("the post's initial weights use the normal init")
+        starts = None
+        if post_init:
+            starts = [post_initial_params(s, config.hidden, X.shape[1]) for s in seeds] * len(rates)
+        many = train_many(X, y, config, seeds * len(rates),
+                          learning_rates=np.repeat(rates, len(seeds)), params=starts,
+                          engine=engine)  # fmt: skip
+        for k, rate in enumerate(rates):
+            part = slice(k * len(seeds), (k + 1) * len(seeds))
+            outcome = many.outcome[part]
+            solved = outcome == "solved"
+            steps = many.solve_step[part][solved & (many.solve_step[part] >= 0)]
+            n_solved = int(solved.sum())
+            low, high = wilson_interval(n_solved, len(seeds))
+            values = {**fixed, "learning_rate": rate}
+            index = {**dict(zip(others, combo, strict=True)), "learning_rate": k}
+            p10, median, p90 = (np.percentile(steps, [10, 50, 90]).tolist() if steps.size
+                                else (None, None, None))  # fmt: skip
+            rows[tuple(index[a] for a in axes)] = SweepRow(
+                {a: values[a] for a in axes}, len(seeds), n_solved, n_solved / len(seeds), low,
+                high, median, p10, p90, _outcome_counts(outcome, many.probabilities[part]),
+            )  # fmt: skip
+        if progress is not None:
+            progress(done, len(combos))
+    return [rows[key] for key in sorted(rows)]  # the order of the product over the axes

@@ -1,0 +1,103 @@
+"""Sweeps: the statistics against known values and against training each network alone."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import xornet
+from xornet.cli import main
+from xornet.errors import XornetError
+from xornet.sweep import OUTCOME_COLUMNS, sweep, wilson_interval
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    (0, 10, 0.0, 0.2775),
+    (5, 10, 0.2366, 0.7634),
+    (10, 10, 0.7225, 1.0),
+    (81, 263, 0.2553, 0.3662),
+])  # fmt: skip
+def test_wilson_interval_known_values(k, n, low, high):
+    lo, hi = wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=1e-4)
+    assert hi == pytest.approx(high, abs=1e-4)
+
+
+def test_wilson_interval_refuses_nonsense():
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(3, 2)
+
+
+def test_sweep_statistics_match_training_one_by_one():
+    data = xornet.xor()
+    base = xornet.TrainConfig(hidden=2, steps=2000, tol=None)
+    seeds = list(range(12))
+    rows = sweep(data.X, data.y, base, {"hidden": [2, 3], "learning_rate": [0.5, 2.0]}, seeds)
+    assert [r.settings for r in rows] == [
+        {"hidden": 2, "learning_rate": 0.5}, {"hidden": 2, "learning_rate": 2.0},
+        {"hidden": 3, "learning_rate": 0.5}, {"hidden": 3, "learning_rate": 2.0},
+    ]  # fmt: skip
+    for row in rows:
+        config = base.replace(**row.settings)
+        alone = [xornet.train(data.X, data.y, config, rng=s, engine="numpy") for s in seeds]
+        solved = [r for r in alone if r.outcome.kind == "solved"]
+        assert row.solved == len(solved)
+        assert row.runs == len(seeds)
+        assert sum(row.outcomes.values()) == len(seeds)
+        kinds = [r.outcome.kind for r in alone]
+        assert row.outcomes["improving"] == kinds.count("improving")
+        assert row.outcomes["diverged"] == kinds.count("diverged")
+        first = []
+        for seed, r in zip(seeds, alone, strict=True):
+            if r.outcome.kind == "solved":
+                again = xornet.train(data.X, data.y, config.replace(stop_when_correct=True),
+                                     rng=seed, engine="numpy")  # fmt: skip
+                first.append(again.steps)
+        if first:
+            assert row.steps_median == pytest.approx(float(np.median(first)))
+            assert row.steps_p10 == pytest.approx(float(np.percentile(first, 10)))
+
+
+def test_sweep_is_reproducible_and_uses_the_posts_starts():
+    data = xornet.xor()
+    base = xornet.PRESETS["post"].replace(steps=5000)
+    a = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6), post_init=True)
+    b = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6), post_init=True)
+    assert a == b
+    alone = xornet.train(data.X, data.y, base.replace(learning_rate=1.0),
+                         params=xornet.post_initial_params(2))  # fmt: skip
+    seed2_solved = alone.outcome.kind == "solved"
+    three = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, [2], post_init=True)[0]
+    assert three.solved == int(seed2_solved)
+
+
+def test_sweep_refuses_what_it_cannot_vary():
+    data = xornet.xor()
+    with pytest.raises(XornetError, match="cannot sweep colour"):
+        sweep(data.X, data.y, xornet.TrainConfig(), {"colour": [1]}, [0])
+    with pytest.raises(XornetError, match="at least one value"):
+        sweep(data.X, data.y, xornet.TrainConfig(), {"hidden": []}, [0])
+    with pytest.raises(XornetError, match="normal init"):
+        sweep(data.X, data.y, xornet.TrainConfig(init="he"), {}, [0], post_init=True)
+
+
+def test_cli_sweep_table_json_and_csv(capsys, tmp_path):
+    out = tmp_path / "sweep.csv"
+    code = main(["sweep", "--hidden", "2", "4", "--lr", "1", "--steps", "1500", "--seeds", "8",
+                 "--out-csv", str(out), "--quiet"])  # fmt: skip
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "95% CI" in text
+    assert len(text.strip().splitlines()) == 2 + 2 + 1
+    with out.open() as f:
+        records = list(csv.DictReader(f))
+    assert [r["hidden"] for r in records] == ["2", "4"]
+    assert set(OUTCOME_COLUMNS) <= set(records[0])
+    code = main(["sweep", "--preset", "post", "--steps", "3000", "--lr", "1", "--seeds", "5",
+                 "--first-seed", "2", "--json"])  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["first_seed"] == 2
+    assert data["rows"][0]["runs"] == 5
+    assert main(["sweep", "--hidden", "0"]) == 2
