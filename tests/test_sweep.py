@@ -101,3 +101,65 @@ def test_cli_sweep_table_json_and_csv(capsys, tmp_path):
     assert data["first_seed"] == 2
     assert data["rows"][0]["runs"] == 5
     assert main(["sweep", "--hidden", "0"]) == 2
+
+
+def test_cli_sweep_plot_line_and_heat_map(tmp_path, capsys):
+    from PIL import Image
+
+    line, heat = tmp_path / "line.png", tmp_path / "heat.png"
+    args = ["sweep", "--steps", "800", "--seeds", "6", "--quiet"]
+    assert main([*args, "--hidden", "2", "4", "--plot", str(line)]) == 0
+    assert main([*args, "--hidden", "2", "4", "--lr", "0.5", "2", "--plot", str(heat)]) == 0
+    for path in (line, heat):
+        with Image.open(path) as image:
+            assert image.size[0] > 300
+    capsys.readouterr()
+
+
+def test_plot_sweep_draws_what_it_is_given():
+    from xornet.plotting import plot_sweep
+
+    data = xornet.xor()
+    rows = sweep(data.X, data.y, xornet.TrainConfig(steps=500),
+                 {"hidden": [2, 4], "learning_rate": [0.5, 2.0]}, range(4))  # fmt: skip
+    heat = plot_sweep(rows, ["hidden", "learning_rate"])
+    texts = [t.get_text() for t in heat.axes[0].texts]
+    assert texts == [f"{r.success_rate:.0%}" for r in sorted(
+        rows, key=lambda r: (r.settings["learning_rate"], r.settings["hidden"]))]  # fmt: skip
+    line = plot_sweep(rows[:2], ["learning_rate"])
+    assert line.axes[0].get_xlabel() == "learning_rate"
+    with pytest.raises(XornetError, match="one or two"):
+        plot_sweep(rows, ["a", "b", "c"])
+
+
+def test_cli_sweep_study_file(tmp_path, capsys):
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "x"\npreset = "default"\nseeds = 4\nfirst_seed = 3\n'
+                     '[grid]\nhidden = [2, 3]\n[config]\nsteps = 400\n')  # fmt: skip
+    assert main(["sweep", "--study", str(study), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["hidden"] for r in data["rows"]] == [2, 3]
+    assert data["first_seed"] == 3
+    assert data["rows"][0]["runs"] == 4
+    # a flag on the command line wins over the file
+    assert main(["sweep", "--study", str(study), "--hidden", "5", "--json"]) == 0
+    assert [r["hidden"] for r in json.loads(capsys.readouterr().out)["rows"]] == [5]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[study\n", "not a valid TOML file"),
+    ("[what]\n", "unknown sections what"),
+    ("[study]\nseeds = 'many'\n", "seeds = 'many' is not valid"),
+    ("[study]\ncolour = 1\n", "unknown \\[study\\] key 'colour'"),
+    ("[grid]\nwings = [1]\n", "cannot sweep 'wings'"),
+    ("[grid]\nhidden = 3\n", "must be a non-empty list"),
+    ("[config]\nspeed = 3\n", "unknown \\[config\\] keys speed"),
+    ("[grid]\nhidden = ['two']\n", "hidden: must be an integer"),
+])  # fmt: skip
+def test_bad_study_files_exit_2_with_one_line(tmp_path, capsys, text, message):
+    study = tmp_path / "bad.toml"
+    study.write_text(text)
+    assert main(["sweep", "--study", str(study), "--seeds", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert __import__("re").search(message, err), err

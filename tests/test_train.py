@@ -235,6 +235,25 @@ def test_params_of_the_wrong_size_are_refused(xor_data):
         train(X, y, params=xornet.init_params(3, 2, rng=0))
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"hidden": "two"}, "hidden: must be an integer"),
+    ({"hidden": True}, "hidden: must be an integer"),
+    ({"learning_rate": "0.1"}, "learning_rate: must be a number"),
+    ({"batch_size": 2.5}, "batch_size: must be an integer or None"),
+    ({"nesterov": 1}, "nesterov: must be bool"),
+])  # fmt: skip
+def test_settings_of_the_wrong_type_are_refused(change, message):
+    with pytest.raises(XornetError, match=message):
+        TrainConfig(**change)
+
+
+def test_numpy_numbers_are_stored_as_python_numbers():
+    config = TrainConfig(hidden=np.int64(3), learning_rate=np.float32(0.5), steps=np.int32(10))
+    assert type(config.hidden) is int
+    assert type(config.learning_rate) is float
+    assert config.to_dict()["steps"] == 10
+
+
 def test_config_round_trips_through_a_dict():
     config = TrainConfig(hidden=3, optimizer="adam", tol=None, batch_size=2)
     assert TrainConfig.from_dict(config.to_dict()) == config

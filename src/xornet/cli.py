@@ -281,6 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
     tol.add_argument("--no-tol", dest="tol", action="store_const", const="off")
     g.add_argument("--engine", choices=ENGINE_NAMES, default="auto")
     g.add_argument("--out-csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    g.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help="draw the success rate (PNG): a line over one swept setting, a heat map over two",
+    )
+    g.add_argument(
+        "--study",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file naming a study: [study] dataset, preset, seeds, "
+        "first_seed; [grid] settings with lists of values; [config] fixed settings",
+    )
     g.add_argument("--json", action="store_true", help="print JSON instead of the table")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -806,12 +819,16 @@ def _sweep(args: argparse.Namespace) -> int:
     import csv
     import io
 
+    from xornet.errors import XornetError
     from xornet.modelfile import atomic_write
     from xornet.sweep import OUTCOME_COLUMNS, sweep
     from xornet.training import PRESETS
 
+    config_overrides: dict[str, Any] = {}
+    if args.study is not None:
+        args, config_overrides = _read_study(args)
     dataset = _load_data(args)
-    base = PRESETS[args.preset]
+    base = PRESETS[args.preset].replace(**config_overrides)
     if args.tol is not None:
         base = base.replace(tol=None if args.tol == "off" else args.tol)
     grid = {axis: getattr(args, axis) for axis in _SWEEP_FLAGS if getattr(args, axis)}
@@ -862,7 +879,60 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{values}  {row.success_rate:>7.1%}  {ci:>13}  {steps:>26}  {counts}")
     if args.out_csv is not None:
         print(f"table       {args.out_csv}")
+    if args.plot is not None:
+        from xornet.plotting import plot_sweep, save_png
+
+        varied = [a for a in grid if len(grid[a]) > 1] or list(grid)[:1]
+        if not varied:
+            raise XornetError("--plot needs at least one swept setting")
+        print(f"figure      {save_png(plot_sweep(rows, varied), args.plot)}")
     return EXIT_OK
+
+
+def _read_study(args: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """Fill the sweep's arguments from a TOML study file; flags given explicitly still win."""
+    import tomllib
+
+    from xornet.errors import XornetError
+    from xornet.sweep import SWEEP_AXES
+    from xornet.training import TrainConfig
+
+    path = args.study
+    try:
+        study = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XornetError(f"{path}: no such study file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise XornetError(f"{path}: not a valid TOML file ({exc})") from None
+    unknown = set(study) - {"study", "grid", "config"}
+    if unknown:
+        raise XornetError(f"{path}: unknown sections {', '.join(sorted(unknown))}")
+    values = vars(args).copy()
+    head = study.get("study", {})
+    defaults = {"dataset": "xor", "preset": "default", "seeds": 100, "first_seed": 0}
+    for key, value in head.items():
+        if key == "name":
+            continue
+        if key not in defaults:
+            raise XornetError(f"{path}: unknown [study] key {key!r}")
+        kind = str if key in ("dataset", "preset") else int
+        if (key == "preset" and value not in PRESET_NAMES) or not isinstance(value, kind):
+            raise XornetError(f"{path}: [study] {key} = {value!r} is not valid")
+        if values[key] == defaults[key]:  # not set on the command line
+            values[key] = value
+    for axis, options in study.get("grid", {}).items():
+        if axis not in SWEEP_AXES:
+            raise XornetError(f"{path}: cannot sweep {axis!r}; choose from {', '.join(SWEEP_AXES)}")
+        if not isinstance(options, list) or not options:
+            raise XornetError(f"{path}: [grid] {axis} must be a non-empty list")
+        if values[axis] is None:
+            values[axis] = options
+    fields = set(TrainConfig.__dataclass_fields__)
+    overrides = dict(study.get("config", {}))
+    bad = set(overrides) - fields
+    if bad:
+        raise XornetError(f"{path}: unknown [config] keys {', '.join(sorted(bad))}")
+    return argparse.Namespace(**values), overrides
 
 
 # ----------------------------------------------------------------------------- explain

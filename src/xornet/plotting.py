@@ -33,6 +33,7 @@ __all__ = [
     "plot_loss",
     "plot_network",
     "plot_starts",
+    "plot_sweep",
     "png_bytes",
     "save_figures",
     "save_png",
@@ -394,6 +395,61 @@ def plot_starts(
         ax.set_title(f"seed {seeds[k]}: {many.outcome[k]}", fontsize=9, color=colour)
     solved = float(np.mean(many.outcome == "solved"))
     fig.suptitle(f"{len(seeds)} starts, {solved:.0%} solved", fontsize=11)
+    return fig
+
+
+def plot_sweep(rows: Sequence[Any], axes: Sequence[str]) -> Figure:
+    """Success rates of a sweep: a line with 95% intervals over one axis, a heat map over two.
+
+    Parameters
+    ----------
+    rows : sequence of SweepRow
+        From :func:`xornet.sweep.sweep`.
+    axes : sequence of str
+        The one or two swept settings to draw against (every row must differ only in them).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not 1 <= len(axes) <= 2:
+        raise XornetError(f"a sweep plot shows one or two swept settings, not {len(axes)}")
+    fig = _figure(figsize=(6, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    runs = rows[0].runs if rows else 0
+    if len(axes) == 1:
+        (axis,) = axes
+        labels = [str(r.settings[axis]) for r in rows]
+        rate = np.array([r.success_rate for r in rows])
+        low = rate - np.array([r.ci_low for r in rows])
+        high = np.array([r.ci_high for r in rows]) - rate
+        positions = np.arange(len(rows))
+        ax.errorbar(positions, rate, yerr=[low, high], fmt="o-", color=CLASS_COLOURS[0],
+                    capsize=4, label="success rate, 95% Wilson interval")  # fmt: skip
+        ax.set_xticks(positions, labels)
+        ax.set_xlabel(axis)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel("fraction of starts solved")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    else:
+        first, second = axes
+        xs = list(dict.fromkeys(r.settings[first] for r in rows))
+        ys = list(dict.fromkeys(r.settings[second] for r in rows))
+        table = np.full((len(ys), len(xs)), np.nan)
+        for r in rows:
+            table[ys.index(r.settings[second]), xs.index(r.settings[first])] = r.success_rate
+        image = ax.imshow(table, cmap="viridis", vmin=0.0, vmax=1.0, origin="lower",
+                          aspect="auto")  # fmt: skip
+        for (i, j), value in np.ndenumerate(table):
+            ax.text(j, i, f"{value:.0%}", ha="center", va="center",
+                    color="white" if value < 0.6 else "black")  # fmt: skip
+        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+        ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+        ax.set_xlabel(first)
+        ax.set_ylabel(second)
+        fig.colorbar(image, ax=ax, label="fraction of starts solved")
+    ax.set_title(f"success rate over {runs} starts per setting")
     return fig
 
 

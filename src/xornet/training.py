@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,29 @@ from xornet.params import INITS, Params, init_params
 __all__ = ["PRESETS", "StopReason", "TrainConfig", "TrainResult", "train"]
 
 StopReason = Literal["max_steps", "tolerance", "all_correct", "interrupted"]
+
+_INT = (numbers.Integral,)
+_NUMBER = (numbers.Real,)
+# The accepted types of each TrainConfig field (bool is accepted only where named). Integral
+# and real values, NumPy's included, are stored as Python int and float.
+_FIELD_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "hidden": _INT,
+    "activation": (str,),
+    "init": (str,),
+    "optimizer": (str,),
+    "learning_rate": _NUMBER,
+    "momentum": _NUMBER,
+    "nesterov": (bool,),
+    "beta1": _NUMBER,
+    "beta2": _NUMBER,
+    "eps": _NUMBER,
+    "steps": _INT,
+    "batch_size": (*_INT, type(None)),
+    "shuffle": (bool,),
+    "record_every": _INT,
+    "tol": (*_NUMBER, type(None)),
+    "stop_when_correct": (bool,),
+}
 
 #: Largest accepted values, to turn absurd settings into a clear error instead of a hang.
 MAX_HIDDEN: Final = 100_000
@@ -92,6 +116,19 @@ class TrainConfig:
     def __post_init__(self) -> None:
         def bad(field: str, why: str) -> XornetError:
             return XornetError(f"{field}: {why}, got {getattr(self, field)!r}")
+
+        for name, kinds in _FIELD_TYPES.items():
+            value = getattr(self, name)
+            wrong_bool = isinstance(value, bool) and bool not in kinds
+            if wrong_bool or not isinstance(value, kinds):
+                names: dict[type, str] = {numbers.Integral: "an integer", numbers.Real: "a number"}
+                expected = " or ".join(names.get(k, "None" if k is type(None) else k.__name__)
+                                       for k in kinds)  # fmt: skip
+                raise bad(name, f"must be {expected}")
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                object.__setattr__(self, name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
 
         if not 1 <= self.hidden <= MAX_HIDDEN:
             raise bad("hidden", f"must be from 1 to {MAX_HIDDEN}")
