@@ -265,6 +265,16 @@ def test_version_and_help(capsys):
     assert "--preset" in out
 
 
+def test_a_closed_pipe_is_not_an_error():
+    # explain --json on 2,000 samples prints far more than a pipe holds, so the write fails
+    proc = subprocess.run(
+        f"{sys.executable} -m xornet explain --dataset moons --samples 2000 --json | head -1",
+        shell=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.stdout == "{\n"
+    assert proc.stderr == ""
+
+
 def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("x,label\n1,7\n")

@@ -224,5 +224,15 @@ def test_cli_figures_plot_and_report(tmp_path, capsys):
     assert main(["report", "--model", str(model), "--out", str(tmp_path / "m.html")]) == 0
     assert "no network" not in (tmp_path / "m.html").read_text()
     capsys.readouterr()
+    csv_file = tmp_path / "p3.csv"
+    csv_file.write_text("a,b,c,label\n0,0,0,0\n0,1,1,0\n1,0,1,0\n1,1,1,1\n0,0,1,1\n")
+    csv_model = tmp_path / "p3.npz"
+    assert main(["train", "--csv", str(csv_file), "--save", str(csv_model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(csv_model), "--out", str(tmp_path / "p")]) == 2
+    assert "give its data with --csv FILE" in capsys.readouterr().err
+    assert main(["plot", str(csv_model), "--csv", str(csv_file), "--out",
+                 str(tmp_path / "p")]) == 0  # fmt: skip
+    capsys.readouterr()
     assert main(["train", "--starts", "3"]) == 2
     assert "--starts goes with --plots" in capsys.readouterr().err

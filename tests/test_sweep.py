@@ -101,6 +101,12 @@ def test_cli_sweep_table_json_and_csv(capsys, tmp_path):
     assert data["first_seed"] == 2
     assert data["rows"][0]["runs"] == 5
     assert main(["sweep", "--hidden", "0"]) == 2
+    capsys.readouterr()
+    assert main(["sweep", "--batch-size", "2", "--seeds", "2", "--steps", "50"]) == 2
+    assert "add --no-shuffle" in capsys.readouterr().err
+    assert main(["sweep", "--batch-size", "1", "2", "--no-shuffle", "--seeds", "3",
+                 "--steps", "80", "--json"]) == 0  # fmt: skip
+    assert [r["batch_size"] for r in json.loads(capsys.readouterr().out)["rows"]] == [1, 2]
 
 
 def test_cli_sweep_plot_line_and_heat_map(tmp_path, capsys):

@@ -263,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--momentum", type=_finite_float, nargs="+")
     g.add_argument("--batch-size", type=_positive_int, nargs="+")
     g.add_argument("--steps", type=_count, nargs="+")
+    g.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        default=True,
+        help="mini-batches in a fixed order (needed with --batch-size: many "
+        "networks at once do not reshuffle)",
+    )
     g = p.add_argument_group("starts and output")
     g.add_argument(
         "--seeds",
@@ -359,6 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except TrainingDiverged as exc:
         print(f"xornet: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -741,6 +754,11 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     from xornet.modelfile import load_model
 
     model = load_model(args.model)
+    trained_on = model.metadata.get("dataset")
+    builtin = trained_on is None or _is_builtin(str(trained_on))
+    if args.csv is None and args.dataset == "xor" and not builtin:
+        raise XornetError(f"the model was trained on {trained_on!r}, not a built-in dataset; "
+                          "give its data with --csv FILE")  # fmt: skip
     dataset = _load_data(_dataset_args(args, model.metadata))
     if dataset.n_features != model.params.n_inputs:
         raise XornetError(f"the model takes {model.params.n_inputs} features but {dataset.name} "
@@ -748,14 +766,17 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     return model, dataset
 
 
+def _is_builtin(name: str) -> bool:
+    from xornet.data import DATASETS
+
+    return name in DATASETS or (name.startswith("parity") and name[6:].isdigit())
+
+
 def _dataset_args(args: argparse.Namespace, meta: dict[str, Any]) -> argparse.Namespace:
     """Draw on the training data the model was saved with, unless a dataset is given."""
-    if args.csv is None and args.dataset == "xor" and meta.get("dataset") not in (None, "xor"):
-        known = meta["dataset"]
-        from xornet.data import DATASETS
-
-        if known in DATASETS or known.startswith("parity"):
-            return argparse.Namespace(**{**vars(args), "dataset": known})
+    known = meta.get("dataset")
+    if args.csv is None and args.dataset == "xor" and known and _is_builtin(str(known)):
+        return argparse.Namespace(**{**vars(args), "dataset": known})
     return args
 
 
@@ -829,6 +850,10 @@ def _sweep(args: argparse.Namespace) -> int:
         args, config_overrides = _read_study(args)
     dataset = _load_data(args)
     base = PRESETS[args.preset].replace(**config_overrides)
+    if not args.shuffle:
+        base = base.replace(shuffle=False)
+    if args.batch_size and base.shuffle:
+        raise XornetError("sweeps train mini-batches in a fixed order; add --no-shuffle")
     if args.tol is not None:
         base = base.replace(tol=None if args.tol == "off" else args.tol)
     grid = {axis: getattr(args, axis) for axis in _SWEEP_FLAGS if getattr(args, axis)}

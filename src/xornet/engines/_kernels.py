@@ -12,7 +12,8 @@ so an optimizer is one loop over ``P`` numbers. Shapes of the other buffers:
 
     X (n, d)  y (n,)  order (n,) int  perms (n_epochs, n) int  history (n_records,)
     H (n, h) hidden activations  z2 (n,) logits  p (n,) probabilities  grad (P,)
-    state (3, P) optimizer; Hb, z2b, pb: the same for a mini-batch
+    state (3, P) optimizer, or (3, 0) for plain gradient descent; Hb, z2b, pb: the same
+    arrays for a mini-batch
 
 ``state`` rows: momentum velocity | Adam m | Adam v. ``counters`` (int64, length 6) carries
 the loop's state in and out: [step, n_records, stop code, adam t, first correct step,

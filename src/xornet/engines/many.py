@@ -194,7 +194,7 @@ def train_many(
     if batch < n and config.shuffle:
         raise XornetError(
             "train_many supports full batches or mini-batches in a fixed order; "
-            "set shuffle=False (per-network shuffling is not implemented)"
+            "set shuffle=False (per-network reshuffling is not implemented)"
         )
     lrs = np.full(N, config.learning_rate)
     if learning_rates is not None:
