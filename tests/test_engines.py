@@ -68,6 +68,37 @@ def test_numba_matches_numpy_for_every_combination(config):
     assert_same(fast, reference)
 
 
+CLASSIC = [
+    TrainConfig(hidden=2, init="uniform", init_scale=0.5, loss="sse", optimizer="momentum",
+                momentum=0.9, learning_rate=0.5, steps=3000, tol=0.04),
+    TrainConfig(hidden=2, init="uniform", init_scale=1.0, loss="sse", learning_rate=0.5,
+                batch_size=1, shuffle=False, steps=4000, tol=None, stop_when_correct=True,
+                margin=0.1),
+    TrainConfig(hidden=3, loss="sse", activation="tanh", optimizer="adam", learning_rate=0.05,
+                batch_size=2, steps=1500, record_every=7),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("config", CLASSIC)
+def test_numba_matches_numpy_with_the_classic_settings(config):
+    data = xornet.xor()
+    for seed in (0, 3):
+        assert_same(train(data.X, data.y, config, rng=seed, engine="numba"),
+                    train(data.X, data.y, config, rng=seed, engine="numpy"))  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("config", [c for c in CLASSIC if not (c.batch_size and c.shuffle)])
+def test_many_networks_with_the_classic_settings(engine, config):
+    data = xornet.xor()
+    many = train_many(data.X, data.y, config, [0, 1, 2], target=0.04, engine=engine)
+    for i in range(3):
+        alone = train(data.X, data.y, config, rng=i, engine="numpy")
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), atol=TOL)
+        assert (many.steps[i], many.stop_reason[i]) == (alone.steps, alone.stop_reason)
+        assert many.final_loss[i] == pytest.approx(alone.final_loss, abs=TOL)
+
+
 def test_numba_matches_numpy_on_the_posts_full_run():
     data = xornet.xor()
     config = xornet.PRESETS["post"]

@@ -32,14 +32,15 @@ def random_problem(seed, n, d, h, init, scale):
     activation=st.sampled_from(ACTS),
     init=st.sampled_from(INITS),
     scale=st.floats(0.1, 3.0),
+    kind=st.sampled_from(["bce", "sse"]),
 )
-def test_backward_matches_central_differences(seed, n, d, h, activation, init, scale):
+def test_backward_matches_central_differences(seed, n, d, h, activation, init, scale, kind):
     params, X, y = random_problem(seed, n, d, h, init, scale)
     if activation == "relu":
         # relu has a kink at 0: a finite difference across it is not a derivative.
         Z1 = X @ params.W1 + params.b1
         assume(np.min(np.abs(Z1)) > 1e-3)
-    check = xornet.gradient_check(params, X, y, activation, tolerance=1e-4)
+    check = xornet.gradient_check(params, X, y, activation, tolerance=1e-4, kind=kind)
     assert check.passed, check.errors
 
 
@@ -49,8 +50,8 @@ def test_gradient_check_catches_a_wrong_backward(monkeypatch, xor_data):
 
     real = gc.backward
 
-    def broken(params, cache, y):
-        g = real(params, cache, y)
+    def broken(params, cache, y, kind="bce"):
+        g = real(params, cache, y, kind)
         return Params(g.W1, g.b1 * 1.01, g.W2, g.b2)
 
     monkeypatch.setattr(gc, "backward", broken)
@@ -75,6 +76,32 @@ def autograd_loss(activation):
         return -anp.mean(y * anp.log(p) + (1 - y) * anp.log(1 - p))
 
     return f
+
+
+def autograd_sse(activation):
+    bce = autograd_loss(activation)
+    acts = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
+            "relu": lambda z: anp.maximum(z, 0.0)}  # fmt: skip
+
+    def f(W1, b1, W2, b2, X, y):
+        z = anp.dot(acts[activation](anp.dot(X, W1) + b1), W2)[:, 0] + b2[0]
+        return 0.5 * anp.sum((1 / (1 + anp.exp(-z)) - y) ** 2)
+
+    assert bce is not None
+    return f
+
+
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("seed", range(3))
+def test_squared_error_backward_matches_autograd(activation, seed):
+    params, X, y = random_problem(seed, 6, 2, 3, "uniform", 1.0)
+    f = autograd_sse(activation)
+    cache = xornet.forward(params, X, activation)
+    assert xornet.loss(cache, y, "sse") == pytest.approx(f(*params, X, y), rel=1e-12)
+    ours = xornet.backward(params, cache, y, "sse")
+    for i, name in enumerate(NAMES):
+        theirs = autograd_grad(f, i)(*params, X, y)
+        np.testing.assert_allclose(getattr(ours, name), theirs, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("activation", ACTS)

@@ -169,3 +169,22 @@ def test_bad_study_files_exit_2_with_one_line(tmp_path, capsys, text, message):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert __import__("re").search(message, err), err
+
+
+def test_cli_classic_settings_in_train_and_sweep(capsys):
+    code = main(["train", "--hidden", "2", "--init", "uniform", "--init-scale", "0.5", "--loss",
+                 "sse", "--optimizer", "momentum", "--momentum", "0.9", "--lr", "0.5", "--tol",
+                 "0.04", "--steps", "20000", "--seed", "1", "--json"])  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["config"]["loss"], data["config"]["init_scale"]) == ("sse", 0.5)
+    assert data["stop_reason"] == "tolerance"
+    assert data["final_loss"] <= 0.04
+    code = main(["sweep", "--loss", "sse", "--init", "uniform", "--init-scale", "0.5", "1",
+                 "--margin", "0.1", "--stop-when-correct", "--lr", "0.5", "--steps", "3000",
+                 "--seeds", "6", "--json"])  # fmt: skip
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["init_scale"], r["margin"]) for r in rows] == [(0.5, 0.1), (1.0, 0.1)]
+    assert main(["gradcheck", "--loss", "sse", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] is True

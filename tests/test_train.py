@@ -150,9 +150,9 @@ def test_mini_batches_cover_every_sample_once_per_epoch(xor_data, monkeypatch):
     batches = []
     real = training_module.backward
 
-    def spy(params, cache, yb):
+    def spy(params, cache, yb, kind):
         batches.append(tuple(cache.X[:, 0] * 2 + cache.X[:, 1]))
-        return real(params, cache, yb)
+        return real(params, cache, yb, kind)
 
     monkeypatch.setattr(training_module, "backward", spy)
     train(X, y, TrainConfig(steps=6, batch_size=2, tol=None), rng=0)
@@ -270,3 +270,75 @@ def test_other_datasets_train(rng):
             rng=0,
         )
         assert result.accuracy >= 0.95, (dataset, result)
+
+
+# ----------------------------------------------------------------- the 1986 experiments' settings
+
+
+def test_uniform_init_draws_weights_and_biases_in_range():
+    params = xornet.init_params(2, 3, "uniform", rng=0, scale=0.5)
+    values = params.ravel()
+    assert np.all(np.abs(values) <= 0.5)
+    assert np.all(params.b1 != 0)
+    assert params.b2[0] != 0
+    big = xornet.init_params(2, 50, "uniform", rng=1, scale=3.0).ravel()
+    assert big.max() > 2.0
+    assert big.min() < -2.0
+    with pytest.raises(ValueError, match="positive scale"):
+        xornet.init_params(2, 3, "uniform", rng=0, scale=0.0)
+
+
+def test_one_classic_step_squared_error_momentum_pinned_to_its_formula(xor_data):
+    # Rumelhart, Hinton and Williams: E = 1/2 sum (t - y)^2, dw(t) = -lr dE/dw + alpha dw(t-1)
+    X, y = xor_data
+    start = xornet.init_params(2, 2, "uniform", rng=3, scale=0.5)
+    config = TrainConfig(hidden=2, init="uniform", init_scale=0.5, loss="sse",
+                         optimizer="momentum", momentum=0.9, learning_rate=0.5, steps=2,
+                         tol=None)  # fmt: skip
+    result = train(X, y, config, params=start, engine="numpy")
+    w, velocity = start.copy(), None
+    for _ in range(2):
+        H = 1 / (1 + np.exp(-(X @ w.W1 + w.b1)))
+        P = 1 / (1 + np.exp(-(H @ w.W2 + w.b2)))
+        delta2 = (P - y[:, None]) * P * (1 - P)  # no 1/n: the error is summed
+        delta1 = (delta2 @ w.W2.T) * H * (1 - H)
+        grads = [X.T @ delta1, delta1.sum(0), H.T @ delta2, delta2.sum(0)]
+        velocity = [-0.5 * g for g in grads] if velocity is None else [
+            -0.5 * g + 0.9 * v for g, v in zip(grads, velocity, strict=True)]  # fmt: skip
+        for p, v in zip(w, velocity, strict=True):
+            p += v
+    np.testing.assert_allclose(result.params.ravel(), w.ravel(), rtol=0, atol=1e-15)
+    cache = xornet.forward(result.params, X)
+    assert result.final_loss == pytest.approx(0.5 * np.sum((cache.P[:, 0] - y) ** 2))
+
+
+def test_margin_rule_on_hand_made_outputs():
+    from xornet.training import _all_correct
+
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    assert _all_correct(np.array([0.45, 0.55, 0.9, 0.1]), y)
+    assert not _all_correct(np.array([0.45, 0.55, 0.9, 0.1]), y, margin=0.1)  # 40-20-40
+    assert _all_correct(np.array([0.39, 0.61, 0.9, 0.1]), y, margin=0.1)
+    assert not _all_correct(np.array([0.39, 0.6, 0.9, 0.1]), y, margin=0.1)
+
+
+def test_classic_stop_rules(xor_data):
+    X, y = xor_data
+    base = TrainConfig(hidden=2, init="uniform", init_scale=0.5, loss="sse", optimizer="momentum",
+                       momentum=0.9, learning_rate=0.5, steps=20_000, tol=0.04)  # fmt: skip
+    result = train(X, y, base, rng=1)
+    assert result.stop_reason == "tolerance"
+    assert result.final_loss <= 0.04  # total squared error below the classic criterion
+    strict = train(X, y, base.replace(tol=None, stop_when_correct=True, margin=0.1), rng=1)
+    assert strict.stop_reason == "all_correct"
+    assert np.all(np.where(y > 0.5, strict.probabilities > 0.6, strict.probabilities < 0.4))
+    loose = train(X, y, base.replace(tol=None, stop_when_correct=True), rng=1)
+    assert loose.steps <= strict.steps
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"loss": "mse"}, "loss"), ({"init_scale": 0.0}, "init_scale"), ({"margin": 0.5}, "margin"),
+])  # fmt: skip
+def test_classic_settings_are_validated(change, field):
+    with pytest.raises(XornetError, match=f"^{field}: "):
+        TrainConfig(**change)

@@ -7,7 +7,8 @@ two agree.
 from typing import Final
 
 ACTIVATION_NAMES: Final = ("sigmoid", "tanh", "relu")
-INIT_NAMES: Final = ("normal", "glorot", "he")
+INIT_NAMES: Final = ("normal", "glorot", "he", "uniform")
+LOSS_NAMES: Final = ("bce", "sse")
 OPTIMIZER_NAMES: Final = ("gd", "momentum", "adam")
 ENGINE_NAMES: Final = ("auto", "numpy", "numba")
 PRESET_NAMES: Final = ("default", "post")

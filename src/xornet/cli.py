@@ -21,6 +21,7 @@ from xornet._names import (
     ACTIVATION_NAMES,
     ENGINE_NAMES,
     INIT_NAMES,
+    LOSS_NAMES,
     OPTIMIZER_NAMES,
     PRESET_NAMES,
 )
@@ -95,6 +96,14 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--hidden", type=_positive_int, help="hidden units")
     g.add_argument("--activation", choices=ACTIVATION_NAMES)
     g.add_argument("--init", choices=INIT_NAMES, help="weight initialisation")
+    g.add_argument(
+        "--init-scale", type=_finite_float, help="uniform init: weights and biases from U(-R, R)"
+    )
+    g.add_argument(
+        "--loss",
+        choices=LOSS_NAMES,
+        help="bce: mean cross-entropy (the post); sse: 1/2 sum of squared errors",
+    )
     g.add_argument("--optimizer", choices=OPTIMIZER_NAMES)
     g.add_argument("--lr", "--learning-rate", dest="learning_rate", type=_finite_float)
     g.add_argument("--momentum", type=_finite_float, help="momentum coefficient")
@@ -126,6 +135,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="stop once every sample is on the right side of 0.5",
+    )
+    g.add_argument(
+        "--margin",
+        type=_finite_float,
+        help="'right side' means beyond 0.5 +- MARGIN (0.1: the 40-20-40 rule)",
     )
     g.add_argument(
         "--seed",
@@ -211,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=_positive_int, default=3)
     p.add_argument("--activation", choices=ACTIVATION_NAMES, default="sigmoid")
     p.add_argument("--init", choices=INIT_NAMES, default="normal")
+    p.add_argument("--loss", choices=LOSS_NAMES, default="bce")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eps", type=_finite_float, default=1e-5, help="finite-difference step")
     p.add_argument(
@@ -263,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--momentum", type=_finite_float, nargs="+")
     g.add_argument("--batch-size", type=_positive_int, nargs="+")
     g.add_argument("--steps", type=_count, nargs="+")
+    g.add_argument("--loss", choices=LOSS_NAMES, nargs="+")
+    g.add_argument("--init-scale", type=_finite_float, nargs="+")
+    g.add_argument("--margin", type=_finite_float, nargs="+")
+    g.add_argument("--stop-when-correct", action="store_true",
+                   help="stop each network once every sample is right (see --margin)")  # fmt: skip
     g.add_argument(
         "--no-shuffle",
         dest="shuffle",
@@ -406,24 +426,10 @@ def _load_data(args: argparse.Namespace) -> Any:
 def _config(args: argparse.Namespace) -> Any:
     from xornet.training import PRESETS
 
-    names = (
-        "hidden",
-        "activation",
-        "init",
-        "optimizer",
-        "learning_rate",
-        "momentum",
-        "nesterov",
-        "beta1",
-        "beta2",
-        "eps",
-        "steps",
-        "batch_size",
-        "shuffle",
-        "record_every",
-        "tol",
-        "stop_when_correct",
-    )
+    names = ("hidden", "activation", "init", "init_scale", "loss", "optimizer",
+             "learning_rate", "momentum", "nesterov", "beta1", "beta2", "eps", "steps",
+             "batch_size", "shuffle", "record_every", "tol", "stop_when_correct",
+             "margin")  # fmt: skip
     changes = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if changes.get("tol") == "off":
         changes["tol"] = None
@@ -698,7 +704,13 @@ def _gradcheck(args: argparse.Namespace) -> int:
     dataset = _load_data(args)
     params = init_params(dataset.n_features, args.hidden, args.init, rng=args.seed)
     check = gradient_check(
-        params, dataset.X, dataset.y, args.activation, eps=args.eps, tolerance=args.tolerance
+        params,
+        dataset.X,
+        dataset.y,
+        args.activation,
+        eps=args.eps,
+        tolerance=args.tolerance,
+        kind=args.loss,
     )
     if args.json:
         print(
@@ -813,7 +825,8 @@ def _report(args: argparse.Namespace) -> int:
         if args.preset == "post" and config.init == "normal":
             start = post_initial_params(seed, config.hidden, dataset.n_features)
         else:
-            start = init_params(dataset.n_features, config.hidden, config.init, rng=seed)
+            start = init_params(dataset.n_features, config.hidden, config.init, seed,
+                                config.init_scale)  # fmt: skip
         result = train(dataset.X, dataset.y, config, rng=seed, params=start,
                        engine=args.engine)  # fmt: skip
         optimizer = config.new_optimizer()
@@ -833,7 +846,8 @@ def _report(args: argparse.Namespace) -> int:
 
 _SWEEP_FLAGS = {"hidden": "hidden", "activation": "activation", "init": "init",
                 "optimizer": "optimizer", "learning_rate": "lr", "momentum": "momentum",
-                "batch_size": "batch", "steps": "steps"}  # fmt: skip
+                "batch_size": "batch", "steps": "steps", "loss": "loss",
+                "init_scale": "scale", "margin": "margin"}  # fmt: skip
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -852,6 +866,8 @@ def _sweep(args: argparse.Namespace) -> int:
     base = PRESETS[args.preset].replace(**config_overrides)
     if not args.shuffle:
         base = base.replace(shuffle=False)
+    if args.stop_when_correct:
+        base = base.replace(stop_when_correct=True)
     if args.batch_size and base.shuffle:
         raise XornetError("sweeps train mini-batches in a fixed order; add --no-shuffle")
     if args.tol is not None:
@@ -983,16 +999,17 @@ def _explain(args: argparse.Namespace) -> int:
         if args.preset == "post" and config.init == "normal":
             params = post_initial_params(seed, config.hidden, dataset.n_features)
         else:
-            params = init_params(dataset.n_features, config.hidden, config.init, rng=seed)
+            params = init_params(dataset.n_features, config.hidden, config.init, seed,
+                                 config.init_scale)  # fmt: skip
     optimizer = config.new_optimizer()
     with np.errstate(over="raise", invalid="raise"):
         try:
-            advance(params, dataset.X, dataset.y, activation, optimizer, args.after)
+            advance(params, dataset.X, dataset.y, activation, optimizer, args.after, config.loss)
         except FloatingPointError:
             raise XornetError(f"training diverged within the first {args.after} steps; "
                               "try a smaller learning rate") from None  # fmt: skip
     explanation = explain_step(params, dataset.X, dataset.y, activation=activation,
-                               optimizer=optimizer, step=args.after)  # fmt: skip
+                               optimizer=optimizer, step=args.after, kind=config.loss)  # fmt: skip
     if args.json:
         print(to_json(explanation))
     else:

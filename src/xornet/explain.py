@@ -56,6 +56,7 @@ class Explanation:
         How many training steps came before this one.
     activation, optimizer : str
     learning_rate : float
+    loss : {"bce", "sse"}
     """
 
     quantities: list[Quantity]
@@ -63,6 +64,7 @@ class Explanation:
     activation: str
     optimizer: str
     learning_rate: float
+    loss: str = "bce"
     _index: dict[str, Quantity] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +76,13 @@ class Explanation:
 
 
 def advance(
-    params: Params, X: Array, y: Array, activation: str, optimizer: Optimizer, steps: int
+    params: Params,
+    X: Array,
+    y: Array,
+    activation: str,
+    optimizer: Optimizer,
+    steps: int,
+    kind: str = "bce",
 ) -> None:
     """Run ``steps`` full-batch training steps in place (the reference loop, no stop rules).
 
@@ -88,10 +96,12 @@ def advance(
     optimizer : Optimizer
         Keeps its state, so the step explained after this one is the real next step.
     steps : int
+    kind : {"bce", "sse"}
+        The loss.
     """
     for _ in range(steps):
         cache = forward(params, X, activation)
-        optimizer.step(params, _gradients(backward_steps(params, cache, y)))
+        optimizer.step(params, _gradients(backward_steps(params, cache, y, kind)))
 
 
 def _gradients(b: Any) -> Params:
@@ -107,6 +117,7 @@ def explain_step(
     optimizer: Optimizer | None = None,
     learning_rate: float = 0.01,
     step: int = 0,
+    kind: str = "bce",
 ) -> Explanation:
     """Run one full-batch training step and keep every array.
 
@@ -124,6 +135,8 @@ def explain_step(
         Used when ``optimizer`` is None, and shown in the update's formula.
     step : int
         How many steps came before (for the heading).
+    kind : {"bce", "sse"}
+        The loss.
 
     Returns
     -------
@@ -133,11 +146,11 @@ def explain_step(
 
     opt = make_optimizer("gd", learning_rate) if optimizer is None else copy.deepcopy(optimizer)
     cache = forward(params, X, activation)
-    before = loss(cache, y)
-    b = backward_steps(params, cache, y)
+    before = loss(cache, y, kind)
+    b = backward_steps(params, cache, y, kind)
     new = params.copy()
     opt.step(new, _gradients(b))
-    after = loss(forward(new, X, activation), y)
+    after = loss(forward(new, X, activation), y, kind)
     name = type(opt).__name__.lower()
     lr = float(getattr(opt, "learning_rate", learning_rate))
     q = Quantity
@@ -160,7 +173,7 @@ def explain_step(
         q("b2_new", "update", None, new.b2),
         q("loss_new", "update", None, np.array(after)),
     ]
-    return Explanation(quantities, step, activation, name, lr)
+    return Explanation(quantities, step, activation, name, lr, kind)
 
 
 # ----------------------------------------------------------------------------- words
@@ -170,6 +183,14 @@ _ACT_FORMULA: Final = {
     "tanh": ("tanh(Z1)", "dH * (1 - H^2)"),
     "relu": ("max(Z1, 0)", "dH * [H > 0]"),
 }
+
+# The squared error's own words, replacing the cross-entropy's where they differ.
+_SSE_WORDS: Final[dict[str, tuple[str, str, str]]] = {
+    "loss": ("E = 1/2 sum((P - y)^2)", "total squared error over the samples",
+             "제곱 오차의 합 (샘플 전체)"),
+    "dZ2": ("dZ2 = (P - y) * P * (1 - P)", "the sigmoid's derivative does not cancel here",
+            "여기서는 시그모이드의 미분이 상쇄되지 않는다"),
+}  # fmt: skip
 
 # key -> (formula, English meaning, Korean meaning)
 _WORDS: Final[dict[str, tuple[str, str, str]]] = {
@@ -301,7 +322,8 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
         if quantity.stage != stage:
             stage = quantity.stage
             lines += ["", _style(words[stage].format(rule=rule), "1;4", colour)]
-        formula, english, korean = _WORDS[quantity.key]
+        words_for = _SSE_WORDS if e.loss == "sse" and quantity.key in _SSE_WORDS else _WORDS
+        formula, english, korean = words_for[quantity.key]
         formula = formula.format(act=act, grad=grad)
         meaning = korean if lang == "ko" else english
         number = f"{quantity.number}) " if quantity.number else ""

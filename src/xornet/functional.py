@@ -31,6 +31,7 @@ __all__ = [
     "relu_grad",
     "sigmoid",
     "sigmoid_grad",
+    "squared_error",
     "tanh",
     "tanh_grad",
 ]
@@ -138,6 +139,29 @@ def binary_cross_entropy_with_logits(z: Array, y: Array) -> float:
     output delta of the backward pass.
     """
     return float(np.sum(np.logaddexp(0.0, (1.0 - 2.0 * y) * z))) / z.size
+
+
+def squared_error(p: Array, y: Array) -> float:
+    """Total squared error ``E = 1/2 sum((p - y)^2)`` over the patterns (Rumelhart et al. 1986).
+
+    Parameters
+    ----------
+    p : ndarray of shape (n_samples,)
+        Output probabilities ``sigmoid(z)``.
+    y : ndarray of shape (n_samples,)
+        Targets in {0, 1}.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Summed, not averaged, as in the 1986 experiments. Its derivative in the logit is
+    ``(p - y) p (1 - p)``: unlike cross-entropy, the sigmoid's derivative does not cancel, so
+    a saturated wrong output learns slowly.
+    """
+    return 0.5 * float(np.sum((p - y) ** 2))
 
 
 def binary_cross_entropy(y: Array, p: Array) -> float:

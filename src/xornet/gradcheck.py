@@ -14,7 +14,12 @@ __all__ = ["GradCheck", "gradient_check", "numerical_gradient"]
 
 
 def numerical_gradient(
-    params: Params, X: Array, y: Array, activation: str = "sigmoid", eps: float = 1e-5
+    params: Params,
+    X: Array,
+    y: Array,
+    activation: str = "sigmoid",
+    eps: float = 1e-5,
+    kind: str = "bce",
 ) -> Params:
     """Central-difference gradient of the loss over all parameters packed into one vector.
 
@@ -28,6 +33,8 @@ def numerical_gradient(
     activation : {"sigmoid", "tanh", "relu"}
     eps : float
         Half-width of the difference.
+    kind : {"bce", "sse"}
+        The loss.
 
     Returns
     -------
@@ -39,9 +46,9 @@ def numerical_gradient(
     for i in range(theta.size):
         shifted = theta.copy()
         shifted[i] = theta[i] + eps
-        plus = loss(forward(params.unravel(shifted), X, activation), y)
+        plus = loss(forward(params.unravel(shifted), X, activation), y, kind)
         shifted[i] = theta[i] - eps
-        minus = loss(forward(params.unravel(shifted), X, activation), y)
+        minus = loss(forward(params.unravel(shifted), X, activation), y, kind)
         grad[i] = (plus - minus) / (2.0 * eps)
     return params.unravel(grad)
 
@@ -81,6 +88,7 @@ def gradient_check(
     eps: float = 1e-5,
     tolerance: float = 1e-6,
     floor: float = 1e-6,
+    kind: str = "bce",
 ) -> GradCheck:
     """Compare the backward pass with central differences, parameter by parameter.
 
@@ -104,6 +112,8 @@ def gradient_check(
         Largest relative error that passes.
     floor : float
         Smallest denominator of the relative error, relative to the loss (see above).
+    kind : {"bce", "sse"}
+        The loss.
 
     Returns
     -------
@@ -111,9 +121,9 @@ def gradient_check(
         The worst relative error per parameter array.
     """
     cache = forward(params, X, activation)
-    scale = floor * max(1.0, abs(loss(cache, y)))
-    analytic = backward(params, cache, y)
-    numeric = numerical_gradient(params, X, y, activation, eps)
+    scale = floor * max(1.0, abs(loss(cache, y, kind)))
+    analytic = backward(params, cache, y, kind)
+    numeric = numerical_gradient(params, X, y, activation, eps, kind)
     errors = {}
     for name, a, n in zip(NAMES, analytic, numeric, strict=True):
         rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), scale)

@@ -24,6 +24,7 @@ from xornet.functional import (
     affine,
     binary_cross_entropy_with_logits,
     sigmoid,
+    squared_error,
 )
 from xornet.params import Params
 
@@ -87,18 +88,25 @@ def forward(params: Params, X: Array, activation: str = "sigmoid") -> Cache:
     return Cache(X=X, Z1=Z1, H=H, Z2=Z2, P=P, activation=activation)
 
 
-def loss(cache: Cache, y: Array) -> float:
-    """Mean binary cross-entropy of the cached output against labels ``y`` (from logits).
+def loss(cache: Cache, y: Array, kind: str = "bce") -> float:
+    """The loss of the cached output against labels ``y``.
 
     Parameters
     ----------
     cache : Cache
     y : ndarray of shape (n_samples,)
+    kind : {"bce", "sse"}
+        ``"bce"``: mean binary cross-entropy, from the logits (the post's).
+        ``"sse"``: total squared error ``1/2 sum((P - y)^2)`` (the 1986 experiments').
 
     Returns
     -------
     float
     """
+    if kind == "sse":
+        return squared_error(cache.P[:, 0], y)
+    if kind != "bce":
+        raise ValueError(f"unknown loss {kind!r}; choose bce or sse")
     return binary_cross_entropy_with_logits(cache.Z2[:, 0], y)
 
 
@@ -125,7 +133,7 @@ class Backprop(NamedTuple):
     db1: Array
 
 
-def backward_steps(params: Params, cache: Cache, y: Array) -> Backprop:
+def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Backprop:
     """The backward pass of the mean binary cross-entropy, keeping every intermediate array.
 
     Parameters
@@ -136,6 +144,8 @@ def backward_steps(params: Params, cache: Cache, y: Array) -> Backprop:
         From :func:`forward`.
     y : ndarray of shape (n_samples,)
         Labels in {0, 1}.
+    kind : {"bce", "sse"}
+        The loss (see :func:`loss`).
 
     Returns
     -------
@@ -144,10 +154,17 @@ def backward_steps(params: Params, cache: Cache, y: Array) -> Backprop:
     """
     _, act_grad = _activation(cache.activation)
     n = y.shape[0]
-    # 1) dL/dZ2. A sigmoid output with binary cross-entropy is a canonical pair: the sigmoid's
-    #    derivative p (1 - p) cancels against the loss's 1 / (p (1 - p)), leaving p - y.
-    #    The loss is a mean over n samples, hence the 1 / n.
-    dZ2 = (cache.P - y[:, None]) / n  # (n, 1)
+    if kind == "bce":
+        # 1) dL/dZ2. A sigmoid output with binary cross-entropy is a canonical pair: the
+        #    sigmoid's derivative p (1 - p) cancels against the loss's 1 / (p (1 - p)),
+        #    leaving p - y. The loss is a mean over n samples, hence the 1 / n.
+        dZ2 = (cache.P - y[:, None]) / n  # (n, 1)
+    elif kind == "sse":
+        # 1) dE/dZ2 for E = 1/2 sum (P - y)^2: (P - y) times the sigmoid's derivative
+        #    P (1 - P), which does not cancel here; summed over patterns, so no 1 / n.
+        dZ2 = (cache.P - y[:, None]) * cache.P * (1.0 - cache.P)  # (n, 1)
+    else:
+        raise ValueError(f"unknown loss {kind!r}; choose bce or sse")
     # 2) dL/dW2: each sample's hidden activations times its output delta, summed over samples.
     dW2 = cache.H.T @ dZ2  # (h, n) @ (n, 1) -> (h, 1)
     # 3) dL/db2: the bias reaches every sample, so its gradient sums the deltas.
@@ -163,7 +180,7 @@ def backward_steps(params: Params, cache: Cache, y: Array) -> Backprop:
     return Backprop(dZ2, dW2, db2, dH, dZ1, dW1, db1)
 
 
-def backward(params: Params, cache: Cache, y: Array) -> Params:
+def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Params:
     """Gradients of the mean binary cross-entropy with respect to every parameter.
 
     Parameters
@@ -174,6 +191,8 @@ def backward(params: Params, cache: Cache, y: Array) -> Params:
         From :func:`forward`.
     y : ndarray of shape (n_samples,)
         Labels in {0, 1}.
+    kind : {"bce", "sse"}
+        The loss (see :func:`loss`).
 
     Returns
     -------
@@ -181,7 +200,7 @@ def backward(params: Params, cache: Cache, y: Array) -> Params:
         ``dW1 (d, h)``, ``db1 (h,)``, ``dW2 (h, 1)``, ``db2 (1,)``: each gradient has its
         parameter's shape. The seven steps are in :func:`backward_steps`.
     """
-    steps = backward_steps(params, cache, y)
+    steps = backward_steps(params, cache, y, kind)
     return Params(steps.dW1, steps.db1, steps.dW2, steps.db2)
 
 

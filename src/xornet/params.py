@@ -105,8 +105,10 @@ class Params:
         return all(bool(np.isfinite(a).all()) for a in self)
 
 
-def init_params(n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike = None) -> Params:
-    """Draw initial parameters; biases start at zero.
+def init_params(
+    n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike = None, scale: float = 1.0
+) -> Params:
+    """Draw initial parameters (biases start at zero, except with ``"uniform"``).
 
     Parameters
     ----------
@@ -118,8 +120,12 @@ def init_params(n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike
         ``"normal"``: standard normal weights, as in the post.
         ``"glorot"``: Glorot/Xavier uniform, ``U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))``.
         ``"he"``: He normal, ``N(0, 2 / fan_in)``.
+        ``"uniform"``: weights *and biases* from ``U(-scale, scale)``, as in the 1986 backprop
+        experiments.
     rng : None, int or numpy.random.Generator
         Source of randomness (see :func:`xornet.as_generator`).
+    scale : float
+        The range ``r`` of ``"uniform"`` (> 0); unused by the other schemes.
 
     Returns
     -------
@@ -129,6 +135,15 @@ def init_params(n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike
     if n_inputs < 1 or n_hidden < 1:
         raise ValueError(f"need n_inputs >= 1 and n_hidden >= 1, got {n_inputs} and {n_hidden}")
     gen = as_generator(rng)
+    if init == "uniform":
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"the uniform init needs a positive scale, got {scale}")
+        return Params(
+            gen.uniform(-scale, scale, (n_inputs, n_hidden)),
+            gen.uniform(-scale, scale, n_hidden),
+            gen.uniform(-scale, scale, (n_hidden, 1)),
+            gen.uniform(-scale, scale, 1),
+        )
     shapes = ((n_inputs, n_hidden), (n_hidden, 1))
     weights: list[Array] = []
     for fan_in, fan_out in shapes:

@@ -107,7 +107,7 @@ def plot_loss(
         ax.plot(steps, losses, color="#333333", linewidth=1.6)
         ax.set_yscale(scale)
         ax.set_xlabel("step")
-        ax.set_ylabel("loss (binary cross-entropy)")
+        ax.set_ylabel("loss")
         ax.set_title(f"loss, {scale} scale")
         ax.grid(alpha=0.3)
         if steps.size:
@@ -504,7 +504,7 @@ def animate(
     if frames < 2:
         raise XornetError(f"frames must be at least 2, got {frames}")
     if params is None:
-        current = init_params(X.shape[1], config.hidden, config.init, rng)
+        current = init_params(X.shape[1], config.hidden, config.init, rng, config.init_scale)
     else:
         current = params.copy()
     optimizer = config.new_optimizer()

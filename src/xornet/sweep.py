@@ -26,8 +26,8 @@ from xornet.training import TrainConfig
 __all__ = ["OUTCOME_COLUMNS", "SWEEP_AXES", "SweepRow", "sweep", "wilson_interval"]
 
 #: Settings a sweep can vary (``TrainConfig`` fields).
-SWEEP_AXES: Final = ("hidden", "activation", "init", "optimizer", "learning_rate", "momentum",
-                     "batch_size", "steps")  # fmt: skip
+SWEEP_AXES: Final = ("hidden", "activation", "init", "init_scale", "loss", "optimizer",
+                     "learning_rate", "momentum", "batch_size", "steps", "margin")  # fmt: skip
 
 #: The outcome counts of a row: solved; a plateau with two outputs near 0.5 (the classic XOR
 #: state), with every output near 0.5, or another plateau; still improving; diverged.

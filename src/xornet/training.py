@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
+from xornet._names import LOSS_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array, IntArray
 from xornet.data import check_Xy
@@ -51,6 +52,9 @@ _FIELD_TYPES: Final[dict[str, tuple[type, ...]]] = {
     "record_every": _INT,
     "tol": (*_NUMBER, type(None)),
     "stop_when_correct": (bool,),
+    "init_scale": _NUMBER,
+    "loss": (str,),
+    "margin": _NUMBER,
 }
 
 #: Largest accepted values, to turn absurd settings into a clear error instead of a hang.
@@ -73,8 +77,13 @@ class TrainConfig:
         Hidden units ``h`` (1 to 100,000).
     activation : {"sigmoid", "tanh", "relu"}
         Hidden activation.
-    init : {"normal", "glorot", "he"}
+    init : {"normal", "glorot", "he", "uniform"}
         Weight initialisation (see :func:`xornet.init_params`).
+    init_scale : float
+        The range ``r`` of the uniform initialisation.
+    loss : {"bce", "sse"}
+        Mean binary cross-entropy (the post's) or the total squared error of the 1986
+        experiments, ``1/2 sum((p - y)^2)``.
     optimizer : {"gd", "momentum", "adam"}
     learning_rate : float
         Step size (> 0).
@@ -93,12 +102,18 @@ class TrainConfig:
     tol : float or None
         Stop once the loss is at most ``tol``; None never stops early on the loss.
     stop_when_correct : bool
-        Stop once every sample is on the right side of 0.5.
+        Stop once every sample is on the right side of 0.5 (by at least ``margin``).
+    margin : float
+        In [0, 0.5). A sample counts as right for the stop rule, and for the first step at
+        which every sample is right, only when its output is beyond ``0.5 +- margin``: 0.1 is
+        the "40-20-40" rule (0 in the lower 40% of the range, 1 in the upper 40%).
     """
 
     hidden: int = 8  # hidden units h
     activation: str = "sigmoid"  # hidden activation: sigmoid | tanh | relu
-    init: str = "normal"  # weight initialisation: normal (the post) | glorot | he
+    init: str = "normal"  # weight initialisation: normal (the post) | glorot | he | uniform
+    init_scale: float = 1.0  # uniform only: weights and biases from U(-init_scale, init_scale)
+    loss: str = "bce"  # bce (the post: mean cross-entropy) | sse (1/2 sum of squared errors)
     optimizer: str = "gd"  # gd (the post) | momentum | adam
     learning_rate: float = 1.0
     momentum: float = 0.9  # momentum only
@@ -112,6 +127,7 @@ class TrainConfig:
     record_every: int = 100  # record the loss every k steps, like the post
     tol: float | None = 0.01  # stop once the loss is at most tol (None: never)
     stop_when_correct: bool = False  # stop once every sample is on the right side of 0.5
+    margin: float = 0.0  # "right side" means beyond 0.5 +- margin (0.1: the 40-20-40 rule)
 
     def __post_init__(self) -> None:
         def bad(field: str, why: str) -> XornetError:
@@ -136,6 +152,12 @@ class TrainConfig:
             raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
         if self.init not in INITS:
             raise bad("init", f"must be one of {', '.join(INITS)}")
+        if not (math.isfinite(self.init_scale) and self.init_scale > 0):
+            raise bad("init_scale", "must be a positive number")
+        if self.loss not in LOSS_NAMES:
+            raise bad("loss", f"must be one of {', '.join(LOSS_NAMES)}")
+        if not 0 <= self.margin < 0.5:
+            raise bad("margin", "must be in [0, 0.5)")
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
@@ -311,7 +333,7 @@ def train(
     d = X.shape[1]
     gen = as_generator(rng)
     if params is None:
-        params = init_params(d, config.hidden, config.init, gen)
+        params = init_params(d, config.hidden, config.init, gen, config.init_scale)
     else:
         if params.n_inputs != d:
             raise XornetError(f"params expect {params.n_inputs} features but X has {d}")
@@ -333,7 +355,7 @@ def train(
     else:
         steps, stop_reason, losses = _numpy_loop(X, y, config, params, gen, callback)
     final = forward(params, X, config.activation)
-    final_loss = loss(final, y)
+    final_loss = loss(final, y, config.loss)
     seconds = time.perf_counter() - start
     if not (math.isfinite(final_loss) and params.all_finite()):
         raise TrainingDiverged.at(steps, config.learning_rate)
@@ -394,7 +416,7 @@ def _numpy_loop(
                 record = step % config.record_every == 0
                 if position == 0 or record:
                     full = cache if full_batch else forward(params, X, act)
-                    current = loss(full, y)
+                    current = loss(full, y, config.loss)
                     if not math.isfinite(current):
                         raise FloatingPointError
                     if record:
@@ -406,10 +428,12 @@ def _numpy_loop(
                         if config.tol is not None and current <= config.tol:
                             stop_reason = "tolerance"
                             break
-                        if config.stop_when_correct and _all_correct(full.P[:, 0], y):
+                        if config.stop_when_correct and _all_correct(
+                            full.P[:, 0], y, config.margin
+                        ):
                             stop_reason = "all_correct"
                             break
-                grads = backward(params, cache, yb)
+                grads = backward(params, cache, yb, config.loss)
                 optimizer.step(params, grads)
                 step += 1
         except FloatingPointError:
@@ -417,5 +441,6 @@ def _numpy_loop(
     return step, stop_reason, np.array(history, dtype=np.float64)
 
 
-def _all_correct(p: Array, y: Array) -> bool:
-    return bool(np.all((p > 0.5) == (y > 0.5)))
+def _all_correct(p: Array, y: Array, margin: float = 0.0) -> bool:
+    """Every output beyond 0.5 + margin for class 1 and below 0.5 - margin for class 0."""
+    return bool(np.all(np.where(y > 0.5, p > 0.5 + margin, p < 0.5 - margin)))

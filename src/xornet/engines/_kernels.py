@@ -29,13 +29,16 @@ from numba import njit, prange
 
 SIGMOID, TANH, RELU = 0, 1, 2
 GD, MOMENTUM, ADAM = 0, 1, 2
+BCE, SSE = 0, 1
 RUNNING, TOLERANCE, ALL_CORRECT, DIVERGED = 0, 1, 2, 3
 # Indices into counters.
 STEP, N_RECORDS, STOP, ADAM_T, FIRST_CORRECT, FIRST_TARGET = 0, 1, 2, 3, 4, 5
 # Indices into the float settings vector.
-LR, MU, BETA1, BETA2, EPS, TOL, TARGET = 0, 1, 2, 3, 4, 5, 6
+LR, MU, BETA1, BETA2, EPS, TOL, TARGET, MARGIN = 0, 1, 2, 3, 4, 5, 6, 7
 # Indices into the int settings vector.
-ACT, OPT, NESTEROV, BATCH, SHUFFLE, RECORD_EVERY, USE_TOL, STOP_CORRECT, USE_TARGET = range(9)
+ACT, OPT, NESTEROV, BATCH, SHUFFLE, RECORD_EVERY, USE_TOL, STOP_CORRECT, USE_TARGET, LOSS = range(
+    10
+)
 
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -99,6 +102,7 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     batch, record_every = ints[BATCH], ints[RECORD_EVERY]
     use_tol, use_target, stop_correct = ints[USE_TOL], ints[USE_TARGET], ints[STOP_CORRECT]
     lr, mu, beta1, beta2, eps = fs[LR], fs[MU], fs[BETA1], fs[BETA2], fs[EPS]
+    sse, margin = ints[LOSS] == SSE, fs[MARGIN]
     per_epoch = (n + batch - 1) // batch
     full_batch = per_epoch == 1
     step = counters[STEP]
@@ -141,9 +145,13 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
         if evaluate:
             loss = 0.0
             if record or use_tol or use_target:
-                for r in range(n):
-                    loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r])  # BCE from logits
-                loss /= n
+                if sse:
+                    for r in range(n):
+                        loss += 0.5 * (p[r] - y[r]) ** 2  # total squared error
+                else:
+                    for r in range(n):
+                        loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r])  # BCE from logits
+                    loss /= n
                 if not math.isfinite(loss):
                     stop = DIVERGED
                     break
@@ -153,8 +161,8 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 n_records += 1
             if position == 0:
                 correct = True
-                for r in range(n):
-                    correct &= (p[r] > 0.5) == (y[r] > 0.5)
+                for r in range(n):  # right side of 0.5, by at least the margin
+                    correct &= p[r] > 0.5 + margin if y[r] > 0.5 else p[r] < 0.5 - margin
                 if correct and counters[FIRST_CORRECT] < 0:
                     counters[FIRST_CORRECT] = step
                 if use_target and loss <= fs[TARGET] and counters[FIRST_TARGET] < 0:
@@ -192,7 +200,10 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
             grad[q] = 0.0
         for r in range(m):
             i = rows[r]
-            dz2 = (ps[r] - y[i]) / m  # 1) dL/dZ2 = (P - y) / m
+            if sse:  # 1) dE/dZ2 = (P - y) P (1 - P), summed over patterns
+                dz2 = (ps[r] - y[i]) * ps[r] * (1.0 - ps[r])
+            else:  # 1) dL/dZ2 = (P - y) / m, the mean cross-entropy's
+                dz2 = (ps[r] - y[i]) / m
             for j in range(h):
                 grad[W2 + j] += Hs[r, j] * dz2  # 2) dL/dW2 = H^T dZ2
             grad[b2] += dz2  # 3) dL/db2 = sum of dZ2

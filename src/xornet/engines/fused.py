@@ -24,6 +24,7 @@ __all__ = ["load", "pack_settings", "run_loop"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
+LOSS_CODES = {"bce": kernels.BCE, "sse": kernels.SSE}
 STOP_REASONS: dict[int, StopReason] = {
     kernels.TOLERANCE: "tolerance",
     kernels.ALL_CORRECT: "all_correct",
@@ -46,6 +47,7 @@ def pack_settings(
             config.eps,
             0.0 if config.tol is None else config.tol,
             0.0 if target is None else target,
+            config.margin,
         ]
     )
     batch = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
@@ -60,6 +62,7 @@ def pack_settings(
             config.tol is not None,
             config.stop_when_correct,
             target is not None,
+            LOSS_CODES[config.loss],
         ],
         dtype=np.int64,
     )

@@ -120,10 +120,20 @@ def _forward_many(thetas: Array, X: Array, d: int, h: int, activation: str) -> t
     return H, Z2
 
 
-def _bce_many(Z2: Array, y: Array) -> Array:
-    """Mean BCE from logits per network: (N, n) -> (N,)."""
+def _loss_many(Z2: Array, y: Array, kind: str = "bce") -> Array:
+    """The loss per network, from the logits: (N, n) -> (N,)."""
+    if kind == "sse":
+        sse: Array = 0.5 * np.sum((sigmoid(Z2) - y) ** 2, axis=1)
+        return sse
     total: Array = np.sum(np.logaddexp(0.0, (1.0 - 2.0 * y) * Z2), axis=1)
     return total / y.size
+
+
+def _correct_many(p: Array, y: Array, margin: float) -> Array:
+    """Whether every output of each network is beyond 0.5 +- margin: (N, n) -> (N,)."""
+    above, below = p > 0.5 + margin, p < 0.5 - margin
+    right: Array = np.all(np.where(y > 0.5, above, below), axis=1)
+    return right
 
 
 class _Run(NamedTuple):
@@ -210,7 +220,7 @@ def train_many(
     thetas = np.empty((N, d * h + 2 * h + 1))  # (N, P), filled row by row to keep memory flat
     for i in range(N):
         if params is None:
-            first = init_params(d, h, config.init, rng=int(seed_array[i]))
+            first = init_params(d, h, config.init, int(seed_array[i]), config.init_scale)
         else:
             first = params[i]
         if first.n_inputs != d or first.n_hidden != h:
@@ -218,7 +228,7 @@ def train_many(
         thetas[i] = first.ravel()
 
     _, Z2 = _forward_many(thetas, X, d, h, config.activation)
-    initial = _bce_many(Z2, y)
+    initial = _loss_many(Z2, y, config.loss)
     n_records = -(-config.steps // config.record_every)
     index = earlier_index(n_records + 1)
     earlier_step = index * config.record_every if index < n_records else config.steps
@@ -230,7 +240,7 @@ def train_many(
 
     with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
         _, Z2 = _forward_many(thetas, X, d, h, config.activation)
-        final = _bce_many(Z2, y)
+        final = _loss_many(Z2, y, config.loss)
         P = sigmoid(Z2)
     final[run.stop_reason == "diverged"] = np.nan
     accuracy = np.mean((P > 0.5) == (y > 0.5), axis=1)
@@ -288,7 +298,7 @@ def _run_numba(
     kernels.run_many(X, y, thetas, states, fs_all, ints, legs[0], identity, no_history, counters,
                      identity)  # fmt: skip
     _, Z2 = _forward_many(thetas, X, d, h, config.activation)
-    earlier = _bce_many(Z2, y)
+    earlier = _loss_many(Z2, y, config.loss)
     kernels.run_many(X, y, thetas, states, fs_all, ints, legs[1], identity, no_history, counters,
                      identity)  # fmt: skip
     codes = {
@@ -349,13 +359,13 @@ def _run_numpy(
             record = step % config.record_every == 0
             if position == 0 or record or step == earlier_step:
                 _, Z2 = _forward_many(thetas, X, d, h, config.activation)
-                current = _bce_many(Z2, y)
+                current = _loss_many(Z2, y, config.loss)
                 if step == earlier_step:
                     earlier[active] = current[active]
                 bad = active & ~np.isfinite(current)
                 stop(bad, "diverged", step)
                 if position == 0:
-                    correct = np.all((sigmoid(Z2) > 0.5) == (y > 0.5), axis=1)
+                    correct = _correct_many(sigmoid(Z2), y, config.margin)
                     solve[active & correct & (solve < 0)] = step
                     if target is not None:
                         reach[active & (current <= target) & (reach < 0)] = step
@@ -372,7 +382,10 @@ def _run_numpy(
             Pb = sigmoid(Z2b)
             overflow = ~(np.isfinite(Z1).all(axis=(1, 2)) & np.isfinite(Z2b).all(axis=(1, 2)))
             stop(active & overflow, "diverged", step)
-            dZ2 = (Pb - yb[:, None]) / yb.size  # (N, m, 1)
+            if config.loss == "sse":
+                dZ2 = (Pb - yb[:, None]) * Pb * (1.0 - Pb)  # (N, m, 1)
+            else:
+                dZ2 = (Pb - yb[:, None]) / yb.size  # (N, m, 1)
             gW2[...] = H.transpose(0, 2, 1) @ dZ2  # (N, h, m) @ (N, m, 1) -> (N, h, 1)
             gb2[...] = dZ2.sum(axis=1, keepdims=True)  # (N, 1, 1)
             dZ1 = (dZ2 @ W2.transpose(0, 2, 1)) * act_grad(H)  # (N, m, h)
@@ -384,7 +397,7 @@ def _run_numpy(
     if earlier_step >= config.steps or np.isnan(earlier).any():
         _, Z2 = _forward_many(thetas, X, d, h, config.activation)
         missing = np.isnan(earlier)
-        earlier[missing] = _bce_many(Z2, y)[missing]
+        earlier[missing] = _loss_many(Z2, y, config.loss)[missing]
     return _Run(steps, stops, solve, reach, earlier)
 
 
