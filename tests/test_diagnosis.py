@@ -54,6 +54,11 @@ def test_a_loss_that_rose_points_at_the_learning_rate():
     assert "learning rate" in outcome.suggestion
 
 
+def test_an_empty_history_is_an_error_not_a_divergence():
+    with pytest.raises(ValueError, match="loss_history is empty"):
+        diagnose(np.array([0.1, 0.9, 0.9, 0.1]), Y, np.array([]))
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_diverged(bad):
     outcome = diagnose(np.array([0.5, bad, 0.5, 0.5]), Y, FLAT)

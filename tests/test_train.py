@@ -342,3 +342,11 @@ def test_classic_stop_rules(xor_data):
 def test_classic_settings_are_validated(change, field):
     with pytest.raises(XornetError, match=f"^{field}: "):
         TrainConfig(**change)
+
+
+def test_every_setting_has_a_type_check():
+    import dataclasses
+
+    from xornet.training import _FIELD_TYPES
+
+    assert set(_FIELD_TYPES) == {f.name for f in dataclasses.fields(TrainConfig)}

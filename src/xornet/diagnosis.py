@@ -78,7 +78,7 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
     """
     history = np.asarray(loss_history, dtype=np.float64)
     if history.size == 0:
-        return classify(probabilities, y, np.nan, np.nan, np.nan)
+        raise ValueError("loss_history is empty: it needs at least the final loss")
     earlier = history[earlier_index(history.size)] if history.size >= 2 else np.inf
     return classify(probabilities, y, history[0], earlier, history[-1])
 
