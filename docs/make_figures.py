@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import xornet
-from xornet.plotting import animate, plot_hidden_space, plot_starts, save_figures, save_png
+from xornet.plotting import (
+    LossCurve,
+    animate,
+    plot_hidden_space,
+    plot_starts,
+    save_figures,
+    save_png,
+)
 
 OUT = Path(__file__).resolve().parent / "images"
 
@@ -20,11 +27,8 @@ def main() -> None:
     data = xornet.xor()
     config = xornet.TrainConfig()
     result = xornet.train(data.X, data.y, config, rng=0)
-    for path in save_figures(
-        OUT, result.params, data.X, data.y, config.activation,
-        loss_history=result.loss_history, history_steps=result.history_steps.astype(float),
-        final_step=result.steps, final_loss=result.final_loss, stop_reason=result.stop_reason,
-    ):  # fmt: skip
+    curve = LossCurve.from_result(result)
+    for path in save_figures(OUT, result.params, data.X, data.y, config.activation, curve=curve):
         print(path)
     post = xornet.PRESETS["post"]
     solved = xornet.train(data.X, data.y, post, params=xornet.post_initial_params(3))

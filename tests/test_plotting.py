@@ -12,6 +12,7 @@ import xornet
 from xornet.cli import main
 from xornet.errors import XornetError
 from xornet.plotting import (
+    LossCurve,
     animate,
     plot_boundary,
     plot_hidden_space,
@@ -188,8 +189,7 @@ class Collector(html.parser.HTMLParser):
 def test_report_is_self_contained_and_complete(solved):
     data, result = solved
     page = build_report(result.params, data.X, data.y, config=result.config.to_dict(),
-                        outcome=result.outcome, loss_history=result.loss_history,
-                        history_steps=result.history_steps.astype(float),
+                        outcome=result.outcome, curve=LossCurve.from_result(result),
                         explain_params=xornet.init_params(2, 2, rng=3))  # fmt: skip
     parser = Collector()
     parser.feed(page)
@@ -236,3 +236,17 @@ def test_cli_figures_plot_and_report(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--starts", "3"]) == 2
     assert "--starts goes with --plots" in capsys.readouterr().err
+
+
+def test_loss_curve_from_a_result_and_from_metadata(solved):
+    _, result = solved
+    curve = LossCurve.from_result(result)
+    assert curve.final_step == result.steps
+    np.testing.assert_array_equal(curve.losses, result.loss_history)
+    assert LossCurve.from_metadata({}) is None
+    meta = {"loss_history": curve.losses.tolist(), "history_steps": curve.steps.tolist(),
+            "steps": 7, "final_loss": 0.5}  # fmt: skip
+    again = LossCurve.from_metadata(meta)
+    assert again is not None
+    assert again.final_step == 7
+    assert again.plot().axes[0].lines[0].get_xdata()[-1] == 7

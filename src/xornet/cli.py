@@ -520,14 +520,11 @@ def _train_figures(args: argparse.Namespace, result: Any, dataset: Any, config: 
 
         raise XornetError("--starts goes with --plots DIR")
     if args.plots is not None:
-        from xornet.plotting import plot_starts, save_figures, save_png
+        from xornet.plotting import LossCurve, plot_starts, save_figures, save_png
 
-        written += save_figures(
-            args.plots, result.params, dataset.X, dataset.y, config.activation,
-            loss_history=result.loss_history, history_steps=result.history_steps,
-            final_step=result.steps, final_loss=result.final_loss,
-            stop_reason=result.stop_reason, feature_names=dataset.feature_names,
-        )  # fmt: skip
+        written += save_figures(args.plots, result.params, dataset.X, dataset.y,
+                                config.activation, curve=LossCurve.from_result(result),
+                                feature_names=dataset.feature_names)  # fmt: skip
         if args.starts is not None:
             from xornet.params import post_initial_params
 
@@ -740,21 +737,14 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    import numpy as np
 
-    from xornet.plotting import save_figures
+    from xornet.plotting import LossCurve, save_figures
 
     model, dataset = _model_and_data(args)
     meta = model.metadata
-    history = meta.get("loss_history")
-    steps = meta.get("history_steps")
-    written = save_figures(
-        args.out, model.params, dataset.X, dataset.y, model.activation,
-        loss_history=None if history is None else np.array(history, dtype=np.float64),
-        history_steps=None if steps is None else np.array(steps, dtype=np.float64),
-        final_step=meta.get("steps"), final_loss=meta.get("final_loss"),
-        stop_reason=meta.get("stop_reason"), feature_names=meta.get("feature_names"),
-    )  # fmt: skip
+    written = save_figures(args.out, model.params, dataset.X, dataset.y, model.activation,
+                           curve=LossCurve.from_metadata(meta),
+                           feature_names=meta.get("feature_names"))  # fmt: skip
     for path in written:
         print(f"figure      {path}")
     return EXIT_OK
@@ -800,23 +790,21 @@ def _report(args: argparse.Namespace) -> int:
 
     from xornet.diagnosis import diagnose
     from xornet.params import init_params, post_initial_params
+    from xornet.plotting import LossCurve
     from xornet.report import build_report, write_report
     from xornet.training import train
 
     if args.model is not None:
         model, dataset = _model_and_data(args)
         meta = model.metadata
-        history = np.array(meta.get("loss_history", []), dtype=np.float64)
-        steps = np.array(meta.get("history_steps", []), dtype=np.float64)
+        curve = LossCurve.from_metadata(meta)
+        history = np.array([] if curve is None else curve.losses, dtype=np.float64)
         p = model.predict_proba(dataset.X)
         page = build_report(
             model.params, dataset.X, dataset.y, activation=model.activation,
             title=f"xornet report: {args.model.name}", config=meta.get("config"),
             outcome=diagnose(p, dataset.y, np.append(history, meta.get("final_loss", np.nan))),
-            loss_history=history if history.size else None,
-            history_steps=steps if steps.size else None, final_step=meta.get("steps"),
-            final_loss=meta.get("final_loss"), stop_reason=meta.get("stop_reason"),
-            feature_names=meta.get("feature_names"),
+            curve=curve, feature_names=meta.get("feature_names"),
         )  # fmt: skip
     else:
         dataset = _load_data(args)
@@ -833,9 +821,7 @@ def _report(args: argparse.Namespace) -> int:
         page = build_report(
             result.params, dataset.X, dataset.y, activation=config.activation,
             title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),
-            outcome=result.outcome, loss_history=result.loss_history,
-            history_steps=result.history_steps.astype(np.float64), final_step=result.steps,
-            final_loss=result.final_loss, stop_reason=result.stop_reason,
+            outcome=result.outcome, curve=LossCurve.from_result(result),
             feature_names=dataset.feature_names, explain_params=start, optimizer=optimizer,
         )  # fmt: skip
     print(f"report      {write_report(args.out, page)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "LossCurve",
     "animate",
     "plot_boundary",
     "plot_hidden_space",
@@ -41,6 +42,47 @@ __all__ = [
 
 CLASS_COLOURS = ("#1f5fa8", "#d9480f")  # class 0 blue, class 1 orange
 CMAP = "RdBu_r"  # probability: blue near 0, red near 1
+
+
+class LossCurve(NamedTuple):
+    """A run's loss history, as the loss figure draws it.
+
+    Attributes
+    ----------
+    losses : ndarray of shape (n_records,)
+    steps : ndarray of shape (n_records,)
+        The step of each record.
+    final_step : int or None
+    final_loss : float or None
+        The end of training, drawn as the last point.
+    stop_reason : str or None
+    """
+
+    losses: Array
+    steps: Array
+    final_step: int | None = None
+    final_loss: float | None = None
+    stop_reason: str | None = None
+
+    @classmethod
+    def from_result(cls, result: Any) -> LossCurve:
+        """The curve of a :class:`xornet.TrainResult`."""
+        return cls(result.loss_history, result.history_steps.astype(np.float64), result.steps,
+                   result.final_loss, result.stop_reason)  # fmt: skip
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> LossCurve | None:
+        """The curve saved in a model file's metadata, or None when it holds none."""
+        losses, steps = meta.get("loss_history"), meta.get("history_steps")
+        if not losses or not steps:
+            return None
+        return cls(np.array(losses, dtype=np.float64), np.array(steps, dtype=np.float64),
+                   meta.get("steps"), meta.get("final_loss"), meta.get("stop_reason"))  # fmt: skip
+
+    def plot(self) -> Figure:
+        """The loss figure of this curve (see :func:`plot_loss`)."""
+        return plot_loss(self.losses, self.steps, final_step=self.final_step,
+                         final_loss=self.final_loss, stop_reason=self.stop_reason)  # fmt: skip
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -538,16 +580,12 @@ def save_figures(
     y: Array,
     activation: str = "sigmoid",
     *,
-    loss_history: Array | None = None,
-    history_steps: Array | None = None,
-    final_step: int | None = None,
-    final_loss: float | None = None,
-    stop_reason: str | None = None,
+    curve: LossCurve | None = None,
     feature_names: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write the figures for one trained network as PNG files into ``directory``.
 
-    ``loss.png`` (when a history is given), ``boundary.png`` (2-D inputs), ``hidden.png``,
+    ``loss.png`` (when a curve is given), ``boundary.png (2-D inputs), ``hidden.png``,
     ``network.png``. Each file is written atomically.
 
     Parameters
@@ -558,8 +596,8 @@ def save_figures(
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     activation : str
-    loss_history, history_steps, final_step, final_loss, stop_reason : optional
-        For the loss curve.
+    curve : LossCurve, optional
+        For the loss figure (skipped when None).
     feature_names : sequence of str, optional
 
     Returns
@@ -570,9 +608,8 @@ def save_figures(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Figure] = {}
-    if loss_history is not None and history_steps is not None:
-        figures["loss"] = plot_loss(loss_history, history_steps, final_step=final_step,
-                                    final_loss=final_loss, stop_reason=stop_reason)  # fmt: skip
+    if curve is not None:
+        figures["loss"] = curve.plot()
     if X.shape[1] == 2:
         figures["boundary"] = plot_boundary(params, X, y, activation)
     figures["hidden"] = plot_hidden_space(params, X, y, activation)

@@ -11,7 +11,7 @@ import base64
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
 from xornet.explain import explain_step, render
@@ -19,6 +19,9 @@ from xornet.modelfile import atomic_write
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
 from xornet.params import Params
+
+if TYPE_CHECKING:
+    from xornet.plotting import LossCurve
 
 __all__ = ["SECTIONS", "build_report", "write_report"]
 
@@ -54,11 +57,7 @@ def build_report(
     title: str = "xornet report",
     config: dict[str, Any] | None = None,
     outcome: Any = None,
-    loss_history: Array | None = None,
-    history_steps: Array | None = None,
-    final_step: int | None = None,
-    final_loss: float | None = None,
-    stop_reason: str | None = None,
+    curve: LossCurve | None = None,
     feature_names: Sequence[str] | None = None,
     explain_params: Params | None = None,
     optimizer: Optimizer | None = None,
@@ -77,8 +76,8 @@ def build_report(
         Shown as the configuration table.
     outcome : Outcome, optional
         The diagnosis.
-    loss_history, history_steps, final_step, final_loss, stop_reason : optional
-        For the loss curve.
+    curve : LossCurve, optional
+        The loss history (see :class:`xornet.plotting.LossCurve`).
     feature_names : sequence of str, optional
     explain_params : Params, optional
         The parameters whose next step is explained (the initial ones for "the first step");
@@ -90,7 +89,7 @@ def build_report(
     -------
     str
     """
-    from xornet.plotting import plot_boundary, plot_hidden_space, plot_loss, plot_network
+    from xornet.plotting import plot_boundary, plot_hidden_space, plot_network
 
     names = list(feature_names or [f"x{i + 1}" for i in range(X.shape[1])])
     esc = html.escape
@@ -122,9 +121,8 @@ def build_report(
     parts.append(f'<section id="outcome"><h2>Outcome</h2><p class="outcome">{verdict}</p>'
                  "</section>\n")  # fmt: skip
 
-    if loss_history is not None and history_steps is not None:
-        loss_fig = _png(plot_loss(loss_history, history_steps, final_step=final_step,
-                                  final_loss=final_loss, stop_reason=stop_reason))  # fmt: skip
+    if curve is not None:
+        loss_fig = _png(curve.plot())
     else:
         loss_fig = "<p>No loss history was recorded for this model.</p>"
     parts.append(f'<section id="loss"><h2>Loss curve</h2>{loss_fig}</section>\n')
