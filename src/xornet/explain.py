@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from xornet._typing import Array
-from xornet.network import backward_steps, forward, loss
+from xornet.network import Backprop, backward_steps, forward, loss
 from xornet.optim import Optimizer, make_optimizer
 from xornet.params import Params
 
@@ -104,7 +104,7 @@ def advance(
         optimizer.step(params, _gradients(backward_steps(params, cache, y, kind)))
 
 
-def _gradients(b: Any) -> Params:
+def _gradients(b: Backprop) -> Params:
     return Params(b.dW1, b.db1, b.dW2, b.db2)
 
 

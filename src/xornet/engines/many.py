@@ -283,7 +283,7 @@ def _run_numba(
 
     n, d = X.shape
     N, P = thetas.shape
-    h = (P - 1) // (d + 2)
+    h = config.hidden
     fs, ints = pack_settings(config, n, target)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
