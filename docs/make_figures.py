@@ -3,7 +3,8 @@
 The default run (``xornet train --seed 0``): loss curve, decision boundary, hidden space and
 network diagram; the hidden space of the post's own network (2 hidden units, seed 3, solved);
 the post's setting from 16 starts (seeds 0-15, the post's initial weights); and an animation
-of the default run's first 1,000 steps.
+of the default run's first 1,000 steps; and the decision regions of a softmax network on the
+three-arm spiral.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import xornet
 from xornet.plotting import (
     LossCurve,
     animate,
+    plot_boundary,
     plot_hidden_space,
     plot_starts,
     save_figures,
@@ -39,6 +41,12 @@ def main() -> None:
     print(save_png(plot_starts(data.X, data.y, post, seeds, params=starts), OUT / "starts.png"))
     print(animate(data.X, data.y, config.replace(steps=1000), OUT / "training.gif", rng=0,
                   frames=24, fps=6))  # fmt: skip
+    spiral = xornet.make_dataset("spiral3", n_samples=300, noise=0.05, rng=0)
+    softmax = xornet.TrainConfig(hidden=16, optimizer="adam", learning_rate=0.05, steps=3000,
+                                 tol=None)  # fmt: skip
+    three = xornet.train(spiral.X, spiral.y, softmax, rng=0)
+    print(f"spiral3: accuracy {three.accuracy:.3f}, loss {three.final_loss:.4f}")
+    print(save_png(plot_boundary(three.params, spiral.X, spiral.y), OUT / "spiral3.png"))
 
 
 if __name__ == "__main__":

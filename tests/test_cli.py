@@ -239,6 +239,7 @@ def test_divergence_exits_1_naming_the_step(capsys):
 
 def test_ctrl_c_stops_cleanly_reports_and_saves(capsys, tmp_path):
     model = tmp_path / "m.npz"
+    handler = signal.getsignal(signal.SIGINT)  # default_int_handler, or SIG_IGN in background
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -253,7 +254,7 @@ def test_ctrl_c_stops_cleanly_reports_and_saves(capsys, tmp_path):
     saved = xornet.load_model(model)
     assert saved.metadata["stop_reason"] == "interrupted"
     assert 0 < saved.metadata["steps"] < 100_000_000
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler  # restored
 
 
 def test_version_and_help(capsys):
@@ -277,7 +278,7 @@ def test_a_closed_pipe_is_not_an_error():
 
 def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("x,label\n1,7\n")
+    bad.write_text("x,label\n1,0.5\n")
     proc = subprocess.run(
         [sys.executable, "-m", "xornet", "train", "--csv", str(bad)],
         capture_output=True,
@@ -286,7 +287,9 @@ def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.strip().endswith("label '7' is not 0 or 1")
+    assert proc.stderr.strip().endswith(
+        "label '0.5' is not a class index (0 or 1 for two classes, 0 to K-1 for K)"
+    )
     assert "Traceback" not in proc.stderr
     proc = subprocess.run(
         [sys.executable, "-m", "xornet", "train", "--seed", "4"],

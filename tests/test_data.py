@@ -105,9 +105,11 @@ def test_load_csv_other_label_column_and_bom(tmp_path):
         ("x1,x2,label\n0,0,0\n0,abc,1\n", "row 3, column 'x2': 'abc' is not a number"),
         ("x1,x2,label\n0,0,0\n0,,1\n", "row 3, column 'x2': missing value"),
         ("x1,x2,label\n0,nan,0\n0,1,1\n", "row 2, column 'x2': 'nan' is not a finite number"),
-        ("x1,x2,label\n0,0,0\n1,1,2\n", "row 3, column 'label': label '2' is not 0 or 1"),
+        ("x1,x2,label\n0,0,0\n1,1,2.5\n", "row 3, column 'label': label '2.5' is not a class"),
+        ("x1,x2,label\n0,0,0\n1,1,-1\n", "row 3, column 'label': label '-1' is not a class"),
+        ("x1,x2,label\n0,0,0\n1,1,2\n", "labels go up to 2 but class 1 has no sample"),
         ("x1,x2,label\n0,0,0\n1,1,yes\n", "row 3, column 'label': 'yes' is not a number"),
-        ("x1,x2,label\n0,0,1\n1,1,1\n", "every label is 1; training needs both classes"),
+        ("x1,x2,label\n0,0,1\n1,1,1\n", "every label is 1; training needs two classes or more"),
     ],
 )
 def test_bad_csv_files_name_file_row_and_column(tmp_path, text, message):
@@ -137,7 +139,9 @@ def test_load_features_csv_picks_the_models_columns(tmp_path):
 
 
 def test_dataset_validates_itself():
-    with pytest.raises(DataError, match="labels must be 0 or 1"):
+    with pytest.raises(DataError, match=r"labels must be class indices 0, 1, 2, ... \(below"):
         xornet.Dataset("bad", np.zeros((2, 1)), np.array([0.0, 0.5]))
+    with pytest.raises(DataError, match="labels go up to 3 but class 1 has no sample"):
+        xornet.Dataset("gap", np.zeros((3, 1)), np.array([0.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="feature names"):
         xornet.Dataset("bad", np.zeros((2, 1)), np.array([0.0, 1.0]), ("a", "b"))

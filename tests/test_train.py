@@ -220,7 +220,9 @@ def test_absurd_settings_are_refused(change, field):
         (np.zeros((4, 2)), np.zeros((4, 1)), "y must be 1-D"),
         (np.zeros((4, 2)), np.array([0, 1, 0.0]), "4 samples but y has 3"),
         (np.array([[0, np.nan], [1, 1]]), np.array([0, 1.0]), "non-finite value"),
-        (np.zeros((2, 2)), np.array([0, 2.0]), r"labels must be 0 or 1; y\[1\] is 2"),
+        (np.zeros((2, 2)), np.array([0, 0.5]), r"labels must be class indices .*; y\[1\] is 0.5"),
+        (np.zeros((2, 2)), np.array([0, -1.0]), r"labels must be class indices .*; y\[1\] is -1"),
+        (np.zeros((2, 2)), np.array([0, 2.0]), "labels go up to 2 but class 1 has no sample"),
         (np.zeros((0, 2)), np.zeros(0), "empty"),
     ],
 )
@@ -313,7 +315,7 @@ def test_one_classic_step_squared_error_momentum_pinned_to_its_formula(xor_data)
 
 
 def test_margin_rule_on_hand_made_outputs():
-    from xornet.training import _all_correct
+    from xornet.diagnosis import all_correct as _all_correct
 
     y = np.array([0.0, 1.0, 1.0, 0.0])
     assert _all_correct(np.array([0.45, 0.55, 0.9, 0.1]), y)

@@ -73,9 +73,14 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
         default="xor",
         metavar="NAME",
         help="xor (default), and, or, nand, nor, xnor, parityN (e.g. parity3), "
-        "noisy-xor, moons, circles, spiral",
+        "noisy-xor, moons, circles, spiral, spiralK (K classes, e.g. spiral3)",
     )
-    src.add_argument("--csv", type=Path, metavar="FILE", help="train on a CSV file with a header")
+    src.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="train on a CSV file with a header; labels 0/1, or 0..K-1 for K classes",
+    )
     g.add_argument("--label", default="label", help="label column of --csv (default: label)")
     g.add_argument("--samples", type=_positive_int, default=200, help="points of a random set")
     g.add_argument("--noise", type=_finite_float, help="noise of a random set")
@@ -474,7 +479,9 @@ def _train(args: argparse.Namespace) -> int:
     params = None
     if args.preset == "post" and config.init == "normal":
         # The post's exact initial weights: what np.random.seed(seed); init_parameters() draws.
-        params = post_initial_params(seed, config.hidden, dataset.n_features)
+        params = post_initial_params(
+            seed, config.hidden, dataset.n_features, n_classes=dataset.n_classes
+        )
 
     bar = _progress_bar(config.steps, enabled=not (args.quiet or args.json))
     with _Interrupt() as interrupt:
@@ -531,7 +538,11 @@ def _train_figures(args: argparse.Namespace, result: Any, dataset: Any, config: 
             seeds = list(range(args.starts))
             starts = None
             if args.preset == "post" and config.init == "normal":
-                starts = [post_initial_params(s, config.hidden, dataset.n_features) for s in seeds]
+                K = dataset.n_classes
+                starts = [
+                    post_initial_params(s, config.hidden, dataset.n_features, n_classes=K)
+                    for s in seeds
+                ]
             fig = plot_starts(dataset.X, dataset.y, config, seeds, params=starts)
             written.append(save_png(fig, args.plots / "starts.png"))
     if args.animation is not None:
@@ -596,21 +607,30 @@ _MAX_ROWS = 16
 
 
 def _table(X: Array, names: Sequence[str], p: Array, y: Array | None) -> list[str]:
-    """The truth table: inputs, target, probability, predicted class (and a mark)."""
+    """The truth table: inputs, target, probability, predicted class (and a mark).
+
+    ``p`` is the probability of class 1 (two classes) or of each class; for more than two
+    classes the probability column shows the predicted class's.
+    """
+    from xornet.diagnosis import predicted_class
+
     head = "  ".join(f"{n:>6}" for n in names)
+    label = "p(y=1)" if p.ndim == 1 else "p(class)"
     lines = [
-        f"{head} | {'target':>6}  {'p(y=1)':>7}  class"
+        f"{head} | {'target':>6}  {label:>8}  class"
         if y is not None
-        else f"{head} | {'p(y=1)':>7}  class"
+        else f"{head} | {label:>8}  class"
     ]
+    classes = predicted_class(p)
     for i in range(min(len(p), _MAX_ROWS)):
         inputs = "  ".join(f"{v:>6.3g}" for v in X[i])
-        predicted = int(p[i] > 0.5)
+        predicted = int(classes[i])
+        shown = p[i] if p.ndim == 1 else p[i, predicted]
         if y is None:
-            lines.append(f"{inputs} | {p[i]:>7.4f}  {predicted:>5}")
+            lines.append(f"{inputs} | {shown:>8.4f}  {predicted:>5}")
         else:
             mark = "ok" if predicted == int(y[i]) else "WRONG"
-            lines.append(f"{inputs} | {int(y[i]):>6}  {p[i]:>7.4f}  {predicted:>5}  {mark}")
+            lines.append(f"{inputs} | {int(y[i]):>6}  {shown:>8.4f}  {predicted:>5}  {mark}")
     if len(p) > _MAX_ROWS:
         lines.append(f"... {len(p) - _MAX_ROWS} more rows")
     return lines
@@ -621,7 +641,8 @@ def _print_train(result: Any, dataset: Any, seed: int, save: Path | None, out: T
     optimizer = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}[c.optimizer]
     n_right = round(result.accuracy * dataset.n_samples)
     lines = [
-        f"xornet: {dataset.name}, {dataset.n_features}-{c.hidden}-1 network, {c.activation} "
+        f"xornet: {dataset.name}, {dataset.n_features}-{c.hidden}-{result.params.n_outputs} "
+        f"network{'' if result.params.n_outputs == 1 else ' (softmax)'}, {c.activation} "
         f"hidden units, {c.init} init, {optimizer} at lr {c.learning_rate:g}, seed {seed}",
         "",
         *_table(dataset.X, dataset.feature_names, result.probabilities, dataset.y),
@@ -674,6 +695,8 @@ def _predict(args: argparse.Namespace) -> int:
         import numpy as np
 
         X = np.array(args.values, dtype=np.float64).reshape(-1, d)
+    from xornet.diagnosis import predicted_class
+
     p = model.predict_proba(X)
     if args.json:
         print(
@@ -681,7 +704,7 @@ def _predict(args: argparse.Namespace) -> int:
                 {
                     "inputs": X.tolist(),
                     "probabilities": p.tolist(),
-                    "classes": (p > 0.5).astype(int).tolist(),
+                    "classes": predicted_class(p).tolist(),
                 },
                 indent=2,
             )
@@ -699,7 +722,8 @@ def _gradcheck(args: argparse.Namespace) -> int:
     from xornet.params import init_params
 
     dataset = _load_data(args)
-    params = init_params(dataset.n_features, args.hidden, args.init, rng=args.seed)
+    params = init_params(dataset.n_features, args.hidden, args.init, rng=args.seed,
+                         n_classes=dataset.n_classes)  # fmt: skip
     check = gradient_check(
         params,
         dataset.X,
@@ -723,8 +747,9 @@ def _gradcheck(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"gradient check: {dataset.name}, {dataset.n_features}-{args.hidden}-1 "
-            f"{args.activation}, {args.init} init, seed {args.seed}, eps {args.eps:g}"
+            f"gradient check: {dataset.name}, "
+            f"{dataset.n_features}-{args.hidden}-{params.n_outputs} {args.activation}, "
+            f"{args.init} init, seed {args.seed}, eps {args.eps:g}"
         )
         for name, error in check.errors.items():
             print(f"  {name:<3} worst relative error {error:.2e}")
@@ -811,10 +836,11 @@ def _report(args: argparse.Namespace) -> int:
         config = _config(args)
         seed = 0 if args.seed is None else args.seed
         if args.preset == "post" and config.init == "normal":
-            start = post_initial_params(seed, config.hidden, dataset.n_features)
+            start = post_initial_params(seed, config.hidden, dataset.n_features,
+                                        n_classes=dataset.n_classes)  # fmt: skip
         else:
             start = init_params(dataset.n_features, config.hidden, config.init, seed,
-                                config.init_scale)  # fmt: skip
+                                config.init_scale, n_classes=dataset.n_classes)  # fmt: skip
         result = train(dataset.X, dataset.y, config, rng=seed, params=start,
                        engine=args.engine)  # fmt: skip
         optimizer = config.new_optimizer()
@@ -982,11 +1008,12 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         dataset = _load_data(args)
         activation = config.activation
+        K = dataset.n_classes
         if args.preset == "post" and config.init == "normal":
-            params = post_initial_params(seed, config.hidden, dataset.n_features)
+            params = post_initial_params(seed, config.hidden, dataset.n_features, n_classes=K)
         else:
             params = init_params(dataset.n_features, config.hidden, config.init, seed,
-                                 config.init_scale)  # fmt: skip
+                                 config.init_scale, n_classes=K)  # fmt: skip
     optimizer = config.new_optimizer()
     with np.errstate(over="raise", invalid="raise"):
         try:

@@ -1,8 +1,9 @@
-"""Datasets as ``(n_samples, n_features)`` float64 arrays with 0/1 labels, and a CSV loader.
+"""Datasets as ``(n_samples, n_features)`` float64 arrays with class labels; a CSV loader.
 
 Every dataset is a :class:`Dataset`: ``X`` of shape ``(n, d)``, ``y`` of shape ``(n,)`` holding
-0.0 and 1.0. Truth tables list their rows in the post's order: (0,0), (0,1), (1,0), (1,1).
-Random sets draw from an explicit ``rng``.
+class indices as floats: 0.0 and 1.0 for two classes, ``0 .. K-1`` for ``K``. Truth tables
+list their rows in the post's order: (0,0), (0,1), (1,0), (1,1). Random sets draw from an
+explicit ``rng``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "check_Xy",
     "circles",
     "gate",
+    "infer_n_classes",
     "load_csv",
     "load_features_csv",
     "make_dataset",
@@ -49,19 +51,19 @@ GATES: Final[dict[str, tuple[int, int, int, int]]] = {
 }
 
 #: Names accepted by :func:`make_dataset` (plus ``parityN`` for N >= 2).
-DATASETS: Final = (*GATES, "parity3", "noisy-xor", "moons", "circles", "spiral")
+DATASETS: Final = (*GATES, "parity3", "noisy-xor", "moons", "circles", "spiral", "spiral3")
 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A binary classification dataset.
+    """A classification dataset.
 
     Attributes
     ----------
     name : str
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
-        Labels, 0.0 or 1.0.
+        Class indices ``0.0 .. K-1`` (0.0 or 1.0 for the binary sets); every class has a sample.
     feature_names : tuple of str
         One name per column of ``X``.
     """
@@ -72,7 +74,8 @@ class Dataset:
     feature_names: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        check_Xy(self.X, self.y)
+        check_Xy(self.X, self.y, n_classes=None)
+        infer_n_classes(self.y)
         if not self.feature_names:
             names = tuple(f"x{i + 1}" for i in range(self.X.shape[1]))
             object.__setattr__(self, "feature_names", names)
@@ -95,8 +98,17 @@ class Dataset:
         """Number of features ``d``."""
         return int(self.X.shape[1])
 
+    @property
+    def n_classes(self) -> int:
+        """Number of classes ``K`` (2 for the binary sets)."""
+        return infer_n_classes(self.y)
 
-def check_Xy(X: Array, y: Array) -> None:
+
+#: Largest number of classes accepted (as in :data:`xornet.params.MAX_CLASSES`).
+MAX_CLASSES: Final = 1_000
+
+
+def check_Xy(X: Array, y: Array, n_classes: int | None = 2) -> None:
     """Raise :class:`~xornet.errors.DataError` unless ``X`` and ``y`` can be trained on.
 
     Parameters
@@ -104,7 +116,9 @@ def check_Xy(X: Array, y: Array) -> None:
     X : ndarray of shape (n_samples, n_features)
         Finite float64 values.
     y : ndarray of shape (n_samples,)
-        Labels, each exactly 0 or 1.
+        Class indices: whole numbers from 0 to ``n_classes - 1`` (0 or 1 by default).
+    n_classes : int or None
+        The number of classes; None accepts any whole number from 0 to 999.
     """
     if X.ndim != 2:
         raise DataError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
@@ -117,10 +131,46 @@ def check_Xy(X: Array, y: Array) -> None:
     if not np.isfinite(X).all():
         row, col = np.argwhere(~np.isfinite(X))[0]
         raise DataError(f"X has a non-finite value ({X[row, col]}) at sample {row}, feature {col}")
-    bad = (y != 0) & (y != 1)
+    top = MAX_CLASSES if n_classes is None else n_classes
+    bad = ~((y == np.round(y)) & (y >= 0) & (y < top))  # NaN is bad too
     if bad.any():
         i = int(np.argmax(bad))
-        raise DataError(f"labels must be 0 or 1; y[{i}] is {y[i]}")
+        if n_classes == 2:
+            expected = "0 or 1"
+        elif n_classes is None:
+            expected = f"class indices 0, 1, 2, ... (below {MAX_CLASSES})"
+        else:
+            expected = f"class indices 0 to {n_classes - 1}"
+        raise DataError(f"labels must be {expected}; y[{i}] is {y[i]}")
+
+
+def infer_n_classes(y: Array) -> int:
+    """The number of classes ``K`` of checked labels: ``max(y) + 1``, at least 2.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Class indices (see :func:`check_Xy` with ``n_classes=None``).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    DataError
+        When a class below the largest label has no sample (labels 1 and 2, say, with no 0):
+        they would train a network with an output nobody asked for. Relabel them ``0 .. K-1``.
+    """
+    K = max(2, int(np.max(y)) + 1)
+    if K > 2:
+        missing = np.setdiff1d(np.arange(K), y.astype(np.int64))
+        if missing.size:
+            raise DataError(
+                f"labels go up to {K - 1} but class {int(missing[0])} has no sample; "
+                f"number the classes 0 to {K - 1 - missing.size}"
+            )
+    return K
 
 
 def _truth_table(n_bits: int) -> Array:
@@ -264,9 +314,13 @@ def circles(
 
 
 def spiral(
-    n_samples: int = 200, noise: float = 0.1, turns: float = 1.5, rng: RngLike = None
+    n_samples: int = 200,
+    noise: float = 0.1,
+    turns: float = 1.5,
+    rng: RngLike = None,
+    arms: int = 2,
 ) -> Dataset:
-    """Two interleaved spiral arms, one per class.
+    """Interleaved spiral arms, one class per arm.
 
     Parameters
     ----------
@@ -276,25 +330,32 @@ def spiral(
     turns : float
         How many times each arm winds around the centre (> 0).
     rng : None, int or numpy.random.Generator
+    arms : int
+        Number of arms, and so of classes (2 to 10). Arm ``c`` is arm 0 turned by
+        ``2 pi c / arms``.
 
     Returns
     -------
     Dataset
-        ``X`` of shape (n_samples, 2), within about the unit disc.
+        ``X`` of shape (n_samples, 2), within about the unit disc; ``y`` in ``0 .. arms-1``.
+        Named ``spiral`` for two arms and ``spiral3`` (and so on) for more.
     """
     _check_random_args(n_samples, noise)
     if not (math.isfinite(turns) and turns > 0):
         raise ValueError(f"turns must be a positive number, got {turns}")
+    if not 2 <= arms <= 10 or n_samples < arms:
+        raise ValueError(f"need 2 to 10 arms and at least one sample each, got {arms} arms")
     gen = as_generator(rng)
-    y = (np.arange(n_samples) % 2).astype(np.float64)
+    y = (np.arange(n_samples) % arms).astype(np.float64)
     radius = np.sqrt(gen.uniform(0.02, 1.0, n_samples))  # sqrt: even density along the arm
-    angle = 2.0 * np.pi * turns * radius + np.pi * y  # the second arm is the first turned by pi
+    angle = 2.0 * np.pi * (turns * radius + y / arms)  # arm c: arm 0 turned by 2 pi c / arms
     X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
     X += noise * gen.standard_normal((n_samples, 2))
-    return Dataset("spiral", X, y)
+    return Dataset("spiral" if arms == 2 else f"spiral{arms}", X, y)
 
 
 _PARITY = re.compile(r"parity(\d+)")
+_SPIRAL = re.compile(r"spiral(\d+)")
 
 
 def make_dataset(
@@ -306,7 +367,8 @@ def make_dataset(
     ----------
     name : str
         A gate (``xor``, ``and``, ``or``, ``nand``, ``nor``, ``xnor``), ``parityN`` (N >= 2),
-        or a random 2-D set: ``noisy-xor``, ``moons``, ``circles``, ``spiral``.
+        or a random 2-D set: ``noisy-xor``, ``moons``, ``circles``, ``spiral``, or ``spiralK``
+        (``K`` arms and classes, 2 to 10: ``spiral3`` is the three-class spiral).
     n_samples : int
         Number of points of a random set (truth tables have their own size).
     noise : float, optional
@@ -322,6 +384,11 @@ def make_dataset(
         return gate(name)
     if match := _PARITY.fullmatch(name):
         return parity(int(match.group(1)))
+    if match := _SPIRAL.fullmatch(name):
+        arms = int(match.group(1))
+        if noise is None:
+            return spiral(n_samples=n_samples, rng=rng, arms=arms)
+        return spiral(n_samples=n_samples, noise=noise, rng=rng, arms=arms)
     makers: dict[str, Callable[..., Dataset]] = {
         "noisy-xor": noisy_xor,
         "moons": moons,
@@ -330,7 +397,7 @@ def make_dataset(
     }
     if name not in makers:
         choices = ", ".join(DATASETS)
-        raise ValueError(f"unknown dataset {name!r}; choose one of {choices} or parityN")
+        raise ValueError(f"unknown dataset {name!r}; choose one of {choices}, parityN or spiralK")
     if noise is None:
         return makers[name](n_samples=n_samples, rng=rng)
     return makers[name](n_samples=n_samples, noise=noise, rng=rng)
@@ -391,8 +458,9 @@ def _columns(path: Path, rows: list[tuple[int, list[str]]], columns: list[int]) 
 def load_csv(path: str | Path, label: str = "label") -> Dataset:
     """Load a dataset from a CSV file with a header row.
 
-    Every column but the label column is a numeric feature. The label column holds 0 or 1
-    (``0``, ``1``, ``0.0`` and ``1.0`` are accepted).
+    Every column but the label column is a numeric feature. The label column holds class
+    indices: 0 or 1 for two classes, ``0 .. K-1`` for ``K`` (``1`` and ``1.0`` are both
+    accepted), every class with at least one row.
 
     Parameters
     ----------
@@ -410,8 +478,8 @@ def load_csv(path: str | Path, label: str = "label") -> Dataset:
     DataError
         Naming the file, the row (counting the header as row 1) and the column, for: a missing
         file, no header, an unknown label column, no feature column, no data rows, a row with too
-        few or too many fields, a missing or non-numeric value, a label other than 0 or 1, and a
-        file with one class only.
+        few or too many fields, a missing or non-numeric value, a label that is not a class
+        index, a class index with no row, and a file with one class only.
     """
     path = Path(path)
     rows = _read_rows(path)
@@ -424,15 +492,20 @@ def load_csv(path: str | Path, label: str = "label") -> Dataset:
         raise DataError(f"{path}: no feature columns besides {label!r}")
     X = _columns(path, rows, feature_cols)
     y = _columns(path, rows, [label_col])[:, 0]
-    bad = (y != 0) & (y != 1)
+    bad = ~((y == np.round(y)) & (y >= 0) & (y < MAX_CLASSES))
     if bad.any():
         i = int(np.argmax(bad))
         line, row = rows[i + 1]
         raise DataError(
-            f"{path}, row {line}, column {label!r}: label {row[label_col].strip()!r} is not 0 or 1"
+            f"{path}, row {line}, column {label!r}: label {row[label_col].strip()!r} is not "
+            "a class index (0 or 1 for two classes, 0 to K-1 for K)"
         )
     if np.all(y == y[0]):
-        raise DataError(f"{path}: every label is {int(y[0])}; training needs both classes")
+        raise DataError(f"{path}: every label is {int(y[0])}; training needs two classes or more")
+    try:
+        infer_n_classes(y)
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
     return Dataset(path.stem, X, y, tuple(header[j] for j in feature_cols))
 
 

@@ -7,9 +7,19 @@ from typing import Final, Literal
 
 import numpy as np
 
-from xornet._typing import Array
+from xornet._typing import Array, IntArray
+from xornet.functional import class_probabilities
 
-__all__ = ["NEAR_HALF", "XOR_PLATEAU_LOSS", "Outcome", "classify", "diagnose", "earlier_index"]
+__all__ = [
+    "NEAR_HALF",
+    "XOR_PLATEAU_LOSS",
+    "Outcome",
+    "all_correct",
+    "classify",
+    "diagnose",
+    "earlier_index",
+    "predicted_class",
+]
 
 OutcomeKind = Literal["solved", "plateau", "improving", "diverged"]
 
@@ -23,6 +33,59 @@ XOR_PLATEAU_LOSS: Final = float(np.log(2.0) / 2.0)
 # Training counts as still improving when the loss fell by more than this fraction between
 # the record at 90% of the run and the end.
 _IMPROVING_DROP: Final = 0.01
+
+
+def predicted_class(probabilities: Array) -> IntArray:
+    """The predicted class of each sample.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        The probability of class 1 (two classes), or of each class.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), int
+        1 where ``p > 0.5`` for two classes; the most probable class otherwise.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    chosen = (p > 0.5) if p.ndim == 1 else np.argmax(p, axis=1)
+    out: IntArray = chosen.astype(np.int64)
+    return out
+
+
+def correct_by_margin(probabilities: Array, y: Array, margin: float = 0.0) -> np.ndarray:
+    """Which samples are right with room to spare.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_samples,) or (n_samples, n_classes)
+    y : ndarray of shape (n_samples,)
+        Class indices.
+    margin : float
+        In [0, 0.5). Two classes: the output must be beyond ``0.5 +- margin`` (0.1 is the
+        "40-20-40" rule). More classes: the true class's probability must exceed every other
+        class's by more than ``2 margin`` (the same rule, since with two classes the gap is
+        ``p - (1 - p) = 2p - 1``).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), bool
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim == 1:
+        right: np.ndarray = np.where(y > 0.5, p > 0.5 + margin, p < 0.5 - margin)
+        return right
+    rows, labels = np.arange(p.shape[0]), y.astype(np.intp)
+    others = p.copy()
+    others[rows, labels] = -np.inf
+    gap: np.ndarray = p[rows, labels] - others.max(axis=1) > 2.0 * margin
+    return gap
+
+
+def all_correct(probabilities: Array, y: Array, margin: float = 0.0) -> bool:
+    """Whether every sample is right by the margin (see :func:`correct_by_margin`)."""
+    return bool(np.all(correct_by_margin(probabilities, y, margin)))
 
 
 def earlier_index(n_entries: int) -> int:
@@ -65,10 +128,10 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
 
     Parameters
     ----------
-    probabilities : ndarray of shape (n_samples,)
-        Final output probabilities.
+    probabilities : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Final output probabilities (of class 1, or of each class).
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices.
     loss_history : ndarray of shape (n_records,)
         The recorded losses, oldest first; the last entry should be the final loss.
 
@@ -90,10 +153,10 @@ def classify(
 
     Parameters
     ----------
-    probabilities : ndarray of shape (n_samples,)
-        Final output probabilities.
+    probabilities : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Final output probabilities (of class 1, or of each class).
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices.
     initial_loss : float
         Loss before training.
     earlier_loss : float
@@ -112,18 +175,25 @@ def classify(
             "Diverged: the loss or the outputs stopped being finite numbers.",
             "Try a smaller learning rate.",
         )
-    wrong = tuple(int(i) for i in np.flatnonzero((p > 0.5) != (y > 0.5)))
-    near = tuple(int(i) for i in np.flatnonzero(np.abs(p - 0.5) < NEAR_HALF))
+    wrong = tuple(int(i) for i in np.flatnonzero(predicted_class(p) != y))
+    # Undecided: the two most probable classes within 2 NEAR_HALF of each other (for two
+    # classes, p within NEAR_HALF of 0.5).
+    top2 = np.sort(class_probabilities(p), axis=1)[:, -2:]
+    near = tuple(int(i) for i in np.flatnonzero(top2[:, 1] - top2[:, 0] < 2.0 * NEAR_HALF))
     final = float(final_loss)
+    binary = p.ndim == 1
     if not wrong:
+        where = "on the right side of 0.5" if binary else "given its own class"
         return Outcome(
             "solved",
-            f"Solved: every sample is on the right side of 0.5 (loss {final:.4g}).",
+            f"Solved: every sample is {where} (loss {final:.4g}).",
             "",
             near,
             wrong,
         )
-    n_wrong = f"{len(wrong)} of {p.size} samples {'is' if len(wrong) == 1 else 'are'} misclassified"
+    n_wrong = (
+        f"{len(wrong)} of {p.shape[0]} samples {'is' if len(wrong) == 1 else 'are'} misclassified"
+    )
     if earlier_loss - final > _IMPROVING_DROP * max(abs(final), 1e-12):
         return Outcome(
             "improving",
@@ -143,11 +213,12 @@ def classify(
         )
     if near:
         stuck = ", ".join(str(i) for i in near)
+        undecided = "sit near 0.5" if binary else "are split between two classes"
         summary = (
-            f"Stuck on a plateau: {n_wrong}; the outputs of samples {stuck} sit near 0.5 "
+            f"Stuck on a plateau: {n_wrong}; the outputs of samples {stuck} {undecided} "
             f"and the loss ({final:.4g}) has stopped falling."
         )
-        if p.size == 4 and len(near) == 2 and set(wrong) <= set(near):
+        if binary and p.size == 4 and len(near) == 2 and set(wrong) <= set(near):
             summary += (
                 " This is the classic XOR local minimum: the hidden layer separates only part"
                 " of the truth table, and the output sits at 0.5 for the rest"

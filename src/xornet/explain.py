@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 
 from xornet._typing import Array
-from xornet.network import Backprop, backward_steps, forward, loss
+from xornet.network import Backprop, backward_steps, check_data, forward, loss
 from xornet.optim import Optimizer, make_optimizer
 from xornet.params import Params
 
@@ -99,6 +99,7 @@ def advance(
     kind : {"bce", "sse"}
         The loss.
     """
+    check_data(params, X, y)
     for _ in range(steps):
         cache = forward(params, X, activation)
         optimizer.step(params, _gradients(backward_steps(params, cache, y, kind)))
@@ -144,6 +145,7 @@ def explain_step(
     """
     import copy
 
+    check_data(params, X, y)
     opt = make_optimizer("gd", learning_rate) if optimizer is None else copy.deepcopy(optimizer)
     cache = forward(params, X, activation)
     before = loss(cache, y, kind)
@@ -190,6 +192,20 @@ _SSE_WORDS: Final[dict[str, tuple[str, str, str]]] = {
              "제곱 오차의 합 (샘플 전체)"),
     "dZ2": ("dZ2 = (P - y) * P * (1 - P)", "the sigmoid's derivative does not cancel here",
             "여기서는 시그모이드의 미분이 상쇄되지 않는다"),
+}  # fmt: skip
+
+# A softmax output's own words (more than two classes), replacing the sigmoid's.
+_SOFTMAX_WORDS: Final[dict[str, tuple[str, str, str]]] = {
+    "y": ("y", "targets: the class of each sample", "정답: 각 샘플의 클래스"),
+    "b2": ("b2", "biases of the output units, one per class", "2층 바이어스: 클래스마다 하나"),
+    "Z2": ("Z2 = H @ W2 + b2", "affine map to the outputs (one logit per class)",
+           "어파인 변환: 은닉층에서 출력으로 (클래스마다 로짓 하나)"),
+    "P": ("P = softmax(Z2) = exp(Z2) / sum(exp(Z2))", "probability of each class (rows sum to 1)",
+          "각 클래스의 확률 (행의 합은 1)"),
+    "loss": ("L = mean(logsumexp(Z2) - Z2[y])", "cross-entropy, mean over samples",
+             "교차 엔트로피, 샘플 평균"),
+    "dZ2": ("dZ2 = (P - onehot(y)) / n", "softmax and cross-entropy cancel to P - onehot(y)",
+            "소프트맥스와 교차 엔트로피가 상쇄되어 P - onehot(y) 가 된다"),
 }  # fmt: skip
 
 # key -> (formula, English meaning, Korean meaning)
@@ -261,7 +277,7 @@ _WORDS: Final[dict[str, tuple[str, str, str]]] = {
 
 _HEADINGS: Final = {
     "en": {
-        "title": "One training step of a {d}-{h}-1 network ({act} hidden units), after {step} "
+        "title": "One training step of a {d}-{h}-{k} network ({act} hidden units), after {step} "
         "steps",
         "data": "Data",
         "params": "Parameters before the step",
@@ -271,7 +287,7 @@ _HEADINGS: Final = {
         "shape": "shape",
     },
     "ko": {
-        "title": "{d}-{h}-1 신경망 ({act} 은닉 유닛)의 학습 한 단계, {step}번 학습한 뒤",
+        "title": "{d}-{h}-{k} 신경망 ({act} 은닉 유닛)의 학습 한 단계, {step}번 학습한 뒤",
         "data": "데이터",
         "params": "업데이트 전 파라미터",
         "forward": "순전파",
@@ -314,7 +330,13 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
     act, grad = _ACT_FORMULA[e.activation]
     d, h = e["W1"].shape
     rule = _RULES.get(e.optimizer, _RULES["gd"]).format(lr=e.learning_rate)
-    lines = [_style(words["title"].format(d=d, h=h, act=e.activation, step=e.step), "1", colour)]
+    lines = [
+        _style(
+            words["title"].format(d=d, h=h, k=e["W2"].shape[1], act=e.activation, step=e.step),
+            "1",
+            colour,
+        )
+    ]
     stage = None
     for quantity in e.quantities:
         if quantity.key.endswith("_new") and quantity.key != "loss_new":
@@ -322,7 +344,11 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
         if quantity.stage != stage:
             stage = quantity.stage
             lines += ["", _style(words[stage].format(rule=rule), "1;4", colour)]
-        words_for = _SSE_WORDS if e.loss == "sse" and quantity.key in _SSE_WORDS else _WORDS
+        words_for = _WORDS
+        if e.loss == "sse" and quantity.key in _SSE_WORDS:
+            words_for = _SSE_WORDS
+        elif e["W2"].shape[1] > 1 and quantity.key in _SOFTMAX_WORDS:
+            words_for = _SOFTMAX_WORDS
         formula, english, korean = words_for[quantity.key]
         formula = formula.format(act=act, grad=grad)
         meaning = korean if lang == "ko" else english

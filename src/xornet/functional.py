@@ -8,6 +8,8 @@ next to its function. Activation derivatives are written through the activation'
 Numerical stability is explicit here, and nowhere else:
 
 * :func:`sigmoid` takes ``exp`` of non-positive numbers only, so it never overflows.
+* :func:`softmax` and :func:`log_softmax` subtract each row's largest logit first, so ``exp``
+  only sees numbers <= 0.
 * :func:`binary_cross_entropy_with_logits` computes the loss from the logit ``z`` as
   ``log(1 + e^z) - y z``, which is finite for every finite ``z``; the probability form
   ``-[y log p + (1 - y) log(1 - p)]`` is ``-inf`` as soon as ``p`` rounds to 0 or 1.
@@ -27,10 +29,14 @@ __all__ = [
     "affine",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "class_probabilities",
+    "cross_entropy_with_logits",
+    "log_softmax",
     "relu",
     "relu_grad",
     "sigmoid",
     "sigmoid_grad",
+    "softmax",
     "squared_error",
     "tanh",
     "tanh_grad",
@@ -188,3 +194,101 @@ def binary_cross_entropy(y: Array, p: Array) -> float:
     log_p = np.log(np.maximum(p, tiny))
     log_1mp = np.log(np.maximum(1.0 - p, tiny))
     return float(-np.mean(y * log_p + (1.0 - y) * log_1mp))
+
+
+def softmax(Z: Array) -> Array:
+    """Softmax over the last axis: ``exp(Z) / sum(exp(Z))``, without overflow.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (..., n_classes)
+        Logits, one row per sample.
+
+    Returns
+    -------
+    ndarray of the same shape
+        Each row is a probability distribution (non-negative, sums to 1).
+
+    Notes
+    -----
+    Subtracting the row's largest logit changes nothing mathematically (it cancels between
+    numerator and denominator) and keeps every ``exp`` argument <= 0, so nothing overflows and
+    the largest term is exactly 1.
+    """
+    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    out: Array = E / E.sum(axis=-1, keepdims=True)
+    return out
+
+
+def log_softmax(Z: Array) -> Array:
+    """Logarithm of :func:`softmax`, ``Z - logsumexp(Z)``, accurate where softmax underflows.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (..., n_classes)
+
+    Returns
+    -------
+    ndarray of the same shape, values <= 0.
+
+    Notes
+    -----
+    With ``m`` the row's largest logit, ``logsumexp(Z) = m + log(1 + r)`` where ``r`` sums
+    ``exp(z - m)`` over every *other* entry. Taking ``log1p(r)`` rather than ``log(1 + r)``
+    keeps the digits of a small ``r``: a confident right answer has a loss of about ``r``,
+    which ``log(1 + r)`` would round to a few digits (as ``log(1 + e^z) - y z`` does for the
+    binary loss, see :func:`binary_cross_entropy_with_logits`).
+    """
+    top = np.argmax(Z, axis=-1)[..., None]
+    shifted = Z - np.take_along_axis(Z, top, axis=-1)
+    E = np.exp(shifted)
+    np.put_along_axis(E, top, 0.0, axis=-1)  # every term but the largest (which is exactly 1)
+    out: Array = shifted - np.log1p(E.sum(axis=-1, keepdims=True))
+    return out
+
+
+def cross_entropy_with_logits(Z: Array, y: Array) -> float:
+    """Mean cross-entropy of ``softmax(Z)`` against integer class labels, from logits.
+
+    ``L = mean(-log softmax(Z)[i, y_i]) = mean(logsumexp(Z_i) - Z[i, y_i])``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits.
+    y : ndarray of shape (n_samples,)
+        Class indices ``0 .. n_classes - 1`` (stored as float64 or int).
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    With two classes and logits ``(0, z)`` this is :func:`binary_cross_entropy_with_logits`.
+    Its derivative in ``Z`` is ``softmax(Z) - onehot(y)`` (divided by ``n`` for the mean):
+    softmax with cross-entropy is a canonical pair, like sigmoid with binary cross-entropy.
+    """
+    rows = np.arange(Z.shape[0])
+    picked: Array = log_softmax(Z)[rows, y.astype(np.intp)]  # (n,): log P of each label
+    return -float(np.sum(picked)) / float(Z.shape[0])
+
+
+def class_probabilities(P: Array) -> Array:
+    """The probability of every class, one column per class.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        A network's output: the probability of class 1 (one sigmoid output), or one softmax
+        column per class.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        ``[1 - p, p]`` for one sigmoid output; the softmax columns unchanged otherwise.
+    """
+    if P.ndim == 1 or P.shape[-1] == 1:
+        p = P.reshape(P.shape[0], -1)[:, 0] if P.ndim > 1 else P
+        return np.column_stack([1.0 - p, p])
+    return P

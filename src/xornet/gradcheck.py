@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xornet._typing import Array
-from xornet.network import backward, forward, loss
+from xornet.network import backward, check_data, forward, loss
 from xornet.params import NAMES, Params
 
 __all__ = ["GradCheck", "gradient_check", "numerical_gradient"]
@@ -120,6 +120,7 @@ def gradient_check(
     GradCheck
         The worst relative error per parameter array.
     """
+    check_data(params, X, y)
     cache = forward(params, X, activation)
     scale = floor * max(1.0, abs(loss(cache, y, kind)))
     analytic = backward(params, cache, y, kind)

@@ -51,7 +51,13 @@ class Model:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def predict_proba(self, X: Array) -> Array:
-        """Probability of class 1, shape ``(n_samples,)``, for ``X`` of shape (n_samples, d)."""
+        """Probabilities for ``X`` of shape (n_samples, d).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The probability of class 1 (two classes) or of each class.
+        """
         from xornet.network import predict_proba
 
         return predict_proba(self.params, X, self.activation)

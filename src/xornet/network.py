@@ -1,12 +1,17 @@
 """The reference model: a two-layer network, forward and backward, in NumPy float64.
 
-For ``n`` samples with ``d`` features and ``h`` hidden units (rows are samples)::
+For ``n`` samples with ``d`` features, ``h`` hidden units and ``k`` outputs (rows are samples)::
 
     Z1 = X @ W1 + b1        (n, d) @ (d, h) -> (n, h)     affine
     H  = act(Z1)            (n, h)                        hidden activation
-    Z2 = H @ W2 + b2        (n, h) @ (h, 1) -> (n, 1)     affine
-    P  = sigmoid(Z2)        (n, 1)                        probability of class 1
-    L  = BCE(Z2, y)         scalar                        mean binary cross-entropy
+    Z2 = H @ W2 + b2        (n, h) @ (h, k) -> (n, k)     affine
+    P  = sigmoid(Z2)        (n, 1)                        k = 1: probability of class 1
+    P  = softmax(Z2)        (n, K)                        k = K >= 3: probability of each class
+    L  = CE(Z2, y)          scalar                        mean (binary) cross-entropy
+
+Two classes are the post's network (one sigmoid output, binary cross-entropy); more classes
+have one softmax output per class and the mean cross-entropy. Labels ``y`` are always a vector
+of class indices, ``0 .. K - 1``.
 
 :func:`forward` returns a :class:`Cache` of every intermediate array; :func:`backward` consumes
 only that cache and returns the gradients, computed in the post's seven numbered steps.
@@ -17,18 +22,36 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from xornet._typing import Array
+import numpy as np
+
+from xornet._typing import Array, IntArray
+from xornet.data import check_Xy
+from xornet.diagnosis import predicted_class
+from xornet.errors import DataError
 from xornet.functional import (
     ACTIVATIONS,
     Activation,
     affine,
     binary_cross_entropy_with_logits,
+    cross_entropy_with_logits,
     sigmoid,
+    softmax,
     squared_error,
 )
 from xornet.params import Params
 
-__all__ = ["Backprop", "Cache", "backward", "backward_steps", "forward", "loss", "predict_proba"]
+__all__ = [
+    "Backprop",
+    "Cache",
+    "backward",
+    "backward_steps",
+    "check_data",
+    "forward",
+    "loss",
+    "one_hot",
+    "predict_class",
+    "predict_proba",
+]
 
 
 class Cache(NamedTuple):
@@ -41,10 +64,11 @@ class Cache(NamedTuple):
         Hidden pre-activations.
     H : ndarray of shape (n_samples, n_hidden)
         Hidden activations.
-    Z2 : ndarray of shape (n_samples, 1)
+    Z2 : ndarray of shape (n_samples, n_outputs)
         Output logits.
-    P : ndarray of shape (n_samples, 1)
-        Output probabilities ``sigmoid(Z2)``.
+    P : ndarray of shape (n_samples, n_outputs)
+        Output probabilities: ``sigmoid(Z2)`` for one output (the probability of class 1),
+        ``softmax(Z2)`` for one output per class.
     activation : str
         The hidden activation used.
     """
@@ -55,6 +79,21 @@ class Cache(NamedTuple):
     Z2: Array
     P: Array
     activation: str
+
+
+def check_data(params: Params, X: Array, y: Array) -> None:
+    """Raise :class:`~xornet.errors.DataError` unless ``params`` can be run on ``(X, y)``.
+
+    Parameters
+    ----------
+    params : Params
+    X : ndarray of shape (n_samples, n_inputs)
+    y : ndarray of shape (n_samples,)
+        Class indices below ``params.n_classes``.
+    """
+    check_Xy(X, y, params.n_classes)
+    if X.shape[1] != params.n_inputs:
+        raise DataError(f"the network takes {params.n_inputs} features but X has {X.shape[1]}")
 
 
 def _activation(name: str) -> Activation:
@@ -83,8 +122,8 @@ def forward(params: Params, X: Array, activation: str = "sigmoid") -> Cache:
     act, _ = _activation(activation)
     Z1 = affine(X, params.W1, params.b1)  # (n, d) @ (d, h) -> (n, h)
     H = act(Z1)
-    Z2 = affine(H, params.W2, params.b2)  # (n, h) @ (h, 1) -> (n, 1)
-    P = sigmoid(Z2)
+    Z2 = affine(H, params.W2, params.b2)  # (n, h) @ (h, k) -> (n, k)
+    P = sigmoid(Z2) if Z2.shape[1] == 1 else softmax(Z2)
     return Cache(X=X, Z1=Z1, H=H, Z2=Z2, P=P, activation=activation)
 
 
@@ -95,19 +134,49 @@ def loss(cache: Cache, y: Array, kind: str = "bce") -> float:
     ----------
     cache : Cache
     y : ndarray of shape (n_samples,)
+        Class indices.
     kind : {"bce", "sse"}
-        ``"bce"``: mean binary cross-entropy, from the logits (the post's).
-        ``"sse"``: total squared error ``1/2 sum((P - y)^2)`` (the 1986 experiments').
+        ``"bce"``: mean cross-entropy, from the logits (the post's binary cross-entropy for
+        one output; the softmax cross-entropy for more).
+        ``"sse"``: total squared error ``1/2 sum((P - y)^2)`` (the 1986 experiments'; one
+        output only).
 
     Returns
     -------
     float
     """
+    _check_loss(kind, cache.Z2.shape[1])
     if kind == "sse":
         return squared_error(cache.P[:, 0], y)
-    if kind != "bce":
-        raise ValueError(f"unknown loss {kind!r}; choose bce or sse")
+    if cache.Z2.shape[1] > 1:
+        return cross_entropy_with_logits(cache.Z2, y)
     return binary_cross_entropy_with_logits(cache.Z2[:, 0], y)
+
+
+def _check_loss(kind: str, n_outputs: int) -> None:
+    if kind not in ("bce", "sse"):
+        raise ValueError(f"unknown loss {kind!r}; choose bce or sse")
+    if kind == "sse" and n_outputs > 1:
+        raise ValueError("the squared-error loss needs one sigmoid output (two classes)")
+
+
+def one_hot(y: Array, n_classes: int) -> Array:
+    """Labels as indicator rows.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Class indices ``0 .. n_classes - 1``.
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        1.0 in each row's label column, 0.0 elsewhere.
+    """
+    out = np.zeros((y.shape[0], n_classes))
+    out[np.arange(y.shape[0]), y.astype(np.intp)] = 1.0
+    return out
 
 
 class Backprop(NamedTuple):
@@ -115,9 +184,9 @@ class Backprop(NamedTuple):
 
     Attributes
     ----------
-    dZ2 : ndarray of shape (n_samples, 1)
-    dW2 : ndarray of shape (n_hidden, 1)
-    db2 : ndarray of shape (1,)
+    dZ2 : ndarray of shape (n_samples, n_outputs)
+    dW2 : ndarray of shape (n_hidden, n_outputs)
+    db2 : ndarray of shape (n_outputs,)
     dH : ndarray of shape (n_samples, n_hidden)
     dZ1 : ndarray of shape (n_samples, n_hidden)
     dW1 : ndarray of shape (n_inputs, n_hidden)
@@ -134,7 +203,7 @@ class Backprop(NamedTuple):
 
 
 def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Backprop:
-    """The backward pass of the mean binary cross-entropy, keeping every intermediate array.
+    """The backward pass of the loss, keeping every intermediate array.
 
     Parameters
     ----------
@@ -143,7 +212,7 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
     cache : Cache
         From :func:`forward`.
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices (0 or 1 for one output).
     kind : {"bce", "sse"}
         The loss (see :func:`loss`).
 
@@ -153,8 +222,13 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
         The seven arrays of the post's seven numbered steps.
     """
     _, act_grad = _activation(cache.activation)
-    n = y.shape[0]
-    if kind == "bce":
+    n, k = cache.Z2.shape
+    _check_loss(kind, k)
+    if k > 1:
+        # 1) dL/dZ2 for softmax with cross-entropy, again a canonical pair: the softmax's
+        #    Jacobian diag(P) - P P^T against the loss's -1 / P[y] leaves P - onehot(y).
+        dZ2 = (cache.P - one_hot(y, k)) / n  # (n, K)
+    elif kind == "bce":
         # 1) dL/dZ2. A sigmoid output with binary cross-entropy is a canonical pair: the
         #    sigmoid's derivative p (1 - p) cancels against the loss's 1 / (p (1 - p)),
         #    leaving p - y. The loss is a mean over n samples, hence the 1 / n.
@@ -163,14 +237,12 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
         # 1) dE/dZ2 for E = 1/2 sum (P - y)^2: (P - y) times the sigmoid's derivative
         #    P (1 - P), which does not cancel here; summed over patterns, so no 1 / n.
         dZ2 = (cache.P - y[:, None]) * cache.P * (1.0 - cache.P)  # (n, 1)
-    else:
-        raise ValueError(f"unknown loss {kind!r}; choose bce or sse")
     # 2) dL/dW2: each sample's hidden activations times its output delta, summed over samples.
-    dW2 = cache.H.T @ dZ2  # (h, n) @ (n, 1) -> (h, 1)
+    dW2 = cache.H.T @ dZ2  # (h, n) @ (n, k) -> (h, k)
     # 3) dL/db2: the bias reaches every sample, so its gradient sums the deltas.
-    db2 = dZ2.sum(axis=0)  # (1,)
+    db2 = dZ2.sum(axis=0)  # (k,)
     # 4) dL/dH: the output delta sent back along the weights W2.
-    dH = dZ2 @ params.W2.T  # (n, 1) @ (1, h) -> (n, h)
+    dH = dZ2 @ params.W2.T  # (n, k) @ (k, h) -> (n, h)
     # 5) dL/dZ1: through the activation, its derivative written through its output H.
     dZ1 = dH * act_grad(cache.H)  # (n, h)
     # 6) dL/dW1
@@ -181,7 +253,7 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
 
 
 def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Params:
-    """Gradients of the mean binary cross-entropy with respect to every parameter.
+    """Gradients of the loss with respect to every parameter.
 
     Parameters
     ----------
@@ -190,14 +262,14 @@ def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Param
     cache : Cache
         From :func:`forward`.
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices (0 or 1 for one output).
     kind : {"bce", "sse"}
         The loss (see :func:`loss`).
 
     Returns
     -------
     Params
-        ``dW1 (d, h)``, ``db1 (h,)``, ``dW2 (h, 1)``, ``db2 (1,)``: each gradient has its
+        ``dW1 (d, h)``, ``db1 (h,)``, ``dW2 (h, k)``, ``db2 (k,)``: each gradient has its
         parameter's shape. The seven steps are in :func:`backward_steps`.
     """
     steps = backward_steps(params, cache, y, kind)
@@ -205,7 +277,7 @@ def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Param
 
 
 def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Array:
-    """Probability of class 1 for each sample.
+    """The network's probabilities for each sample.
 
     Parameters
     ----------
@@ -215,6 +287,27 @@ def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Arra
 
     Returns
     -------
-    ndarray of shape (n_samples,)
+    ndarray of shape (n_samples,) or (n_samples, n_classes)
+        For two classes (one output), the probability of class 1; for more, each class's
+        probability (rows sum to 1). :func:`xornet.functional.class_probabilities` turns the
+        first into the second.
     """
-    return forward(params, X, activation).P[:, 0]
+    P = forward(params, X, activation).P
+    return P[:, 0] if P.shape[1] == 1 else P
+
+
+def predict_class(params: Params, X: Array, activation: str = "sigmoid") -> IntArray:
+    """The most probable class of each sample.
+
+    Parameters
+    ----------
+    params : Params
+    X : ndarray of shape (n_samples, n_inputs)
+    activation : {"sigmoid", "tanh", "relu"}
+
+    Returns
+    -------
+    IntArray of shape (n_samples,)
+        Class indices ``0 .. n_classes - 1`` (for two classes: 1 where ``p > 0.5``).
+    """
+    return predicted_class(predict_proba(params, X, activation))

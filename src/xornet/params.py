@@ -1,10 +1,12 @@
 """The network's parameters ``(W1, b1, W2, b2)``: initialisation, packing, copying.
 
-Shapes, for ``d`` inputs and ``h`` hidden units (rows of ``X`` are samples)::
+Shapes, for ``d`` inputs, ``h`` hidden units and ``k`` outputs (rows of ``X`` are samples)::
 
-    W1 (d, h)   b1 (h,)   W2 (h, 1)   b2 (1,)
+    W1 (d, h)   b1 (h,)   W2 (h, k)   b2 (k,)
 
-so that ``Z1 = X @ W1 + b1`` is ``(n, h)`` and ``Z2 = H @ W2 + b2`` is ``(n, 1)``.
+so that ``Z1 = X @ W1 + b1`` is ``(n, h)`` and ``Z2 = H @ W2 + b2`` is ``(n, k)``. Two classes
+have one output (``k = 1``, a sigmoid: the post's network); ``K >= 3`` classes have ``k = K``
+outputs (a softmax). ``k = 2`` is refused, so that each number of classes has one network.
 The post stores ``W1`` and ``W2`` the same way (it computes ``W.T @ X`` with samples in
 columns); only its biases are columns, ``(h, 1)`` and ``(1, 1)``.
 """
@@ -21,12 +23,32 @@ from xornet._names import INIT_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
 
-__all__ = ["INITS", "Params", "init_params", "post_initial_params"]
+__all__ = ["INITS", "Params", "init_params", "n_outputs_for", "post_initial_params"]
 
 #: Initialisation schemes accepted by :func:`init_params`.
 INITS: Final = INIT_NAMES
 
 NAMES: Final = ("W1", "b1", "W2", "b2")
+
+#: Largest number of classes (softmax outputs) accepted.
+MAX_CLASSES: Final = 1_000
+
+
+def n_outputs_for(n_classes: int) -> int:
+    """Output units for ``n_classes`` classes: 1 (a sigmoid) for two, ``K`` (a softmax) for more.
+
+    Parameters
+    ----------
+    n_classes : int
+        From 2 to ``MAX_CLASSES``.
+
+    Returns
+    -------
+    int
+    """
+    if not 2 <= n_classes <= MAX_CLASSES:
+        raise ValueError(f"need 2 to {MAX_CLASSES} classes, got {n_classes}")
+    return 1 if n_classes == 2 else n_classes
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,8 +59,9 @@ class Params:
     ----------
     W1 : ndarray of shape (n_inputs, n_hidden)
     b1 : ndarray of shape (n_hidden,)
-    W2 : ndarray of shape (n_hidden, 1)
-    b2 : ndarray of shape (1,)
+    W2 : ndarray of shape (n_hidden, n_outputs)
+        ``n_outputs`` is 1 for two classes (a sigmoid output), ``K >= 3`` for a softmax.
+    b2 : ndarray of shape (n_outputs,)
     """
 
     W1: Array
@@ -48,11 +71,13 @@ class Params:
 
     def __post_init__(self) -> None:
         d, h = self.W1.shape
-        if self.b1.shape != (h,) or self.W2.shape != (h, 1) or self.b2.shape != (1,):
+        k = self.W2.shape[1] if self.W2.ndim == 2 else 1
+        if self.b1.shape != (h,) or self.W2.shape != (h, k) or self.b2.shape != (k,) or k == 2:
             raise ValueError(
                 f"parameter shapes W1 {self.W1.shape}, b1 {self.b1.shape}, W2 {self.W2.shape}, "
-                f"b2 {self.b2.shape} do not fit a {d}-{h}-1 network: expected "
-                f"W1 ({d}, {h}), b1 ({h},), W2 ({h}, 1), b2 (1,)"
+                f"b2 {self.b2.shape} do not fit a {d}-{h}-k network: expected "
+                f"W1 ({d}, {h}), b1 ({h},), W2 ({h}, k), b2 (k,) with k = 1 (two classes) "
+                "or k >= 3 (one output per class)"
             )
 
     def __iter__(self) -> Iterator[Array]:
@@ -60,7 +85,8 @@ class Params:
         return iter((self.W1, self.b1, self.W2, self.b2))
 
     def __repr__(self) -> str:
-        return f"Params(n_inputs={self.n_inputs}, n_hidden={self.n_hidden})"
+        extra = "" if self.n_outputs == 1 else f", n_classes={self.n_classes}"
+        return f"Params(n_inputs={self.n_inputs}, n_hidden={self.n_hidden}{extra})"
 
     @property
     def n_inputs(self) -> int:
@@ -73,8 +99,18 @@ class Params:
         return int(self.W1.shape[1])
 
     @property
+    def n_outputs(self) -> int:
+        """Number of output units ``k``: 1 (sigmoid, two classes) or the number of classes."""
+        return int(self.W2.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes the network tells apart (2 for one sigmoid output)."""
+        return 2 if self.n_outputs == 1 else self.n_outputs
+
+    @property
     def size(self) -> int:
-        """Total number of scalar parameters, ``d h + h + h + 1``."""
+        """Total number of scalar parameters, ``d h + h + h k + k``."""
         return sum(a.size for a in self)
 
     def as_dict(self) -> dict[str, Array]:
@@ -106,7 +142,13 @@ class Params:
 
 
 def init_params(
-    n_inputs: int, n_hidden: int, init: str = "normal", rng: RngLike = None, scale: float = 1.0
+    n_inputs: int,
+    n_hidden: int,
+    init: str = "normal",
+    rng: RngLike = None,
+    scale: float = 1.0,
+    *,
+    n_classes: int = 2,
 ) -> Params:
     """Draw initial parameters (biases start at zero, except with ``"uniform"``).
 
@@ -126,14 +168,18 @@ def init_params(
         Source of randomness (see :func:`xornet.as_generator`).
     scale : float
         The range ``r`` of ``"uniform"`` (> 0); unused by the other schemes.
+    n_classes : int
+        2 (default): one sigmoid output. ``K >= 3``: ``K`` softmax outputs. The draws for two
+        classes are the same whatever version of xornet: the first ``W1`` then ``W2``.
 
     Returns
     -------
     Params
-        ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)``.
+        ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, k)``, ``b2 (k,)`` with ``k`` outputs.
     """
     if n_inputs < 1 or n_hidden < 1:
         raise ValueError(f"need n_inputs >= 1 and n_hidden >= 1, got {n_inputs} and {n_hidden}")
+    k = n_outputs_for(n_classes)
     gen = as_generator(rng)
     if init == "uniform":
         if not (np.isfinite(scale) and scale > 0):
@@ -141,10 +187,10 @@ def init_params(
         return Params(
             gen.uniform(-scale, scale, (n_inputs, n_hidden)),
             gen.uniform(-scale, scale, n_hidden),
-            gen.uniform(-scale, scale, (n_hidden, 1)),
-            gen.uniform(-scale, scale, 1),
+            gen.uniform(-scale, scale, (n_hidden, k)),
+            gen.uniform(-scale, scale, k),
         )
-    shapes = ((n_inputs, n_hidden), (n_hidden, 1))
+    shapes = ((n_inputs, n_hidden), (n_hidden, k))
     weights: list[Array] = []
     for fan_in, fan_out in shapes:
         if init == "normal":
@@ -157,10 +203,12 @@ def init_params(
         else:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
     W1, W2 = weights
-    return Params(W1, np.zeros(n_hidden), W2, np.zeros(1))
+    return Params(W1, np.zeros(n_hidden), W2, np.zeros(k))
 
 
-def post_initial_params(seed: int, n_hidden: int = 2, n_inputs: int = 2) -> Params:
+def post_initial_params(
+    seed: int, n_hidden: int = 2, n_inputs: int = 2, *, n_classes: int = 2
+) -> Params:
     """The initial parameters the post's code draws right after ``np.random.seed(seed)``.
 
     The post calls ``np.random.randn(2, h)`` then ``np.random.randn(h, 1)`` on NumPy's global
@@ -176,12 +224,15 @@ def post_initial_params(seed: int, n_hidden: int = 2, n_inputs: int = 2) -> Para
         Hidden units (the post's ``num_hidden_units``, default 2).
     n_inputs : int
         Input features (2 in the post).
+    n_classes : int
+        2 in the post. For ``K >= 3`` the same draws with ``K`` outputs, ``randn(h, K)``.
 
     Returns
     -------
     Params
     """
+    k = n_outputs_for(n_classes)
     legacy = np.random.RandomState(seed)
     W1 = legacy.randn(n_inputs, n_hidden)
-    W2 = legacy.randn(n_hidden, 1)
-    return Params(W1, np.zeros(n_hidden), W2, np.zeros(1))
+    W2 = legacy.randn(n_hidden, k)
+    return Params(W1, np.zeros(n_hidden), W2, np.zeros(k))

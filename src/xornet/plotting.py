@@ -40,7 +40,9 @@ __all__ = [
     "save_png",
 ]
 
-CLASS_COLOURS = ("#1f5fa8", "#d9480f")  # class 0 blue, class 1 orange
+# Class 0 blue, class 1 orange, then more for the softmax networks' further classes.
+CLASS_COLOURS = ("#1f5fa8", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c", "#495057",
+                 "#e67700", "#0b7285", "#5c940d", "#862e9c")  # fmt: skip
 CMAP = "RdBu_r"  # probability: blue near 0, red near 1
 
 
@@ -99,10 +101,43 @@ def _need_2d(X: Array, what: str) -> None:
 
 
 def _points(ax: Axes, P2: Array, y: Array, size: float = 60.0) -> None:
-    for label in (0, 1):
+    for label in range(max(2, int(y.max()) + 1)):
         rows = y == label
         ax.scatter(P2[rows, 0], P2[rows, 1], s=size, c=CLASS_COLOURS[label], edgecolors="white",
                    linewidths=1.2, zorder=3, label=f"class {label}")  # fmt: skip
+
+
+def _output_map(ax: Axes, params: Params, grid: Array, shape: tuple[int, ...], activation: str,
+                linewidth: float = 1.5) -> Any:  # fmt: skip
+    """Draw the network's output over a grid; return the image (for a colour bar).
+
+    One output: ``p(y = 1)`` as a blue-red map with its 0.5 contour. More classes: each point
+    in its most probable class's colour, paler where that class is less sure, with the lines
+    where the most probable class changes.
+    """
+    from matplotlib.colors import ListedColormap
+
+    P = forward(params, grid, activation).P
+    if P.shape[1] == 1:
+        p = P[:, 0].reshape(shape)
+        image = ax.pcolormesh(*_mesh(grid, shape), p, cmap=CMAP, vmin=0.0, vmax=1.0,
+                              shading="auto")  # fmt: skip
+        ax.contour(*_mesh(grid, shape), p, levels=[0.5], colors="black", linewidths=linewidth)
+        return image
+    K = P.shape[1]
+    winner = np.argmax(P, axis=1).reshape(shape)
+    sure = P.max(axis=1).reshape(shape)  # from 1/K (undecided) to 1
+    cmap = ListedColormap(CLASS_COLOURS[:K])
+    alpha = 0.25 + 0.5 * (sure - 1 / K) / (1 - 1 / K)  # pale where the winner is unsure
+    image = ax.pcolormesh(*_mesh(grid, shape), winner, cmap=cmap, vmin=-0.5, vmax=K - 0.5,
+                          shading="auto", alpha=alpha)  # fmt: skip
+    ax.contour(*_mesh(grid, shape), winner, levels=np.arange(K - 1) + 0.5, colors="black",
+               linewidths=linewidth)  # fmt: skip
+    return image
+
+
+def _mesh(grid: Array, shape: tuple[int, ...]) -> tuple[Array, Array]:
+    return grid[:, 0].reshape(shape), grid[:, 1].reshape(shape)
 
 
 def _grid(X: Array, resolution: int) -> tuple[Array, Array, Array]:
@@ -172,6 +207,9 @@ def plot_boundary(
 ) -> Figure:
     """The predicted probability over the input plane, its 0.5 contour and the points.
 
+    With more than two classes: the most probable class over the plane, and the boundaries
+    between the classes' regions.
+
     Parameters
     ----------
     params : Params
@@ -191,15 +229,17 @@ def plot_boundary(
     if ax is None:
         fig = _figure(figsize=(5, 4.4), layout="constrained")
         ax = fig.add_subplot()
-    xx, yy, grid = _grid(X, resolution)
-    p = forward(params, grid, activation).P[:, 0].reshape(xx.shape)
-    image = ax.pcolormesh(xx, yy, p, cmap=CMAP, vmin=0.0, vmax=1.0, shading="auto")
-    ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
+    xx, _, grid = _grid(X, resolution)
+    image = _output_map(ax, params, grid, xx.shape, activation)
     _points(ax, X, y)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_title("decision boundary: p(y = 1) and the 0.5 contour")
-    ax.figure.colorbar(image, ax=ax, label="p(y = 1)")
+    if params.n_outputs == 1:
+        ax.set_title("decision boundary: p(y = 1) and the 0.5 contour")
+        ax.figure.colorbar(image, ax=ax, label="p(y = 1)")
+    else:
+        ax.set_title("decision regions: the most probable class")
+        ax.legend(loc="best", fontsize=8)
     return ax.get_figure()  # type: ignore[return-value]
 
 
@@ -252,13 +292,22 @@ def plot_hidden_space(
     """
     h = params.n_hidden
     H = _hidden(params, X, activation)
-    w, b = params.W2[:, 0], float(params.b2[0])
+    # The output's boundaries in hidden space, each w . h + b = 0: for one output, where it is
+    # 0.5; for a softmax, where two classes' logits are equal, (W2[:, a] - W2[:, c]) . h +
+    # (b2[a] - b2[c]) = 0, for each pair of classes.
+    K = params.n_outputs
+    if K == 1:
+        boundaries = [(params.W2[:, 0], float(params.b2[0]), "output = 0.5")]
+    else:
+        boundaries = [(params.W2[:, a] - params.W2[:, c], float(params.b2[a] - params.b2[c]),
+                       f"class {a} = class {c}")
+                      for a in range(K) for c in range(a + 1, K)]  # fmt: skip
     if ax is None:
         fig = _figure(figsize=(5, 4.6), layout="constrained")
         ax = fig.add_subplot(projection="3d" if h == 3 else None)
     lines = _input_grid_lines(params, X, activation) if X.shape[1] == 2 else []
     if h == 3:
-        _hidden_3d(ax, H, y, w, b, lines)
+        _hidden_3d(ax, H, y, boundaries, lines)
         return ax.get_figure()  # type: ignore[return-value]
     # Every other case is drawn in a plane h = origin + basis @ c, with coordinates c.
     if h == 1:
@@ -284,9 +333,10 @@ def plot_hidden_space(
         ax.plot(drawn[:, 0], drawn[:, 1], color="grey", alpha=0.3, linewidth=0.8)
     coords = project(H)
     _points(ax, coords, y)
-    # The output unit's boundary w . h + b = 0 within the plane, h = origin + basis @ c:
+    # Each boundary w . h + b = 0 within the plane, h = origin + basis @ c:
     # (w @ basis) . c + (w . origin + b) = 0, a straight line in the coordinates c.
-    _line(ax, w @ basis, float(w @ origin + b), coords)
+    for k, (w, b, label) in enumerate(boundaries):
+        _line(ax, w @ basis, float(w @ origin + b), coords, label, _LINE_STYLES[k % 4])
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
     ax.set_title(title)
@@ -294,25 +344,32 @@ def plot_hidden_space(
     return ax.get_figure()  # type: ignore[return-value]
 
 
-def _hidden_3d(ax: Any, H: Array, y: Array, w: Array, b: float, lines: list[Array]) -> None:
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _hidden_3d(ax: Any, H: Array, y: Array, boundaries: list[tuple[Array, float, str]],
+               lines: list[Array]) -> None:  # fmt: skip
     for line in lines:
         ax.plot(line[:, 0], line[:, 1], line[:, 2], color="grey", alpha=0.25, linewidth=0.8)
-    for label in (0, 1):
+    for label in range(max(2, int(y.max()) + 1)):
         rows = y == label
         ax.scatter(H[rows, 0], H[rows, 1], H[rows, 2], s=60, c=CLASS_COLOURS[label],
                    label=f"class {label}", depthshade=False)  # fmt: skip
     lo, hi = H.min(axis=0), H.max(axis=0)
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 10), np.linspace(lo[1], hi[1], 10))
-    if abs(w[2]) > 1e-12:  # the plane w . h + b = 0, solved for h3
-        ax.plot_surface(g0, g1, -(b + w[0] * g0 + w[1] * g1) / w[2], alpha=0.25, color="black")
+    for w, b, _ in boundaries:
+        if abs(w[2]) > 1e-12:  # the plane w . h + b = 0, solved for h3
+            ax.plot_surface(g0, g1, -(b + w[0] * g0 + w[1] * g1) / w[2], alpha=0.25,
+                            color="black")  # fmt: skip
     ax.set_xlabel("h1")
     ax.set_ylabel("h2")
     ax.set_zlabel("h3")
-    ax.set_title("hidden space (3 units) and the output's separating plane")
+    ax.set_title("hidden space (3 units) and the output's separating plane(s)")
     ax.legend(loc="upper left")
 
 
-def _line(ax: Axes, a: Array, c0: float, coords: Array) -> None:
+def _line(ax: Axes, a: Array, c0: float, coords: Array, label: str = "output = 0.5",
+          style: str = "-") -> None:  # fmt: skip
     """Draw a[0] u + a[1] v + c0 = 0 across the points' range."""
     lo, hi = coords.min(axis=0), coords.max(axis=0)
     pad = 0.15 * np.maximum(hi - lo, 1e-3)
@@ -325,7 +382,7 @@ def _line(ax: Axes, a: Array, c0: float, coords: Array) -> None:
         u = -(c0 + a[1] * v) / a[0]
     else:
         return
-    ax.plot(u, v, color="black", linewidth=1.8, label="output = 0.5")
+    ax.plot(u, v, color="black", linewidth=1.8, linestyle=style, label=label)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
 
@@ -353,7 +410,9 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
         ys = np.linspace(0.9, 0.1, count) if count > 1 else np.array([0.5])
         return np.column_stack([np.full(count, x), ys])
 
-    inputs, hidden, output = column(d, 0.1), column(h, 0.5), column(1, 0.9)
+    k = params.n_outputs
+    inputs, hidden, output = column(d, 0.1), column(h, 0.5), column(k, 0.9)
+    out_names = ["p"] if k == 1 else [f"p{c}" for c in range(k)]
     scale = max(np.abs(params.W1).max(), np.abs(params.W2).max(), 1e-12)
     for src, dst, W in ((inputs, hidden, params.W1), (hidden, output, params.W2)):
         for i in range(W.shape[0]):
@@ -368,19 +427,19 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                                   "alpha": 0.8}, zorder=2)  # fmt: skip
     for points, biases, label in ((inputs, None, names), (hidden, params.b1, None),
-                                  (output, params.b2, ["p"])):  # fmt: skip
+                                  (output, params.b2, out_names)):  # fmt: skip
         size = 900 if len(points) <= 4 else max(250, 3600 // len(points))
         ax.scatter(points[:, 0], points[:, 1], s=size, c="white", edgecolors="#333333",
                    linewidths=1.5, zorder=3)  # fmt: skip
-        for k, (x, yv) in enumerate(points):
-            text = label[k] if label else f"h{k + 1}"
+        for u, (x, yv) in enumerate(points):
+            text = label[u] if label else f"h{u + 1}"
             ax.text(x, yv, text, ha="center", va="center", fontsize=9, zorder=4)
             if biases is not None:  # to the right of the unit, clear of its neighbours
-                ax.text(x + 0.045, yv, f"b={biases[k]:+.2f}", ha="left", va="center",
+                ax.text(x + 0.045, yv, f"b={biases[u]:+.2f}", ha="left", va="center",
                         fontsize=7, color="#555555", zorder=4)  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(f"the {d}-{h}-1 network: orange weights positive, blue negative, "
+    ax.set_title(f"the {d}-{h}-{k} network: orange weights positive, blue negative, "
                  "width by size", fontsize=9)  # fmt: skip
     return fig
 
@@ -422,14 +481,12 @@ def plot_starts(
     rows = -(-len(seeds) // columns)
     fig = _figure(figsize=(2.6 * columns, 2.6 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
-    xx, yy, grid = _grid(X, resolution)
+    xx, _, grid = _grid(X, resolution)
     for k, ax in enumerate(axes):
         if k >= len(seeds):
             ax.set_axis_off()
             continue
-        p = forward(many.params(k), grid, config.activation).P[:, 0].reshape(xx.shape)
-        ax.pcolormesh(xx, yy, p, cmap=CMAP, vmin=0.0, vmax=1.0, shading="auto")
-        ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.0)
+        _output_map(ax, many.params(k), grid, xx.shape, config.activation, linewidth=1.0)
         _points(ax, X, y, size=25)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -533,6 +590,7 @@ def animate(
     """
     from matplotlib.animation import FFMpegWriter, PillowWriter
 
+    from xornet.data import infer_n_classes
     from xornet.explain import advance
     from xornet.modelfile import atomic_write
     from xornet.params import init_params
@@ -546,7 +604,8 @@ def animate(
     if frames < 2:
         raise XornetError(f"frames must be at least 2, got {frames}")
     if params is None:
-        current = init_params(X.shape[1], config.hidden, config.init, rng, config.init_scale)
+        current = init_params(X.shape[1], config.hidden, config.init, rng, config.init_scale,
+                              n_classes=infer_n_classes(y))  # fmt: skip
     else:
         current = params.copy()
     optimizer = config.new_optimizer()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
+from xornet.diagnosis import predicted_class
 from xornet.explain import explain_step, render
 from xornet.modelfile import atomic_write
 from xornet.network import predict_proba
@@ -100,21 +101,25 @@ def build_report(
     rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>"
                    for k, v in (config or {}).items())  # fmt: skip
     parts.append(f'<section id="configuration"><h2>Configuration</h2><table>{rows}</table>'
-                 f"<p>{X.shape[1]}-{params.n_hidden}-1 network, {esc(activation)} hidden units."
+                 f"<p>{X.shape[1]}-{params.n_hidden}-{params.n_outputs} network, "
+                 f"{esc(activation)} hidden units."
                  "</p></section>\n")  # fmt: skip
 
     p = predict_proba(params, X, activation)
+    classes = predicted_class(p)
     head = "".join(f"<th>{esc(n)}</th>" for n in names)
     body = []
     for i in range(min(len(y), 64)):
-        predicted = int(p[i] > 0.5)
+        predicted = int(classes[i])
+        shown = p[i] if p.ndim == 1 else p[i, predicted]
         mark = "" if predicted == int(y[i]) else ' class="wrong"'
-        values = [*(f"{v:.4g}" for v in X[i]), str(int(y[i])), f"{p[i]:.4f}", str(predicted)]
+        values = [*(f"{v:.4g}" for v in X[i]), str(int(y[i])), f"{shown:.4f}", str(predicted)]
         cells = "".join(f'<td class="num">{v}</td>' for v in values)
         body.append(f"<tr{mark}>{cells}</tr>")
     more = f"<p>... and {len(y) - 64} more rows.</p>" if len(y) > 64 else ""
     parts.append(f'<section id="truth-table"><h2>Truth table</h2><table><tr>{head}'
-                 "<th>target</th><th>p(y=1)</th><th>class</th></tr>"
+                 f"<th>target</th><th>{'p(y=1)' if p.ndim == 1 else 'p(class)'}</th>"
+                 "<th>class</th></tr>"
                  f"{''.join(body)}</table>{more}</section>\n")  # fmt: skip
 
     verdict = esc(str(outcome)) if outcome is not None else "(no diagnosis)"

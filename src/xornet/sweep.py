@@ -17,6 +17,7 @@ from typing import Any, Final
 import numpy as np
 
 from xornet._typing import Array
+from xornet.data import infer_n_classes
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines.many import train_many
 from xornet.errors import XornetError
@@ -106,7 +107,13 @@ class SweepRow:
 
 
 def _outcome_counts(outcome: np.ndarray, probabilities: Array) -> dict[str, int]:
-    near = np.sum(np.abs(probabilities - 0.5) < NEAR_HALF, axis=1)
+    """Outcome counts; "near half" means undecided (for K classes: the top two within
+    ``2 NEAR_HALF``, which for two classes is an output within ``NEAR_HALF`` of 0.5)."""
+    if probabilities.ndim == 3:  # (N, n, K) softmax outputs
+        top2 = np.sort(probabilities, axis=2)[:, :, -2:]
+        near = np.sum(top2[:, :, 1] - top2[:, :, 0] < 2.0 * NEAR_HALF, axis=1)
+    else:
+        near = np.sum(np.abs(probabilities - 0.5) < NEAR_HALF, axis=1)
     plateau = outcome == "plateau"
     n = probabilities.shape[1]
     return {
@@ -175,7 +182,9 @@ def sweep(
             raise XornetError("the post's initial weights use the normal init")
         starts = None
         if post_init:
-            starts = [post_initial_params(s, config.hidden, X.shape[1]) for s in seeds] * len(rates)
+            K = infer_n_classes(y)
+            starts = [post_initial_params(s, config.hidden, X.shape[1], n_classes=K)
+                      for s in seeds] * len(rates)  # fmt: skip
         many = train_many(X, y, config, seeds * len(rates),
                           learning_rates=np.repeat(rates, len(seeds)), params=starts,
                           engine=engine)  # fmt: skip

@@ -19,8 +19,8 @@ import numpy as np
 from xornet._names import LOSS_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array, IntArray
-from xornet.data import check_Xy
-from xornet.diagnosis import Outcome, diagnose
+from xornet.data import check_Xy, infer_n_classes
+from xornet.diagnosis import Outcome, all_correct, diagnose, predicted_class
 from xornet.errors import TrainingDiverged, XornetError
 from xornet.functional import ACTIVATIONS
 from xornet.network import backward, forward, loss
@@ -82,8 +82,9 @@ class TrainConfig:
     init_scale : float
         The range ``r`` of the uniform initialisation.
     loss : {"bce", "sse"}
-        Mean binary cross-entropy (the post's) or the total squared error of the 1986
-        experiments, ``1/2 sum((p - y)^2)``.
+        Mean cross-entropy (the post's binary cross-entropy; with more than two classes, the
+        softmax cross-entropy) or the total squared error of the 1986 experiments,
+        ``1/2 sum((p - y)^2)`` (two classes only).
     optimizer : {"gd", "momentum", "adam"}
     learning_rate : float
         Step size (> 0).
@@ -102,11 +103,13 @@ class TrainConfig:
     tol : float or None
         Stop once the loss is at most ``tol``; None never stops early on the loss.
     stop_when_correct : bool
-        Stop once every sample is on the right side of 0.5 (by at least ``margin``).
+        Stop once every sample is on the right side of 0.5 (by at least ``margin``); with more
+        than two classes, once every sample's own class is the most probable.
     margin : float
         In [0, 0.5). A sample counts as right for the stop rule, and for the first step at
         which every sample is right, only when its output is beyond ``0.5 +- margin``: 0.1 is
-        the "40-20-40" rule (0 in the lower 40% of the range, 1 in the upper 40%).
+        the "40-20-40" rule (0 in the lower 40% of the range, 1 in the upper 40%). With more
+        classes, its own class must beat every other by ``2 margin``.
     """
 
     hidden: int = 8  # hidden units h
@@ -238,10 +241,11 @@ class TrainResult:
     stop_reason : {"max_steps", "tolerance", "all_correct", "interrupted"}
     final_loss : float
         Loss of the final parameters.
-    probabilities : ndarray of shape (n_samples,)
-        Output of the final parameters for each training sample.
+    probabilities : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Output of the final parameters for each training sample: the probability of class 1
+        (two classes) or of each class.
     accuracy : float
-        Fraction of samples on the right side of 0.5.
+        Fraction of samples whose predicted class is their label.
     outcome : Outcome
         The plain-words diagnosis.
     train_seconds : float
@@ -283,6 +287,7 @@ def train(
     params: Params | None = None,
     callback: Callback | None = None,
     engine: str = "auto",
+    n_classes: int | None = None,
 ) -> TrainResult:
     """Train a two-layer network on ``(X, y)``.
 
@@ -295,7 +300,8 @@ def train(
     ----------
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices: 0 or 1 for the post's network (one sigmoid output); ``0 .. K-1`` for
+        ``K >= 3`` classes (one softmax output per class).
     config : TrainConfig, optional
         Defaults to ``TrainConfig()``.
     rng : None, int or numpy.random.Generator
@@ -311,6 +317,10 @@ def train(
         ``"numpy"``: the reference loop. ``"numba"``: the whole loop compiled (same results to
         1e-10, tested). ``"auto"``: numba when installed and ``config.steps`` is at least
         20,000 (below that, loading numba costs more than it saves).
+    n_classes : int, optional
+        The number of classes. By default it is taken from ``params`` when given, else from
+        ``y`` (``max(y) + 1``, at least 2, every class present); pass it to train on data that
+        lacks some classes.
 
     Returns
     -------
@@ -319,7 +329,8 @@ def train(
     Raises
     ------
     DataError
-        If ``X`` or ``y`` cannot be trained on (shapes, non-finite values, labels not 0/1).
+        If ``X`` or ``y`` cannot be trained on (shapes, non-finite values, labels that are not
+        class indices, a class with no sample when the number of classes is inferred).
     TrainingDiverged
         If the loss or the weights stop being finite; the message names the step.
     """
@@ -328,13 +339,20 @@ def train(
     config = TrainConfig() if config is None else config
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    check_Xy(X, y)
+    if n_classes is None and params is not None:
+        n_classes = params.n_classes
+    check_Xy(X, y, n_classes)
+    K = infer_n_classes(y) if n_classes is None else n_classes
+    if K > 2 and config.loss == "sse":
+        raise XornetError("loss 'sse' needs two classes (one sigmoid output); use 'bce'")
     chosen = resolve_engine(engine, config.steps)
     d = X.shape[1]
     gen = as_generator(rng)
     if params is None:
-        params = init_params(d, config.hidden, config.init, gen, config.init_scale)
+        params = init_params(d, config.hidden, config.init, gen, config.init_scale, n_classes=K)
     else:
+        if params.n_classes != K:
+            raise XornetError(f"params are for {params.n_classes} classes but n_classes is {K}")
         if params.n_inputs != d:
             raise XornetError(f"params expect {params.n_inputs} features but X has {d}")
         if params.n_hidden != config.hidden:
@@ -360,7 +378,7 @@ def train(
     if not (math.isfinite(final_loss) and params.all_finite()):
         raise TrainingDiverged.at(steps, config.learning_rate)
 
-    probabilities = final.P[:, 0].copy()
+    probabilities = final.P[:, 0].copy() if K == 2 else final.P.copy()
     return TrainResult(
         params=params,
         config=config,
@@ -370,7 +388,7 @@ def train(
         stop_reason=stop_reason,
         final_loss=final_loss,
         probabilities=probabilities,
-        accuracy=float(np.mean((probabilities > 0.5) == (y > 0.5))),
+        accuracy=float(np.mean(predicted_class(probabilities) == y)),
         outcome=diagnose(probabilities, y, np.append(losses, final_loss)),
         train_seconds=seconds,
         engine=chosen,
@@ -428,9 +446,8 @@ def _numpy_loop(
                         if config.tol is not None and current <= config.tol:
                             stop_reason = "tolerance"
                             break
-                        if config.stop_when_correct and _all_correct(
-                            full.P[:, 0], y, config.margin
-                        ):
+                        P = full.P[:, 0] if full.P.shape[1] == 1 else full.P
+                        if config.stop_when_correct and all_correct(P, y, config.margin):
                             stop_reason = "all_correct"
                             break
                 grads = backward(params, cache, yb, config.loss)
@@ -439,8 +456,3 @@ def _numpy_loop(
         except FloatingPointError:
             raise TrainingDiverged.at(step, config.learning_rate) from None
     return step, stop_reason, np.array(history, dtype=np.float64)
-
-
-def _all_correct(p: Array, y: Array, margin: float = 0.0) -> bool:
-    """Every output beyond 0.5 + margin for class 1 and below 0.5 - margin for class 0."""
-    return bool(np.all(np.where(y > 0.5, p > 0.5 + margin, p < 0.5 - margin)))

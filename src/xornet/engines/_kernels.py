@@ -6,12 +6,14 @@ the NumPy reference (:mod:`xornet.network`, :mod:`xornet.optim`, the loop of
 
 Parameters are packed into one flat vector ``theta`` in ``Params.ravel()`` order::
 
-    theta = [ W1 (d*h, row-major) | b1 (h) | W2 (h) | b2 (1) ]      size P = d h + 2 h + 1
+    theta = [ W1 (d*h, row-major) | b1 (h) | W2 (h*k, row-major) | b2 (k) ]
+    size P = d h + h + h k + k, with k = 1 output (two classes) or k = K (softmax)
 
 so an optimizer is one loop over ``P`` numbers. Shapes of the other buffers:
 
     X (n, d)  y (n,)  order (n,) int  perms (n_epochs, n) int  history (n_records,)
-    H (n, h) hidden activations  z2 (n,) logits  p (n,) probabilities  grad (P,)
+    H (n, h) hidden activations  z2 (n k,) logits  p (n k,) probabilities  grad (P,)
+    (z2 and p are flat, sample-major: entry ``r k + c`` is output ``c`` of sample ``r``)
     state (3, P) optimizer, or (3, 0) for plain gradient descent; Hb, z2b, pb: the same
     arrays for a mini-batch
 
@@ -82,6 +84,48 @@ def log1p_exp(z: float) -> float:
 
 
 @njit(**_OPTIONS)
+def softmax_row(z2, p, r, K):
+    """Row ``r`` of the softmax of ``K`` logits, as :func:`xornet.functional.softmax`."""
+    top = z2[r * K]
+    for c in range(1, K):
+        top = max(top, z2[r * K + c])
+    total = 0.0
+    for c in range(K):
+        p[r * K + c] = math.exp(z2[r * K + c] - top)  # <= 1: no overflow
+        total += p[r * K + c]
+    for c in range(K):
+        p[r * K + c] /= total
+
+
+@njit(**_OPTIONS)
+def log_softmax_at(z2, r, c, K):
+    """``log softmax(z2[r])[c]``, as :func:`xornet.functional.log_softmax` (with ``log1p``)."""
+    best = 0
+    for q in range(1, K):
+        if z2[r * K + q] > z2[r * K + best]:
+            best = q
+    top = z2[r * K + best]
+    rest = 0.0
+    for q in range(K):
+        if q != best:
+            rest += math.exp(z2[r * K + q] - top)
+    return (z2[r * K + c] - top) - math.log1p(rest)
+
+
+@njit(**_OPTIONS)
+def right_by_margin(p, r, label, margin, K):
+    """Whether sample ``r`` is right by the margin (:func:`xornet.diagnosis.correct_by_margin`)."""
+    if K == 1:
+        return p[r] > 0.5 + margin if label > 0.5 else p[r] < 0.5 - margin
+    own = int(label)
+    other = -math.inf
+    for c in range(K):
+        if c != own:
+            other = max(other, p[r * K + c])
+    return p[r * K + own] - other > 2.0 * margin
+
+
+@njit(**_OPTIONS)
 def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, history,
         counters, H, z2, p, Hb, z2b, pb, grad, identity):  # fmt: skip
     """Advance training from counters[STEP] up to stop_step (or an earlier stop).
@@ -97,7 +141,9 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     """
     n, d = X.shape
     h = H.shape[1]
-    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h  # offsets in theta (W1 starts at 0)
+    K = z2.size // n  # outputs per sample
+    b1, W2, b2 = d * h, d * h + h, d * h + h + h * K  # offsets in theta (W1 starts at 0)
+    dz, dz2 = 0.0, np.empty(K)  # one sample's output delta: one output, or K
     act, opt, nesterov = ints[ACT], ints[OPT], ints[NESTEROV]
     batch, record_every = ints[BATCH], ints[RECORD_EVERY]
     use_tol, use_target, stop_correct = ints[USE_TOL], ints[USE_TARGET], ints[STOP_CORRECT]
@@ -133,12 +179,21 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 s += theta[b1 + j]  # + b1
                 finite &= math.isfinite(s)
                 Hs[r, j] = activate(s, act)  # H = act(Z1)
-            s = 0.0
-            for j in range(h):
-                s += Hs[r, j] * theta[W2 + j]  # Z2 = H @ W2
-            zs[r] = s + theta[b2]  # + b2
-            finite &= math.isfinite(zs[r])
-            ps[r] = sigmoid(zs[r])  # P = sigmoid(Z2)
+            if K == 1:  # one sigmoid output (the post's network), written out: the hot path
+                s = 0.0
+                for j in range(h):
+                    s += Hs[r, j] * theta[W2 + j]  # Z2 = H @ W2
+                zs[r] = s + theta[b2]  # + b2
+                finite &= math.isfinite(zs[r])
+                ps[r] = sigmoid(zs[r])  # P = sigmoid(Z2)
+            else:
+                for c in range(K):
+                    s = 0.0
+                    for j in range(h):
+                        s += Hs[r, j] * theta[W2 + j * K + c]
+                    zs[r * K + c] = s + theta[b2 + c]
+                    finite &= math.isfinite(zs[r * K + c])
+                softmax_row(zs, ps, r, K)  # P = softmax(Z2)
         if not finite:  # an overflow: the NumPy loop raises on any, so both call it divergence
             stop = DIVERGED
             break
@@ -148,9 +203,13 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 if sse:
                     for r in range(n):
                         loss += 0.5 * (p[r] - y[r]) ** 2  # total squared error
-                else:
+                elif K == 1:
                     for r in range(n):
                         loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r])  # BCE from logits
+                    loss /= n
+                else:
+                    for r in range(n):
+                        loss -= log_softmax_at(z2, r, int(y[r]), K)  # cross-entropy from logits
                     loss /= n
                 if not math.isfinite(loss):
                     stop = DIVERGED
@@ -161,8 +220,12 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 n_records += 1
             if position == 0:
                 correct = True
-                for r in range(n):  # right side of 0.5, by at least the margin
-                    correct &= p[r] > 0.5 + margin if y[r] > 0.5 else p[r] < 0.5 - margin
+                if K == 1:
+                    for r in range(n):  # right side of 0.5, by at least the margin
+                        correct &= p[r] > 0.5 + margin if y[r] > 0.5 else p[r] < 0.5 - margin
+                else:
+                    for r in range(n):
+                        correct &= right_by_margin(p, r, y[r], margin, K)
                 if correct and counters[FIRST_CORRECT] < 0:
                     counters[FIRST_CORRECT] = step
                 if use_target and loss <= fs[TARGET] and counters[FIRST_TARGET] < 0:
@@ -186,12 +249,21 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                         s += theta[b1 + j]
                         finite &= math.isfinite(s)
                         Hs[r, j] = activate(s, act)
-                    s = 0.0
-                    for j in range(h):
-                        s += Hs[r, j] * theta[W2 + j]
-                    zs[r] = s + theta[b2]
-                    finite &= math.isfinite(zs[r])
-                    ps[r] = sigmoid(zs[r])
+                    if K == 1:  # one sigmoid output (the post's network), written out: the hot path
+                        s = 0.0
+                        for j in range(h):
+                            s += Hs[r, j] * theta[W2 + j]
+                        zs[r] = s + theta[b2]
+                        finite &= math.isfinite(zs[r])
+                        ps[r] = sigmoid(zs[r])
+                    else:
+                        for c in range(K):
+                            s = 0.0
+                            for j in range(h):
+                                s += Hs[r, j] * theta[W2 + j * K + c]
+                            zs[r * K + c] = s + theta[b2 + c]
+                            finite &= math.isfinite(zs[r * K + c])
+                        softmax_row(zs, ps, r, K)
                 if not finite:
                     stop = DIVERGED
                     break
@@ -200,19 +272,34 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
             grad[q] = 0.0
         for r in range(m):
             i = rows[r]
-            if sse:  # 1) dE/dZ2 = (P - y) P (1 - P), summed over patterns
-                dz2 = (ps[r] - y[i]) * ps[r] * (1.0 - ps[r])
-            else:  # 1) dL/dZ2 = (P - y) / m, the mean cross-entropy's
-                dz2 = (ps[r] - y[i]) / m
-            for j in range(h):
-                grad[W2 + j] += Hs[r, j] * dz2  # 2) dL/dW2 = H^T dZ2
-            grad[b2] += dz2  # 3) dL/db2 = sum of dZ2
-            for j in range(h):
-                dh = dz2 * theta[W2 + j]  # 4) dL/dH = dZ2 W2^T
-                dz1 = dh * activation_grad(Hs[r, j], act)  # 5) dL/dZ1 = dH * act'(H)
-                for k in range(d):
-                    grad[k * h + j] += X[i, k] * dz1  # 6) dL/dW1 = X^T dZ1
-                grad[b1 + j] += dz1  # 7) dL/db1 = sum of dZ1
+            if K == 1:  # one sigmoid output: the post's seven steps with scalar dZ2
+                if sse:  # 1) dE/dZ2 = (P - y) P (1 - P), summed over patterns
+                    dz = (ps[r] - y[i]) * ps[r] * (1.0 - ps[r])
+                else:  # 1) dL/dZ2 = (P - y) / m, the mean cross-entropy's
+                    dz = (ps[r] - y[i]) / m
+                for j in range(h):
+                    grad[W2 + j] += Hs[r, j] * dz  # 2) dL/dW2 = H^T dZ2
+                grad[b2] += dz  # 3) dL/db2 = sum of dZ2
+                for j in range(h):
+                    dh = dz * theta[W2 + j]  # 4) dL/dH = dZ2 W2^T
+                    dz1 = dh * activation_grad(Hs[r, j], act)  # 5) dL/dZ1 = dH * act'(H)
+                    for k in range(d):
+                        grad[k * h + j] += X[i, k] * dz1  # 6) dL/dW1 = X^T dZ1
+                    grad[b1 + j] += dz1  # 7) dL/db1 = sum of dZ1
+            else:  # K softmax outputs: the same seven steps with a row of K deltas
+                for c in range(K):
+                    dz2[c] = (ps[r * K + c] - (1.0 if c == y[i] else 0.0)) / m  # 1) P - onehot
+                    for j in range(h):
+                        grad[W2 + j * K + c] += Hs[r, j] * dz2[c]  # 2)
+                    grad[b2 + c] += dz2[c]  # 3)
+                for j in range(h):
+                    dh = 0.0
+                    for c in range(K):
+                        dh += dz2[c] * theta[W2 + j * K + c]  # 4)
+                    dz1 = dh * activation_grad(Hs[r, j], act)  # 5)
+                    for k in range(d):
+                        grad[k * h + j] += X[i, k] * dz1  # 6)
+                    grad[b1 + j] += dz1  # 7)
         # Update (the formulas of xornet.optim), then check the weights are still finite.
         if opt == ADAM:
             t += 1
@@ -254,15 +341,15 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
 
 @njit(parallel=True, **_OPTIONS)
 def run_many(X, y, thetas, states, fs_all, ints, stop_step, order, history_all,
-             counters_all, identity):  # fmt: skip
+             counters_all, identity, K):  # fmt: skip
     """Train many independent networks (full batch or a fixed order), in parallel over both
     cores: network ``i`` runs :func:`run` on ``thetas[i]`` with ``fs_all[i]``."""
-    n, _ = X.shape
-    h = (thetas.shape[1] - 1) // (X.shape[1] + 2)
+    n, d = X.shape
+    h = (thetas.shape[1] - K) // (d + 1 + K)  # P = d h + h + h K + K
     no_perms = np.empty((0, n), dtype=np.int64)
     for i in prange(thetas.shape[0]):
-        H, z2, p = np.empty((n, h)), np.empty(n), np.empty(n)
-        Hb, z2b, pb = np.empty((n, h)), np.empty(n), np.empty(n)
+        H, z2, p = np.empty((n, h)), np.empty(n * K), np.empty(n * K)
+        Hb, z2b, pb = np.empty((n, h)), np.empty(n * K), np.empty(n * K)
         grad = np.empty(thetas.shape[1])
         run(X, y, thetas[i], states[i], fs_all[i], ints, stop_step, order.copy(), no_perms, 0,
             history_all[i], counters_all[i], H, z2, p, Hb, z2b, pb, grad, identity)  # fmt: skip

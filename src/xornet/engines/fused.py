@@ -103,7 +103,7 @@ def run_loop(
         The recorded losses (the same records as the NumPy loop).
     """
     n, d = X.shape
-    h = params.n_hidden
+    h, k = params.n_hidden, params.n_outputs
     theta = params.ravel()
     state = np.zeros((3, theta.size))
     fs, ints = pack_settings(config, n)
@@ -113,10 +113,10 @@ def run_loop(
     counters = np.array([0, 0, kernels.RUNNING, 0, -1, -1], dtype=np.int64)
     identity = np.arange(n, dtype=np.int64)
     order = identity.copy()
-    H, z2, p = np.empty((n, h)), np.empty(n), np.empty(n)
-    Hb, z2b, pb = np.empty((n, h)), np.empty(n), np.empty(n)
+    H, z2, p = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
+    Hb, z2b, pb = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
     grad = np.empty(theta.size)
-    chunk = chunk_size(n, d, h)
+    chunk = chunk_size(n, d + k - 1, h)
     stop_reason: StopReason = "max_steps"
     while counters[kernels.STEP] < config.steps and counters[kernels.STOP] == kernels.RUNNING:
         start = int(counters[kernels.STEP])

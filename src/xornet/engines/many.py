@@ -22,12 +22,13 @@ from typing import NamedTuple
 import numpy as np
 
 from xornet._typing import Array, IntArray
-from xornet.data import check_Xy
-from xornet.diagnosis import classify, earlier_index
+from xornet.data import check_Xy, infer_n_classes
+from xornet.diagnosis import classify, correct_by_margin, earlier_index, predicted_class
 from xornet.engines import resolve_engine
 from xornet.errors import XornetError
-from xornet.functional import ACTIVATIONS, sigmoid
-from xornet.params import Params, init_params
+from xornet.functional import ACTIVATIONS, log_softmax, sigmoid, softmax
+from xornet.network import one_hot
+from xornet.params import Params, init_params, n_outputs_for
 from xornet.training import TrainConfig
 
 __all__ = ["ManyResult", "train_many"]
@@ -42,6 +43,8 @@ class ManyResult:
     thetas : ndarray of shape (n_networks, n_params)
         Final parameters, each packed as ``Params.ravel()``; see :meth:`params`.
     n_inputs, n_hidden : int
+    n_classes : int
+        2 (one sigmoid output) or ``K >= 3`` (softmax outputs).
     seeds : ndarray of shape (n_networks,)
     learning_rates : ndarray of shape (n_networks,)
     steps : ndarray of shape (n_networks,)
@@ -49,7 +52,8 @@ class ManyResult:
     stop_reason : ndarray of shape (n_networks,), str
         ``max_steps``, ``tolerance``, ``all_correct`` or ``diverged``.
     initial_loss, final_loss : ndarray of shape (n_networks,)
-    probabilities : ndarray of shape (n_networks, n_samples)
+    probabilities : ndarray of shape (n_networks, n_samples) or (n_networks, n_samples, K)
+        The probability of class 1 (two classes) or of each class.
     accuracy : ndarray of shape (n_networks,)
     solve_step : ndarray of shape (n_networks,)
         First step at which every sample was on the right side of 0.5 (checked where the
@@ -65,6 +69,7 @@ class ManyResult:
     thetas: Array
     n_inputs: int
     n_hidden: int
+    n_classes: int
     seeds: IntArray
     learning_rates: Array
     steps: IntArray
@@ -88,52 +93,67 @@ class ManyResult:
 
     def params(self, i: int) -> Params:
         """The final parameters of network ``i``."""
-        d, h = self.n_inputs, self.n_hidden
-        theta = self.thetas[i]
-        return Params(
-            theta[: d * h].reshape(d, h).copy(),
-            theta[d * h : d * h + h].copy(),
-            theta[d * h + h : d * h + 2 * h].reshape(h, 1).copy(),
-            theta[d * h + 2 * h :].copy(),
-        )
+        d, h, k = self.n_inputs, self.n_hidden, n_outputs_for(self.n_classes)
+        W1, b1, W2, b2 = _unpack(self.thetas[i : i + 1], d, h, k)
+        return Params(W1[0].copy(), b1[0, 0].copy(), W2[0].copy(), b2[0, 0].copy())
 
 
-def _unpack(thetas: Array, d: int, h: int) -> tuple[Array, Array, Array, Array]:
-    """Views of stacked packed parameters.
+def _unpack(thetas: Array, d: int, h: int, k: int) -> tuple[Array, Array, Array, Array]:
+    """Views of stacked packed parameters (``Params.ravel()`` order).
 
-    Returns W1 (N, d, h), b1 (N, 1, h), W2 (N, h, 1) and b2 (N, 1, 1).
+    Returns W1 (N, d, h), b1 (N, 1, h), W2 (N, h, k) and b2 (N, 1, k).
     """
     N = thetas.shape[0]
     W1 = thetas[:, : d * h].reshape(N, d, h)
     b1 = thetas[:, d * h : d * h + h].reshape(N, 1, h)
-    W2 = thetas[:, d * h + h : d * h + 2 * h].reshape(N, h, 1)
-    b2 = thetas[:, d * h + 2 * h :].reshape(N, 1, 1)
+    W2 = thetas[:, d * h + h : d * h + h + h * k].reshape(N, h, k)
+    b2 = thetas[:, d * h + h + h * k :].reshape(N, 1, k)
     return W1, b1, W2, b2
 
 
-def _forward_many(thetas: Array, X: Array, d: int, h: int, activation: str) -> tuple[Array, Array]:
-    """Hidden activations (N, n, h) and logits (N, n) of every network on X."""
-    W1, b1, W2, b2 = _unpack(thetas, d, h)
+def _forward_many(
+    thetas: Array, X: Array, d: int, h: int, k: int, activation: str
+) -> tuple[Array, Array]:
+    """Hidden activations (N, n, h) and logits (N, n, k) of every network on X."""
+    W1, b1, W2, b2 = _unpack(thetas, d, h, k)
     act, _ = ACTIVATIONS[activation]
     H = act(X @ W1 + b1)  # (n, d) @ (N, d, h) -> (N, n, h)
-    Z2 = (H @ W2 + b2)[:, :, 0]  # (N, n, h) @ (N, h, 1) -> (N, n)
+    Z2 = H @ W2 + b2  # (N, n, h) @ (N, h, k) -> (N, n, k)
     return H, Z2
 
 
+def _output_many(Z2: Array) -> Array:
+    """Probabilities from logits (N, n, k): sigmoid (N, n, 1) or softmax over the classes."""
+    return sigmoid(Z2) if Z2.shape[2] == 1 else softmax(Z2)
+
+
 def _loss_many(Z2: Array, y: Array, kind: str = "bce") -> Array:
-    """The loss per network, from the logits: (N, n) -> (N,)."""
+    """The loss per network, from the logits: (N, n, k) -> (N,)."""
     if kind == "sse":
-        sse: Array = 0.5 * np.sum((sigmoid(Z2) - y) ** 2, axis=1)
+        sse: Array = 0.5 * np.sum((sigmoid(Z2[:, :, 0]) - y) ** 2, axis=1)
         return sse
-    total: Array = np.sum(np.logaddexp(0.0, (1.0 - 2.0 * y) * Z2), axis=1)
+    if Z2.shape[2] > 1:
+        rows = np.arange(y.size)
+        picked: Array = log_softmax(Z2)[:, rows, y.astype(np.intp)]  # (N, n)
+        mean: Array = -np.sum(picked, axis=1) / y.size
+        return mean
+    total: Array = np.sum(np.logaddexp(0.0, (1.0 - 2.0 * y) * Z2[:, :, 0]), axis=1)
     return total / y.size
 
 
-def _correct_many(p: Array, y: Array, margin: float) -> Array:
-    """Whether every output of each network is beyond 0.5 +- margin: (N, n) -> (N,)."""
-    above, below = p > 0.5 + margin, p < 0.5 - margin
-    right: Array = np.all(np.where(y > 0.5, above, below), axis=1)
-    return right
+def _per_network(P: Array) -> Array:
+    """Probabilities (N, n, k) as each network's own output: (N, n) for one output."""
+    return P[:, :, 0] if P.shape[2] == 1 else P
+
+
+def _correct_many(P: Array, y: Array, margin: float) -> Array:
+    """Whether every sample of each network is right by the margin: (N, n, k) -> (N,)."""
+    if P.shape[2] == 1:
+        p = P[:, :, 0]
+        above, below = p > 0.5 + margin, p < 0.5 - margin
+        right: Array = np.all(np.where(y > 0.5, above, below), axis=1)
+        return right
+    return np.array([np.all(correct_by_margin(Pi, y, margin)) for Pi in P])
 
 
 class _Run(NamedTuple):
@@ -156,6 +176,7 @@ def train_many(
     target: float | None = None,
     params: Sequence[Params] | None = None,
     engine: str = "auto",
+    n_classes: int | None = None,
 ) -> ManyResult:
     """Train many independent networks on the same data in one call.
 
@@ -163,7 +184,7 @@ def train_many(
     ----------
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}.
+        Class indices (0/1, or ``0 .. K-1`` for a softmax network).
     config : TrainConfig, optional
         Shared by every network. Mini-batches must come in a fixed order
         (``shuffle=False``) or the batch must be full.
@@ -177,6 +198,9 @@ def train_many(
     params : sequence of Params, optional
         Initial parameters per network, replacing the draw from ``seeds``.
     engine : {"auto", "numpy", "numba"}
+    n_classes : int, optional
+        The number of classes (by default from ``params``, else from ``y``, as in
+        :func:`xornet.train`).
 
     Returns
     -------
@@ -192,7 +216,13 @@ def train_many(
     config = TrainConfig() if config is None else config
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    check_Xy(X, y)
+    if n_classes is None and params:
+        n_classes = params[0].n_classes
+    check_Xy(X, y, n_classes)
+    K = infer_n_classes(y) if n_classes is None else n_classes
+    k = n_outputs_for(K)
+    if K > 2 and config.loss == "sse":
+        raise XornetError("loss 'sse' needs two classes (one sigmoid output); use 'bce'")
     chosen = resolve_engine(engine)
     n, d = X.shape
     h = config.hidden
@@ -217,17 +247,18 @@ def train_many(
         raise XornetError(f"target must be a finite number, got {target}")
     if params is not None and len(params) != N:
         raise XornetError(f"{len(params)} initial params for {N} networks")
-    thetas = np.empty((N, d * h + 2 * h + 1))  # (N, P), filled row by row to keep memory flat
+    thetas = np.empty((N, d * h + h + h * k + k))  # (N, P), filled row by row: memory stays flat
     for i in range(N):
         if params is None:
-            first = init_params(d, h, config.init, int(seed_array[i]), config.init_scale)
+            seed = int(seed_array[i])
+            first = init_params(d, h, config.init, seed, config.init_scale, n_classes=K)
         else:
             first = params[i]
-        if first.n_inputs != d or first.n_hidden != h:
-            raise XornetError(f"every initial params must be a {d}-{h}-1 network")
+        if first.n_inputs != d or first.n_hidden != h or first.n_outputs != k:
+            raise XornetError(f"every initial params must be a {d}-{h}-{k} network")
         thetas[i] = first.ravel()
 
-    _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+    _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
     initial = _loss_many(Z2, y, config.loss)
     n_records = -(-config.steps // config.record_every)
     index = earlier_index(n_records + 1)
@@ -235,15 +266,15 @@ def train_many(
 
     start = time.perf_counter()
     loop = _run_numba if chosen == "numba" else _run_numpy
-    run = loop(X, y, config, thetas, lrs, target, earlier_step)  # updates thetas in place
+    run = loop(X, y, config, thetas, lrs, target, earlier_step, k)  # updates thetas in place
     seconds = time.perf_counter() - start
 
     with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
-        _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+        _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
         final = _loss_many(Z2, y, config.loss)
-        P = sigmoid(Z2)
+        P = _per_network(_output_many(Z2))
     final[run.stop_reason == "diverged"] = np.nan
-    accuracy = np.mean((P > 0.5) == (y > 0.5), axis=1)
+    accuracy = np.array([np.mean(predicted_class(P[i]) == y) for i in range(N)])
     outcome = np.array(
         [classify(P[i], y, initial[i], run.earlier_loss[i], final[i]).kind for i in range(N)],
         dtype="<U9",
@@ -252,6 +283,7 @@ def train_many(
         thetas=thetas,
         n_inputs=d,
         n_hidden=h,
+        n_classes=K,
         seeds=seed_array,
         learning_rates=lrs,
         steps=run.steps,
@@ -276,6 +308,7 @@ def _run_numba(
     lrs: Array,
     target: float | None,
     earlier_step: int,
+    k: int,
 ) -> _Run:
     """All networks through the compiled loop, in two legs: to the 90% point, then to the end."""
     from xornet.engines import _kernels as kernels
@@ -296,11 +329,12 @@ def _run_numba(
     identity = np.arange(n, dtype=np.int64)
     legs = (earlier_step, config.steps)  # to the 90% point, measure, then to the end
     kernels.run_many(X, y, thetas, states, fs_all, ints, legs[0], identity, no_history, counters,
-                     identity)  # fmt: skip
-    _, Z2 = _forward_many(thetas, X, d, h, config.activation)
-    earlier = _loss_many(Z2, y, config.loss)
+                     identity, k)  # fmt: skip
+    with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
+        _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
+        earlier = _loss_many(Z2, y, config.loss)
     kernels.run_many(X, y, thetas, states, fs_all, ints, legs[1], identity, no_history, counters,
-                     identity)  # fmt: skip
+                     identity, k)  # fmt: skip
     codes = {
         kernels.RUNNING: "max_steps",
         kernels.TOLERANCE: "tolerance",
@@ -325,13 +359,14 @@ def _run_numpy(
     lrs: Array,
     target: float | None,
     earlier_step: int,
+    k: int,
 ) -> _Run:
     """All networks in one vectorised loop; a mask freezes networks that stopped."""
     n, d = X.shape
     N, P = thetas.shape
     h = config.hidden
     act, act_grad = ACTIVATIONS[config.activation]
-    W1, b1, W2, b2 = _unpack(thetas, d, h)  # views: updating them updates thetas
+    W1, b1, W2, b2 = _unpack(thetas, d, h, k)  # views: updating them updates thetas
     batch = n if config.batch_size is None else min(config.batch_size, n)
     per_epoch = -(-n // batch)
     lr = lrs[:, None]
@@ -344,7 +379,7 @@ def _run_numpy(
     reach = np.full(N, -1, dtype=np.int64)
     earlier = np.full(N, np.nan)
     grads = np.empty((N, P))
-    gW1, gb1, gW2, gb2 = _unpack(grads, d, h)
+    gW1, gb1, gW2, gb2 = _unpack(grads, d, h, k)
 
     def stop(mask: np.ndarray, reason: str, step: int) -> None:
         steps[mask] = step
@@ -358,14 +393,14 @@ def _run_numpy(
             position = step % per_epoch
             record = step % config.record_every == 0
             if position == 0 or record or step == earlier_step:
-                _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+                _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
                 current = _loss_many(Z2, y, config.loss)
                 if step == earlier_step:
                     earlier[active] = current[active]
                 bad = active & ~np.isfinite(current)
                 stop(bad, "diverged", step)
                 if position == 0:
-                    correct = _correct_many(sigmoid(Z2), y, config.margin)
+                    correct = _correct_many(_output_many(Z2), y, config.margin)
                     solve[active & correct & (solve < 0)] = step
                     if target is not None:
                         reach[active & (current <= target) & (reach < 0)] = step
@@ -378,16 +413,18 @@ def _run_numpy(
             # The reference backward (network.backward), stacked over networks.
             Z1 = Xb @ W1 + b1  # (N, m, h)
             H = act(Z1)
-            Z2b = H @ W2 + b2  # (N, m, 1)
-            Pb = sigmoid(Z2b)
+            Z2b = H @ W2 + b2  # (N, m, k)
+            Pb = _output_many(Z2b)
             overflow = ~(np.isfinite(Z1).all(axis=(1, 2)) & np.isfinite(Z2b).all(axis=(1, 2)))
             stop(active & overflow, "diverged", step)
-            if config.loss == "sse":
+            if k > 1:
+                dZ2 = (Pb - one_hot(yb, k)) / yb.size  # (N, m, K)
+            elif config.loss == "sse":
                 dZ2 = (Pb - yb[:, None]) * Pb * (1.0 - Pb)  # (N, m, 1)
             else:
                 dZ2 = (Pb - yb[:, None]) / yb.size  # (N, m, 1)
-            gW2[...] = H.transpose(0, 2, 1) @ dZ2  # (N, h, m) @ (N, m, 1) -> (N, h, 1)
-            gb2[...] = dZ2.sum(axis=1, keepdims=True)  # (N, 1, 1)
+            gW2[...] = H.transpose(0, 2, 1) @ dZ2  # (N, h, m) @ (N, m, k) -> (N, h, k)
+            gb2[...] = dZ2.sum(axis=1, keepdims=True)  # (N, 1, k)
             dZ1 = (dZ2 @ W2.transpose(0, 2, 1)) * act_grad(H)  # (N, m, h)
             gW1[...] = Xb.T @ dZ1  # (d, m) @ (N, m, h) -> (N, d, h)
             gb1[...] = dZ1.sum(axis=1, keepdims=True)  # (N, 1, h)
@@ -395,7 +432,7 @@ def _run_numpy(
             bad = active & ~np.isfinite(thetas).all(axis=1)
             stop(bad, "diverged", step)
     if earlier_step >= config.steps or np.isnan(earlier).any():
-        _, Z2 = _forward_many(thetas, X, d, h, config.activation)
+        _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
         missing = np.isnan(earlier)
         earlier[missing] = _loss_many(Z2, y, config.loss)[missing]
     return _Run(steps, stops, solve, reach, earlier)
