@@ -358,7 +358,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="labels in English or Korean (formulas are the same)",
     )
     p.add_argument("--json", action="store_true", help="every array as JSON")
+
+    p = sub.add_parser(
+        "playground",
+        help="watch the network learn in the browser, live",
+        description="Start a local web server with the playground page (the playground extra) "
+        "and open it in the browser. Ctrl-C stops it.",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; anything else is "
+        "reachable from the network and prints a warning)",
+    )
+    p.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765; 0: any free)")
+    p.add_argument("--no-browser", action="store_true", help="do not open the browser")
     return parser
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,6 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": _plot,
         "report": _report,
         "sweep": _sweep,
+        "playground": _playground,
     }
     try:
         return commands[args.command](args)
@@ -403,6 +426,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (XornetError, OSError) as exc:
         print(f"xornet: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from xornet.playground import serve
+
+    try:
+        serve(args.host, args.port, open_browser=not args.no_browser)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 def _one_line(exc: BaseException) -> str:

@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "HiddenPlane",
     "LossCurve",
     "animate",
+    "hidden_plane",
+    "output_boundaries",
     "plot_boundary",
     "plot_hidden_space",
     "plot_loss",
@@ -292,16 +295,7 @@ def plot_hidden_space(
     """
     h = params.n_hidden
     H = _hidden(params, X, activation)
-    # The output's boundaries in hidden space, each w . h + b = 0: for one output, where it is
-    # 0.5; for a softmax, where two classes' logits are equal, (W2[:, a] - W2[:, c]) . h +
-    # (b2[a] - b2[c]) = 0, for each pair of classes.
-    K = params.n_outputs
-    if K == 1:
-        boundaries = [(params.W2[:, 0], float(params.b2[0]), "output = 0.5")]
-    else:
-        boundaries = [(params.W2[:, a] - params.W2[:, c], float(params.b2[a] - params.b2[c]),
-                       f"class {a} = class {c}")
-                      for a in range(K) for c in range(a + 1, K)]  # fmt: skip
+    boundaries = output_boundaries(params)
     if ax is None:
         fig = _figure(figsize=(5, 4.6), layout="constrained")
         ax = fig.add_subplot(projection="3d" if h == 3 else None)
@@ -309,7 +303,87 @@ def plot_hidden_space(
     if h == 3:
         _hidden_3d(ax, H, y, boundaries, lines)
         return ax.get_figure()  # type: ignore[return-value]
-    # Every other case is drawn in a plane h = origin + basis @ c, with coordinates c.
+    plane = hidden_plane(params, X, activation)
+    for line in lines:
+        drawn = plane.project(line)
+        ax.plot(drawn[:, 0], drawn[:, 1], color="grey", alpha=0.3, linewidth=0.8)
+    coords = plane.coords
+    _points(ax, coords, y)
+    for k, (a, c0, label) in enumerate(plane.lines):
+        _line(ax, a, c0, coords, label, _LINE_STYLES[k % 4])
+    ax.set_xlabel(plane.labels[0])
+    ax.set_ylabel(plane.labels[1])
+    ax.set_title(plane.title)
+    ax.legend(loc="best")
+    return ax.get_figure()  # type: ignore[return-value]
+
+
+def output_boundaries(params: Params) -> list[tuple[Array, float, str]]:
+    """The output's boundaries in hidden space, each ``w . h + b = 0``, with a label.
+
+    For one output, where it is 0.5; for a softmax, where two classes' logits are equal,
+    ``(W2[:, a] - W2[:, c]) . h + (b2[a] - b2[c]) = 0``, for each pair of classes.
+
+    Returns
+    -------
+    list of (w, b, label)
+        ``w`` of shape (n_hidden,).
+    """
+    K = params.n_outputs
+    if K == 1:
+        return [(params.W2[:, 0], float(params.b2[0]), "output = 0.5")]
+    return [(params.W2[:, a] - params.W2[:, c], float(params.b2[a] - params.b2[c]),
+             f"class {a} = class {c}") for a in range(K) for c in range(a + 1, K)]  # fmt: skip
+
+
+class HiddenPlane(NamedTuple):
+    """A plane of hidden space, ``h = origin + basis @ c``, and the samples in it.
+
+    Attributes
+    ----------
+    origin : ndarray of shape (n_hidden,)
+    basis : ndarray of shape (n_hidden, 2)
+    coords : ndarray of shape (n_samples, 2)
+        The samples' hidden activations in the plane's coordinates ``c``.
+    lines : list of (a, c0, label)
+        Each output boundary within the plane, ``a . c + c0 = 0`` with ``a`` of shape (2,).
+    labels : tuple of str
+        The two axes' names.
+    title : str
+    """
+
+    origin: Array
+    basis: Array
+    coords: Array
+    lines: list[tuple[Array, float, str]]
+    labels: tuple[str, str]
+    title: str
+
+    def project(self, points: Array) -> Array:
+        """Coordinates in the plane of hidden activations ``points`` of shape (m, n_hidden)."""
+        out: Array = (points - self.origin) @ np.linalg.pinv(self.basis).T
+        return out
+
+
+def hidden_plane(params: Params, X: Array, activation: str = "sigmoid") -> HiddenPlane:
+    """The samples' hidden activations in a plane, with the output's boundaries as lines.
+
+    The plane is hidden space itself for 2 hidden units, a line for 1, and the plane of the
+    two leading principal components of the samples' activations for 3 or more. NumPy only
+    (no matplotlib): the playground draws the same picture in the browser.
+
+    Parameters
+    ----------
+    params : Params
+    X : ndarray of shape (n_samples, n_features)
+    activation : str
+
+    Returns
+    -------
+    HiddenPlane
+    """
+    h = params.n_hidden
+    H = _hidden(params, X, activation)
     if h == 1:
         origin, basis = np.zeros(1), np.array([[1.0, 0.0]])
         labels, title = ("h1 (the only hidden unit)", ""), "hidden space (1 unit)"
@@ -321,27 +395,16 @@ def plot_hidden_space(
         origin = H.mean(axis=0)
         _, _, vt = np.linalg.svd(H - origin, full_matrices=False)
         basis = vt[:2].T  # (h, 2): the two leading principal directions
+        if basis.shape[1] < 2:  # a single sample: any second direction will do
+            basis = np.column_stack([basis, np.zeros(h)])
         labels = ("principal component 1", "principal component 2")
         title = f"hidden space ({h} units), 2 principal components"
-    pinv = np.linalg.pinv(basis)  # coordinates of a point of the plane
-
-    def project(points: Array) -> Array:
-        return (points - origin) @ pinv.T
-
-    for line in lines:
-        drawn = project(line)
-        ax.plot(drawn[:, 0], drawn[:, 1], color="grey", alpha=0.3, linewidth=0.8)
-    coords = project(H)
-    _points(ax, coords, y)
     # Each boundary w . h + b = 0 within the plane, h = origin + basis @ c:
     # (w @ basis) . c + (w . origin + b) = 0, a straight line in the coordinates c.
-    for k, (w, b, label) in enumerate(boundaries):
-        _line(ax, w @ basis, float(w @ origin + b), coords, label, _LINE_STYLES[k % 4])
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
-    ax.set_title(title)
-    ax.legend(loc="best")
-    return ax.get_figure()  # type: ignore[return-value]
+    lines = [(w @ basis, float(w @ origin + b), label)
+             for w, b, label in output_boundaries(params)]  # fmt: skip
+    plane = HiddenPlane(origin, basis, np.empty((0, 2)), lines, labels, title)
+    return plane._replace(coords=plane.project(H))
 
 
 _LINE_STYLES = ("-", "--", ":", "-.")

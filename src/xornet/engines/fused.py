@@ -18,9 +18,10 @@ from xornet.errors import TrainingDiverged
 from xornet.params import Params
 
 if TYPE_CHECKING:
+    from xornet.optim import Optimizer
     from xornet.training import Callback, StopReason, TrainConfig
 
-__all__ = ["load", "pack_settings", "run_loop"]
+__all__ = ["advance_full_batch", "load", "pack_settings", "run_loop"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
@@ -141,3 +142,84 @@ def run_loop(
     for target, source in zip(params, params.unravel(theta), strict=True):
         target[...] = source
     return steps, stop_reason, history[: counters[kernels.N_RECORDS]].copy()
+
+
+def advance_full_batch(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    params: Params,
+    optimizer: Optimizer,
+    start_step: int,
+    steps: int,
+    record_every: int,
+) -> tuple[int, list[tuple[int, float]], bool]:
+    """Take up to ``steps`` full-batch steps compiled, continuing where a caller left off.
+
+    Unlike :func:`run_loop`, which starts a run, this continues one: the parameters are
+    updated in place and so is ``optimizer``'s own state (momentum's velocities, Adam's
+    moments and step count), so compiled stretches and reference steps can be interleaved
+    (the playground takes single steps and explains them with the NumPy code, and plays with
+    this). No stop rules apply.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    config : TrainConfig
+        Activation, loss and optimizer settings (its steps and stop rules are ignored).
+    params : Params
+        Updated in place.
+    optimizer : Optimizer
+        A :class:`~xornet.optim.GD`, :class:`~xornet.optim.Momentum` or
+        :class:`~xornet.optim.Adam` of ``config``'s settings; its state is read and updated.
+    start_step : int
+        Steps taken so far (records fall on multiples of ``record_every``).
+    steps : int
+        Steps to take.
+    record_every : int
+
+    Returns
+    -------
+    taken : int
+        Steps applied (fewer than ``steps`` only on divergence).
+    records : list of (step, loss)
+        The full-data loss at each multiple of ``record_every`` in ``[start_step,
+        start_step + taken)``, before that step's update.
+    diverged : bool
+    """
+    from xornet.optim import Adam, Momentum
+
+    n = X.shape[0]
+    h, k = params.n_hidden, params.n_outputs
+    theta = params.ravel()
+    state = np.zeros((3, theta.size))
+    if isinstance(optimizer, Momentum) and optimizer.velocities is not None:
+        state[0] = np.concatenate([v.ravel() for v in optimizer.velocities])
+    if isinstance(optimizer, Adam) and optimizer.m is not None and optimizer.v is not None:
+        state[1] = np.concatenate([m.ravel() for m in optimizer.m])
+        state[2] = np.concatenate([v.ravel() for v in optimizer.v])
+    fs, ints = pack_settings(config.replace(tol=None, stop_when_correct=False, batch_size=None,
+                                            record_every=record_every), n)  # fmt: skip
+    t = optimizer.t if isinstance(optimizer, Adam) else 0
+    counters = np.array([start_step, 0, kernels.RUNNING, t, -1, -1], dtype=np.int64)
+    history = np.empty(steps // record_every + 2)
+    identity = np.arange(n, dtype=np.int64)
+    H, z2, p = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
+    no_perms = np.empty((0, n), dtype=np.int64)
+    kernels.run(X, y, theta, state, fs, ints, start_step + steps, identity.copy(), no_perms, 0,
+                history, counters, H, z2, p, H.copy(), z2.copy(), p.copy(),
+                np.empty(theta.size), identity)  # fmt: skip
+    for target, source in zip(params, params.unravel(theta), strict=True):
+        target[...] = source
+    shapes = params.unravel(np.arange(theta.size, dtype=np.float64))
+    if isinstance(optimizer, Momentum) and config.optimizer == "momentum":
+        optimizer.velocities = list(shapes.unravel(state[0]))
+    if isinstance(optimizer, Adam):
+        optimizer.m, optimizer.v = list(shapes.unravel(state[1])), list(shapes.unravel(state[2]))
+        optimizer.t = int(counters[kernels.ADAM_T])
+    taken = int(counters[kernels.STEP]) - start_step
+    first = -(-start_step // record_every) * record_every
+    records = [(first + i * record_every, float(history[i]))
+               for i in range(int(counters[kernels.N_RECORDS]))]  # fmt: skip
+    return taken, records, bool(counters[kernels.STOP] == kernels.DIVERGED)

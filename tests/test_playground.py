@@ -1,0 +1,411 @@
+"""The playground: the session's training and views against the library, and the server
+in-process (protocol, limits, isolation, origin, static files, exports, expiry, load)."""
+
+import gc
+import json
+import threading
+import time
+import weakref
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+import xornet
+from xornet.errors import DataError, XornetError
+from xornet.explain import explain_step, render
+from xornet.playground import is_loopback
+from xornet.playground.server import MAX_MESSAGE, create_app, expire
+from xornet.playground.session import LIMITS, Session, Settings, parse_csv
+
+ORIGIN = {"origin": "http://testserver"}
+
+
+# ----------------------------------------------------------------------------- the session
+
+
+def reference_run(settings, steps):
+    """The same training with the library's own train loop (full batch)."""
+    data = xornet.make_dataset(settings.dataset, n_samples=settings.samples, rng=settings.seed)
+    config = xornet.TrainConfig(hidden=settings.hidden, activation=settings.activation,
+                                optimizer=settings.optimizer, learning_rate=settings.learning_rate,
+                                steps=steps, tol=None, init=settings.init)  # fmt: skip
+    start = xornet.init_params(data.n_features, settings.hidden, settings.init,
+                               rng=settings.seed, n_classes=data.n_classes)  # fmt: skip
+    return xornet.train(data.X, data.y, config, params=start, engine="numpy")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(),
+        Settings(
+            dataset="moons",
+            hidden=6,
+            activation="tanh",
+            optimizer="adam",
+            learning_rate=0.05,
+            samples=60,
+            seed=3,
+        ),
+        Settings(dataset="spiral3", hidden=5, optimizer="momentum", learning_rate=0.3, samples=30),
+    ],
+)
+def test_session_steps_are_the_librarys_steps(settings):
+    session = Session(settings)
+    assert session.advance(57) == 57
+    session.advance(3)
+    reference = reference_run(settings, 60)
+    np.testing.assert_allclose(session.params.ravel(), reference.params.ravel(), rtol=0,
+                               atol=1e-12)  # fmt: skip
+    frame = session.frame()
+    assert frame["step"] == 60
+    assert frame["loss"] == pytest.approx(reference.final_loss, abs=1e-12)
+    assert frame["accuracy"] == pytest.approx(reference.accuracy)
+    assert frame["history"][0][0] == 0  # the loss curve starts at step 0
+    assert frame["history"][1][0] == pytest.approx(reference.loss_history[0], abs=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_compiled_stretches_and_single_steps_interleave_exactly(optimizer):
+    # Playing runs the compiled loop; one step and explain run the reference. Mixing them must
+    # give the reference's numbers, optimizer state included (the stated 1e-10).
+    rate = {"gd": 1.0, "momentum": 0.3, "adam": 0.05}[optimizer]
+    settings = Settings(dataset="moons", samples=40, hidden=5, optimizer=optimizer,
+                        learning_rate=rate)  # fmt: skip
+    fast, slow = Session(settings, engine="numba"), Session(settings, engine="numpy")
+    for steps in (50, 1, 1, 300, 1, 148):
+        assert fast.advance(steps) == slow.advance(steps) == steps
+    assert fast.step == slow.step == 501
+    np.testing.assert_allclose(fast.params.ravel(), slow.params.ravel(), rtol=0, atol=1e-10)
+    a, b = fast.frame(), slow.frame()
+    assert (a["engine"], b["engine"]) == ("numba", "numpy")
+    assert a["history"][0] == b["history"][0]
+    np.testing.assert_allclose(a["history"][1], b["history"][1], rtol=0, atol=1e-10)
+    assert fast.explain()["text"] == slow.explain()["text"]
+
+
+def test_the_compiled_stretch_keeps_to_its_time_budget():
+    session = Session(Settings(dataset="moons", samples=2000, hidden=64), engine="numba")
+    taken = session.advance(LIMITS["steps_per_frame"], budget=0.01)
+    assert 16 <= taken < LIMITS["steps_per_frame"]
+    assert session.step == taken
+
+
+def test_one_step_is_exactly_the_explained_step():
+    session = Session(Settings(dataset="noisy-xor", samples=40, batch_size=16, hidden=3))
+    session.advance(5)  # into the second epoch of mini-batches
+    explained = session.explain("en")
+    rows = session.next_rows()
+    before = session.params.copy()
+    expected = explain_step(before, session.data.X[rows], session.data.y[rows],
+                            optimizer=session.optimizer, step=5)  # fmt: skip
+    assert explained["text"] == render(expected, lang="en")
+    assert session.step == 5  # explaining takes no step
+    session.advance(1)
+    assert session.step == 6
+    np.testing.assert_array_equal(session.params.W1, expected["W1_new"])
+    np.testing.assert_array_equal(session.params.b2, expected["b2_new"])
+    assert "학습 한 단계" in session.explain("ko")["text"]
+    with pytest.raises(XornetError, match="language must be en or ko"):
+        session.explain("fr")
+
+
+def test_mini_batches_cover_each_epoch_in_a_new_order():
+    session = Session(Settings(dataset="moons", samples=12, batch_size=4))
+    epochs = []
+    for _ in range(2):
+        rows = []
+        for _ in range(3):
+            rows.extend(session.next_rows().tolist())
+            assert session.next_rows().tolist() == rows[-4:]  # peeking does not move on
+            session.advance(1)
+        epochs.append(rows)
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(12))
+    assert epochs[0] != epochs[1]
+
+
+def test_reset_returns_to_the_same_start_and_new_start_to_another():
+    session = Session()
+    start = session.params.ravel()
+    session.advance(100)
+    session.reset()
+    np.testing.assert_array_equal(session.params.ravel(), start)
+    assert session.step == 0
+    settings = session.new_start()
+    assert settings.seed == 1
+    assert not np.array_equal(session.params.ravel(), start)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_divergence_is_reported_not_raised(engine):
+    # The stable loss makes real divergence rare; weights near the float limit force it.
+    session = Session(Settings(activation="relu"), engine=engine)
+    session.params.W1[...] = 1e200
+    session.params.W2[...] = 1e200
+    assert session.advance(10) == 0
+    assert session.diverged.startswith("training diverged at step")
+    assert session.advance(10) == 0
+    frame = session.frame()
+    assert frame["diverged"] == session.diverged
+    json.dumps(frame, allow_nan=False)  # still valid JSON for the page
+
+
+def test_frames_hold_what_the_page_draws():
+    session = Session(Settings(dataset="spiral3", samples=30, hidden=3))
+    frame = session.frame()
+    assert frame["boundary"]["size"] == LIMITS["resolution"]
+    assert len(frame["boundary"]["class"]) == LIMITS["resolution"] ** 2
+    assert len(frame["hidden"]["coords"]) == 30
+    assert [line[3] for line in frame["hidden"]["lines"]] == [
+        "class 0 = class 1", "class 0 = class 2", "class 1 = class 2"]  # fmt: skip
+    assert np.array(frame["network"]["W2"]).shape == (3, 3)
+    json.dumps(frame, allow_nan=False)
+    data = session.data_message()
+    assert (data["classes"], len(data["X"]), len(data["extent"])) == (3, 30, 4)
+
+
+def test_loss_history_stays_bounded():
+    session = Session()
+    for _ in range(5):
+        session.advance(LIMITS["steps_per_frame"])
+    steps, losses = session.frame()["history"]
+    assert len(steps) <= LIMITS["history"] + 1
+    assert steps[0] == 0
+    assert steps[-1] <= session.step
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"hidden": 0}, "hidden units must be from 1 to 64"),
+        ({"hidden": 65}, "hidden units must be from 1 to 64"),
+        ({"hidden": 2.5}, "hidden must be a whole number"),
+        ({"learning_rate": "fast"}, "learning rate must be a number"),
+        ({"learning_rate": 1e9}, "learning rate must be in"),
+        ({"samples": 10**6}, "samples must be from 4 to 2000"),
+        ({"dataset": "../etc/passwd"}, "unknown dataset"),
+        ({"activation": "swish"}, "activation: must be one of"),
+        ({"colour": "red"}, "unknown setting 'colour'"),
+        ({"dataset": "csv"}, "upload a CSV file first"),
+    ],
+)
+def test_bad_settings_get_one_line_errors(values, message):
+    with pytest.raises(XornetError, match=message):
+        Session().configure(Settings.from_dict(values))
+
+
+def test_csv_uploads():
+    dataset = parse_csv("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n", "gate.csv")
+    session = Session()
+    session.configure(Settings.from_dict({"dataset": "csv"}), dataset)
+    assert session.data.name == "gate"
+    with pytest.raises(DataError, match=r"bad.csv, row 3, column 'b': 'x' is not a number"):
+        parse_csv("a,b,label\n0,0,0\n0,x,1\n", "bad.csv")
+    with pytest.raises(DataError, match="larger than 1000 kB"):
+        parse_csv("a,label\n" + "0,0\n" * 300_000, "big.csv")
+
+
+def test_exports(tmp_path):
+    session = Session()
+    session.advance(500)
+    path = tmp_path / "m.npz"
+    path.write_bytes(session.model_bytes())
+    model = xornet.load_model(path)
+    np.testing.assert_array_equal(model.params.ravel(), session.params.ravel())
+    assert model.metadata["steps"] == 500
+    for name in ("boundary", "hidden", "loss", "network"):
+        assert session.figure_png(name)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert session.report_html().startswith("<!DOCTYPE html>")
+
+
+def test_loopback_names():
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.5")
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+def receive_until(ws, kind, limit=200):
+    for _ in range(limit):
+        message = ws.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message")
+
+
+@pytest.fixture
+def client():
+    with TestClient(create_app(max_sessions=3)) as c:
+        yield c
+
+
+def test_page_and_static_files_come_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Content-Security-Policy" in page.headers
+    assert "/static/app.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
+    assert client.get("/static/app.js").status_code == 200
+    for sneaky in ("/static/../session.py", "/static/%2e%2e/session.py",
+                   "/static/..%2fserver.py", "/static/__init__.py"):  # fmt: skip
+        assert client.get(sneaky).status_code == 404
+
+
+def test_protocol_step_play_explain_and_export(client, tmp_path):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "hello"
+        assert receive_until(ws, "frame")["step"] == 0
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
+        ws.send_json({"type": "play"})
+        frame = receive_until(ws, "frame")
+        while frame["accuracy"] < 1.0:
+            frame = receive_until(ws, "frame")
+        ws.send_json({"type": "explain", "lang": "en"})
+        explained = receive_until(ws, "explain")
+        assert explained["text"].startswith("One training step of a 2-4-1 network")
+        entry = client.app.state.sessions[hello["session"]]
+        assert not entry.playing
+        model = client.get(f"/session/{hello['session']}/model.npz")
+        assert model.status_code == 200
+        (tmp_path / "m.npz").write_bytes(model.content)
+        assert xornet.load_model(tmp_path / "m.npz").params.n_hidden == 4
+        assert client.get("/session/nope/model.npz").status_code == 404
+        assert client.get(f"/session/{hello['session']}/secrets.txt").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("not json", "message is not JSON"),
+        ("[1, 2]", "message must be an object with a 'type'"),
+        ('{"type": "launch"}', "unknown message type 'launch'"),
+        ('{"type": "settings", "settings": {"hidden": 1000}}', "hidden units must be from 1"),
+        ('{"type": "speed", "value": 11}', "speed must be a whole number from 1 to 10"),
+        ('{"type": "csv", "name": "x.csv", "text": "a,label\\n1,0.5\\n"}', "is not a class index"),
+        ('{"type": "csv"}', "a csv message needs 'name' and 'text' strings"),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_session_goes_on(client, message, reply):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        receive_until(ws, "frame")
+        ws.send_text(message)
+        assert reply in receive_until(ws, "error")["message"]
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
+
+
+def test_oversized_messages_are_refused(client):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        receive_until(ws, "frame")
+        ws.send_text(" " * (MAX_MESSAGE + 1))
+        assert "message too large" in receive_until(ws, "error")["message"]
+
+
+def test_cross_origin_websockets_are_refused(client):
+    from starlette.websockets import WebSocketDisconnect
+
+    for headers in ({"origin": "http://evil.example"}, {}):
+        with (
+            pytest.raises(WebSocketDisconnect) as caught,
+            client.websocket_connect("/ws", headers=headers) as ws,
+        ):
+            ws.receive_json()
+        assert caught.value.code == 1008
+
+
+def test_sessions_are_isolated_and_bounded(client):
+    with client.websocket_connect("/ws", headers=ORIGIN) as a, \
+         client.websocket_connect("/ws", headers=ORIGIN) as b:  # fmt: skip
+        receive_until(a, "frame")
+        receive_until(b, "frame")
+        a.send_json({"type": "settings", "settings": {"hidden": 7}})
+        assert receive_until(a, "frame")["network"]["b1"].__len__() == 7
+        b.send_json({"type": "step"})
+        frame_b = receive_until(b, "frame")
+        assert (len(frame_b["network"]["b1"]), frame_b["step"]) == (4, 1)
+        with client.websocket_connect("/ws", headers=ORIGIN) as c:
+            receive_until(c, "frame")
+            with client.websocket_connect("/ws", headers=ORIGIN) as d:
+                assert "the playground is full" in d.receive_json()["message"]
+
+
+def test_idle_sessions_expire_and_leave_nothing_behind():
+    app = create_app(idle_seconds=0.2, sweep_seconds=0.05)
+    with TestClient(app) as c:
+        with c.websocket_connect("/ws", headers=ORIGIN) as ws:
+            sid = ws.receive_json()["session"]
+            receive_until(ws, "frame")
+        session = weakref.ref(app.state.sessions[sid].session)
+        assert c.get(f"/session/{sid}/model.npz").status_code == 200  # exports outlive the tab
+        deadline = time.monotonic() + 5
+        while app.state.sessions and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert app.state.sessions == {}
+        gc.collect()
+        assert session() is None  # the session's arrays are freed
+        assert c.get(f"/session/{sid}/model.npz").status_code == 404
+
+
+def test_expire_stops_a_playing_session():
+    from xornet.playground.server import _Entry
+
+    entry = _Entry(Session(), playing=True)
+    entry.last_seen -= 100
+    table = {"a": entry}
+    expire(table, idle_seconds=10)
+    assert table == {}
+    assert not entry.playing
+    assert not entry.connected
+
+
+def test_twenty_sessions_train_at_once_and_stay_responsive():
+    # Load, bounded in count and time, loopback only: 20 tabs play at full speed; each must
+    # keep receiving frames and answer a step request while the others train.
+    app = create_app(max_sessions=25)
+    results = {}
+
+    def tab(k, client):
+        with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+            receive_until(ws, "frame")
+            ws.send_json({"type": "play"})
+            frames = [receive_until(ws, "frame") for _ in range(3)]
+            ws.send_json({"type": "pause"})
+            ws.send_json({"type": "step"})
+            state = receive_until(ws, "state")
+            results[k] = (frames[-1]["step"] > frames[0]["step"], state["playing"])
+
+    with TestClient(app) as client:
+        threads = [threading.Thread(target=tab, args=(k, client)) for k in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads)
+    assert len(results) == 20
+    assert all(advanced and not playing for advanced, playing in results.values())
+
+
+def test_cli_playground_warns_off_loopback(monkeypatch, capsys):
+    import uvicorn
+
+    started = {}
+
+    def fake_run(self):
+        started["host"] = self.config.host
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    from xornet.cli import main
+
+    assert main(["playground", "--host", "0.0.0.0", "--port", "0", "--no-browser"]) == 0
+    assert started["host"] == "0.0.0.0"
+    assert "reachable from other machines" in capsys.readouterr().err
+    assert main(["playground", "--port", "70000"]) == 2
+    assert "a port is from 0 to 65535" in capsys.readouterr().err
