@@ -24,6 +24,13 @@ def test_wilson_interval_known_values(k, n, low, high):
     assert hi == pytest.approx(high, abs=1e-4)
 
 
+def test_wilson_interval_is_exact_at_the_ends():
+    # Rounding in the formula left 5.6e-17 for the lower bound of 0 successes out of 3.
+    for n in (1, 3, 7, 1000):
+        assert wilson_interval(0, n)[0] == 0.0
+        assert wilson_interval(n, n)[1] == 1.0
+
+
 def test_wilson_interval_refuses_nonsense():
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(3, 2)

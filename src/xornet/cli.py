@@ -99,6 +99,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         "post: the study post exactly (2 hidden, lr 0.01, 200,000 steps)",
     )
     g.add_argument("--hidden", type=_positive_int, help="hidden units")
+    g.add_argument(
+        "--shortcut",
+        action="store_true",
+        default=None,
+        help="also connect the inputs straight to the output (the 1986 2-1-1 network)",
+    )
     g.add_argument("--activation", choices=ACTIVATION_NAMES)
     g.add_argument("--init", choices=INIT_NAMES, help="weight initialisation")
     g.add_argument(
@@ -228,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(p)
     p.add_argument("--hidden", type=_positive_int, default=3)
+    p.add_argument("--shortcut", action="store_true", help="with input-to-output weights W3")
     p.add_argument("--activation", choices=ACTIVATION_NAMES, default="sigmoid")
     p.add_argument("--init", choices=INIT_NAMES, default="normal")
     p.add_argument("--loss", choices=LOSS_NAMES, default="bce")
@@ -288,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--margin", type=_finite_float, nargs="+")
     g.add_argument("--stop-when-correct", action="store_true",
                    help="stop each network once every sample is right (see --margin)")  # fmt: skip
+    g.add_argument("--shortcut", action="store_true",
+                   help="networks with input-to-output weights (the 2-1-1 network)")  # fmt: skip
     g.add_argument(
         "--no-shuffle",
         dest="shuffle",
@@ -464,7 +473,7 @@ def _load_data(args: argparse.Namespace) -> Any:
 def _config(args: argparse.Namespace) -> Any:
     from xornet.training import PRESETS
 
-    names = ("hidden", "activation", "init", "init_scale", "loss", "optimizer",
+    names = ("hidden", "shortcut", "activation", "init", "init_scale", "loss", "optimizer",
              "learning_rate", "momentum", "nesterov", "beta1", "beta2", "eps", "steps",
              "batch_size", "shuffle", "record_every", "tol", "stop_when_correct",
              "margin")  # fmt: skip
@@ -510,7 +519,7 @@ def _train(args: argparse.Namespace) -> int:
 
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**32))
     params = None
-    if args.preset == "post" and config.init == "normal":
+    if args.preset == "post" and config.init == "normal" and not config.shortcut:
         # The post's exact initial weights: what np.random.seed(seed); init_parameters() draws.
         params = post_initial_params(
             seed, config.hidden, dataset.n_features, n_classes=dataset.n_classes
@@ -570,7 +579,7 @@ def _train_figures(args: argparse.Namespace, result: Any, dataset: Any, config: 
 
             seeds = list(range(args.starts))
             starts = None
-            if args.preset == "post" and config.init == "normal":
+            if args.preset == "post" and config.init == "normal" and not config.shortcut:
                 K = dataset.n_classes
                 starts = [
                     post_initial_params(s, config.hidden, dataset.n_features, n_classes=K)
@@ -675,7 +684,8 @@ def _print_train(result: Any, dataset: Any, seed: int, save: Path | None, out: T
     n_right = round(result.accuracy * dataset.n_samples)
     lines = [
         f"xornet: {dataset.name}, {dataset.n_features}-{c.hidden}-{result.params.n_outputs} "
-        f"network{'' if result.params.n_outputs == 1 else ' (softmax)'}, {c.activation} "
+        f"network{'' if result.params.n_outputs == 1 else ' (softmax)'}"
+        f"{' with shortcut weights' if c.shortcut else ''}, {c.activation} "
         f"hidden units, {c.init} init, {optimizer} at lr {c.learning_rate:g}, seed {seed}",
         "",
         *_table(dataset.X, dataset.feature_names, result.probabilities, dataset.y),
@@ -756,7 +766,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
     dataset = _load_data(args)
     params = init_params(dataset.n_features, args.hidden, args.init, rng=args.seed,
-                         n_classes=dataset.n_classes)  # fmt: skip
+                         n_classes=dataset.n_classes, shortcut=args.shortcut)  # fmt: skip
     check = gradient_check(
         params,
         dataset.X,
@@ -868,12 +878,13 @@ def _report(args: argparse.Namespace) -> int:
         dataset = _load_data(args)
         config = _config(args)
         seed = 0 if args.seed is None else args.seed
-        if args.preset == "post" and config.init == "normal":
+        if args.preset == "post" and config.init == "normal" and not config.shortcut:
             start = post_initial_params(seed, config.hidden, dataset.n_features,
                                         n_classes=dataset.n_classes)  # fmt: skip
         else:
             start = init_params(dataset.n_features, config.hidden, config.init, seed,
-                                config.init_scale, n_classes=dataset.n_classes)  # fmt: skip
+                                config.init_scale, n_classes=dataset.n_classes,
+                                shortcut=config.shortcut)  # fmt: skip
         result = train(dataset.X, dataset.y, config, rng=seed, params=start,
                        engine=args.engine)  # fmt: skip
         optimizer = config.new_optimizer()
@@ -913,6 +924,8 @@ def _sweep(args: argparse.Namespace) -> int:
         base = base.replace(shuffle=False)
     if args.stop_when_correct:
         base = base.replace(stop_when_correct=True)
+    if args.shortcut:
+        base = base.replace(shortcut=True)
     if args.batch_size and base.shuffle:
         raise XornetError("sweeps train mini-batches in a fixed order; add --no-shuffle")
     if args.tol is not None:
@@ -943,10 +956,12 @@ def _sweep(args: argparse.Namespace) -> int:
         atomic_write(args.out_csv, lambda f: f.write(data))
     if args.json:
         print(json.dumps({"dataset": dataset.name, "preset": args.preset, "seeds": len(seeds),
-                          "first_seed": args.first_seed, "rows": records}, indent=2))  # fmt: skip
+                          "first_seed": args.first_seed, "shortcut": base.shortcut,
+                          "rows": records}, indent=2))  # fmt: skip
         return EXIT_OK
     starts = " (the post's initial weights)" if post_init else ""
-    print(f"xornet sweep: {dataset.name}, preset {args.preset}, "
+    network = ", shortcut networks (inputs also wired to the output)" if base.shortcut else ""
+    print(f"xornet sweep: {dataset.name}, preset {args.preset}{network}, "
           f"seeds {seeds[0]}..{seeds[-1]}{starts}")  # fmt: skip
     head = [_SWEEP_FLAGS[a] for a in grid]
     outcome_head = ["solved", "2@0.5", "all@0.5", "other", "improving", "diverged"]
@@ -1042,11 +1057,12 @@ def _explain(args: argparse.Namespace) -> int:
         dataset = _load_data(args)
         activation = config.activation
         K = dataset.n_classes
-        if args.preset == "post" and config.init == "normal":
+        if args.preset == "post" and config.init == "normal" and not config.shortcut:
             params = post_initial_params(seed, config.hidden, dataset.n_features, n_classes=K)
         else:
             params = init_params(dataset.n_features, config.hidden, config.init, seed,
-                                 config.init_scale, n_classes=K)  # fmt: skip
+                                 config.init_scale, n_classes=K,
+                                 shortcut=config.shortcut)  # fmt: skip
     optimizer = config.new_optimizer()
     with np.errstate(over="raise", invalid="raise"):
         try:

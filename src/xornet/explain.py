@@ -74,6 +74,10 @@ class Explanation:
         """The array named ``key``."""
         return self._index[key].value
 
+    def __contains__(self, key: object) -> bool:
+        """Whether the step has an array named ``key`` (``W3`` only with a shortcut)."""
+        return key in self._index
+
 
 def advance(
     params: Params,
@@ -106,7 +110,7 @@ def advance(
 
 
 def _gradients(b: Backprop) -> Params:
-    return Params(b.dW1, b.db1, b.dW2, b.db2)
+    return Params(b.dW1, b.db1, b.dW2, b.db2, b.dW3)
 
 
 def explain_step(
@@ -163,16 +167,22 @@ def explain_step(
         q("b1", "params", None, params.b1),
         q("W2", "params", None, params.W2),
         q("b2", "params", None, params.b2),
+        *([q("W3", "params", None, params.W3)] if params.W3 is not None else []),
         q("Z1", "forward", 1, cache.Z1),
         q("H", "forward", 2, cache.H),
         q("Z2", "forward", 3, cache.Z2),
         q("P", "forward", 4, cache.P),
         q("loss", "forward", 5, np.array(before)),
-        *(q(k, "backward", i, v) for i, (k, v) in enumerate(b._asdict().items(), start=1)),
+        *(
+            q(k, "backward", i, v)
+            for i, (k, v) in enumerate(b._asdict().items(), start=1)
+            if v is not None
+        ),
         q("W1_new", "update", None, new.W1),
         q("b1_new", "update", None, new.b1),
         q("W2_new", "update", None, new.W2),
         q("b2_new", "update", None, new.b2),
+        *([q("W3_new", "update", None, new.W3)] if new.W3 is not None else []),
         q("loss_new", "update", None, np.array(after)),
     ]
     return Explanation(quantities, step, activation, name, lr, kind)
@@ -198,7 +208,7 @@ _SSE_WORDS: Final[dict[str, tuple[str, str, str]]] = {
 _SOFTMAX_WORDS: Final[dict[str, tuple[str, str, str]]] = {
     "y": ("y", "targets: the class of each sample", "정답: 각 샘플의 클래스"),
     "b2": ("b2", "biases of the output units, one per class", "2층 바이어스: 클래스마다 하나"),
-    "Z2": ("Z2 = H @ W2 + b2", "affine map to the outputs (one logit per class)",
+    "Z2": ("Z2 = H @ W2 + b2{shortcut}", "affine map to the outputs (one logit per class)",
            "어파인 변환: 은닉층에서 출력으로 (클래스마다 로짓 하나)"),
     "P": ("P = softmax(Z2) = exp(Z2) / sum(exp(Z2))", "probability of each class (rows sum to 1)",
           "각 클래스의 확률 (행의 합은 1)"),
@@ -227,7 +237,7 @@ _WORDS: Final[dict[str, tuple[str, str, str]]] = {
         "은닉층 활성화: 이 비선형성 덕분에 XOR을 선형 분리할 수 있게 된다",
     ),
     "Z2": (
-        "Z2 = H @ W2 + b2",
+        "Z2 = H @ W2 + b2{shortcut}",
         "affine map to the output (the logit)",
         "어파인 변환: 은닉층에서 출력으로 (로짓)",
     ),
@@ -245,6 +255,16 @@ _WORDS: Final[dict[str, tuple[str, str, str]]] = {
         "dZ2 = (P - y) / n",
         "sigmoid and cross-entropy cancel to P - y",
         "시그모이드와 교차 엔트로피가 상쇄되어 P - y 가 된다",
+    ),
+    "W3": (
+        "W3",
+        "shortcut weights: input -> output, skipping the hidden layer",
+        "지름길 가중치: 은닉층을 건너뛰어 입력 -> 출력",
+    ),
+    "dW3": (
+        "dW3 = X.T @ dZ2",
+        "the shortcut: each input times the output error",
+        "지름길: 입력 x 출력 오차를 샘플에 대해 합한다",
     ),
     "dW2": (
         "dW2 = H.T @ dZ2",
@@ -350,7 +370,8 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
         elif e["W2"].shape[1] > 1 and quantity.key in _SOFTMAX_WORDS:
             words_for = _SOFTMAX_WORDS
         formula, english, korean = words_for[quantity.key]
-        formula = formula.format(act=act, grad=grad)
+        shortcut = " + X @ W3" if "W3" in e else ""
+        formula = formula.format(act=act, grad=grad, shortcut=shortcut)
         meaning = korean if lang == "ko" else english
         number = f"{quantity.number}) " if quantity.number else ""
         value = quantity.value
@@ -368,7 +389,9 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
                      f"{_style(meaning, '2', colour)}")  # fmt: skip
         text = np.array2string(value, precision=4, suppress_small=True, max_line_width=96)
         lines += ["    " + line for line in text.splitlines()]
-    for key in ("W1", "b1", "W2", "b2"):
+    for key in ("W1", "b1", "W2", "b2", "W3"):
+        if f"{key}_new" not in e:
+            continue
         text = np.array2string(e[f"{key}_new"], precision=4, suppress_small=True)
         label = f"{key} <-"
         lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", "\n" + " " * 7))

@@ -8,7 +8,7 @@ import numpy as np
 
 from xornet._typing import Array
 from xornet.network import backward, check_data, forward, loss
-from xornet.params import NAMES, Params
+from xornet.params import Params
 
 __all__ = ["GradCheck", "gradient_check", "numerical_gradient"]
 
@@ -126,7 +126,7 @@ def gradient_check(
     analytic = backward(params, cache, y, kind)
     numeric = numerical_gradient(params, X, y, activation, eps, kind)
     errors = {}
-    for name, a, n in zip(NAMES, analytic, numeric, strict=True):
+    for name, a, n in zip(params.names, analytic, numeric, strict=True):
         rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), scale)
         errors[name] = float(rel.max())
     return GradCheck(errors, tolerance)

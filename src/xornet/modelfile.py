@@ -1,8 +1,11 @@
-"""Model files: the four parameter arrays and a JSON metadata record in one ``.npz``.
+"""Model files: the parameter arrays and a JSON metadata record in one ``.npz``.
 
-A model file is a NumPy ``.npz`` archive holding ``W1``, ``b1``, ``W2``, ``b2`` and ``metadata``,
-a JSON text with at least ``format``, ``format_version``, ``xornet_version``, ``activation`` and
-``shapes``. It is read with ``allow_pickle=False``, so loading a file runs no code from it.
+A model file is a NumPy ``.npz`` archive holding ``W1``, ``b1``, ``W2``, ``b2`` (and ``W3`` for
+a shortcut network) and ``metadata``, a JSON text with at least ``format``, ``format_version``,
+``xornet_version``, ``activation`` and ``shapes``. Format 1 has the four arrays; format 2 adds
+``W3``, so that a reader that knows only format 1 refuses a shortcut network rather than
+silently dropping its shortcut. Networks without one are still written as format 1. It is read
+with ``allow_pickle=False``, so loading a file runs no code from it.
 
 Saves are atomic: the archive is written to a temporary file in the target's directory, flushed
 to disk, then renamed over the target, so an interrupted save never leaves a half-written model.
@@ -24,12 +27,12 @@ import numpy as np
 from xornet._typing import Array
 from xornet.errors import ModelFileError
 from xornet.functional import ACTIVATIONS
-from xornet.params import NAMES, Params
+from xornet.params import NAMES, SHORTCUT_NAMES, Params
 
 __all__ = ["FORMAT_VERSION", "Model", "atomic_write", "load_model", "save_model"]
 
 #: Version of the file layout this xornet writes; it reads this version and older.
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 FORMAT_NAME: Final = "xornet-model"
 
 
@@ -128,7 +131,7 @@ def save_model(
     record: dict[str, Any] = dict(metadata or {})
     record.update(
         format=FORMAT_NAME,
-        format_version=FORMAT_VERSION,
+        format_version=2 if params.shortcut else 1,
         xornet_version=__version__,
         activation=activation,
         shapes={name: list(a.shape) for name, a in params.as_dict().items()},
@@ -166,7 +169,8 @@ def load_model(path: str | Path) -> Model:
             missing = [name for name in (*NAMES, "metadata") if name not in archive.files]
             if missing:
                 raise ModelFileError(f"{path}: not a xornet model (missing {', '.join(missing)})")
-            members = {name: archive[name] for name in (*NAMES, "metadata")}
+            names = SHORTCUT_NAMES if "W3" in archive.files else NAMES
+            members = {name: archive[name] for name in (*names, "metadata")}
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
@@ -176,7 +180,7 @@ def load_model(path: str | Path) -> Model:
     for name, member in members.items():
         if not isinstance(member, np.ndarray):
             raise ModelFileError(f"{path}: not a readable model file ({name} is not an array)")
-    arrays = {name: members[name] for name in NAMES}
+    arrays = {name: members[name] for name in names}
     metadata = members["metadata"]
     if metadata.shape != () or metadata.dtype.kind != "U":
         raise ModelFileError(f"{path}: the metadata record is not a text")
@@ -189,6 +193,8 @@ def load_model(path: str | Path) -> Model:
     version = record.get("format_version")
     if not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{path}: invalid format_version {version!r}")
+    if "W3" in arrays and version < 2:
+        raise ModelFileError(f"{path}: shortcut weights W3 in a format-{version} file")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: written in model format {version}, newer than this xornet reads "
@@ -198,7 +204,7 @@ def load_model(path: str | Path) -> Model:
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{path}: unknown activation {activation!r}")
     shapes = record.get("shapes", {})
-    for name in NAMES:
+    for name in names:
         if list(arrays[name].shape) != shapes.get(name):
             raise ModelFileError(
                 f"{path}: array {name} has shape {arrays[name].shape}, but the metadata says "
@@ -210,7 +216,7 @@ def load_model(path: str | Path) -> Model:
         if not np.isfinite(arrays[name]).all():
             raise ModelFileError(f"{path}: array {name} holds non-finite values")
     try:
-        params = Params(*(arrays[name] for name in NAMES))
+        params = Params(*(arrays[name] for name in names))
     except ValueError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     return Model(params, str(activation), record)

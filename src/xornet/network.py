@@ -4,7 +4,7 @@ For ``n`` samples with ``d`` features, ``h`` hidden units and ``k`` outputs (row
 
     Z1 = X @ W1 + b1        (n, d) @ (d, h) -> (n, h)     affine
     H  = act(Z1)            (n, h)                        hidden activation
-    Z2 = H @ W2 + b2        (n, h) @ (h, k) -> (n, k)     affine
+    Z2 = H @ W2 + b2        (n, h) @ (h, k) -> (n, k)     affine (+ X @ W3 with a shortcut)
     P  = sigmoid(Z2)        (n, 1)                        k = 1: probability of class 1
     P  = softmax(Z2)        (n, K)                        k = K >= 3: probability of each class
     L  = CE(Z2, y)          scalar                        mean (binary) cross-entropy
@@ -123,6 +123,8 @@ def forward(params: Params, X: Array, activation: str = "sigmoid") -> Cache:
     Z1 = affine(X, params.W1, params.b1)  # (n, d) @ (d, h) -> (n, h)
     H = act(Z1)
     Z2 = affine(H, params.W2, params.b2)  # (n, h) @ (h, k) -> (n, k)
+    if params.W3 is not None:  # the shortcut: inputs straight to the output
+        Z2 = Z2 + X @ params.W3  # (n, d) @ (d, k) -> (n, k)
     P = sigmoid(Z2) if Z2.shape[1] == 1 else softmax(Z2)
     return Cache(X=X, Z1=Z1, H=H, Z2=Z2, P=P, activation=activation)
 
@@ -191,6 +193,8 @@ class Backprop(NamedTuple):
     dZ1 : ndarray of shape (n_samples, n_hidden)
     dW1 : ndarray of shape (n_inputs, n_hidden)
     db1 : ndarray of shape (n_hidden,)
+    dW3 : ndarray of shape (n_inputs, n_outputs) or None
+        The shortcut weights' gradient (an eighth array, shortcut networks only).
     """
 
     dZ2: Array
@@ -200,6 +204,7 @@ class Backprop(NamedTuple):
     dZ1: Array
     dW1: Array
     db1: Array
+    dW3: Array | None = None
 
 
 def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Backprop:
@@ -249,7 +254,9 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
     dW1 = cache.X.T @ dZ1  # (d, n) @ (n, h) -> (d, h)
     # 7) dL/db1 (the post's comment calls this one "dB2"; it is the first layer's bias)
     db1 = dZ1.sum(axis=0)  # (h,)
-    return Backprop(dZ2, dW2, db2, dH, dZ1, dW1, db1)
+    # (shortcut) dL/dW3: each input times the output delta, as step 2 for the hidden units.
+    dW3 = None if params.W3 is None else cache.X.T @ dZ2  # (d, n) @ (n, k) -> (d, k)
+    return Backprop(dZ2, dW2, db2, dH, dZ1, dW1, db1, dW3)
 
 
 def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Params:
@@ -273,7 +280,7 @@ def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Param
         parameter's shape. The seven steps are in :func:`backward_steps`.
     """
     steps = backward_steps(params, cache, y, kind)
-    return Params(steps.dW1, steps.db1, steps.dW2, steps.db2)
+    return Params(steps.dW1, steps.db1, steps.dW2, steps.db2, steps.dW3)
 
 
 def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Array:

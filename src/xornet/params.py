@@ -7,6 +7,11 @@ Shapes, for ``d`` inputs, ``h`` hidden units and ``k`` outputs (rows of ``X`` ar
 so that ``Z1 = X @ W1 + b1`` is ``(n, h)`` and ``Z2 = H @ W2 + b2`` is ``(n, k)``. Two classes
 have one output (``k = 1``, a sigmoid: the post's network); ``K >= 3`` classes have ``k = K``
 outputs (a softmax). ``k = 2`` is refused, so that each number of classes has one network.
+
+A *shortcut* network (the 1986 paper's 2-1-1 XOR network) also has direct input-to-output
+weights ``W3 (d, k)``, so that ``Z2 = H @ W2 + X @ W3 + b2``; ``W3`` is None otherwise. It
+comes last in every packing (``ravel``, the compiled engine's vector), so networks without it
+are laid out as they always were.
 The post stores ``W1`` and ``W2`` the same way (it computes ``W.T @ X`` with samples in
 columns); only its biases are columns, ``(h, 1)`` and ``(1, 1)``.
 """
@@ -29,6 +34,8 @@ __all__ = ["INITS", "Params", "init_params", "n_outputs_for", "post_initial_para
 INITS: Final = INIT_NAMES
 
 NAMES: Final = ("W1", "b1", "W2", "b2")
+#: The names with the shortcut weights.
+SHORTCUT_NAMES: Final = (*NAMES, "W3")
 
 #: Largest number of classes (softmax outputs) accepted.
 MAX_CLASSES: Final = 1_000
@@ -62,12 +69,15 @@ class Params:
     W2 : ndarray of shape (n_hidden, n_outputs)
         ``n_outputs`` is 1 for two classes (a sigmoid output), ``K >= 3`` for a softmax.
     b2 : ndarray of shape (n_outputs,)
+    W3 : ndarray of shape (n_inputs, n_outputs) or None
+        Direct input-to-output ("shortcut") weights, or None for the plain network.
     """
 
     W1: Array
     b1: Array
     W2: Array
     b2: Array
+    W3: Array | None = None
 
     def __post_init__(self) -> None:
         d, h = self.W1.shape
@@ -79,14 +89,28 @@ class Params:
                 f"W1 ({d}, {h}), b1 ({h},), W2 ({h}, k), b2 (k,) with k = 1 (two classes) "
                 "or k >= 3 (one output per class)"
             )
+        if self.W3 is not None and self.W3.shape != (d, k):
+            raise ValueError(f"shortcut weights W3 {self.W3.shape} should be ({d}, {k})")
 
     def __iter__(self) -> Iterator[Array]:
-        """Iterate over ``W1, b1, W2, b2`` in that order."""
-        return iter((self.W1, self.b1, self.W2, self.b2))
+        """Iterate over ``W1, b1, W2, b2`` (and ``W3`` for a shortcut network) in that order."""
+        arrays = (self.W1, self.b1, self.W2, self.b2)
+        return iter(arrays if self.W3 is None else (*arrays, self.W3))
 
     def __repr__(self) -> str:
         extra = "" if self.n_outputs == 1 else f", n_classes={self.n_classes}"
+        extra += ", shortcut=True" if self.shortcut else ""
         return f"Params(n_inputs={self.n_inputs}, n_hidden={self.n_hidden}{extra})"
+
+    @property
+    def shortcut(self) -> bool:
+        """Whether the inputs also reach the output directly (``W3`` is not None)."""
+        return self.W3 is not None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The arrays' names, in iteration order."""
+        return SHORTCUT_NAMES if self.shortcut else NAMES
 
     @property
     def n_inputs(self) -> int:
@@ -110,12 +134,12 @@ class Params:
 
     @property
     def size(self) -> int:
-        """Total number of scalar parameters, ``d h + h + h k + k``."""
+        """Total number of scalar parameters, ``d h + h + h k + k`` (``+ d k`` with a shortcut)."""
         return sum(a.size for a in self)
 
     def as_dict(self) -> dict[str, Array]:
-        """The arrays by name: ``{"W1": ..., "b1": ..., "W2": ..., "b2": ...}``."""
-        return dict(zip(NAMES, self, strict=True))
+        """The arrays by name: ``{"W1": ..., "b1": ..., "W2": ..., "b2": ...}`` (and ``"W3"``)."""
+        return dict(zip(self.names, self, strict=True))
 
     def copy(self) -> Params:
         """A deep copy (new arrays)."""
@@ -149,6 +173,7 @@ def init_params(
     scale: float = 1.0,
     *,
     n_classes: int = 2,
+    shortcut: bool = False,
 ) -> Params:
     """Draw initial parameters (biases start at zero, except with ``"uniform"``).
 
@@ -171,11 +196,14 @@ def init_params(
     n_classes : int
         2 (default): one sigmoid output. ``K >= 3``: ``K`` softmax outputs. The draws for two
         classes are the same whatever version of xornet: the first ``W1`` then ``W2``.
+    shortcut : bool
+        Also draw direct input-to-output weights ``W3 (d, k)``, by the same scheme (fan-in
+        ``d``), after everything else: the other arrays are what they would be without it.
 
     Returns
     -------
     Params
-        ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, k)``, ``b2 (k,)`` with ``k`` outputs.
+        ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, k)``, ``b2 (k,)`` with ``k`` outputs (and ``W3``).
     """
     if n_inputs < 1 or n_hidden < 1:
         raise ValueError(f"need n_inputs >= 1 and n_hidden >= 1, got {n_inputs} and {n_hidden}")
@@ -189,8 +217,11 @@ def init_params(
             gen.uniform(-scale, scale, n_hidden),
             gen.uniform(-scale, scale, (n_hidden, k)),
             gen.uniform(-scale, scale, k),
+            gen.uniform(-scale, scale, (n_inputs, k)) if shortcut else None,
         )
-    shapes = ((n_inputs, n_hidden), (n_hidden, k))
+    shapes = [(n_inputs, n_hidden), (n_hidden, k)]
+    if shortcut:
+        shapes.append((n_inputs, k))
     weights: list[Array] = []
     for fan_in, fan_out in shapes:
         if init == "normal":
@@ -202,8 +233,8 @@ def init_params(
             weights.append(gen.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in))
         else:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-    W1, W2 = weights
-    return Params(W1, np.zeros(n_hidden), W2, np.zeros(k))
+    W3 = weights[2] if shortcut else None
+    return Params(weights[0], np.zeros(n_hidden), weights[1], np.zeros(k), W3)
 
 
 def post_initial_params(

@@ -247,7 +247,14 @@ def plot_boundary(
 
 
 def _hidden(params: Params, X: Array, activation: str) -> Array:
-    return forward(params, X, activation).H
+    """What the output unit sees: the hidden activations, and with a shortcut the inputs too."""
+    H = forward(params, X, activation).H
+    return H if params.W3 is None else np.column_stack([H, X])
+
+
+def _axis_names(params: Params) -> list[str]:
+    names = [f"h{j + 1}" for j in range(params.n_hidden)]
+    return names + ([f"x{i + 1}" for i in range(params.n_inputs)] if params.shortcut else [])
 
 
 def _input_grid_lines(params: Params, X: Array, activation: str) -> list[Array]:
@@ -293,15 +300,15 @@ def plot_hidden_space(
     -------
     matplotlib.figure.Figure
     """
-    h = params.n_hidden
     H = _hidden(params, X, activation)
     boundaries = output_boundaries(params)
+    m = H.shape[1]  # the dimension of what the output unit sees
     if ax is None:
         fig = _figure(figsize=(5, 4.6), layout="constrained")
-        ax = fig.add_subplot(projection="3d" if h == 3 else None)
+        ax = fig.add_subplot(projection="3d" if m == 3 else None)
     lines = _input_grid_lines(params, X, activation) if X.shape[1] == 2 else []
-    if h == 3:
-        _hidden_3d(ax, H, y, boundaries, lines)
+    if m == 3:
+        _hidden_3d(ax, H, y, boundaries, lines, _axis_names(params), params.shortcut)
         return ax.get_figure()  # type: ignore[return-value]
     plane = hidden_plane(params, X, activation)
     for line in lines:
@@ -330,9 +337,11 @@ def output_boundaries(params: Params) -> list[tuple[Array, float, str]]:
         ``w`` of shape (n_hidden,).
     """
     K = params.n_outputs
+    # With a shortcut the output sees (h, x), weighted by (W2, W3).
+    W = params.W2 if params.W3 is None else np.vstack([params.W2, params.W3])
     if K == 1:
-        return [(params.W2[:, 0], float(params.b2[0]), "output = 0.5")]
-    return [(params.W2[:, a] - params.W2[:, c], float(params.b2[a] - params.b2[c]),
+        return [(W[:, 0], float(params.b2[0]), "output = 0.5")]
+    return [(W[:, a] - W[:, c], float(params.b2[a] - params.b2[c]),
              f"class {a} = class {c}") for a in range(K) for c in range(a + 1, K)]  # fmt: skip
 
 
@@ -382,15 +391,22 @@ def hidden_plane(params: Params, X: Array, activation: str = "sigmoid") -> Hidde
     -------
     HiddenPlane
     """
-    h = params.n_hidden
     H = _hidden(params, X, activation)
+    h = H.shape[1]
+    names = _axis_names(params)
+    if params.shortcut:
+        space = f"the output's inputs ({', '.join(names)}: hidden units and the shortcut)"
+    else:
+        space = f"hidden space ({h} unit{'s' if h > 1 else ''})"
     if h == 1:
         origin, basis = np.zeros(1), np.array([[1.0, 0.0]])
         labels, title = ("h1 (the only hidden unit)", ""), "hidden space (1 unit)"
     elif h == 2:
         origin, basis = np.zeros(2), np.eye(2)
-        labels = ("h1 (hidden unit 1)", "h2 (hidden unit 2)")
-        title = "hidden space and the output unit's separating line"
+        labels = (f"{names[0]}", f"{names[1]}")
+        if not params.shortcut:
+            labels = ("h1 (hidden unit 1)", "h2 (hidden unit 2)")
+        title = f"{space} and the output unit's separating line"
     else:
         origin = H.mean(axis=0)
         _, _, vt = np.linalg.svd(H - origin, full_matrices=False)
@@ -398,7 +414,7 @@ def hidden_plane(params: Params, X: Array, activation: str = "sigmoid") -> Hidde
         if basis.shape[1] < 2:  # a single sample: any second direction will do
             basis = np.column_stack([basis, np.zeros(h)])
         labels = ("principal component 1", "principal component 2")
-        title = f"hidden space ({h} units), 2 principal components"
+        title = f"{space}, 2 principal components"
     # Each boundary w . h + b = 0 within the plane, h = origin + basis @ c:
     # (w @ basis) . c + (w . origin + b) = 0, a straight line in the coordinates c.
     lines = [(w @ basis, float(w @ origin + b), label)
@@ -411,7 +427,7 @@ _LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def _hidden_3d(ax: Any, H: Array, y: Array, boundaries: list[tuple[Array, float, str]],
-               lines: list[Array]) -> None:  # fmt: skip
+               lines: list[Array], names: list[str], shortcut: bool) -> None:  # fmt: skip
     for line in lines:
         ax.plot(line[:, 0], line[:, 1], line[:, 2], color="grey", alpha=0.25, linewidth=0.8)
     for label in range(max(2, int(y.max()) + 1)):
@@ -424,10 +440,14 @@ def _hidden_3d(ax: Any, H: Array, y: Array, boundaries: list[tuple[Array, float,
         if abs(w[2]) > 1e-12:  # the plane w . h + b = 0, solved for h3
             ax.plot_surface(g0, g1, -(b + w[0] * g0 + w[1] * g1) / w[2], alpha=0.25,
                             color="black")  # fmt: skip
-    ax.set_xlabel("h1")
-    ax.set_ylabel("h2")
-    ax.set_zlabel("h3")
-    ax.set_title("hidden space (3 units) and the output's separating plane(s)")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_zlabel(names[2])
+    if shortcut:
+        ax.set_title(f"what the output sees ({', '.join(names)}) and its separating plane(s)",
+                     fontsize=9)  # fmt: skip
+    else:
+        ax.set_title("hidden space (3 units) and the output's separating plane(s)")
     ax.legend(loc="upper left")
 
 
@@ -476,16 +496,22 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
     k = params.n_outputs
     inputs, hidden, output = column(d, 0.1), column(h, 0.5), column(k, 0.9)
     out_names = ["p"] if k == 1 else [f"p{c}" for c in range(k)]
-    scale = max(np.abs(params.W1).max(), np.abs(params.W2).max(), 1e-12)
-    for src, dst, W in ((inputs, hidden, params.W1), (hidden, output, params.W2)):
+    scale = max(*(np.abs(W).max() for W in (params.W1, params.W2, params.W3) if W is not None),
+                1e-12)  # fmt: skip
+    layers = [(inputs, hidden, params.W1), (hidden, output, params.W2)]
+    if params.W3 is not None:  # the shortcut, drawn dashed: it passes the hidden layer by
+        layers.append((inputs, output, params.W3))
+    for src, dst, W in layers:
         for i in range(W.shape[0]):
             for j in range(W.shape[1]):
                 weight = W[i, j]
                 ax.plot([src[i, 0], dst[j, 0]], [src[i, 1], dst[j, 1]],
                         color=CLASS_COLOURS[1] if weight > 0 else CLASS_COLOURS[0],
-                        linewidth=0.5 + 5.0 * abs(weight) / scale, alpha=0.8, zorder=1)  # fmt: skip
+                        linewidth=0.5 + 5.0 * abs(weight) / scale, alpha=0.8, zorder=1,
+                        linestyle="--" if W is params.W3 else "-")  # fmt: skip
                 if W.size <= 16:
-                    mx, my = 0.6 * src[i] + 0.4 * dst[j]
+                    near = 0.75 if W is params.W3 else 0.6  # where along the edge to label it
+                    mx, my = near * src[i] + (1.0 - near) * dst[j]
                     ax.text(mx, my, f"{weight:+.2f}", fontsize=7, ha="center", va="center",
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                                   "alpha": 0.8}, zorder=2)  # fmt: skip
@@ -502,8 +528,9 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                         fontsize=7, color="#555555", zorder=4)  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    dashed = ", dashed: the shortcut" if params.shortcut else ""
     ax.set_title(f"the {d}-{h}-{k} network: orange weights positive, blue negative, "
-                 "width by size", fontsize=9)  # fmt: skip
+                 f"width by size{dashed}", fontsize=9)  # fmt: skip
     return fig
 
 
@@ -668,7 +695,7 @@ def animate(
         raise XornetError(f"frames must be at least 2, got {frames}")
     if params is None:
         current = init_params(X.shape[1], config.hidden, config.init, rng, config.init_scale,
-                              n_classes=infer_n_classes(y))  # fmt: skip
+                              n_classes=infer_n_classes(y), shortcut=config.shortcut)  # fmt: skip
     else:
         current = params.copy()
     optimizer = config.new_optimizer()

@@ -61,7 +61,10 @@ def wilson_interval(successes: int, runs: int, z: float = _Z95) -> tuple[float, 
     denominator = 1.0 + z * z / runs
     centre = (p + z * z / (2 * runs)) / denominator
     half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 (or all) successes the bound is exactly 0 (or 1); the formula leaves rounding there.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == runs else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,8 @@ def sweep(
     for done, combo in enumerate(combos, start=1):
         fixed = {a: grid[a][i] for a, i in zip(others, combo, strict=True)}
         config = base.replace(**fixed)
-        if post_init and config.init != "normal":
-            raise XornetError("the post's initial weights use the normal init")
+        if post_init and (config.init != "normal" or config.shortcut):
+            raise XornetError("the post's initial weights are for its own network, normal init")
         starts = None
         if post_init:
             K = infer_n_classes(y)

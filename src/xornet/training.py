@@ -55,6 +55,7 @@ _FIELD_TYPES: Final[dict[str, tuple[type, ...]]] = {
     "init_scale": _NUMBER,
     "loss": (str,),
     "margin": _NUMBER,
+    "shortcut": (bool,),
 }
 
 #: Largest accepted values, to turn absurd settings into a clear error instead of a hang.
@@ -75,6 +76,9 @@ class TrainConfig:
     ----------
     hidden : int
         Hidden units ``h`` (1 to 100,000).
+    shortcut : bool
+        Also connect the inputs straight to the output (``W3``), as the 1986 paper's 2-1-1
+        XOR network does.
     activation : {"sigmoid", "tanh", "relu"}
         Hidden activation.
     init : {"normal", "glorot", "he", "uniform"}
@@ -113,6 +117,7 @@ class TrainConfig:
     """
 
     hidden: int = 8  # hidden units h
+    shortcut: bool = False  # inputs also wired straight to the output (W3)
     activation: str = "sigmoid"  # hidden activation: sigmoid | tanh | relu
     init: str = "normal"  # weight initialisation: normal (the post) | glorot | he | uniform
     init_scale: float = 1.0  # uniform only: weights and biases from U(-init_scale, init_scale)
@@ -349,12 +354,18 @@ def train(
     d = X.shape[1]
     gen = as_generator(rng)
     if params is None:
-        params = init_params(d, config.hidden, config.init, gen, config.init_scale, n_classes=K)
+        params = init_params(d, config.hidden, config.init, gen, config.init_scale, n_classes=K,
+                             shortcut=config.shortcut)  # fmt: skip
     else:
         if params.n_classes != K:
             raise XornetError(f"params are for {params.n_classes} classes but n_classes is {K}")
         if params.n_inputs != d:
             raise XornetError(f"params expect {params.n_inputs} features but X has {d}")
+        if params.shortcut != config.shortcut:
+            raise XornetError(
+                f"params {'have' if params.shortcut else 'lack'} shortcut weights but "
+                f"config.shortcut is {config.shortcut}"
+            )
         if params.n_hidden != config.hidden:
             raise XornetError(
                 f"params have {params.n_hidden} hidden units but config.hidden is {config.hidden}"

@@ -6,8 +6,9 @@ the NumPy reference (:mod:`xornet.network`, :mod:`xornet.optim`, the loop of
 
 Parameters are packed into one flat vector ``theta`` in ``Params.ravel()`` order::
 
-    theta = [ W1 (d*h, row-major) | b1 (h) | W2 (h*k, row-major) | b2 (k) ]
-    size P = d h + h + h k + k, with k = 1 output (two classes) or k = K (softmax)
+    theta = [ W1 (d*h, row-major) | b1 (h) | W2 (h*k, row-major) | b2 (k) | W3 (d*k) ]
+    size P = d h + h + h k + k, with k = 1 output (two classes) or k = K (softmax),
+    plus d k for the shortcut weights W3 when the network has them (ints[SHORTCUT])
 
 so an optimizer is one loop over ``P`` numbers. Shapes of the other buffers:
 
@@ -38,9 +39,8 @@ STEP, N_RECORDS, STOP, ADAM_T, FIRST_CORRECT, FIRST_TARGET = 0, 1, 2, 3, 4, 5
 # Indices into the float settings vector.
 LR, MU, BETA1, BETA2, EPS, TOL, TARGET, MARGIN = 0, 1, 2, 3, 4, 5, 6, 7
 # Indices into the int settings vector.
-ACT, OPT, NESTEROV, BATCH, SHUFFLE, RECORD_EVERY, USE_TOL, STOP_CORRECT, USE_TARGET, LOSS = range(
-    10
-)
+(ACT, OPT, NESTEROV, BATCH, SHUFFLE, RECORD_EVERY, USE_TOL, STOP_CORRECT, USE_TARGET, LOSS,
+ SHORTCUT) = range(11)  # fmt: skip
 
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -143,6 +143,7 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     h = H.shape[1]
     K = z2.size // n  # outputs per sample
     b1, W2, b2 = d * h, d * h + h, d * h + h + h * K  # offsets in theta (W1 starts at 0)
+    W3, shortcut = b2 + K, ints[SHORTCUT] == 1  # the shortcut's weights come last
     dz, dz2 = 0.0, np.empty(K)  # one sample's output delta: one output, or K
     act, opt, nesterov = ints[ACT], ints[OPT], ints[NESTEROV]
     batch, record_every = ints[BATCH], ints[RECORD_EVERY]
@@ -184,6 +185,11 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 for j in range(h):
                     s += Hs[r, j] * theta[W2 + j]  # Z2 = H @ W2
                 zs[r] = s + theta[b2]  # + b2
+                if shortcut:
+                    s = 0.0
+                    for k in range(d):
+                        s += X[i, k] * theta[W3 + k]  # + X @ W3
+                    zs[r] += s
                 finite &= math.isfinite(zs[r])
                 ps[r] = sigmoid(zs[r])  # P = sigmoid(Z2)
             else:
@@ -192,6 +198,11 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                     for j in range(h):
                         s += Hs[r, j] * theta[W2 + j * K + c]
                     zs[r * K + c] = s + theta[b2 + c]
+                    if shortcut:
+                        s = 0.0
+                        for k in range(d):
+                            s += X[i, k] * theta[W3 + k * K + c]
+                        zs[r * K + c] += s
                     finite &= math.isfinite(zs[r * K + c])
                 softmax_row(zs, ps, r, K)  # P = softmax(Z2)
         if not finite:  # an overflow: the NumPy loop raises on any, so both call it divergence
@@ -254,6 +265,11 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                         for j in range(h):
                             s += Hs[r, j] * theta[W2 + j]
                         zs[r] = s + theta[b2]
+                        if shortcut:
+                            s = 0.0
+                            for k in range(d):
+                                s += X[i, k] * theta[W3 + k]
+                            zs[r] += s
                         finite &= math.isfinite(zs[r])
                         ps[r] = sigmoid(zs[r])
                     else:
@@ -262,6 +278,11 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                             for j in range(h):
                                 s += Hs[r, j] * theta[W2 + j * K + c]
                             zs[r * K + c] = s + theta[b2 + c]
+                            if shortcut:
+                                s = 0.0
+                                for k in range(d):
+                                    s += X[i, k] * theta[W3 + k * K + c]
+                                zs[r * K + c] += s
                             finite &= math.isfinite(zs[r * K + c])
                         softmax_row(zs, ps, r, K)
                 if not finite:
@@ -280,6 +301,9 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 for j in range(h):
                     grad[W2 + j] += Hs[r, j] * dz  # 2) dL/dW2 = H^T dZ2
                 grad[b2] += dz  # 3) dL/db2 = sum of dZ2
+                if shortcut:
+                    for k in range(d):
+                        grad[W3 + k] += X[i, k] * dz  # (shortcut) dL/dW3 = X^T dZ2
                 for j in range(h):
                     dh = dz * theta[W2 + j]  # 4) dL/dH = dZ2 W2^T
                     dz1 = dh * activation_grad(Hs[r, j], act)  # 5) dL/dZ1 = dH * act'(H)
@@ -292,6 +316,9 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                     for j in range(h):
                         grad[W2 + j * K + c] += Hs[r, j] * dz2[c]  # 2)
                     grad[b2 + c] += dz2[c]  # 3)
+                    if shortcut:
+                        for k in range(d):
+                            grad[W3 + k * K + c] += X[i, k] * dz2[c]
                 for j in range(h):
                     dh = 0.0
                     for c in range(K):
@@ -345,7 +372,8 @@ def run_many(X, y, thetas, states, fs_all, ints, stop_step, order, history_all,
     """Train many independent networks (full batch or a fixed order), in parallel over both
     cores: network ``i`` runs :func:`run` on ``thetas[i]`` with ``fs_all[i]``."""
     n, d = X.shape
-    h = (thetas.shape[1] - K) // (d + 1 + K)  # P = d h + h + h K + K
+    extra = d * K if ints[SHORTCUT] == 1 else 0
+    h = (thetas.shape[1] - K - extra) // (d + 1 + K)  # P = d h + h + h K + K (+ d K)
     no_perms = np.empty((0, n), dtype=np.int64)
     for i in prange(thetas.shape[0]):
         H, z2, p = np.empty((n, h)), np.empty(n * K), np.empty(n * K)

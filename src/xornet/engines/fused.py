@@ -64,6 +64,7 @@ def pack_settings(
             config.stop_when_correct,
             target is not None,
             LOSS_CODES[config.loss],
+            config.shortcut,
         ],
         dtype=np.int64,
     )

@@ -94,31 +94,39 @@ class ManyResult:
     def params(self, i: int) -> Params:
         """The final parameters of network ``i``."""
         d, h, k = self.n_inputs, self.n_hidden, n_outputs_for(self.n_classes)
-        W1, b1, W2, b2 = _unpack(self.thetas[i : i + 1], d, h, k)
-        return Params(W1[0].copy(), b1[0, 0].copy(), W2[0].copy(), b2[0, 0].copy())
+        W1, b1, W2, b2, W3 = _unpack(self.thetas[i : i + 1], d, h, k)
+        return Params(W1[0].copy(), b1[0, 0].copy(), W2[0].copy(), b2[0, 0].copy(),
+                      None if W3 is None else W3[0].copy())  # fmt: skip
 
 
-def _unpack(thetas: Array, d: int, h: int, k: int) -> tuple[Array, Array, Array, Array]:
+def _unpack(
+    thetas: Array, d: int, h: int, k: int
+) -> tuple[Array, Array, Array, Array, Array | None]:
     """Views of stacked packed parameters (``Params.ravel()`` order).
 
-    Returns W1 (N, d, h), b1 (N, 1, h), W2 (N, h, k) and b2 (N, 1, k).
+    Returns W1 (N, d, h), b1 (N, 1, h), W2 (N, h, k), b2 (N, 1, k) and the shortcut weights
+    W3 (N, d, k), or None when the packing has no room for them.
     """
     N = thetas.shape[0]
+    end = d * h + h + h * k + k
     W1 = thetas[:, : d * h].reshape(N, d, h)
     b1 = thetas[:, d * h : d * h + h].reshape(N, 1, h)
     W2 = thetas[:, d * h + h : d * h + h + h * k].reshape(N, h, k)
-    b2 = thetas[:, d * h + h + h * k :].reshape(N, 1, k)
-    return W1, b1, W2, b2
+    b2 = thetas[:, d * h + h + h * k : end].reshape(N, 1, k)
+    W3 = thetas[:, end:].reshape(N, d, k) if thetas.shape[1] > end else None
+    return W1, b1, W2, b2, W3
 
 
 def _forward_many(
     thetas: Array, X: Array, d: int, h: int, k: int, activation: str
 ) -> tuple[Array, Array]:
     """Hidden activations (N, n, h) and logits (N, n, k) of every network on X."""
-    W1, b1, W2, b2 = _unpack(thetas, d, h, k)
+    W1, b1, W2, b2, W3 = _unpack(thetas, d, h, k)
     act, _ = ACTIVATIONS[activation]
     H = act(X @ W1 + b1)  # (n, d) @ (N, d, h) -> (N, n, h)
     Z2 = H @ W2 + b2  # (N, n, h) @ (N, h, k) -> (N, n, k)
+    if W3 is not None:
+        Z2 = Z2 + X @ W3  # the shortcut: (n, d) @ (N, d, k) -> (N, n, k)
     return H, Z2
 
 
@@ -247,15 +255,23 @@ def train_many(
         raise XornetError(f"target must be a finite number, got {target}")
     if params is not None and len(params) != N:
         raise XornetError(f"{len(params)} initial params for {N} networks")
-    thetas = np.empty((N, d * h + h + h * k + k))  # (N, P), filled row by row: memory stays flat
+    P = d * h + h + h * k + k + (d * k if config.shortcut else 0)
+    thetas = np.empty((N, P))  # filled row by row: memory stays flat
     for i in range(N):
         if params is None:
             seed = int(seed_array[i])
-            first = init_params(d, h, config.init, seed, config.init_scale, n_classes=K)
+            first = init_params(d, h, config.init, seed, config.init_scale, n_classes=K,
+                                shortcut=config.shortcut)  # fmt: skip
         else:
             first = params[i]
-        if first.n_inputs != d or first.n_hidden != h or first.n_outputs != k:
-            raise XornetError(f"every initial params must be a {d}-{h}-{k} network")
+        if (first.n_inputs, first.n_hidden, first.n_outputs, first.shortcut) != (
+            d,
+            h,
+            k,
+            config.shortcut,
+        ):
+            shortcut = " with shortcut weights" if config.shortcut else ""
+            raise XornetError(f"every initial params must be a {d}-{h}-{k} network{shortcut}")
         thetas[i] = first.ravel()
 
     _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
@@ -366,7 +382,7 @@ def _run_numpy(
     N, P = thetas.shape
     h = config.hidden
     act, act_grad = ACTIVATIONS[config.activation]
-    W1, b1, W2, b2 = _unpack(thetas, d, h, k)  # views: updating them updates thetas
+    W1, b1, W2, b2, W3 = _unpack(thetas, d, h, k)  # views: updating them updates thetas
     batch = n if config.batch_size is None else min(config.batch_size, n)
     per_epoch = -(-n // batch)
     lr = lrs[:, None]
@@ -379,7 +395,7 @@ def _run_numpy(
     reach = np.full(N, -1, dtype=np.int64)
     earlier = np.full(N, np.nan)
     grads = np.empty((N, P))
-    gW1, gb1, gW2, gb2 = _unpack(grads, d, h, k)
+    gW1, gb1, gW2, gb2, gW3 = _unpack(grads, d, h, k)
 
     def stop(mask: np.ndarray, reason: str, step: int) -> None:
         steps[mask] = step
@@ -414,6 +430,8 @@ def _run_numpy(
             Z1 = Xb @ W1 + b1  # (N, m, h)
             H = act(Z1)
             Z2b = H @ W2 + b2  # (N, m, k)
+            if W3 is not None:
+                Z2b = Z2b + Xb @ W3  # the shortcut
             Pb = _output_many(Z2b)
             overflow = ~(np.isfinite(Z1).all(axis=(1, 2)) & np.isfinite(Z2b).all(axis=(1, 2)))
             stop(active & overflow, "diverged", step)
@@ -428,6 +446,8 @@ def _run_numpy(
             dZ1 = (dZ2 @ W2.transpose(0, 2, 1)) * act_grad(H)  # (N, m, h)
             gW1[...] = Xb.T @ dZ1  # (d, m) @ (N, m, h) -> (N, d, h)
             gb1[...] = dZ1.sum(axis=1, keepdims=True)  # (N, 1, h)
+            if gW3 is not None:
+                gW3[...] = Xb.T @ dZ2  # (d, m) @ (N, m, k) -> (N, d, k)
             _update(config, thetas, grads, state, adam_t, lr, active)
             bad = active & ~np.isfinite(thetas).all(axis=1)
             stop(bad, "diverged", step)
