@@ -46,7 +46,7 @@ MAX_MESSAGE: Final = 2 * LIMITS["csv_bytes"]
 #: Seconds between frames while playing (30 a second), and when slowed right down.
 FRAME_INTERVAL: Final = 1 / 30
 SLOW_INTERVAL: Final = 0.25
-#: Seconds of training per frame at full speed.
+#: Seconds of training per frame at full speed, shared by the tabs playing at once.
 FRAME_BUDGET: Final = 0.02
 FIGURES: Final = ("boundary", "hidden", "loss", "network")
 
@@ -148,7 +148,7 @@ def create_app(*, max_sessions: int = 32, idle_seconds: float = 600.0,
         sessions[sid] = entry
         await ws.send_json({"type": "hello", "session": sid, "limits": LIMITS})
         await _send_state(ws, entry)
-        player = asyncio.create_task(_play(ws, entry))
+        player = asyncio.create_task(_play(ws, entry, sessions))
         try:
             while True:
                 text = await ws.receive_text()
@@ -285,13 +285,13 @@ async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
         await _error(ws, str(error).splitlines()[0])
 
 
-async def _play(ws: WebSocket, entry: _Entry) -> None:
+async def _play(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:
     """While playing: train between frames, send a frame, keep the frame rate."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the tab went away
-        await _play_frames(ws, entry)
+        await _play_frames(ws, entry, sessions)
 
 
-async def _play_frames(ws: WebSocket, entry: _Entry) -> None:
+async def _play_frames(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:
     session = entry.session
     while entry.connected:
         if not entry.playing:
@@ -300,7 +300,10 @@ async def _play_frames(ws: WebSocket, entry: _Entry) -> None:
             continue
         started = time.monotonic()
         steps = SPEEDS[entry.speed - 1]
-        budget = FRAME_BUDGET if steps is None else None
+        # At full speed each frame trains for a share of FRAME_BUDGET: the tabs playing at
+        # once split it, so every tab keeps its frame rate and gets a fair share of steps.
+        playing = sum(1 for other in sessions.values() if other.playing)
+        budget = FRAME_BUDGET / max(1, playing) if steps is None else None
         await anyio.to_thread.run_sync(session.advance, steps or LIMITS["steps_per_frame"], budget)
         frame = await anyio.to_thread.run_sync(session.frame)
         if not entry.connected:
