@@ -50,6 +50,13 @@ def test_string_labels_and_what_fit_sets():
     assert clf.score(XOR_X, y) == 1.0
 
 
+def test_the_2_1_1_shortcut_network_as_an_estimator():
+    clf = XornetClassifier(hidden=1, shortcut=True, random_state=0).fit(XOR_X, [0, 1, 1, 0])
+    assert [a.shape for a in clf.coefs_] == [(2, 1), (1, 1), (2, 1)]
+    assert clf.params_.size == 7
+    assert clf.score(XOR_X, [0, 1, 1, 0]) == 1.0
+
+
 def test_it_is_xornets_own_network():
     # The same seed stream gives exactly what xornet.train gives.
     y = np.array([0, 1, 1, 0])

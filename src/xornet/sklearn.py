@@ -44,6 +44,8 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ----------
     hidden : int, default=8
         Hidden units.
+    shortcut : bool, default=False
+        Also connect the inputs straight to the output (see :class:`xornet.TrainConfig`).
     activation : {"sigmoid", "tanh", "relu"}, default="sigmoid"
         Hidden activation.
     init : {"normal", "glorot", "he", "uniform"}, default="normal"
@@ -86,7 +88,8 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names (a pandas DataFrame).
     coefs_ : list of two ndarrays
-        ``[W1 (n_features, hidden), W2 (hidden, n_outputs)]``, as ``MLPClassifier``'s.
+        ``[W1 (n_features, hidden), W2 (hidden, n_outputs)]``, as ``MLPClassifier``'s (and
+        ``W3 (n_features, n_outputs)``, a third, with ``shortcut=True``).
     intercepts_ : list of two ndarrays
         ``[b1 (hidden,), b2 (n_outputs,)]``.
     n_outputs_ : int
@@ -132,6 +135,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(
         self,
         hidden: int = 8,
+        shortcut: bool = False,
         activation: str = "sigmoid",
         init: str = "normal",
         init_scale: float = 1.0,
@@ -151,6 +155,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         warm_start: bool = False,
     ) -> None:
         self.hidden = hidden
+        self.shortcut = shortcut
         self.activation = activation
         self.init = init
         self.init_scale = init_scale
@@ -264,6 +269,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         try:
             config = TrainConfig(
                 hidden=self.hidden,
+                shortcut=self.shortcut,
                 activation=self.activation,
                 init=self.init,
                 init_scale=self.init_scale,
@@ -294,7 +300,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         p = result.params
         self.params_ = p
-        self.coefs_ = [p.W1, p.W2]
+        self.coefs_ = [p.W1, p.W2] if p.W3 is None else [p.W1, p.W2, p.W3]
         self.intercepts_ = [p.b1, p.b2]
         self.n_outputs_ = p.n_outputs
         self.out_activation_ = "logistic" if p.n_outputs == 1 else "softmax"
