@@ -657,11 +657,11 @@ def _table(X: Array, names: Sequence[str], p: Array, y: Array | None) -> list[st
     from xornet.diagnosis import predicted_class
 
     head = "  ".join(f"{n:>6}" for n in names)
-    label = "p(y=1)" if p.ndim == 1 else "p(class)"
+    label, w = ("p(y=1)", 7) if p.ndim == 1 else ("p(class)", 8)
     lines = [
-        f"{head} | {'target':>6}  {label:>8}  class"
+        f"{head} | {'target':>6}  {label:>{w}}  class"
         if y is not None
-        else f"{head} | {label:>8}  class"
+        else f"{head} | {label:>{w}}  class"
     ]
     classes = predicted_class(p)
     for i in range(min(len(p), _MAX_ROWS)):
@@ -669,10 +669,10 @@ def _table(X: Array, names: Sequence[str], p: Array, y: Array | None) -> list[st
         predicted = int(classes[i])
         shown = p[i] if p.ndim == 1 else p[i, predicted]
         if y is None:
-            lines.append(f"{inputs} | {shown:>8.4f}  {predicted:>5}")
+            lines.append(f"{inputs} | {shown:>{w}.4f}  {predicted:>5}")
         else:
             mark = "ok" if predicted == int(y[i]) else "WRONG"
-            lines.append(f"{inputs} | {int(y[i]):>6}  {shown:>8.4f}  {predicted:>5}  {mark}")
+            lines.append(f"{inputs} | {int(y[i]):>6}  {shown:>{w}.4f}  {predicted:>5}  {mark}")
     if len(p) > _MAX_ROWS:
         lines.append(f"... {len(p) - _MAX_ROWS} more rows")
     return lines
