@@ -300,3 +300,90 @@ def test_train_many_refuses_what_it_cannot_do(kwargs, message):
     data = xornet.xor()
     with pytest.raises(XornetError, match=message):
         train_many(data.X, data.y, **kwargs)
+
+
+# ----------------------------------------------------------------------------- lanes
+
+LANE_CONFIGS = [
+    TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=None),
+    TrainConfig(
+        hidden=2,
+        init="uniform",
+        init_scale=0.5,
+        loss="sse",
+        optimizer="momentum",
+        momentum=0.9,
+        learning_rate=0.5,
+        steps=1500,
+        tol=0.04,
+    ),
+    TrainConfig(
+        hidden=3, learning_rate=1.0, steps=1200, tol=0.05, stop_when_correct=True, margin=0.1
+    ),
+    TrainConfig(
+        hidden=2, optimizer="momentum", nesterov=True, learning_rate=0.3, steps=1000, tol=None
+    ),
+    TrainConfig(hidden=5, learning_rate=2.0, steps=800, tol=0.01),
+]
+
+
+@pytest.mark.parametrize("config", LANE_CONFIGS)
+def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
+    # Full-batch sigmoid networks with GD or momentum run in SIMD lanes (engines/_lanes.py),
+    # with a hand-written exp: the reference's numbers to the same 1e-10.
+    from xornet.engines import many as many_module
+
+    used = []
+    real = many_module._run_lanes
+    monkeypatch.setattr(many_module, "_run_lanes", lambda *a: used.append(1) or real(*a))
+    data = xornet.xor()
+    seeds = list(range(37))  # not a whole number of blocks: the padding must not matter
+    rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
+    many = train_many(data.X, data.y, config, seeds, learning_rates=rates, target=0.1,
+                      engine="numba")  # fmt: skip
+    reference = train_many(data.X, data.y, config, seeds, learning_rates=rates, target=0.1,
+                           engine="numpy")  # fmt: skip
+    assert used == [1]
+    np.testing.assert_allclose(many.thetas, reference.thetas, rtol=0, atol=TOL)
+    np.testing.assert_array_equal(many.steps, reference.steps)
+    np.testing.assert_array_equal(many.stop_reason, reference.stop_reason)
+    np.testing.assert_array_equal(many.solve_step, reference.solve_step)
+    np.testing.assert_array_equal(many.target_step, reference.target_step)
+    np.testing.assert_array_equal(many.outcome, reference.outcome)
+    for i in (0, 17, 36):
+        alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
+                      engine="numpy")  # fmt: skip
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+
+
+def test_the_lane_kernel_reports_divergence():
+    # At a learning rate of 1e308 the weights pass the float limit within two steps. Which of
+    # the two steps is called the divergence can differ by one between engines: the NumPy loop
+    # raises on any overflow in any intermediate, the compiled ones check the sums and weights.
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, tol=None, steps=50)
+    rates = [1e308, 0.1]
+    many = train_many(data.X, data.y, config, [0, 0], learning_rates=rates, engine="numba")
+    reference = train_many(data.X, data.y, config, [0, 0], learning_rates=rates, engine="numpy")
+    assert list(many.stop_reason) == list(reference.stop_reason) == ["diverged", "max_steps"]
+    assert abs(int(many.steps[0]) - int(reference.steps[0])) <= 1
+    assert np.isnan(many.final_loss[0])
+    np.testing.assert_allclose(many.thetas[1], reference.thetas[1], rtol=0, atol=TOL)
+
+
+def test_the_hand_written_exp_is_within_two_ulp():
+    from numba import njit
+
+    from xornet.engines._lanes import exp_nonpos
+
+    @njit
+    def many_exp(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = exp_nonpos(x[i])
+        return out
+
+    x = np.concatenate([-np.geomspace(1e-300, 700, 200_001), [0.0, -0.0, -1e-320]])
+    x = np.concatenate([x, -np.random.default_rng(0).exponential(5.0, 100_000)])
+    ours, libm = many_exp(x), np.exp(x)
+    assert np.all(np.abs(ours - libm) <= 2 * np.spacing(libm))

@@ -5,7 +5,10 @@ weights, same updates, same stop rules), with an optional learning rate of its o
 
 * ``numpy``: the networks stacked along a leading axis, ``W1 (N, d, h)``, one vectorised step
   for all of them; networks that stop early or diverge are frozen by a mask.
-* ``numba``: each network runs the compiled single-network loop, spread over the cores.
+* ``numba``: full-batch sigmoid networks with one output, trained by gradient descent or
+  momentum (the post's setup and the 1986 ones), run side by side in SIMD lanes
+  (:mod:`._lanes`), a block of networks per thread on every core; every other configuration
+  runs the compiled single-network loop per network, spread over the cores.
 
 Memory grows linearly in N: per network the parameters, the optimizer state and a few numbers.
 No loss history is kept; the outcome is diagnosed from the initial loss, the loss at 90% of the
@@ -14,8 +17,10 @@ run and the final loss (:func:`xornet.diagnosis.classify`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -334,6 +339,8 @@ def _run_numba(
     N, P = thetas.shape
     h = config.hidden
     fs, ints = pack_settings(config, n, target)
+    if _lanes_apply(config, n, k):
+        return _run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
     # Optimizer state (velocity | Adam m | Adam v); plain gradient descent has none.
@@ -365,6 +372,78 @@ def _run_numba(
         counters[:, kernels.FIRST_TARGET].copy(),
         earlier,
     )
+
+
+def _lanes_apply(config: TrainConfig, n: int, k: int) -> bool:
+    """Whether the lane kernel (:mod:`._lanes`) runs this configuration."""
+    full_batch = config.batch_size is None or config.batch_size >= n
+    return (full_batch and k == 1 and not config.shortcut and config.activation == "sigmoid"
+            and config.optimizer in ("gd", "momentum"))  # fmt: skip
+
+
+def _run_lanes(
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    thetas: Array,
+    lrs: Array,
+    fs: Array,
+    ints: IntArray,
+    earlier_step: int,
+) -> _Run:
+    """All networks through the lane kernel: networks side by side, in blocks, in SIMD lanes."""
+    from xornet.engines import _kernels as kernels
+    from xornet.engines import _lanes as lanes
+
+    N, P = thetas.shape
+    d, h = X.shape[1], config.hidden
+    block = lanes.block_size(N)
+    width = -(-N // block) * block  # padded to whole blocks
+    T = np.zeros((P, width))  # (P, N): each parameter's values for every network, side by side
+    T[:, :N] = thetas.T
+    V = np.zeros((P, width))
+    rates = np.ones(width)
+    rates[:N] = lrs
+    step = np.zeros(width, dtype=np.int64)
+    stop = np.full(width, kernels.RUNNING, dtype=np.int64)
+    stop[N:] = kernels.DIVERGED  # the padding never trains
+    first_correct = np.full(width, -1, dtype=np.int64)
+    first_target = np.full(width, -1, dtype=np.int64)
+    threads = max(1, min(os.cpu_count() or 1, width // block))
+    per_thread = -(-(width // block) // threads) * block
+    parts = [slice(a, min(a + per_thread, width)) for a in range(0, width, per_thread)]
+
+    def leg(start: int, stop_step: int) -> None:
+        """Run the blocks on all cores, each thread on its own contiguous copy of its columns
+        (the kernel releases the GIL); then copy the results back."""
+
+        def work(cols: slice) -> None:
+            shared = (T, V, rates, step, stop, first_correct, first_target)
+            own = [np.ascontiguousarray(a[..., cols]) for a in shared]
+            lanes.run_lanes(X, y, own[0], own[1], own[2], fs, ints, h, block, start, stop_step,
+                            *own[3:])  # fmt: skip
+            for target, result in zip(shared, own, strict=True):
+                target[..., cols] = result
+
+        with ThreadPoolExecutor(len(parts)) as pool:
+            for done in [pool.submit(work, cols) for cols in parts]:
+                done.result()
+
+    leg(0, earlier_step)
+    thetas[...] = T[:, :N].T
+    with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
+        _, Z2 = _forward_many(thetas, X, d, h, 1, config.activation)
+        earlier = _loss_many(Z2, y, config.loss)
+    leg(earlier_step, config.steps)
+    thetas[...] = T[:, :N].T
+    codes = {
+        kernels.RUNNING: "max_steps",
+        kernels.TOLERANCE: "tolerance",
+        kernels.ALL_CORRECT: "all_correct",
+        kernels.DIVERGED: "diverged",
+    }
+    stops = np.array([codes[int(c)] for c in stop[:N]], dtype="<U11")
+    return _Run(step[:N].copy(), stops, first_correct[:N].copy(), first_target[:N].copy(), earlier)
 
 
 def _run_numpy(

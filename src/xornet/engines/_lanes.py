@@ -1,0 +1,296 @@
+"""Many networks in SIMD lanes (numba): the compiled loop with networks on the vector axis.
+
+Imported only by :mod:`xornet.engines.many` for the case most studies run: full-batch
+training of sigmoid networks with one output and no shortcut, by gradient descent or momentum,
+on the cross-entropy or the squared error, with every stop rule. Everything else goes through
+:func:`xornet.engines._kernels.run_many`, one network at a time.
+
+``run`` in :mod:`._kernels` spends most of a step in scalar calls to libm's ``exp``. Here the
+parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over
+the lanes, and ``exp`` is written out (:func:`exp_nonpos`) from arithmetic and a bit cast, so
+LLVM turns each loop into vector instructions without any fast-math flag. Per lane the
+arithmetic is that of ``run``, in the same order; ``exp`` is within 2 ulp of libm's, so the
+results equal the reference to the engines' stated 1e-10 (tested).
+
+Shapes: ``X (n, d)``, ``y (n,)``, ``T`` and ``V`` ``(P, N)`` (parameters and momentum
+velocities of ``N`` networks, ``N`` a multiple of ``L``, packed as ``Params.ravel()``), ``lr
+(N,)``, and per network ``step``, ``stop``, ``first_correct``, ``first_target`` ``(N,)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from xornet.engines._kernels import (
+    ALL_CORRECT,
+    DIVERGED,
+    LOSS,
+    MARGIN,
+    MOMENTUM,
+    MU,
+    NESTEROV,
+    OPT,
+    RUNNING,
+    SSE,
+    STOP_CORRECT,
+    TARGET,
+    TOL,
+    TOLERANCE,
+    USE_TARGET,
+    USE_TOL,
+    log1p_exp,
+)
+
+#: Most networks per block. The loops over a block's lanes are what LLVM vectorises, and it
+#: only does so for long loops (a loop of 8 is unrolled instead); 256 networks' working set
+#: still fits in the core's cache.
+LANES = 256
+
+
+def block_size(n_networks: int) -> int:
+    """Networks per block: up to ``LANES``, a multiple of 8, and at least two blocks when
+    that keeps blocks of 8 or more (so both cores work)."""
+    return max(8, min(LANES, 8 * -(-n_networks // 16)))
+
+
+# error_model "numpy": a division by zero gives inf instead of raising, so a division
+# carries no branch and vectorises.
+_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two, so k ln 2 is exact for |k| < 2^20
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """The 64 bits of a double, as an integer (a free bit cast, vectorisable)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _double(typingctx, x):
+    """The double with these 64 bits (the inverse of :func:`_bits`)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(inline="always", **_OPTIONS)
+def exp_nonpos(x):
+    """``e^x`` for ``x <= 0``, within 2 ulp, with no call and no branch.
+
+    ``x = k ln 2 + r`` with ``k`` the nearest integer to ``x / ln 2`` (rounded by adding and
+    subtracting 1.5 * 2^52, which leaves ``k`` in the low bits of the sum) and ``|r| <= ln2/2``;
+    ``e^r`` is the degree-13 Taylor polynomial in Estrin's form (a shallow tree, so the vector
+    units are not waiting on a chain of 13 dependent steps); ``2^k`` is built from its bits.
+    Below -700 the result is ``e^-700`` (1e-304), far below anything that matters here.
+    """
+    x = max(x, -700.0)
+    t = x * _LOG2E + _ROUND
+    k = t - _ROUND
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    b0 = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0))
+    b1 = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0))
+    b2 = (1.0 / 40320.0 + r * (1.0 / 362880.0)) + r2 * (1.0 / 3628800.0 + r * (1.0 / 39916800.0))
+    b3 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0)
+    p = (b0 + r4 * b1) + r8 * (b2 + r4 * b3)
+    k_int = _bits(t) - _bits(_ROUND)
+    return p * _double((k_int + 1023) << 52)
+
+
+@njit(inline="always", **_OPTIONS)
+def sigmoid_e(z):
+    """The stable sigmoid of :func:`xornet.functional.sigmoid`, and ``e = exp(-|z|)``.
+
+    The sign's choice between ``r`` and ``e r`` is written as arithmetic (``neg`` is 1.0 or
+    0.0, so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises.
+    """
+    e = exp_nonpos(-abs(z))
+    r = 1.0 / (1.0 + e)
+    neg = 0.5 * (1.0 - math.copysign(1.0, z))  # 1.0 for z < 0 (z = -0.0 has e = 1 anyway)
+    return (neg * e + (1.0 - neg)) * r, e
+
+
+@njit(**_OPTIONS)
+def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
+              first_target):  # fmt: skip
+    """Advance every network, ``L`` at a time, from ``start_step`` to ``stop_step`` or its stop.
+
+    Not ``parallel=True``: numba's outlined parallel loops lose the vectorisation (measured:
+    3 M network-steps/s a thread against 11 M here), and so does a block loop with a start or
+    a stride passed in. The caller gives each thread its own contiguous arrays instead; this
+    function releases the GIL.
+
+    Mirrors :func:`xornet.engines._kernels.run` for full-batch training (every step evaluates
+    the full data: the finiteness check, the first all-correct and target steps, the stop
+    rules), then the backward pass and the update, for the networks still running.
+    """
+    n, d = X.shape
+    P, N = T.shape
+    b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
+    momentum, nesterov, sse = ints[OPT] == MOMENTUM, ints[NESTEROV] == 1, ints[LOSS] == SSE
+    use_tol, use_target, stop_correct = (
+        ints[USE_TOL] == 1,
+        ints[USE_TARGET] == 1,
+        ints[STOP_CORRECT] == 1,
+    )
+    mu, tol, target, margin = fs[MU], fs[TOL], fs[TARGET], fs[MARGIN]
+    bound = max(tol if use_tol else -1.0, target if use_target else -1.0)
+    for block in range(N // L):
+        lo = block * L
+        H = np.empty((n, h, L))
+        p = np.empty((n, L))
+        e2 = np.empty((n, L))
+        z2 = np.empty((n, L))
+        dz = np.empty((n, L))
+        grad = np.empty((P, L))
+        acc = np.empty(L)
+        dz1 = np.empty(L)
+        active = np.empty(L)
+        finite = np.empty(L)
+        correct = np.empty(L)
+        low = np.empty(L)
+        for q in range(L):
+            active[q] = 1.0 if stop[lo + q] == RUNNING else 0.0
+        # Every loop over q (the lanes) is innermost, so that LLVM vectorises it; per lane the
+        # operations and their order are those of the scalar loop.
+        for s in range(start_step, stop_step):
+            running = 0.0
+            for q in range(L):
+                running += active[q]
+            if running == 0.0:
+                break
+            # Forward over the full data: Z1 = X W1 + b1, H = sigmoid(Z1), z2 = H W2 + b2.
+            for q in range(L):
+                finite[q] = 1.0
+            for r in range(n):
+                for j in range(h):
+                    for q in range(L):
+                        acc[q] = 0.0
+                    for k in range(d):
+                        x = X[r, k]
+                        for q in range(L):
+                            acc[q] += x * T[k * h + j, lo + q]
+                    for q in range(L):
+                        a = acc[q] + T[b1o + j, lo + q]
+                        finite[q] = finite[q] if math.isfinite(a) else 0.0
+                        H[r, j, q], _ = sigmoid_e(a)
+                for q in range(L):
+                    acc[q] = 0.0
+                for j in range(h):
+                    for q in range(L):
+                        acc[q] += H[r, j, q] * T[W2o + j, lo + q]
+                for q in range(L):
+                    a = acc[q] + T[b2o, lo + q]
+                    finite[q] = finite[q] if math.isfinite(a) else 0.0
+                    z2[r, q] = a
+                    p[r, q], e2[r, q] = sigmoid_e(a)
+            # Evaluation. The sums over samples run as loops over the lanes (vectorised); only
+            # the bookkeeping of stops goes lane by lane.
+            for q in range(L):
+                correct[q] = 1.0
+                low[q] = 0.0
+            for r in range(n):
+                if y[r] > 0.5:
+                    for q in range(L):
+                        correct[q] = correct[q] if p[r, q] > 0.5 + margin else 0.0
+                else:
+                    for q in range(L):
+                        correct[q] = correct[q] if p[r, q] < 0.5 - margin else 0.0
+                if sse:  # the loss itself
+                    for q in range(L):
+                        low[q] += 0.5 * (p[r, q] - y[r]) ** 2
+                else:  # a lower bound of the loss, since log1p(e) >= e / 2
+                    sign = 1.0 - 2.0 * y[r]
+                    for q in range(L):
+                        low[q] += max(sign * z2[r, q], 0.0) + 0.5 * e2[r, q]
+            for q in range(L):
+                if active[q] == 0.0:
+                    continue
+                net = lo + q
+                if finite[q] == 0.0:  # an overflow: the reference calls it divergence
+                    stop[net], step[net], active[q] = DIVERGED, s, 0.0
+                    continue
+                loss = math.inf
+                if use_tol or use_target:
+                    if sse:
+                        loss = low[q]
+                    elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
+                        loss = 0.0
+                        for r in range(n):
+                            loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r, q])
+                        loss /= n
+                is_correct = correct[q] == 1.0
+                if is_correct and first_correct[net] < 0:
+                    first_correct[net] = s
+                if use_target and loss <= target and first_target[net] < 0:
+                    first_target[net] = s
+                if use_tol and loss <= tol:
+                    stop[net], step[net], active[q] = TOLERANCE, s, 0.0
+                elif stop_correct and is_correct:
+                    stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
+            # Backward: the post's seven steps, summed over the samples in order.
+            for c in range(P):
+                for q in range(L):
+                    grad[c, q] = 0.0
+            for r in range(n):
+                if sse:
+                    for q in range(L):
+                        dz[r, q] = (p[r, q] - y[r]) * p[r, q] * (1.0 - p[r, q])
+                else:
+                    for q in range(L):
+                        dz[r, q] = (p[r, q] - y[r]) / n
+                for j in range(h):
+                    for q in range(L):
+                        grad[W2o + j, q] += H[r, j, q] * dz[r, q]
+                for q in range(L):
+                    grad[b2o, q] += dz[r, q]
+                for j in range(h):
+                    for q in range(L):
+                        hj = H[r, j, q]
+                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * (hj * (1.0 - hj))
+                    for k in range(d):
+                        x = X[r, k]
+                        for q in range(L):
+                            grad[k * h + j, q] += x * dz1[q]
+                    for q in range(L):
+                        grad[b1o + j, q] += dz1[q]
+            # Update the running networks (a stopped one adds 0 * its step: unchanged).
+            for q in range(L):
+                finite[q] = 1.0
+            for c in range(P):
+                if momentum:
+                    for q in range(L):
+                        v = V[c, lo + q] * mu
+                        v -= lr[lo + q] * grad[c, q]
+                        V[c, lo + q] = active[q] * v + (1.0 - active[q]) * V[c, lo + q]
+                        change = mu * v - lr[lo + q] * grad[c, q] if nesterov else v
+                        T[c, lo + q] += active[q] * change
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                else:
+                    for q in range(L):
+                        T[c, lo + q] += active[q] * -(lr[lo + q] * grad[c, q])
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+            for q in range(L):
+                if active[q] == 1.0 and finite[q] == 0.0:
+                    stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
+        for q in range(L):
+            if active[q] == 1.0:
+                step[lo + q] = stop_step
