@@ -217,10 +217,11 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 if sse:  # the loss itself
                     for q in range(L):
                         low[q] += 0.5 * (p[r, q] - y[r]) ** 2
-                else:  # a lower bound of the loss, since log1p(e) >= e / 2
+                else:  # a lower bound of the loss, since log1p(e) >= e - e^2 / 2 for e in [0, 1]
                     sign = 1.0 - 2.0 * y[r]
                     for q in range(L):
-                        low[q] += max(sign * z2[r, q], 0.0) + 0.5 * e2[r, q]
+                        e = e2[r, q]
+                        low[q] += max(sign * z2[r, q], 0.0) + (e - 0.5 * e * e)
             for q in range(L):
                 if active[q] == 0.0:
                     continue

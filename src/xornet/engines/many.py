@@ -339,7 +339,7 @@ def _run_numba(
     N, P = thetas.shape
     h = config.hidden
     fs, ints = pack_settings(config, n, target)
-    if _lanes_apply(config, n, k):
+    if _lanes_apply(config, n, k, N):
         return _run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
@@ -374,11 +374,18 @@ def _run_numba(
     )
 
 
-def _lanes_apply(config: TrainConfig, n: int, k: int) -> bool:
-    """Whether the lane kernel (:mod:`._lanes`) runs this configuration."""
+def _lanes_apply(config: TrainConfig, n: int, k: int, n_networks: int) -> bool:
+    """Whether the lane kernel (:mod:`._lanes`) runs this configuration: the kind of network
+    it handles, and enough of them to fill a few lanes (below 16 the one-network loop is as
+    fast, measured)."""
     full_batch = config.batch_size is None or config.batch_size >= n
     return (full_batch and k == 1 and not config.shortcut and config.activation == "sigmoid"
-            and config.optimizer in ("gd", "momentum"))  # fmt: skip
+            and config.optimizer in ("gd", "momentum") and n_networks >= 16)  # fmt: skip
+
+
+#: Steps between repackings of the lane kernel's blocks: networks that have stopped are
+#: dropped, so a block is not held up by one slow network while the rest sit idle.
+LANE_CHUNK = 5_000
 
 
 def _run_lanes(
@@ -393,57 +400,79 @@ def _run_lanes(
 ) -> _Run:
     """All networks through the lane kernel: networks side by side, in blocks, in SIMD lanes."""
     from xornet.engines import _kernels as kernels
-    from xornet.engines import _lanes as lanes
 
     N, P = thetas.shape
     d, h = X.shape[1], config.hidden
-    block = lanes.block_size(N)
-    width = -(-N // block) * block  # padded to whole blocks
-    T = np.zeros((P, width))  # (P, N): each parameter's values for every network, side by side
-    T[:, :N] = thetas.T
-    V = np.zeros((P, width))
-    rates = np.ones(width)
-    rates[:N] = lrs
-    step = np.zeros(width, dtype=np.int64)
-    stop = np.full(width, kernels.RUNNING, dtype=np.int64)
-    stop[N:] = kernels.DIVERGED  # the padding never trains
-    first_correct = np.full(width, -1, dtype=np.int64)
-    first_target = np.full(width, -1, dtype=np.int64)
-    threads = max(1, min(os.cpu_count() or 1, width // block))
-    per_thread = -(-(width // block) // threads) * block
-    parts = [slice(a, min(a + per_thread, width)) for a in range(0, width, per_thread)]
+    T = np.ascontiguousarray(thetas.T)  # (P, N): each parameter's values for every network
+    V = np.zeros((P, N))  # momentum's velocities
+    step = np.zeros(N, dtype=np.int64)
+    stop = np.full(N, kernels.RUNNING, dtype=np.int64)
+    first_correct = np.full(N, -1, dtype=np.int64)
+    first_target = np.full(N, -1, dtype=np.int64)
+    state = (T, V, lrs, step, stop, first_correct, first_target)
 
-    def leg(start: int, stop_step: int) -> None:
-        """Run the blocks on all cores, each thread on its own contiguous copy of its columns
-        (the kernel releases the GIL); then copy the results back."""
-
-        def work(cols: slice) -> None:
-            shared = (T, V, rates, step, stop, first_correct, first_target)
-            own = [np.ascontiguousarray(a[..., cols]) for a in shared]
-            lanes.run_lanes(X, y, own[0], own[1], own[2], fs, ints, h, block, start, stop_step,
-                            *own[3:])  # fmt: skip
-            for target, result in zip(shared, own, strict=True):
-                target[..., cols] = result
-
-        with ThreadPoolExecutor(len(parts)) as pool:
-            for done in [pool.submit(work, cols) for cols in parts]:
-                done.result()
+    def leg(start: int, end: int) -> None:
+        for chunk in range(start, end, LANE_CHUNK):
+            running = np.flatnonzero(stop == kernels.RUNNING)
+            if running.size == 0:
+                break
+            _lanes_chunk(X, y, fs, ints, h, state, running, chunk, min(end, chunk + LANE_CHUNK))
 
     leg(0, earlier_step)
-    thetas[...] = T[:, :N].T
+    thetas[...] = T.T
     with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
         _, Z2 = _forward_many(thetas, X, d, h, 1, config.activation)
         earlier = _loss_many(Z2, y, config.loss)
     leg(earlier_step, config.steps)
-    thetas[...] = T[:, :N].T
+    thetas[...] = T.T
     codes = {
         kernels.RUNNING: "max_steps",
         kernels.TOLERANCE: "tolerance",
         kernels.ALL_CORRECT: "all_correct",
         kernels.DIVERGED: "diverged",
     }
-    stops = np.array([codes[int(c)] for c in stop[:N]], dtype="<U11")
-    return _Run(step[:N].copy(), stops, first_correct[:N].copy(), first_target[:N].copy(), earlier)
+    stops = np.array([codes[int(c)] for c in stop], dtype="<U11")
+    return _Run(step, stops, first_correct, first_target, earlier)
+
+
+def _lanes_chunk(
+    X: Array,
+    y: Array,
+    fs: Array,
+    ints: IntArray,
+    h: int,
+    state: tuple[np.ndarray, ...],
+    running: IntArray,
+    start: int,
+    end: int,
+) -> None:
+    """Advance the ``running`` networks from ``start`` to ``end`` in the lane kernel: packed
+    into whole blocks, split over the cores, each thread on its own contiguous copy (the
+    kernel releases the GIL); the results are scattered back into ``state``."""
+    from xornet.engines import _kernels as kernels
+    from xornet.engines import _lanes as lanes
+
+    block = lanes.block_size(running.size)
+    blocks = -(-running.size // block)
+    threads = max(1, min(os.cpu_count() or 1, blocks))
+    per_thread = -(-blocks // threads) * block
+    parts = [running[a : a + per_thread] for a in range(0, running.size, per_thread)]
+
+    def work(nets: IntArray) -> None:
+        width = -(-nets.size // block) * block
+        own = []
+        for a in state:
+            packed = np.zeros((*a.shape[:-1], width), dtype=a.dtype)
+            packed[..., : nets.size] = a[..., nets]
+            own.append(packed)
+        own[4][nets.size :] = kernels.DIVERGED  # padding: never trained
+        lanes.run_lanes(X, y, own[0], own[1], own[2], fs, ints, h, block, start, end, *own[3:])
+        for a, packed in zip(state, own, strict=True):
+            a[..., nets] = packed[..., : nets.size]
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        for done in [pool.submit(work, nets) for nets in parts]:
+            done.result()
 
 
 def _run_numpy(
