@@ -29,9 +29,11 @@ def reference_run(settings, steps):
     data = xornet.make_dataset(settings.dataset, n_samples=settings.samples, rng=settings.seed)
     config = xornet.TrainConfig(hidden=settings.hidden, activation=settings.activation,
                                 optimizer=settings.optimizer, learning_rate=settings.learning_rate,
-                                steps=steps, tol=None, init=settings.init)  # fmt: skip
+                                steps=steps, tol=None, init=settings.init, loss=settings.loss,
+                                shortcut=settings.shortcut)  # fmt: skip
     start = xornet.init_params(data.n_features, settings.hidden, settings.init,
-                               rng=settings.seed, n_classes=data.n_classes)  # fmt: skip
+                               rng=settings.seed, n_classes=data.n_classes,
+                               shortcut=settings.shortcut)  # fmt: skip
     return xornet.train(data.X, data.y, config, params=start, engine="numpy")
 
 
@@ -49,6 +51,14 @@ def reference_run(settings, steps):
             seed=3,
         ),
         Settings(dataset="spiral3", hidden=5, optimizer="momentum", learning_rate=0.3, samples=30),
+        Settings(
+            hidden=1,
+            shortcut=True,
+            init="uniform",
+            loss="sse",
+            optimizer="momentum",
+            learning_rate=0.5,
+        ),
     ],
 )
 def test_session_steps_are_the_librarys_steps(settings):
@@ -189,6 +199,9 @@ def test_loss_history_stays_bounded():
         ({"activation": "swish"}, "activation: must be one of"),
         ({"colour": "red"}, "unknown setting 'colour'"),
         ({"dataset": "csv"}, "upload a CSV file first"),
+        ({"shortcut": "yes"}, "shortcut must be true or false"),
+        ({"loss": "hinge"}, "loss: must be one of"),
+        ({"loss": "sse", "dataset": "spiral3"}, "the squared error needs two classes"),
     ],
 )
 def test_bad_settings_get_one_line_errors(values, message):

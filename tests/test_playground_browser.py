@@ -183,3 +183,18 @@ def test_export_a_model_and_load_it_with_the_cli(page, server, tmp_path, capsys)
     with page.expect_download() as figure:
         page.click("#export-boundary")
     assert Path(figure.value.path()).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_1986_shortcut_network_in_the_page(page, server):
+    _, url = server
+    page.goto(f"{url}/?hidden=1&shortcut=true&init=uniform&loss=sse&optimizer=momentum"
+              "&learning_rate=0.5&seed=1")  # fmt: skip
+    page.wait_for_function("window.xornet.lastFrame && window.xornet.lastFrame.network.W3")
+    assert page.is_checked("#shortcut")
+    assert page.input_value("#loss") == "sse"
+    assert page.locator('#network-view line[stroke-dasharray="6 4"]').count() == 2
+    page.click("#play")
+    page.wait_for_function("window.xornet.lastFrame.accuracy === 1", timeout=30_000)
+    page.uncheck("#shortcut")
+    page.wait_for_function("!window.xornet.lastFrame.network.W3")
+    assert "shortcut=false" in page.url

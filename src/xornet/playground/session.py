@@ -67,8 +67,10 @@ class Settings:
         One of :data:`DATASETS`.
     hidden : int
         Hidden units, 1 to 64.
-    activation, init, optimizer : str
-        As in :class:`xornet.TrainConfig`.
+    shortcut : bool
+        Also wire the inputs straight to the output (the 1986 2-1-1 network).
+    activation, init, optimizer, loss : str
+        As in :class:`xornet.TrainConfig` (``loss="sse"``: two classes only).
     learning_rate : float
         In (0, 100].
     batch_size : int or None
@@ -81,9 +83,11 @@ class Settings:
 
     dataset: str = "xor"
     hidden: int = 4
+    shortcut: bool = False
     activation: str = "sigmoid"
     init: str = "normal"
     optimizer: str = "gd"
+    loss: str = "bce"
     learning_rate: float = 1.0
     batch_size: int | None = None
     seed: int = 0
@@ -106,6 +110,8 @@ class Settings:
         merged = {**dataclasses.asdict(cls()), **values}
         for name in ("hidden", "seed", "samples"):
             _integer(merged, name)
+        if not isinstance(merged["shortcut"], bool):
+            raise XornetError(f"shortcut must be true or false, got {merged['shortcut']!r}")
         if merged["batch_size"] is not None:
             _integer(merged, "batch_size")
         lr = merged["learning_rate"]
@@ -130,7 +136,8 @@ class Settings:
         if self.batch_size is not None and self.batch_size < 1:
             raise XornetError("batch size must be at least 1")
         TrainConfig(hidden=self.hidden, activation=self.activation, init=self.init,
-                    optimizer=self.optimizer, learning_rate=self.learning_rate)  # fmt: skip
+                    optimizer=self.optimizer, learning_rate=self.learning_rate,
+                    loss=self.loss, shortcut=self.shortcut)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -217,14 +224,18 @@ class Session:
             self.config = TrainConfig(
                 hidden=settings.hidden, activation=settings.activation, init=settings.init,
                 optimizer=settings.optimizer, learning_rate=settings.learning_rate,
+                loss=settings.loss, shortcut=settings.shortcut,
                 batch_size=None if batch is None or batch >= data.n_samples else batch,
                 steps=0, tol=None,
             )  # fmt: skip
             self.settings = settings
             self.data = data
             self.n_classes = data.n_classes
+            if settings.loss == "sse" and self.n_classes > 2:
+                raise XornetError("the squared error needs two classes; choose cross-entropy")
             self.initial = init_params(data.n_features, settings.hidden, settings.init,
-                                       rng=settings.seed, n_classes=self.n_classes)  # fmt: skip
+                                       rng=settings.seed, n_classes=self.n_classes,
+                                       shortcut=settings.shortcut)  # fmt: skip
             self.reset()
 
     def reset(self) -> None:

@@ -1,8 +1,8 @@
 // xornet playground: draws what the server's Session computes. No maths here: every number
 // on the page comes from the Python library over the WebSocket.
 
-const SETTINGS = ["dataset", "samples", "hidden", "activation", "init", "optimizer",
-  "learning_rate", "batch_size", "seed"];
+const SETTINGS = ["dataset", "samples", "hidden", "shortcut", "activation", "init", "optimizer",
+  "loss", "learning_rate", "batch_size", "seed"];
 const INTEGER = new Set(["samples", "hidden", "seed", "batch_size"]);
 const CLASS_COLOURS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c", "#495057",
   "#e67700", "#0b7285", "#5c940d", "#862e9c"];
@@ -22,7 +22,9 @@ let playing = false;
 function readUrl() {
   const params = new URLSearchParams(location.search);
   for (const name of SETTINGS) {
-    if (params.has(name)) $(name).value = params.get(name);
+    if (!params.has(name)) continue;
+    if (name === "shortcut") $(name).checked = params.get(name) === "true";
+    else $(name).value = params.get(name);
   }
   if (params.has("speed")) $("speed").value = params.get("speed");
   if (params.has("lang")) $("lang").value = params.get("lang");
@@ -32,7 +34,8 @@ function settingsFromControls() {
   const out = {};
   for (const name of SETTINGS) {
     const raw = $(name).value;
-    if (name === "batch_size") out[name] = raw === "" ? null : Number(raw);
+    if (name === "shortcut") out[name] = $(name).checked;
+    else if (name === "batch_size") out[name] = raw === "" ? null : Number(raw);
     else if (INTEGER.has(name)) out[name] = Number(raw);
     else if (name === "learning_rate") out[name] = Number(raw);
     else out[name] = raw;
@@ -44,7 +47,7 @@ function writeUrl() {
   const params = new URLSearchParams();
   for (const name of SETTINGS) {
     if (name === "dataset" && $(name).value === "csv") continue; // an upload cannot be shared
-    params.set(name, $(name).value);
+    params.set(name, name === "shortcut" ? String($(name).checked) : $(name).value);
   }
   params.set("speed", $("speed").value);
   params.set("lang", $("lang").value);
@@ -54,7 +57,8 @@ function writeUrl() {
 function showSettings(settings) {
   for (const name of SETTINGS) {
     const value = settings[name];
-    $(name).value = value === null ? "" : String(value);
+    if (name === "shortcut") $(name).checked = Boolean(value);
+    else $(name).value = value === null ? "" : String(value);
   }
   $("dataset").querySelector('option[value="csv"]').disabled = settings.dataset !== "csv";
   writeUrl();
@@ -120,7 +124,7 @@ function drawFrame(frame) {
   stats.lastFrame = frame;
   if (stats.firstFrameAt === null) stats.firstFrameAt = performance.now();
   $("step").textContent = String(frame.step);
-  $("loss").textContent = frame.loss === null ? "diverged" : frame.loss.toPrecision(4);
+  $("loss-value").textContent = frame.loss === null ? "diverged" : frame.loss.toPrecision(4);
   $("accuracy").textContent = `${(100 * frame.accuracy).toFixed(1)}%`;
   $("outcome").textContent = frame.outcome;
   $("summary").textContent = frame.diverged || frame.summary;
@@ -243,24 +247,26 @@ function svg(name, attributes, text) {
 function drawNetwork(network) {
   const root = $("network-view");
   root.replaceChildren();
-  const { W1, b1, W2, b2 } = network;
+  const { W1, b1, W2, b2, W3 } = network;
   const [width, height] = [360, 300];
   const column = (count, x) => Array.from({ length: count }, (_, i) =>
     [x, count === 1 ? height / 2 : 30 + (i * (height - 60)) / (count - 1)]);
   const inputs = column(W1.length, 40);
   const hiddenUnits = column(b1.length, 180);
   const outputs = column(b2.length, 320);
-  const all = [...W1.flat(), ...W2.flat()].map(Math.abs);
+  const all = [...W1.flat(), ...W2.flat(), ...(W3 ? W3.flat() : [])].map(Math.abs);
   const scale = Math.max(...all, 1e-12);
   const edges = (from, to, W, name) => W.forEach((row, i) => row.forEach((w, j) => {
     const line = svg("line", { x1: from[i][0], y1: from[i][1], x2: to[j][0], y2: to[j][1],
       stroke: w > 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0], "stroke-width": 0.5 + 6 * Math.abs(w) / scale,
-      "stroke-opacity": 0.8, "data-weight": `${name}[${i},${j}]` });
+      "stroke-opacity": 0.8, "data-weight": `${name}[${i},${j}]`,
+      "stroke-dasharray": name === "W3" ? "6 4" : "none" });
     line.appendChild(svg("title", {}, `${name}[${i},${j}] = ${w.toFixed(4)}`));
     root.appendChild(line);
   }));
   edges(inputs, hiddenUnits, W1, "W1");
   edges(hiddenUnits, outputs, W2, "W2");
+  if (W3) edges(inputs, outputs, W3, "W3"); // the shortcut, dashed
   const units = (points, label, biases) => points.forEach(([x, y], i) => {
     const group = svg("g", {});
     group.appendChild(svg("circle", { cx: x, cy: y, r: 13, fill: "#fff", stroke: "#333" }));
