@@ -213,11 +213,10 @@ def advance_full_batch(
                 np.empty(theta.size), identity)  # fmt: skip
     for target, source in zip(params, params.unravel(theta), strict=True):
         target[...] = source
-    shapes = params.unravel(np.arange(theta.size, dtype=np.float64))
-    if isinstance(optimizer, Momentum) and config.optimizer == "momentum":
-        optimizer.velocities = list(shapes.unravel(state[0]))
+    if isinstance(optimizer, Momentum):
+        optimizer.velocities = list(params.unravel(state[0]))
     if isinstance(optimizer, Adam):
-        optimizer.m, optimizer.v = list(shapes.unravel(state[1])), list(shapes.unravel(state[2]))
+        optimizer.m, optimizer.v = list(params.unravel(state[1])), list(params.unravel(state[2]))
         optimizer.t = int(counters[kernels.ADAM_T])
     taken = int(counters[kernels.STEP]) - start_step
     first = -(-start_step // record_every) * record_every

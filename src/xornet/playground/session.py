@@ -401,9 +401,9 @@ class Session:
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             p, X, y = self.params, self.data.X, self.data.y
             act = self.config.activation
-            P = forward(p, X, act).P
-            probabilities = P[:, 0] if P.shape[1] == 1 else P
-            current = self._full_loss()
+            cache = forward(p, X, act)  # once: the outputs and the loss both come from it
+            probabilities = cache.P[:, 0] if cache.P.shape[1] == 1 else cache.P
+            current = loss(cache, y, self.config.loss)
             earlier = self._earlier_loss()
             finite = p.all_finite() and math.isfinite(current)
             outcome = classify(probabilities, y, self.initial_loss, earlier, current)
