@@ -202,6 +202,11 @@ def test_a_subset_without_some_class_needs_n_classes():
         train(data.X[part], data.y[part], TrainConfig(steps=1))
     result = train(data.X[part], data.y[part], TrainConfig(steps=5), n_classes=3, rng=0)
     assert result.params.n_classes == 3
+    for bad in (1, 2.5, 10**6):
+        with pytest.raises(XornetError, match="n_classes must be a whole number from 2 to 1000"):
+            train(data.X, data.y, TrainConfig(steps=1), n_classes=bad)
+        with pytest.raises(XornetError, match="n_classes must be a whole number from 2 to 1000"):
+            train_many(data.X, data.y, TrainConfig(steps=1), [0], n_classes=bad)
     with pytest.raises(XornetError, match="params are for 3 classes but n_classes is 4"):
         train(data.X, data.y, TrainConfig(steps=1), params=result.params, n_classes=4)
 

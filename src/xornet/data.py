@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
-from xornet.errors import DataError
+from xornet.errors import DataError, XornetError
 
 __all__ = [
     "DATASETS",
@@ -118,8 +119,14 @@ def check_Xy(X: Array, y: Array, n_classes: int | None = 2) -> None:
     y : ndarray of shape (n_samples,)
         Class indices: whole numbers from 0 to ``n_classes - 1`` (0 or 1 by default).
     n_classes : int or None
-        The number of classes; None accepts any whole number from 0 to 999.
+        The number of classes (2 to 1000); None accepts any whole number from 0 to 999.
     """
+    if n_classes is not None and not (
+        isinstance(n_classes, numbers.Integral) and 2 <= n_classes <= MAX_CLASSES
+    ):
+        raise XornetError(
+            f"n_classes must be a whole number from 2 to {MAX_CLASSES}, got {n_classes!r}"
+        )
     if X.ndim != 2:
         raise DataError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     if y.ndim != 1:
