@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import xornet
 from xornet import TrainConfig, train, train_many
@@ -354,6 +356,33 @@ def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch)
         alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
                       engine="numpy")  # fmt: skip
         np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+
+
+@given(st.integers(1, 5000), st.integers(1, 8))
+def test_lane_blocks_split_the_networks_evenly_over_the_threads(n_networks, threads):
+    from xornet.engines._lanes import LANES, split
+
+    block, per_thread = split(n_networks, threads)
+    used = -(-n_networks // (block * per_thread))  # threads that get networks
+    assert block % 8 == 0
+    assert 8 <= block <= LANES
+    assert used <= threads
+    assert used * per_thread * block >= n_networks
+    # A thread's lanes exceed its even share by less than 8 a block (the multiple of 8).
+    assert per_thread * block < n_networks / threads + 8 * per_thread
+
+
+def test_the_lane_kernel_on_three_threads(monkeypatch):
+    # Blocks and threads change with the core count; the numbers must not.
+    from xornet.engines import many as many_module
+
+    monkeypatch.setattr(many_module.os, "cpu_count", lambda: 3)
+    data = xornet.xor()
+    config = LANE_CONFIGS[0]
+    many = train_many(data.X, data.y, config, range(53), engine="numba")
+    reference = train_many(data.X, data.y, config, range(53), engine="numpy")
+    np.testing.assert_allclose(many.thetas, reference.thetas, rtol=0, atol=TOL)
+    np.testing.assert_array_equal(many.steps, reference.steps)
 
 
 def test_the_lane_kernel_reports_divergence():

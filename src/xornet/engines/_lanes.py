@@ -52,10 +52,19 @@ from xornet.engines._kernels import (
 LANES = 256
 
 
-def block_size(n_networks: int) -> int:
-    """Networks per block: up to ``LANES``, a multiple of 8, and at least two blocks when
-    that keeps blocks of 8 or more (so both cores work)."""
-    return max(8, min(LANES, 8 * -(-n_networks // 16)))
+def split(n_networks: int, threads: int) -> tuple[int, int]:
+    """How to lay ``n_networks`` out over ``threads``: ``(block, blocks_per_thread)``.
+
+    Every thread gets the same number of equal blocks, each up to ``LANES`` networks and a
+    multiple of 8, with as little padding as that allows: the threads finish together, and the
+    padded lanes (trained for nothing) are fewer than 8 a block. For example 609 networks on
+    2 threads are 2 x 2 blocks of 160 (640 lanes), not 3 blocks of 256 with one thread doing
+    two of them.
+    """
+    threads = max(1, min(threads, -(-n_networks // 8)))  # no thread without 8 networks
+    per_thread = -(-n_networks // (threads * LANES))
+    blocks = threads * per_thread
+    return 8 * -(-n_networks // (8 * blocks)), per_thread
 
 
 # error_model "numpy": a division by zero gives inf instead of raising, so a division

@@ -452,10 +452,8 @@ def _lanes_chunk(
     from xornet.engines import _kernels as kernels
     from xornet.engines import _lanes as lanes
 
-    block = lanes.block_size(running.size)
-    blocks = -(-running.size // block)
-    threads = max(1, min(os.cpu_count() or 1, blocks))
-    per_thread = -(-blocks // threads) * block
+    block, blocks_per_thread = lanes.split(running.size, os.cpu_count() or 1)
+    per_thread = blocks_per_thread * block
     parts = [running[a : a + per_thread] for a in range(0, running.size, per_thread)]
 
     def work(nets: IntArray) -> None:
