@@ -14,6 +14,7 @@ from xornet.errors import XornetError
 from xornet.plotting import (
     LossCurve,
     animate,
+    hidden_plane,
     plot_boundary,
     plot_hidden_space,
     plot_loss,
@@ -93,6 +94,22 @@ def test_hidden_space_of_a_stuck_network_does_not_separate():
         or len(set(sides["class 1"])) > 1
         or (sides["class 0"][0] == sides["class 1"][0])
     )
+
+
+def test_hidden_plane_lines_are_the_output_units_zero_level(solved):
+    # For 2 hidden units the plane is hidden space itself: a sample's coordinates are its
+    # hidden activations, and a . c + c0 at them is exactly the output's logit z2.
+    data, result = solved
+    cache = xornet.forward(result.params, data.X)
+    plane = hidden_plane(result.params, data.X)
+    np.testing.assert_allclose(plane.coords, cache.H, rtol=0, atol=1e-15)
+    ((a, c0, _),) = plane.lines
+    np.testing.assert_allclose(plane.coords @ a + c0, cache.Z2[:, 0], rtol=0, atol=1e-12)
+    # Activations the caller already has give the same plane; a wrong shape is refused.
+    given = hidden_plane(result.params, data.X, hidden=cache.H)
+    np.testing.assert_array_equal(given.coords, plane.coords)
+    with pytest.raises(ValueError, match="hidden has shape"):
+        hidden_plane(result.params, data.X, hidden=cache.H[:, :1])
 
 
 @pytest.mark.parametrize(("hidden", "label"), [(1, "h1 (the only"), (3, "h1"),

@@ -246,9 +246,13 @@ def plot_boundary(
     return ax.get_figure()  # type: ignore[return-value]
 
 
-def _hidden(params: Params, X: Array, activation: str) -> Array:
-    """What the output unit sees: the hidden activations, and with a shortcut the inputs too."""
-    H = forward(params, X, activation).H
+def _hidden(params: Params, X: Array, activation: str, H: Array | None = None) -> Array:
+    """What the output unit sees: the hidden activations (``H``, or computed), and with a
+    shortcut the inputs too."""
+    if H is None:
+        H = forward(params, X, activation).H
+    elif H.shape != (X.shape[0], params.n_hidden):
+        raise ValueError(f"hidden has shape {H.shape}, expected {(X.shape[0], params.n_hidden)}")
     return H if params.W3 is None else np.column_stack([H, X])
 
 
@@ -374,7 +378,9 @@ class HiddenPlane(NamedTuple):
         return out
 
 
-def hidden_plane(params: Params, X: Array, activation: str = "sigmoid") -> HiddenPlane:
+def hidden_plane(
+    params: Params, X: Array, activation: str = "sigmoid", *, hidden: Array | None = None
+) -> HiddenPlane:
     """The samples' hidden activations in a plane, with the output's boundaries as lines.
 
     The plane is hidden space itself for 2 hidden units, a line for 1, and the plane of the
@@ -386,12 +392,15 @@ def hidden_plane(params: Params, X: Array, activation: str = "sigmoid") -> Hidde
     params : Params
     X : ndarray of shape (n_samples, n_features)
     activation : str
+    hidden : ndarray of shape (n_samples, n_hidden), optional
+        The samples' hidden activations when the caller has them already
+        (``forward(params, X, activation).H``); computed from ``X`` when not given.
 
     Returns
     -------
     HiddenPlane
     """
-    H = _hidden(params, X, activation)
+    H = _hidden(params, X, activation, hidden)
     h = H.shape[1]
     names = _axis_names(params)
     if params.shortcut:

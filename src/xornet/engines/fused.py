@@ -76,6 +76,19 @@ def chunk_size(n: int, d: int, h: int) -> int:
     return max(1_000, min(1_000_000, _CHUNK_WORK // (n * (d + 2) * h + 1)))
 
 
+def _scratch(n: int, h: int, k: int, size: int) -> tuple[Array, ...]:
+    """The compiled loop's scratch arrays: ``H (n, h)``, ``z2 (n k,)``, ``p (n k,)`` for the
+    full data, the same three for a mini-batch, and ``grad (size,)``."""
+    return (np.empty((n, h)), np.empty(n * k), np.empty(n * k),
+            np.empty((n, h)), np.empty(n * k), np.empty(n * k), np.empty(size))  # fmt: skip
+
+
+def _copy_back(params: Params, theta: Array) -> None:
+    """Write the packed parameters ``theta`` back into ``params``' arrays."""
+    for target, source in zip(params, params.unravel(theta), strict=True):
+        target[...] = source
+
+
 def load() -> None:
     """Load the compiled loop now (from numba's disk cache, or by compiling it), so that the
     first real run's timing does not include it. Costs one training step when already loaded."""
@@ -115,9 +128,7 @@ def run_loop(
     counters = np.array([0, 0, kernels.RUNNING, 0, -1, -1], dtype=np.int64)
     identity = np.arange(n, dtype=np.int64)
     order = identity.copy()
-    H, z2, p = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
-    Hb, z2b, pb = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
-    grad = np.empty(theta.size)
+    scratch = _scratch(n, h, k, theta.size)
     chunk = chunk_size(n, d + k - 1, h)
     stop_reason: StopReason = "max_steps"
     while counters[kernels.STEP] < config.steps and counters[kernels.STOP] == kernels.RUNNING:
@@ -130,7 +141,7 @@ def run_loop(
             perms[e] = gen.permutation(n)
         records = int(counters[kernels.N_RECORDS])
         kernels.run(X, y, theta, state, fs, ints, stop, order, perms, first_epoch, history,
-              counters, H, z2, p, Hb, z2b, pb, grad, identity)  # fmt: skip
+                    counters, *scratch, identity)  # fmt: skip
         last = int(counters[kernels.N_RECORDS]) - 1
         called = callback is not None and last >= records
         if called and callback(last * config.record_every, float(history[last])):  # type: ignore[misc]
@@ -140,8 +151,7 @@ def run_loop(
     if counters[kernels.STOP] == kernels.DIVERGED:
         raise TrainingDiverged.at(steps, config.learning_rate)
     stop_reason = STOP_REASONS.get(int(counters[kernels.STOP]), stop_reason)
-    for target, source in zip(params, params.unravel(theta), strict=True):
-        target[...] = source
+    _copy_back(params, theta)
     return steps, stop_reason, history[: counters[kernels.N_RECORDS]].copy()
 
 
@@ -206,13 +216,10 @@ def advance_full_batch(
     counters = np.array([start_step, 0, kernels.RUNNING, t, -1, -1], dtype=np.int64)
     history = np.empty(steps // record_every + 2)
     identity = np.arange(n, dtype=np.int64)
-    H, z2, p = np.empty((n, h)), np.empty(n * k), np.empty(n * k)
     no_perms = np.empty((0, n), dtype=np.int64)
     kernels.run(X, y, theta, state, fs, ints, start_step + steps, identity.copy(), no_perms, 0,
-                history, counters, H, z2, p, H.copy(), z2.copy(), p.copy(),
-                np.empty(theta.size), identity)  # fmt: skip
-    for target, source in zip(params, params.unravel(theta), strict=True):
-        target[...] = source
+                history, counters, *_scratch(n, h, k, theta.size), identity)  # fmt: skip
+    _copy_back(params, theta)
     if isinstance(optimizer, Momentum):
         optimizer.velocities = list(params.unravel(state[0]))
     if isinstance(optimizer, Adam):

@@ -421,7 +421,7 @@ class Session:
             }
             if finite:
                 out["boundary"] = self._boundary()
-                out["hidden"] = self._hidden()
+                out["hidden"] = self._hidden(cache.H)
             return out
 
     def _earlier_loss(self) -> float:
@@ -445,8 +445,8 @@ class Session:
             return {"size": r, "p": _round(P[:, 0], 3)}
         return {"size": r, "class": np.argmax(P, axis=1).tolist(), "p": _round(P.max(axis=1), 3)}
 
-    def _hidden(self) -> dict[str, Any]:
-        plane = hidden_plane(self.params, self.data.X, self.config.activation)
+    def _hidden(self, H: Array) -> dict[str, Any]:
+        plane = hidden_plane(self.params, self.data.X, self.config.activation, hidden=H)
         return {
             "coords": _round(plane.coords, 4),
             "lines": [[*_round(a, 6), round(c0, 6), label] for a, c0, label in plane.lines],
