@@ -403,6 +403,31 @@ def test_the_lane_kernel_reports_divergence():
     np.testing.assert_allclose(many.thetas[1:], reference.thetas[1:], rtol=0, atol=TOL)
 
 
+def test_the_lane_kernel_asks_for_512_bit_vectors():
+    # The function attributes reach LLVM, and on a CPU with AVX-512 the loops use its 512-bit
+    # registers (zmm); elsewhere the attribute changes nothing. (The kernel itself is loaded
+    # from numba's cache, which cannot be inspected: a fresh function with the same call is.)
+    import llvmlite.binding as llvm
+    from numba import njit
+
+    from xornet.engines._lanes import prefer_512_bit_vectors, sigmoid_e
+
+    @njit(error_model="numpy")
+    def sigmoids(z, out):
+        prefer_512_bit_vectors()
+        for i in range(z.size):
+            out[i], _ = sigmoid_e(z[i])
+
+    z = np.linspace(-30, 30, 1001)
+    out = np.empty_like(z)
+    sigmoids(z, out)
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-z)), rtol=1e-15, atol=0)
+    signature = sigmoids.signatures[0]
+    assert '"prefer-vector-width"="512"' in sigmoids.inspect_llvm(signature)
+    if "+avx512f" in llvm.get_host_cpu_features().flatten().split(","):
+        assert "zmm" in sigmoids.inspect_asm(signature)
+
+
 def test_the_hand_written_exp_is_within_two_ulp():
     from numba import njit
 

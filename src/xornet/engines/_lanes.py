@@ -8,7 +8,8 @@ on the cross-entropy or the squared error, with every stop rule. Everything else
 ``run`` in :mod:`._kernels` spends most of a step in scalar calls to libm's ``exp``. Here the
 parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over
 the lanes, and ``exp`` is written out (:func:`exp_nonpos`) from arithmetic and a bit cast, so
-LLVM turns each loop into vector instructions without any fast-math flag. Per lane the
+LLVM turns each loop into vector instructions without any fast-math flag (512-bit ones on
+AVX-512 CPUs: :func:`prefer_512_bit_vectors`). Per lane the
 arithmetic is that of ``run``, in the same order; ``exp`` is within 2 ulp of libm's, so the
 results equal the reference to the engines' stated 1e-10 (tested).
 
@@ -98,6 +99,30 @@ def _double(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def prefer_512_bit_vectors(typingctx):
+    """Let LLVM vectorise the calling function with 512-bit registers where the CPU has them.
+
+    LLVM's default tuning for AVX-512 CPUs prefers 256-bit vectors (wide ones once lowered the
+    clock on early models). Here, where exp's arithmetic is the cost, 8 lanes an instruction
+    instead of 4 make the kernel a quarter faster (measured on this Cascade Lake; the results
+    are bit for bit the same). The function attributes are the ones clang's
+    ``-mprefer-vector-width=512`` sets; without AVX-512 they change nothing. llvmlite lists
+    only enumerated attributes, so the two string attributes go into its set directly; if
+    that ever fails, the kernel compiles with the default width rather than not at all.
+    """
+
+    def codegen(context, builder, signature, args):
+        try:
+            for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
+                set.add(builder.function.attributes, attribute)
+        except TypeError:  # pragma: no cover - a future llvmlite without a set of attributes
+            pass
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
 @njit(inline="always", **_OPTIONS)
 def exp_nonpos(x):
     """``e^x`` for ``x <= 0``, within 2 ulp, with no call and no branch.
@@ -151,6 +176,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
     the full data: the finiteness check, the first all-correct and target steps, the stop
     rules), then the backward pass and the update, for the networks still running.
     """
+    prefer_512_bit_vectors()
     n, d = X.shape
     P, N = T.shape
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
@@ -161,16 +187,14 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
         ints[STOP_CORRECT] == 1,
     )
     mu, tol, target, margin = fs[MU], fs[TOL], fs[TARGET], fs[MARGIN]
-    bound = max(tol if use_tol else -1.0, target if use_target else -1.0)
     for block in range(N // L):
         lo = block * L
         H = np.empty((n, h, L))
-        p = np.empty((n, L))
-        e2 = np.empty((n, L))
         z2 = np.empty((n, L))
         dz = np.empty((n, L))
         grad = np.empty((P, L))
         acc = np.empty(L)
+        z2acc = np.empty(L)
         dz1 = np.empty(L)
         active = np.empty(L)
         finite = np.empty(L)
@@ -186,51 +210,56 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 running += active[q]
             if running == 0.0:
                 break
-            # Forward over the full data: Z1 = X W1 + b1, H = sigmoid(Z1), z2 = H W2 + b2.
+            # Forward over the full data, a sample at a time: Z1 = X W1 + b1, H = sigmoid(Z1),
+            # z2 = H W2 + b2, p = sigmoid(z2); in the same passes, the evaluation's sums (is
+            # every sample right, a lower bound of the loss) and the backward pass's first
+            # step, dz = dL/dz2. Each sum adds its terms in the scalar loop's order.
             for q in range(L):
                 finite[q] = 1.0
+                correct[q] = 1.0
+                low[q] = 0.0
             for r in range(n):
+                for q in range(L):
+                    z2acc[q] = 0.0
                 for j in range(h):
+                    x = X[r, 0]
                     for q in range(L):
-                        acc[q] = 0.0
-                    for k in range(d):
+                        acc[q] = x * T[j, lo + q]  # = 0 + x T: the scalar loop's first term
+                    for k in range(1, d):
                         x = X[r, k]
                         for q in range(L):
                             acc[q] += x * T[k * h + j, lo + q]
                     for q in range(L):
                         a = acc[q] + T[b1o + j, lo + q]
                         finite[q] = finite[q] if math.isfinite(a) else 0.0
-                        H[r, j, q], _ = sigmoid_e(a)
-                for q in range(L):
-                    acc[q] = 0.0
-                for j in range(h):
+                        hj, _ = sigmoid_e(a)
+                        H[r, j, q] = hj
+                        z2acc[q] += hj * T[W2o + j, lo + q]
+                # Right by the margin: p > 0.5 + margin for label 1, p < 0.5 - margin for 0,
+                # both as side * p > edge (side = +-1; negating is exact).
+                target_r = y[r]
+                side = 1.0 if target_r > 0.5 else -1.0
+                edge = 0.5 + margin if target_r > 0.5 else -(0.5 - margin)
+                sign = 1.0 - 2.0 * target_r
+                if sse:  # the loss itself, and dE/dz2 = (p - y) p (1 - p)
                     for q in range(L):
-                        acc[q] += H[r, j, q] * T[W2o + j, lo + q]
-                for q in range(L):
-                    a = acc[q] + T[b2o, lo + q]
-                    finite[q] = finite[q] if math.isfinite(a) else 0.0
-                    z2[r, q] = a
-                    p[r, q], e2[r, q] = sigmoid_e(a)
-            # Evaluation. The sums over samples run as loops over the lanes (vectorised); only
-            # the bookkeeping of stops goes lane by lane.
-            for q in range(L):
-                correct[q] = 1.0
-                low[q] = 0.0
-            for r in range(n):
-                if y[r] > 0.5:
+                        a = z2acc[q] + T[b2o, lo + q]
+                        finite[q] = finite[q] if math.isfinite(a) else 0.0
+                        z2[r, q] = a
+                        pr, _ = sigmoid_e(a)
+                        correct[q] = correct[q] if side * pr > edge else 0.0
+                        low[q] += 0.5 * (pr - target_r) ** 2
+                        dz[r, q] = (pr - target_r) * pr * (1.0 - pr)
+                else:  # a lower bound of the BCE, log1p(e) >= e - e^2 / 2 on [0, 1]; (p - y) / n
                     for q in range(L):
-                        correct[q] = correct[q] if p[r, q] > 0.5 + margin else 0.0
-                else:
-                    for q in range(L):
-                        correct[q] = correct[q] if p[r, q] < 0.5 - margin else 0.0
-                if sse:  # the loss itself
-                    for q in range(L):
-                        low[q] += 0.5 * (p[r, q] - y[r]) ** 2
-                else:  # a lower bound of the loss, since log1p(e) >= e - e^2 / 2 for e in [0, 1]
-                    sign = 1.0 - 2.0 * y[r]
-                    for q in range(L):
-                        e = e2[r, q]
-                        low[q] += max(sign * z2[r, q], 0.0) + (e - 0.5 * e * e)
+                        a = z2acc[q] + T[b2o, lo + q]
+                        finite[q] = finite[q] if math.isfinite(a) else 0.0
+                        z2[r, q] = a
+                        pr, e = sigmoid_e(a)
+                        correct[q] = correct[q] if side * pr > edge else 0.0
+                        low[q] += max(sign * a, 0.0) + (e - 0.5 * e * e)
+                        dz[r, q] = (pr - target_r) / n
+            # The stop rules, lane by lane, for the networks still running.
             for q in range(L):
                 if active[q] == 0.0:
                     continue
@@ -239,7 +268,10 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                     stop[net], step[net], active[q] = DIVERGED, s, 0.0
                     continue
                 loss = math.inf
-                if use_tol or use_target:
+                seek_target = use_target and first_target[net] < 0
+                if use_tol or seek_target:
+                    # The loss matters only if it can reach a level still to be checked.
+                    bound = max(tol if use_tol else -1.0, target if seek_target else -1.0)
                     if sse:
                         loss = low[q]
                     elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
@@ -256,32 +288,23 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                     stop[net], step[net], active[q] = TOLERANCE, s, 0.0
                 elif stop_correct and is_correct:
                     stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
-            # Backward: the post's seven steps, summed over the samples in order.
+            # Backward: the rest of the post's seven steps, summed over the samples in order.
             for c in range(P):
                 for q in range(L):
                     grad[c, q] = 0.0
             for r in range(n):
-                if sse:
-                    for q in range(L):
-                        dz[r, q] = (p[r, q] - y[r]) * p[r, q] * (1.0 - p[r, q])
-                else:
-                    for q in range(L):
-                        dz[r, q] = (p[r, q] - y[r]) / n
-                for j in range(h):
-                    for q in range(L):
-                        grad[W2o + j, q] += H[r, j, q] * dz[r, q]
                 for q in range(L):
-                    grad[b2o, q] += dz[r, q]
+                    grad[b2o, q] += dz[r, q]  # 3) dL/db2
                 for j in range(h):
                     for q in range(L):
                         hj = H[r, j, q]
-                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * (hj * (1.0 - hj))
+                        grad[W2o + j, q] += hj * dz[r, q]  # 2) dL/dW2 = H^T dz
+                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * (hj * (1.0 - hj))  # 4) 5)
+                        grad[b1o + j, q] += dz1[q]  # 7) dL/db1
                     for k in range(d):
                         x = X[r, k]
                         for q in range(L):
-                            grad[k * h + j, q] += x * dz1[q]
-                    for q in range(L):
-                        grad[b1o + j, q] += dz1[q]
+                            grad[k * h + j, q] += x * dz1[q]  # 6) dL/dW1 = X^T dZ1
             # Update the running networks (a stopped one adds 0 * its step: unchanged).
             for q in range(L):
                 finite[q] = 1.0
