@@ -187,6 +187,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
         ints[STOP_CORRECT] == 1,
     )
     mu, tol, target, margin = fs[MU], fs[TOL], fs[TARGET], fs[MARGIN]
+    tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
     for block in range(N // L):
         lo = block * L
         H = np.empty((n, h, L))
@@ -200,8 +201,12 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
         finite = np.empty(L)
         correct = np.empty(L)
         low = np.empty(L)
+        unsolved = np.empty(L)  # 1.0 until the network's first all-correct step
+        seeking = np.empty(L)  # 1.0 until it meets the loss target (if there is one)
         for q in range(L):
             active[q] = 1.0 if stop[lo + q] == RUNNING else 0.0
+            unsolved[q] = 1.0 if first_correct[lo + q] < 0 else 0.0
+            seeking[q] = 1.0 if use_target and first_target[lo + q] < 0 else 0.0
         # Every loop over q (the lanes) is innermost, so that LLVM vectorises it; per lane the
         # operations and their order are those of the scalar loop.
         for s in range(start_step, stop_step):
@@ -259,8 +264,17 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                         correct[q] = correct[q] if side * pr > edge else 0.0
                         low[q] += max(sign * a, 0.0) + (e - 0.5 * e * e)
                         dz[r, q] = (pr - target_r) / n
-            # The stop rules, lane by lane, for the networks still running.
+            # The lanes with something to record or a rule to check this step (an overflow, a
+            # first all-correct step, a loss that may have reached a level), found in one
+            # vectorised pass; most steps have none, and the pass lane by lane is skipped.
+            events = 0
             for q in range(L):
+                level = low[q] if sse else low[q] / n
+                reach = max(tol_level, target if seeking[q] == 1.0 else -1.0)
+                near = 1.0 if level <= reach * (1.0 + 1e-12) else 0.0
+                event = (1.0 - finite[q]) + correct[q] * unsolved[q] + near
+                events += 1 if active[q] == 1.0 and event > 0.0 else 0
+            for q in range(L if events > 0 else 0):
                 if active[q] == 0.0:
                     continue
                 net = lo + q
@@ -281,9 +295,9 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                         loss /= n
                 is_correct = correct[q] == 1.0
                 if is_correct and first_correct[net] < 0:
-                    first_correct[net] = s
+                    first_correct[net], unsolved[q] = s, 0.0
                 if use_target and loss <= target and first_target[net] < 0:
-                    first_target[net] = s
+                    first_target[net], seeking[q] = s, 0.0
                 if use_tol and loss <= tol:
                     stop[net], step[net], active[q] = TOLERANCE, s, 0.0
                 elif stop_correct and is_correct:
