@@ -31,6 +31,30 @@ def test_golden_loss_trajectory(xor_data):
     np.testing.assert_array_equal(result.history_steps, np.arange(0, 1000, 100))
 
 
+@pytest.mark.parametrize(("hidden", "n_classes"), [(2, 2), (3, 2), (4, 3)])
+def test_the_posts_starts_for_many_seeds(hidden, n_classes):
+    # What np.random.seed(s); randn(2, h); randn(h, k) draws on the global state, as the post
+    # does, and so post_initial_params; the batch version reseeds one generator instead.
+    seeds = [0, 1, 3, 999, 2**31, 2**32 - 1]
+    k = 1 if n_classes == 2 else n_classes  # one sigmoid output, or K softmax outputs
+    saved = np.random.get_state()
+    try:
+        drawn = []
+        for seed in seeds:
+            np.random.seed(seed)
+            drawn.append((np.random.randn(2, hidden), np.random.randn(hidden, k)))
+    finally:
+        np.random.set_state(saved)
+    many = xornet.post_initial_params_many(seeds, hidden, n_classes=n_classes)
+    for seed, (W1, W2), start in zip(seeds, drawn, many, strict=True):
+        one = xornet.post_initial_params(seed, hidden, n_classes=n_classes)
+        np.testing.assert_array_equal(start.ravel(), one.ravel())
+        np.testing.assert_array_equal(start.W1, W1)
+        np.testing.assert_array_equal(start.W2, W2)
+        assert not start.b1.any()
+        assert not start.b2.any()
+
+
 def test_result_is_consistent(xor_data):
     X, y = xor_data
     result = train(X, y, TrainConfig(), rng=0)

@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "Params": "xornet.params",
     "init_params": "xornet.params",
     "post_initial_params": "xornet.params",
+    "post_initial_params_many": "xornet.params",
     "PRESETS": "xornet.training",
     "TrainConfig": "xornet.training",
     "TrainResult": "xornet.training",
@@ -84,7 +85,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from xornet.modelfile import Model, load_model, save_model
     from xornet.network import Cache, backward, forward, loss, predict_proba
     from xornet.optim import GD, Adam, Momentum, make_optimizer
-    from xornet.params import Params, init_params, post_initial_params
+    from xornet.params import Params, init_params, post_initial_params, post_initial_params_many
     from xornet.training import PRESETS, TrainConfig, TrainResult, train
 
 __all__ = [
@@ -125,6 +126,7 @@ __all__ = [
     "numerical_gradient",
     "parity",
     "post_initial_params",
+    "post_initial_params_many",
     "predict_proba",
     "save_model",
     "spiral",

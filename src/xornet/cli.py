@@ -575,16 +575,13 @@ def _train_figures(args: argparse.Namespace, result: Any, dataset: Any, config: 
                                 config.activation, curve=LossCurve.from_result(result),
                                 feature_names=dataset.feature_names)  # fmt: skip
         if args.starts is not None:
-            from xornet.params import post_initial_params
+            from xornet.params import post_initial_params_many
 
             seeds = list(range(args.starts))
             starts = None
             if args.preset == "post" and config.init == "normal" and not config.shortcut:
-                K = dataset.n_classes
-                starts = [
-                    post_initial_params(s, config.hidden, dataset.n_features, n_classes=K)
-                    for s in seeds
-                ]
+                starts = post_initial_params_many(seeds, config.hidden, dataset.n_features,
+                                                  n_classes=dataset.n_classes)  # fmt: skip
             fig = plot_starts(dataset.X, dataset.y, config, seeds, params=starts)
             written.append(save_png(fig, args.plots / "starts.png"))
     if args.animation is not None:

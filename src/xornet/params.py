@@ -18,7 +18,7 @@ columns); only its biases are columns, ``(h, 1)`` and ``(1, 1)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,7 +28,14 @@ from xornet._names import INIT_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
 
-__all__ = ["INITS", "Params", "init_params", "n_outputs_for", "post_initial_params"]
+__all__ = [
+    "INITS",
+    "Params",
+    "init_params",
+    "n_outputs_for",
+    "post_initial_params",
+    "post_initial_params_many",
+]
 
 #: Initialisation schemes accepted by :func:`init_params`.
 INITS: Final = INIT_NAMES
@@ -262,8 +269,39 @@ def post_initial_params(
     -------
     Params
     """
+    return _post_draws(np.random.RandomState(seed), n_hidden, n_inputs, n_classes)
+
+
+def post_initial_params_many(
+    seeds: Iterable[int], n_hidden: int = 2, n_inputs: int = 2, *, n_classes: int = 2
+) -> list[Params]:
+    """:func:`post_initial_params` for each seed, faster: one private ``RandomState``,
+    reseeded per seed (about 2 us a start, against 160 us to create a ``RandomState``).
+
+    Parameters
+    ----------
+    seeds : iterable of int
+    n_hidden, n_inputs, n_classes : int
+        As :func:`post_initial_params`.
+
+    Returns
+    -------
+    list of Params
+        One per seed, equal to ``post_initial_params(seed, ...)``.
+    """
+    legacy = np.random.RandomState()
+    starts = []
+    for seed in seeds:
+        legacy.seed(seed)  # the same state as RandomState(seed): the legacy seeding, no gauss
+        starts.append(_post_draws(legacy, n_hidden, n_inputs, n_classes))
+    return starts
+
+
+def _post_draws(
+    legacy: np.random.RandomState, n_hidden: int, n_inputs: int, n_classes: int
+) -> Params:
+    """The post's two ``randn`` calls on ``legacy``, as parameters (zero biases)."""
     k = n_outputs_for(n_classes)
-    legacy = np.random.RandomState(seed)
     W1 = legacy.randn(n_inputs, n_hidden)
     W2 = legacy.randn(n_hidden, k)
     return Params(W1, np.zeros(n_hidden), W2, np.zeros(k))

@@ -21,7 +21,7 @@ from xornet.data import infer_n_classes
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines.many import train_many
 from xornet.errors import XornetError
-from xornet.params import post_initial_params
+from xornet.params import post_initial_params_many
 from xornet.training import TrainConfig
 
 __all__ = ["OUTCOME_COLUMNS", "SWEEP_AXES", "SweepRow", "sweep", "wilson_interval"]
@@ -186,8 +186,8 @@ def sweep(
         starts = None
         if post_init:
             K = infer_n_classes(y)
-            starts = [post_initial_params(s, config.hidden, X.shape[1], n_classes=K)
-                      for s in seeds] * len(rates)  # fmt: skip
+            starts = post_initial_params_many(seeds, config.hidden, X.shape[1],
+                                              n_classes=K) * len(rates)  # fmt: skip
         many = train_many(X, y, config, seeds * len(rates),
                           learning_rates=np.repeat(rates, len(seeds)), params=starts,
                           engine=engine)  # fmt: skip
