@@ -158,18 +158,22 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     stop = RUNNING
     position = step % per_epoch  # batch index within the epoch, then counted without division
     since_record = step % record_every
+    rows, m, Hs, zs, ps = identity, n, H, z2, p
     while step < stop_step:
         if position == 0 and not full_batch and ints[SHUFFLE]:
             order[:] = perms[step // per_epoch - first_epoch]
         record = since_record == 0
         evaluate = position == 0 or record
-        # Forward: the full data when evaluating (and always in full batch), else the batch.
-        if evaluate:
-            rows, m, Hs, zs, ps = identity, n, H, z2, p
-        else:
-            start = position * batch
-            m = min(batch, n - start)
-            rows, Hs, zs, ps = order[start : start + m], Hb, z2b, pb
+        # Forward: the full data when evaluating (and always in full batch, where the names
+        # stay bound to the full-data arrays: rebinding an array costs two reference-count
+        # updates, a measurable part of a step this small), else the batch.
+        if not full_batch:
+            if evaluate:
+                rows, m, Hs, zs, ps = identity, n, H, z2, p
+            else:
+                start = position * batch
+                m = min(batch, n - start)
+                rows, Hs, zs, ps = order[start : start + m], Hb, z2b, pb
         finite = True
         for r in range(m):
             i = rows[r]
