@@ -326,12 +326,18 @@ LANE_CONFIGS = [
         hidden=2, optimizer="momentum", nesterov=True, learning_rate=0.3, steps=1000, tol=None
     ),
     TrainConfig(hidden=5, learning_rate=2.0, steps=800, tol=0.01),
+    TrainConfig(hidden=2, optimizer="adam", learning_rate=0.05, steps=1500, tol=0.02),
+    # Adam on the squared error, with beta1 of its own (a smaller eps or a larger rate makes
+    # Adam's division amplify rounding: then even the scalar loop leaves the reference).
+    TrainConfig(
+        hidden=3, optimizer="adam", loss="sse", learning_rate=0.05, beta1=0.8, steps=800, tol=0.04
+    ),
 ]
 
 
 @pytest.mark.parametrize("config", LANE_CONFIGS)
 def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
-    # Full-batch sigmoid networks with GD or momentum run in SIMD lanes (engines/_lanes.py),
+    # Full-batch sigmoid networks (GD, momentum, Adam) run in SIMD lanes (engines/_lanes.py),
     # with a hand-written exp: the reference's numbers to the same 1e-10.
     from xornet.engines import many as many_module
 

@@ -1,8 +1,8 @@
 """Many networks in SIMD lanes (numba): the compiled loop with networks on the vector axis.
 
 Imported only by :mod:`xornet.engines.many` for the case most studies run: full-batch
-training of sigmoid networks with one output and no shortcut, by gradient descent or momentum,
-on the cross-entropy or the squared error, with every stop rule. Everything else goes through
+training of sigmoid networks with one output and no shortcut, by gradient descent, momentum or
+Adam, on the cross-entropy or the squared error, with every stop rule. Everything else goes through
 :func:`xornet.engines._kernels.run_many`, one network at a time.
 
 ``run`` in :mod:`._kernels` spends most of a step in scalar calls to libm's ``exp``. Here the
@@ -13,9 +13,11 @@ AVX-512 CPUs: :func:`prefer_512_bit_vectors`). Per lane the
 arithmetic is that of ``run``, in the same order; ``exp`` is within 2 ulp of libm's, so the
 results equal the reference to the engines' stated 1e-10 (tested).
 
-Shapes: ``X (n, d)``, ``y (n,)``, ``T`` and ``V`` ``(P, N)`` (parameters and momentum
-velocities of ``N`` networks, ``N`` a multiple of ``L``, packed as ``Params.ravel()``), ``lr
-(N,)``, and per network ``step``, ``stop``, ``first_correct``, ``first_target`` ``(N,)``.
+Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)`` (the parameters of ``N`` networks, ``N`` a
+multiple of ``L``, packed as ``Params.ravel()``), ``V (k, P, N)`` the optimizer's state packed
+the same way (``k`` = 0 for gradient descent, 1 for momentum's velocities, 2 for Adam's moments
+m and v), ``lr (N,)``, and per network ``step``, ``stop``, ``first_correct``, ``first_target``
+``(N,)``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from xornet.engines._kernels import (
+    ADAM,
     ALL_CORRECT,
+    BETA1,
+    BETA2,
     DIVERGED,
+    EPS,
     LOSS,
     MARGIN,
     MOMENTUM,
@@ -181,6 +187,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
     P, N = T.shape
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
     momentum, nesterov, sse = ints[OPT] == MOMENTUM, ints[NESTEROV] == 1, ints[LOSS] == SSE
+    adam, beta1, beta2, eps = ints[OPT] == ADAM, fs[BETA1], fs[BETA2], fs[EPS]
     use_tol, use_target, stop_correct = (
         ints[USE_TOL] == 1,
         ints[USE_TARGET] == 1,
@@ -322,14 +329,30 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
             # Update the running networks (a stopped one adds 0 * its step: unchanged).
             for q in range(L):
                 finite[q] = 1.0
+            c1 = c2 = 1.0  # Adam's bias corrections: the running networks have all taken s
+            if adam:  # steps, so this is update t = s + 1 for every one of them
+                c1 = 1.0 - beta1 ** (s + 1)
+                c2 = 1.0 - beta2 ** (s + 1)
             for c in range(P):
                 if momentum:
                     for q in range(L):
-                        v = V[c, lo + q] * mu
+                        v = V[0, c, lo + q] * mu
                         v -= lr[lo + q] * grad[c, q]
-                        V[c, lo + q] = active[q] * v + (1.0 - active[q]) * V[c, lo + q]
+                        V[0, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[0, c, lo + q]
                         change = mu * v - lr[lo + q] * grad[c, q] if nesterov else v
                         T[c, lo + q] += active[q] * change
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                elif adam:
+                    for q in range(L):
+                        g = grad[c, q]
+                        m = V[0, c, lo + q] * beta1
+                        m += (1.0 - beta1) * g
+                        v = V[1, c, lo + q] * beta2
+                        v += (1.0 - beta2) * g * g
+                        V[0, c, lo + q] = active[q] * m + (1.0 - active[q]) * V[0, c, lo + q]
+                        V[1, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[1, c, lo + q]
+                        change = lr[lo + q] * (m / c1) / (math.sqrt(v / c2) + eps)
+                        T[c, lo + q] += active[q] * -change
                         finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
                 else:
                     for q in range(L):

@@ -5,8 +5,8 @@ weights, same updates, same stop rules), with an optional learning rate of its o
 
 * ``numpy``: the networks stacked along a leading axis, ``W1 (N, d, h)``, one vectorised step
   for all of them; networks that stop early or diverge are frozen by a mask.
-* ``numba``: full-batch sigmoid networks with one output, trained by gradient descent or
-  momentum (the post's setup and the 1986 ones), run side by side in SIMD lanes
+* ``numba``: full-batch sigmoid networks with one output, trained by gradient descent,
+  momentum or Adam (the post's setup and the 1986 ones), run side by side in SIMD lanes
   (:mod:`._lanes`), a block of networks per thread on every core; every other configuration
   runs the compiled single-network loop per network, spread over the cores.
 
@@ -380,7 +380,7 @@ def _lanes_apply(config: TrainConfig, n: int, k: int, n_networks: int) -> bool:
     fast, measured)."""
     full_batch = config.batch_size is None or config.batch_size >= n
     return (full_batch and k == 1 and not config.shortcut and config.activation == "sigmoid"
-            and config.optimizer in ("gd", "momentum") and n_networks >= 16)  # fmt: skip
+            and n_networks >= 16)  # fmt: skip
 
 
 #: Steps between repackings of the lane kernel's blocks: networks that have stopped are
@@ -404,7 +404,8 @@ def _run_lanes(
     N, P = thetas.shape
     d, h = X.shape[1], config.hidden
     T = np.ascontiguousarray(thetas.T)  # (P, N): each parameter's values for every network
-    V = np.zeros((P, N))  # momentum's velocities
+    slots = {"gd": 0, "momentum": 1, "adam": 2}[config.optimizer]
+    V = np.zeros((slots, P, N))  # the optimizer's state: momentum's velocities, Adam's m and v
     step = np.zeros(N, dtype=np.int64)
     stop = np.full(N, kernels.RUNNING, dtype=np.int64)
     first_correct = np.full(N, -1, dtype=np.int64)
