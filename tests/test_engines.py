@@ -332,12 +332,22 @@ LANE_CONFIGS = [
     TrainConfig(
         hidden=3, optimizer="adam", loss="sse", learning_rate=0.05, beta1=0.8, steps=800, tol=0.04
     ),
+    TrainConfig(hidden=4, activation="relu", init="he", learning_rate=0.1, steps=1500, tol=0.05),
+    TrainConfig(
+        hidden=3,
+        activation="relu",
+        optimizer="momentum",
+        learning_rate=0.05,
+        steps=1000,
+        tol=None,
+        stop_when_correct=True,
+    ),
 ]
 
 
 @pytest.mark.parametrize("config", LANE_CONFIGS)
 def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
-    # Full-batch sigmoid networks (GD, momentum, Adam) run in SIMD lanes (engines/_lanes.py),
+    # Full-batch sigmoid or ReLU networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
     # with a hand-written exp: the reference's numbers to the same 1e-10.
     from xornet.engines import many as many_module
 

@@ -1,9 +1,9 @@
 """Many networks in SIMD lanes (numba): the compiled loop with networks on the vector axis.
 
 Imported only by :mod:`xornet.engines.many` for the case most studies run: full-batch
-training of sigmoid networks with one output and no shortcut, by gradient descent, momentum or
-Adam, on the cross-entropy or the squared error, with every stop rule. Everything else goes through
-:func:`xornet.engines._kernels.run_many`, one network at a time.
+training of sigmoid or ReLU networks with one output and no shortcut, by gradient descent,
+momentum or Adam, on the cross-entropy or the squared error, with every stop rule. Everything
+else goes through :func:`xornet.engines._kernels.run_many`, one network at a time.
 
 ``run`` in :mod:`._kernels` spends most of a step in scalar calls to libm's ``exp``. Here the
 parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over
@@ -30,6 +30,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from xornet.engines._kernels import (
+    ACT,
     ADAM,
     ALL_CORRECT,
     BETA1,
@@ -42,6 +43,7 @@ from xornet.engines._kernels import (
     MU,
     NESTEROV,
     OPT,
+    RELU,
     RUNNING,
     SSE,
     STOP_CORRECT,
@@ -188,6 +190,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
     momentum, nesterov, sse = ints[OPT] == MOMENTUM, ints[NESTEROV] == 1, ints[LOSS] == SSE
     adam, beta1, beta2, eps = ints[OPT] == ADAM, fs[BETA1], fs[BETA2], fs[EPS]
+    relu = ints[ACT] == RELU  # else sigmoid
     use_tol, use_target, stop_correct = (
         ints[USE_TOL] == 1,
         ints[USE_TARGET] == 1,
@@ -241,12 +244,20 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                         x = X[r, k]
                         for q in range(L):
                             acc[q] += x * T[k * h + j, lo + q]
-                    for q in range(L):
-                        a = acc[q] + T[b1o + j, lo + q]
-                        finite[q] = finite[q] if math.isfinite(a) else 0.0
-                        hj, _ = sigmoid_e(a)
-                        H[r, j, q] = hj
-                        z2acc[q] += hj * T[W2o + j, lo + q]
+                    if relu:
+                        for q in range(L):
+                            a = acc[q] + T[b1o + j, lo + q]
+                            finite[q] = finite[q] if math.isfinite(a) else 0.0
+                            hj = max(a, 0.0)
+                            H[r, j, q] = hj
+                            z2acc[q] += hj * T[W2o + j, lo + q]
+                    else:
+                        for q in range(L):
+                            a = acc[q] + T[b1o + j, lo + q]
+                            finite[q] = finite[q] if math.isfinite(a) else 0.0
+                            hj, _ = sigmoid_e(a)
+                            H[r, j, q] = hj
+                            z2acc[q] += hj * T[W2o + j, lo + q]
                 # Right by the margin: p > 0.5 + margin for label 1, p < 0.5 - margin for 0,
                 # both as side * p > edge (side = +-1; negating is exact).
                 target_r = y[r]
@@ -320,7 +331,8 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                     for q in range(L):
                         hj = H[r, j, q]
                         grad[W2o + j, q] += hj * dz[r, q]  # 2) dL/dW2 = H^T dz
-                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * (hj * (1.0 - hj))  # 4) 5)
+                        slope = (1.0 if hj > 0.0 else 0.0) if relu else hj * (1.0 - hj)
+                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * slope  # 4) 5)
                         grad[b1o + j, q] += dz1[q]  # 7) dL/db1
                     for k in range(d):
                         x = X[r, k]
