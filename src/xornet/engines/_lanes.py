@@ -225,7 +225,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 running += active[q]
             if running == 0.0:
                 break
-            # Forward over the full data, a sample at a time: Z1 = X W1 + b1, H = sigmoid(Z1),
+            # Forward over the full data, a sample at a time: Z1 = X W1 + b1, H = act(Z1),
             # z2 = H W2 + b2, p = sigmoid(z2); in the same passes, the evaluation's sums (is
             # every sample right, a lower bound of the loss) and the backward pass's first
             # step, dz = dL/dz2. Each sum adds its terms in the scalar loop's order.
@@ -303,7 +303,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 seek_target = use_target and first_target[net] < 0
                 if use_tol or seek_target:
                     # The loss matters only if it can reach a level still to be checked.
-                    bound = max(tol if use_tol else -1.0, target if seek_target else -1.0)
+                    bound = max(tol_level, target if seek_target else -1.0)
                     if sse:
                         loss = low[q]
                     elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
