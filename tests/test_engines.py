@@ -342,12 +342,18 @@ LANE_CONFIGS = [
         tol=None,
         stop_when_correct=True,
     ),
+    TrainConfig(
+        hidden=3, activation="tanh", optimizer="momentum", learning_rate=0.1, steps=1500, tol=0.05
+    ),
+    TrainConfig(
+        hidden=4, activation="tanh", init="glorot", learning_rate=0.5, steps=1500, tol=0.02
+    ),
 ]
 
 
 @pytest.mark.parametrize("config", LANE_CONFIGS)
 def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
-    # Full-batch sigmoid or ReLU networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
+    # Full-batch one-output networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
     # with a hand-written exp: the reference's numbers to the same 1e-10.
     from xornet.engines import many as many_module
 
@@ -444,19 +450,34 @@ def test_the_lane_kernel_asks_for_512_bit_vectors():
         assert "zmm" in sigmoids.inspect_asm(signature)
 
 
-def test_the_hand_written_exp_is_within_two_ulp():
+def elementwise(kernel):
+    """A compiled loop applying the inline-only numba function ``kernel`` to every element."""
     from numba import njit
 
-    from xornet.engines._lanes import exp_nonpos
-
     @njit
-    def many_exp(x):
+    def apply(x):
         out = np.empty_like(x)
         for i in range(x.size):
-            out[i] = exp_nonpos(x[i])
+            out[i] = kernel(x[i])
         return out
+
+    return apply
+
+
+def test_the_hand_written_tanh_is_within_four_ulp():
+    from xornet.engines._lanes import tanh_v
+
+    x = np.concatenate([np.linspace(-30, 30, 600_001), np.geomspace(1e-300, 20, 100_001)])
+    x = np.concatenate([x, -x, [0.0, -0.0, 0.4, np.nextafter(0.4, 0), 800.0, -800.0]])
+    ours, numpy = elementwise(tanh_v)(x), np.tanh(x)
+    assert np.all(np.abs(ours - numpy) <= 4 * np.spacing(np.abs(numpy)))
+    assert np.array_equal(np.signbit(ours), np.signbit(numpy))  # -0.0 stays -0.0
+
+
+def test_the_hand_written_exp_is_within_two_ulp():
+    from xornet.engines._lanes import exp_nonpos
 
     x = np.concatenate([-np.geomspace(1e-300, 700, 200_001), [0.0, -0.0, -1e-320]])
     x = np.concatenate([x, -np.random.default_rng(0).exponential(5.0, 100_000)])
-    ours, libm = many_exp(x), np.exp(x)
+    ours, libm = elementwise(exp_nonpos)(x), np.exp(x)
     assert np.all(np.abs(ours - libm) <= 2 * np.spacing(libm))

@@ -5,7 +5,7 @@ weights, same updates, same stop rules), with an optional learning rate of its o
 
 * ``numpy``: the networks stacked along a leading axis, ``W1 (N, d, h)``, one vectorised step
   for all of them; networks that stop early or diverge are frozen by a mask.
-* ``numba``: full-batch sigmoid and ReLU networks with one output, trained by gradient descent,
+* ``numba``: full-batch networks with one output (any activation), trained by gradient descent,
   momentum or Adam (the post's setup and the 1986 ones), run side by side in SIMD lanes
   (:mod:`._lanes`), a block of networks per thread on every core; every other configuration
   runs the compiled single-network loop per network, spread over the cores.
@@ -379,8 +379,7 @@ def _lanes_apply(config: TrainConfig, n: int, k: int, n_networks: int) -> bool:
     it handles, and enough of them to fill a few lanes (below 16 the one-network loop is as
     fast, measured)."""
     full_batch = config.batch_size is None or config.batch_size >= n
-    return (full_batch and k == 1 and not config.shortcut and config.activation != "tanh"
-            and n_networks >= 16)  # fmt: skip
+    return full_batch and k == 1 and not config.shortcut and n_networks >= 16
 
 
 #: Steps between repackings of the lane kernel's blocks: networks that have stopped are
