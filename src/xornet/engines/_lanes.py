@@ -322,22 +322,18 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 side = 1.0 if target_r > 0.5 else -1.0
                 edge = 0.5 + margin if target_r > 0.5 else -(0.5 - margin)
                 sign = 1.0 - 2.0 * target_r
-                if sse:  # the loss itself, and dE/dz2 = (p - y) p (1 - p)
-                    for q in range(L):
-                        a = z2acc[q] + T[b2o, lo + q]
-                        finite[q] = finite[q] if math.isfinite(a) else 0.0
-                        z2[r, q] = a
-                        pr, _ = sigmoid_e(a)
-                        correct[q] = correct[q] if side * pr > edge else 0.0
+                # The squared error: the loss itself, and dE/dz2 = (p - y) p (1 - p). The BCE: a
+                # lower bound of it, log1p(e) >= e - e^2 / 2 on [0, 1], and dL/dz2 = (p - y) / n.
+                for q in range(L):
+                    a = z2acc[q] + T[b2o, lo + q]
+                    finite[q] = finite[q] if math.isfinite(a) else 0.0
+                    z2[r, q] = a
+                    pr, e = sigmoid_e(a)
+                    correct[q] = correct[q] if side * pr > edge else 0.0
+                    if sse:
                         low[q] += 0.5 * (pr - target_r) ** 2
                         dz[r, q] = (pr - target_r) * pr * (1.0 - pr)
-                else:  # a lower bound of the BCE, log1p(e) >= e - e^2 / 2 on [0, 1]; (p - y) / n
-                    for q in range(L):
-                        a = z2acc[q] + T[b2o, lo + q]
-                        finite[q] = finite[q] if math.isfinite(a) else 0.0
-                        z2[r, q] = a
-                        pr, e = sigmoid_e(a)
-                        correct[q] = correct[q] if side * pr > edge else 0.0
+                    else:
                         low[q] += max(sign * a, 0.0) + (e - 0.5 * e * e)
                         dz[r, q] = (pr - target_r) / n
             # The lanes with something to record or a rule to check this step (an overflow, a
