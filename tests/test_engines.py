@@ -351,6 +351,22 @@ LANE_CONFIGS = [
 ]
 
 
+def both_engines(config, seeds, rates):
+    """``train_many`` on XOR with the numba engine and with the NumPy reference."""
+    data = xornet.xor()
+    return tuple(
+        train_many(data.X, data.y, config, seeds, learning_rates=rates, target=0.1, engine=e)
+        for e in ("numba", "numpy")
+    )
+
+
+def assert_same_training(many, reference):
+    """The parameters agree to TOL, and every step count and outcome exactly."""
+    np.testing.assert_allclose(many.thetas, reference.thetas, rtol=0, atol=TOL)
+    for name in ("steps", "stop_reason", "solve_step", "target_step", "outcome"):
+        np.testing.assert_array_equal(getattr(many, name), getattr(reference, name))
+
+
 @pytest.mark.parametrize("config", LANE_CONFIGS)
 def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
     # Full-batch one-output networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
@@ -363,17 +379,9 @@ def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch)
     data = xornet.xor()
     seeds = list(range(37))  # not a whole number of blocks: the padding must not matter
     rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
-    many = train_many(data.X, data.y, config, seeds, learning_rates=rates, target=0.1,
-                      engine="numba")  # fmt: skip
-    reference = train_many(data.X, data.y, config, seeds, learning_rates=rates, target=0.1,
-                           engine="numpy")  # fmt: skip
+    many, reference = both_engines(config, seeds, rates)
     assert used == [1]
-    np.testing.assert_allclose(many.thetas, reference.thetas, rtol=0, atol=TOL)
-    np.testing.assert_array_equal(many.steps, reference.steps)
-    np.testing.assert_array_equal(many.stop_reason, reference.stop_reason)
-    np.testing.assert_array_equal(many.solve_step, reference.solve_step)
-    np.testing.assert_array_equal(many.target_step, reference.target_step)
-    np.testing.assert_array_equal(many.outcome, reference.outcome)
+    assert_same_training(many, reference)
     for i in (0, 17, 36):
         alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
                       engine="numpy")  # fmt: skip
@@ -451,7 +459,7 @@ def test_the_lane_kernel_asks_for_512_bit_vectors():
 
 
 def elementwise(kernel):
-    """A compiled loop applying the inline-only numba function ``kernel`` to every element."""
+    """A compiled loop applying the numba function ``kernel`` to every element."""
     from numba import njit
 
     @njit
@@ -481,3 +489,125 @@ def test_the_hand_written_exp_is_within_two_ulp():
     x = np.concatenate([x, -np.random.default_rng(0).exponential(5.0, 100_000)])
     ours, libm = elementwise(exp_nonpos)(x), np.exp(x)
     assert np.all(np.abs(ours - libm) <= 2 * np.spacing(libm))
+
+
+# ------------------------------------------------------------------- the step written out
+
+# Each (shape, activation, optimizer, loss, shortcut) is its own kernel, compiled in seconds:
+# these configurations cover every line the generator can write with six kernels.
+WRITTEN_CONFIGS = [
+    LANE_CONFIGS[0],  # the post's kind of network: 2-2-1, sigmoid, gradient descent, BCE
+    LANE_CONFIGS[0].replace(tol=0.05, stop_when_correct=True, margin=0.1, steps=1200),
+    LANE_CONFIGS[3],  # Nesterov momentum
+    LANE_CONFIGS[5],  # Adam
+    LANE_CONFIGS[1].replace(hidden=1, shortcut=True),  # the 1986 2-1-1 network: SSE, momentum
+    LANE_CONFIGS[8],  # ReLU
+    LANE_CONFIGS[9],  # tanh
+]
+
+
+@pytest.fixture
+def written_out(monkeypatch):
+    """Every lane-shaped job runs through the written-out step; returns the kernels made."""
+    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import many as many_module
+
+    made = []
+    real = unrolled.kernel
+    monkeypatch.setattr(many_module, "UNROLL_MIN_WORK", 0)
+    monkeypatch.setattr(unrolled, "kernel", lambda *a: made.append(a) or real(*a))
+    return made
+
+
+@pytest.mark.parametrize("config", WRITTEN_CONFIGS)
+def test_the_written_out_step_equals_training_each_network_alone(config, written_out):
+    # The same check as the lane kernel's, to the same 1e-10, although multiply-adds may be
+    # fused there (one rounding instead of two).
+    data = xornet.xor()
+    seeds = list(range(70))  # a block of 64 and a padded one
+    rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
+    many, reference = both_engines(config, seeds, rates)
+    assert written_out == [(4, 2, config.hidden, config.activation, config.optimizer,
+                            config.loss, config.shortcut)]  # fmt: skip
+    assert_same_training(many, reference)
+    assert len(set(many.stop_reason)) > 1 or config.tol is None  # the rules did fire
+    for i in (0, 37, 69):
+        alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
+                      engine="numpy")  # fmt: skip
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+
+
+def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(
+    written_out, monkeypatch
+):
+    from xornet.engines import many as many_module
+
+    monkeypatch.setattr(many_module.os, "cpu_count", lambda: 3)
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, tol=None, steps=50)
+    rates = [1e308] + [0.1] * 199  # 200 networks: four blocks of 64, spread over 3 threads
+    many = train_many(data.X, data.y, config, [0] * 200, learning_rates=rates, engine="numba")
+    reference = train_many(data.X, data.y, config, [0] * 200, learning_rates=rates,
+                           engine="numpy")  # fmt: skip
+    assert written_out
+    assert list(many.stop_reason) == list(reference.stop_reason)
+    assert many.stop_reason[0] == "diverged"
+    assert abs(int(many.steps[0]) - int(reference.steps[0])) <= 1  # see the lane kernel's test
+    np.testing.assert_allclose(many.thetas[1:], reference.thetas[1:], rtol=0, atol=TOL)
+
+
+def test_which_jobs_have_their_step_written_out(monkeypatch):
+    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import many as many_module
+
+    post = xornet.PRESETS["post"]  # 200,000 steps
+    assert many_module._unrolled_apply(post, 4, 2, 1000)  # 2e8 network-steps
+    assert not many_module._unrolled_apply(post, 4, 2, 999)  # a shorter job: the lanes
+    assert not many_module._unrolled_apply(post.replace(hidden=9), 256, 8, 10_000)  # too big
+    assert unrolled.fits(4, 2, 10)  # 120 multiply-adds a forward pass
+    assert not unrolled.fits(4, 2, 11)
+    # A shortcut network runs in lanes only when written out; otherwise one at a time.
+    shortcut = post.replace(shortcut=True, hidden=1)
+    assert many_module._lanes_apply(shortcut, 4, 2, 1, 1000)
+    assert not many_module._lanes_apply(shortcut, 4, 2, 1, 999)
+    monkeypatch.setattr(many_module, "UNROLL_MIN_WORK", 0)
+    assert many_module._lanes_apply(shortcut, 4, 2, 1, 16)
+
+
+def test_the_written_out_source_is_the_step_of_the_network():
+    import ast
+
+    from xornet.engines._unrolled import source
+
+    text = source(4, 2, 2)
+    ast.parse(text)
+    # One name per number: W1 is t0..t3, b1 t4 t5, W2 t6 t7, b2 t8; four samples' hidden units.
+    assert "t8 = B[8, q]" in text
+    assert "t9" not in text
+    assert {f"h{r}_{j}" for r in range(4) for j in range(2)} <= set(text.replace(",", " ").split())
+    assert text.count("sigmoid_e(") == 4 * 2 + 4  # hidden units and outputs, sample by sample
+    assert "dz = (p - y3) / 4.0" in text  # the mean BCE's dL/dz2
+    shortcut = source(4, 2, 1, "sigmoid", "momentum", "sse", shortcut=True)
+    assert "t6 = B[6, q]" in shortcut  # the 2-1-1 network's 7 weights, t0..t6
+    assert "t7" not in shortcut
+    assert "dz = (p - y0) * p * (1.0 - p)" in shortcut  # the squared error's dE/dz2
+
+
+def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_one(
+    tmp_path, monkeypatch
+):
+    from xornet.engines import _unrolled as unrolled
+
+    # Written once, atomically, under the cache directory; read back by name.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = unrolled.source(4, 2, 2)
+    run = unrolled._load("xornet_unrolled_test_disk", text)
+    assert (tmp_path / "xornet" / "kernels" / "xornet_unrolled_test_disk.py").read_text() == text
+    assert not list((tmp_path / "xornet" / "kernels").glob("*.tmp"))
+    # A cache directory that cannot be made (here: under a file) compiles from the text.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    in_memory = unrolled._load("xornet_unrolled_test_memory", text)
+    assert in_memory is not run
+    assert in_memory.py_func.__module__ == "xornet_unrolled_test_memory"

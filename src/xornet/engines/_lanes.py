@@ -132,7 +132,7 @@ def prefer_512_bit_vectors(typingctx):
     return types.none(), codegen
 
 
-@njit(inline="always", **_OPTIONS)
+@njit(**_OPTIONS)
 def exp_nonpos(x):
     """``e^x`` for ``x <= 0``, within 2 ulp, with no call and no branch.
 
@@ -158,7 +158,7 @@ def exp_nonpos(x):
     return p * _double((k_int + 1023) << 52)
 
 
-@njit(inline="always", **_OPTIONS)
+@njit(**_OPTIONS)
 def sigmoid_e(z):
     """The stable sigmoid of :func:`xornet.functional.sigmoid`, and ``e = exp(-|z|)``.
 
@@ -224,6 +224,71 @@ def activation_slope(h, kind):
 
 
 @njit(**_OPTIONS)
+def lane_flags(lo, L, stop, first_correct, first_target, ints):
+    """The block of ``L`` lanes from network ``lo`` as three masks of 1.0 and 0.0 (arithmetic
+    on them vectorises where a branch would not): ``active`` (still running), ``unsolved``
+    (no all-correct step yet), ``seeking`` (a loss target set and not yet met)."""
+    use_target = ints[USE_TARGET] == 1
+    active, unsolved, seeking = np.empty(L), np.empty(L), np.empty(L)
+    for q in range(L):
+        active[q] = 1.0 if stop[lo + q] == RUNNING else 0.0
+        unsolved[q] = 1.0 if first_correct[lo + q] < 0 else 0.0
+        seeking[q] = 1.0 if use_target and first_target[lo + q] < 0 else 0.0
+    return active, unsolved, seeking
+
+
+@njit(**_OPTIONS)
+def settle(s, lo, y, z2, low, finite, correct, active, unsolved, seeking, fs, ints, stop, step,
+           first_correct, first_target):  # fmt: skip
+    """The evaluation of step ``s``, lane by lane, for a block of lanes starting at network ``lo``.
+
+    Called only on the steps where a vectorised scan found an event in some lane. From the
+    forward pass's per-lane sums (``finite``, ``correct``, ``low``: a lower bound of the BCE, or
+    the squared error itself) and logits ``z2 (n, L)``, it does what the reference's loop does
+    at the step's evaluation: an overflow stops the network as diverged; the first all-correct
+    step and the first step at the loss target are recorded; the tolerance and all-correct
+    rules stop it. A stopped lane gets ``active[q] = 0``.
+    """
+    n = z2.shape[0]
+    sse = ints[LOSS] == SSE
+    use_tol, use_target, stop_correct = (
+        ints[USE_TOL] == 1,
+        ints[USE_TARGET] == 1,
+        ints[STOP_CORRECT] == 1,
+    )
+    tol, target = fs[TOL], fs[TARGET]
+    tol_level = tol if use_tol else -1.0
+    for q in range(active.size):
+        if active[q] == 0.0:
+            continue
+        net = lo + q
+        if finite[q] == 0.0:  # an overflow: the reference calls it divergence
+            stop[net], step[net], active[q] = DIVERGED, s, 0.0
+            continue
+        loss = math.inf
+        seek_target = use_target and first_target[net] < 0
+        if use_tol or seek_target:
+            # The loss matters only if it can reach a level still to be checked.
+            bound = max(tol_level, target if seek_target else -1.0)
+            if sse:
+                loss = low[q]
+            elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
+                loss = 0.0
+                for r in range(n):
+                    loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r, q])
+                loss /= n
+        is_correct = correct[q] == 1.0
+        if is_correct and first_correct[net] < 0:
+            first_correct[net], unsolved[q] = s, 0.0
+        if use_target and loss <= target and first_target[net] < 0:
+            first_target[net], seeking[q] = s, 0.0
+        if use_tol and loss <= tol:
+            stop[net], step[net], active[q] = TOLERANCE, s, 0.0
+        elif stop_correct and is_correct:
+            stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
+
+
+@njit(**_OPTIONS)
 def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
               first_target):  # fmt: skip
     """Advance every network, ``L`` at a time, from ``start_step`` to ``stop_step`` or its stop.
@@ -243,12 +308,7 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
     momentum, nesterov, sse = ints[OPT] == MOMENTUM, ints[NESTEROV] == 1, ints[LOSS] == SSE
     adam, beta1, beta2, eps = ints[OPT] == ADAM, fs[BETA1], fs[BETA2], fs[EPS]
-    act = ints[ACT]
-    use_tol, use_target, stop_correct = (
-        ints[USE_TOL] == 1,
-        ints[USE_TARGET] == 1,
-        ints[STOP_CORRECT] == 1,
-    )
+    act, use_tol = ints[ACT], ints[USE_TOL] == 1
     mu, tol, target, margin = fs[MU], fs[TOL], fs[TARGET], fs[MARGIN]
     tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
     for block in range(N // L):
@@ -260,16 +320,10 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
         acc = np.empty(L)
         z2acc = np.empty(L)
         dz1 = np.empty(L)
-        active = np.empty(L)
         finite = np.empty(L)
         correct = np.empty(L)
         low = np.empty(L)
-        unsolved = np.empty(L)  # 1.0 until the network's first all-correct step
-        seeking = np.empty(L)  # 1.0 until it meets the loss target (if there is one)
-        for q in range(L):
-            active[q] = 1.0 if stop[lo + q] == RUNNING else 0.0
-            unsolved[q] = 1.0 if first_correct[lo + q] < 0 else 0.0
-            seeking[q] = 1.0 if use_target and first_target[lo + q] < 0 else 0.0
+        active, unsolved, seeking = lane_flags(lo, L, stop, first_correct, first_target, ints)
         # Every loop over q (the lanes) is innermost, so that LLVM vectorises it; per lane the
         # operations and their order are those of the scalar loop.
         for s in range(start_step, stop_step):
@@ -346,34 +400,9 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                 near = 1.0 if level <= reach * (1.0 + 1e-12) else 0.0
                 event = (1.0 - finite[q]) + correct[q] * unsolved[q] + near
                 events += 1 if active[q] == 1.0 and event > 0.0 else 0
-            for q in range(L if events > 0 else 0):
-                if active[q] == 0.0:
-                    continue
-                net = lo + q
-                if finite[q] == 0.0:  # an overflow: the reference calls it divergence
-                    stop[net], step[net], active[q] = DIVERGED, s, 0.0
-                    continue
-                loss = math.inf
-                seek_target = use_target and first_target[net] < 0
-                if use_tol or seek_target:
-                    # The loss matters only if it can reach a level still to be checked.
-                    bound = max(tol_level, target if seek_target else -1.0)
-                    if sse:
-                        loss = low[q]
-                    elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
-                        loss = 0.0
-                        for r in range(n):
-                            loss += log1p_exp((1.0 - 2.0 * y[r]) * z2[r, q])
-                        loss /= n
-                is_correct = correct[q] == 1.0
-                if is_correct and first_correct[net] < 0:
-                    first_correct[net], unsolved[q] = s, 0.0
-                if use_target and loss <= target and first_target[net] < 0:
-                    first_target[net], seeking[q] = s, 0.0
-                if use_tol and loss <= tol:
-                    stop[net], step[net], active[q] = TOLERANCE, s, 0.0
-                elif stop_correct and is_correct:
-                    stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
+            if events > 0:
+                settle(s, lo, y, z2, low, finite, correct, active, unsolved, seeking, fs, ints,
+                       stop, step, first_correct, first_target)  # fmt: skip
             # Backward: the rest of the post's seven steps, summed over the samples in order.
             for c in range(P):
                 for q in range(L):

@@ -7,8 +7,10 @@ weights, same updates, same stop rules), with an optional learning rate of its o
   for all of them; networks that stop early or diverge are frozen by a mask.
 * ``numba``: full-batch networks with one output (any activation), trained by gradient descent,
   momentum or Adam (the post's setup and the 1986 ones), run side by side in SIMD lanes
-  (:mod:`._lanes`), a block of networks per thread on every core; every other configuration
-  runs the compiled single-network loop per network, spread over the cores.
+  (:mod:`._lanes`), a block of networks per thread on every core; for a long job on a small
+  network, through the step written out for its shape (:mod:`._unrolled`, shortcut networks
+  too). Every other configuration runs the compiled single-network loop per network, spread
+  over the cores.
 
 Memory grows linearly in N: per network the parameters, the optimizer state and a few numbers.
 No loss history is kept; the outcome is diagnosed from the initial loss, the loss at 90% of the
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -339,7 +341,7 @@ def _run_numba(
     N, P = thetas.shape
     h = config.hidden
     fs, ints = pack_settings(config, n, target)
-    if _lanes_apply(config, n, k, N):
+    if _lanes_apply(config, n, d, k, N):
         return _run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
@@ -374,12 +376,28 @@ def _run_numba(
     )
 
 
-def _lanes_apply(config: TrainConfig, n: int, k: int, n_networks: int) -> bool:
-    """Whether the lane kernel (:mod:`._lanes`) runs this configuration: the kind of network
-    it handles, and enough of them to fill a few lanes (below 16 the one-network loop is as
-    fast, measured)."""
+def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> bool:
+    """Whether the networks run in lanes (:mod:`._lanes` or :mod:`._unrolled`): the kind of
+    network they handle (with a shortcut only when written out), and enough of them to fill a
+    few lanes (below 16 the one-network loop is as fast, measured)."""
     full_batch = config.batch_size is None or config.batch_size >= n
-    return full_batch and k == 1 and not config.shortcut and n_networks >= 16
+    lanes = full_batch and k == 1 and n_networks >= 16
+    return lanes and (not config.shortcut or _unrolled_apply(config, n, d, n_networks))
+
+
+#: Network-steps from which the lanes run the step written out for the shape
+#: (:mod:`._unrolled`): 1.7x the lane kernel's speed, for a few seconds of compiling the first
+#: time a shape runs on a machine (later ones load it from the disk cache). Which kernel runs
+#: depends only on the call, so the same call gives the same numbers.
+UNROLL_MIN_WORK = 200_000_000
+
+
+def _unrolled_apply(config: TrainConfig, n: int, d: int, n_networks: int) -> bool:
+    """Whether the lanes run the written-out step: a small network and a long job."""
+    from xornet.engines import _unrolled as unrolled
+
+    long_job = n_networks * config.steps >= UNROLL_MIN_WORK
+    return long_job and unrolled.fits(n, d, config.hidden)
 
 
 #: Steps between repackings of the lane kernel's blocks: networks that have stopped are
@@ -397,11 +415,17 @@ def _run_lanes(
     ints: IntArray,
     earlier_step: int,
 ) -> _Run:
-    """All networks through the lane kernel: networks side by side, in blocks, in SIMD lanes."""
+    """All networks in SIMD lanes, side by side in blocks: through the lane kernel, or for a
+    small network and a long job through the step written out for its shape."""
     from xornet.engines import _kernels as kernels
+    from xornet.engines import _unrolled as unrolled
 
     N, P = thetas.shape
-    d, h = X.shape[1], config.hidden
+    (n, d), h = X.shape, config.hidden
+    written = None
+    if _unrolled_apply(config, n, d, N):
+        written = unrolled.kernel(n, d, h, config.activation, config.optimizer, config.loss,
+                                  config.shortcut)  # fmt: skip
     T = np.ascontiguousarray(thetas.T)  # (P, N): each parameter's values for every network
     slots = {"gd": 0, "momentum": 1, "adam": 2}[config.optimizer]
     V = np.zeros((slots, P, N))  # the optimizer's state: momentum's velocities, Adam's m and v
@@ -416,7 +440,8 @@ def _run_lanes(
             running = np.flatnonzero(stop == kernels.RUNNING)
             if running.size == 0:
                 break
-            _lanes_chunk(X, y, fs, ints, h, state, running, chunk, min(end, chunk + LANE_CHUNK))
+            stop_step = min(end, chunk + LANE_CHUNK)
+            _lanes_chunk(X, y, fs, ints, h, state, running, chunk, stop_step, written)
 
     leg(0, earlier_step)
     thetas[...] = T.T
@@ -445,15 +470,24 @@ def _lanes_chunk(
     running: IntArray,
     start: int,
     end: int,
+    written: Callable[..., object] | None = None,
 ) -> None:
-    """Advance the ``running`` networks from ``start`` to ``end`` in the lane kernel: packed
-    into whole blocks, split over the cores, each thread on its own contiguous copy (the
-    kernel releases the GIL); the results are scattered back into ``state``."""
+    """Advance the ``running`` networks from ``start`` to ``end`` in the lane kernel, or in
+    the ``written`` out one: packed into whole blocks, split over the cores, each thread on
+    its own contiguous copy (the kernels release the GIL); the results are scattered back into
+    ``state``."""
     from xornet.engines import _kernels as kernels
     from xornet.engines import _lanes as lanes
+    from xornet.engines import _unrolled as unrolled
 
-    block, blocks_per_thread = lanes.split(running.size, os.cpu_count() or 1)
-    per_thread = blocks_per_thread * block
+    cores = os.cpu_count() or 1
+    if written is None:
+        block, blocks_per_thread = lanes.split(running.size, cores)
+        per_thread = blocks_per_thread * block
+    else:  # blocks of a fixed size, as many a thread
+        block = unrolled.LANES
+        threads = max(1, min(cores, -(-running.size // block)))
+        per_thread = block * -(-running.size // (threads * block))
     parts = [running[a : a + per_thread] for a in range(0, running.size, per_thread)]
 
     def work(nets: IntArray) -> None:
@@ -464,7 +498,10 @@ def _lanes_chunk(
             packed[..., : nets.size] = a[..., nets]
             own.append(packed)
         own[4][nets.size :] = kernels.DIVERGED  # padding: never trained
-        lanes.run_lanes(X, y, own[0], own[1], own[2], fs, ints, h, block, start, end, *own[3:])
+        if written is None:
+            lanes.run_lanes(X, y, *own[:3], fs, ints, h, block, start, end, *own[3:])
+        else:
+            written(X, y, *own[:3], fs, ints, start, end, *own[3:])
         for a, packed in zip(state, own, strict=True):
             a[..., nets] = packed[..., : nets.size]
 

@@ -1,0 +1,373 @@
+"""Many small networks with the whole step written out: one local variable per number.
+
+The lane kernel (:mod:`._lanes`) makes every operation a loop over the lanes, so every
+intermediate (each hidden unit, each logit, each gradient) makes a trip through memory. A
+network as small as XOR's fits its whole step in registers; what keeps the compiler from
+putting it there is only that the sizes are unknown when the kernel is compiled. So this
+module writes the step out as Python source for one shape (``n`` samples, ``d`` inputs, ``h``
+hidden units) and one choice of activation, optimizer, loss and shortcut: the parameters are
+``t0 ... t{P-1}``, the gradients ``g0 ...``, the hidden activations ``h{r}_{j}``, sample by
+sample in the post's seven steps. numba compiles it, and LLVM vectorises the one loop over
+the networks whose body is that whole step (8 networks an instruction with AVX-512). Read
+what it compiles with ``print(source(4, 2, 2))``.
+
+Everything but the step itself is shared with the lane kernel: the block's masks
+(:func:`._lanes.lane_flags`), the evaluation lane by lane on the rare steps where some lane
+has something to record or a rule to check (:func:`._lanes.settle`), the exp and the
+activations. A network whose evaluation has an event takes its update only after
+:func:`settle` has decided it keeps running, in a second pass over the block.
+
+Per network the arithmetic is that of :func:`xornet.engines._kernels.run`, in the same order,
+except that a multiply followed by an add may be fused into one instruction with a single
+rounding (``fastmath={"contract"}``: 1.7x faster here, and nothing else of fast-math): the
+results equal the reference to the engines' stated 1e-10 (tested), not bit for bit.
+
+Each kernel is compiled once per shape and choice (a few seconds) and cached on disk, in a
+module file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash
+of its source and of the code it inlines, so an upgrade never loads a stale kernel. Shapes:
+``X (n, d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the per-network
+``step``, ``stop``, ``first_correct``, ``first_target (N,)``, as in :mod:`._lanes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MAX_TERMS", "fits", "kernel", "source"]
+
+#: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
+#: 10 hidden units, 3-bit parity up to 4. Compiling grows with it (XOR: 3.5 s for 2 hidden
+#: units, 7 s for 8, here), and the gain over the lane kernel shrinks (1.7x for XOR with 2 to
+#: 8 hidden units, 1.4x for 3-bit parity with 8); larger networks run in the lane kernel.
+MAX_TERMS = 128
+
+#: Networks per block: the block's numbers (parameters, optimizer state, masks, logits) stay
+#: in the core's cache while it runs its steps.
+LANES = 64
+
+_SLOPES = {
+    "sigmoid": "{h} * (1.0 - {h})",
+    "tanh": "1.0 - {h} * {h}",
+    "relu": "1.0 * ({h} > 0.0)",
+}
+_ACTIVATIONS = {
+    "sigmoid": "{h}, _ = sigmoid_e(a)",
+    "tanh": "{h} = tanh_v(a)",
+    "relu": "{h} = max(a, 0.0)",
+}
+
+
+def fits(n: int, d: int, h: int) -> bool:
+    """Whether a network of this shape is small enough to have its step written out.
+
+    Parameters
+    ----------
+    n, d, h : int
+        Samples, inputs, hidden units.
+
+    Returns
+    -------
+    bool
+    """
+    return n * h * (d + 1) <= MAX_TERMS
+
+
+def source(
+    n: int,
+    d: int,
+    h: int,
+    activation: str = "sigmoid",
+    optimizer: str = "gd",
+    loss: str = "bce",
+    shortcut: bool = False,
+) -> str:
+    """The Python source of the kernel for one shape and one choice.
+
+    Parameters
+    ----------
+    n, d, h : int
+        Samples, inputs, hidden units (one output).
+    activation : {"sigmoid", "tanh", "relu"}
+    optimizer : {"gd", "momentum", "adam"}
+    loss : {"bce", "sse"}
+    shortcut : bool
+        Direct input-to-output weights ``W3 (d, 1)``.
+
+    Returns
+    -------
+    str
+        A module defining ``run_unrolled(X, y, T, V, lr, fs, ints, start_step, stop_step,
+        step, stop, first_correct, first_target)``, with the signature and meaning of
+        :func:`xornet.engines._lanes.run_lanes` (less ``h`` and ``L``, fixed here).
+    """
+    P = d * h + 2 * h + 1 + (d if shortcut else 0)  # parameters: W1, b1, W2, b2 (, W3)
+    k = {"gd": 0, "momentum": 1, "adam": 2}[optimizer]
+    # Rows of the block buffer B (rows, LANES): every number the step reads or writes for a
+    # network sits in its column, so the loop touches one array (LLVM proves that the rows
+    # do not overlap, and vectorises without run-time alias checks).
+    rows = {"LR": P * (1 + k)}
+    for name in ("ACTIVE", "UNSOLVED", "SEEKING", "RERUN", "SPOILED", "FINITE", "CORRECT",
+                 "LOW", "EVENT", "Z2"):  # fmt: skip
+        rows[name] = max(rows.values()) + 1
+    n_rows = rows["Z2"] + n
+    lines: list[str] = []
+
+    def put(indent: int, text: str) -> None:
+        lines.append("    " * indent + text)
+
+    put(0, f'"""The step of a {d}-{h}-1 network on {n} samples, written out: {activation}, '
+        f'{optimizer}, {loss}{", shortcut" if shortcut else ""}.')  # fmt: skip
+    put(0, "")
+    put(0, "Generated by xornet.engines._unrolled.source; see that module.")
+    put(0, '"""')
+    put(0, "import math")
+    put(0, "")
+    put(0, "import numpy as np")
+    put(0, "from numba import njit")
+    put(0, "")
+    put(0, "from xornet.engines._kernels import (BETA1, BETA2, DIVERGED, EPS, MARGIN, MU, "
+        "NESTEROV, TARGET, TOL, USE_TOL)")  # fmt: skip
+    put(0, "from xornet.engines._lanes import (lane_flags, prefer_512_bit_vectors, settle, "
+        "sigmoid_e, tanh_v)")  # fmt: skip
+    put(0, "")
+    put(0, f"L = {LANES}")
+    for name, row in rows.items():
+        put(0, f"{name} = {row}")
+    put(0, "")
+    put(0, "")
+    put(0, '@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})')
+    put(0, "def run_unrolled(X, y, T, V, lr, fs, ints, start_step, stop_step, step, stop, "
+        "first_correct, first_target):")  # fmt: skip
+    put(1, "prefer_512_bit_vectors()")
+    put(1, "N = T.shape[1]")
+    put(1, "mu, beta1, beta2, eps = fs[MU], fs[BETA1], fs[BETA2], fs[EPS]")
+    put(1, "nesterov, target, margin = ints[NESTEROV] == 1, fs[TARGET], fs[MARGIN]")
+    put(1, "tol_level = fs[TOL] if ints[USE_TOL] == 1 else -1.0  # no loss reaches -1")
+    put(1, "# The data, as constants of the loop; side * p > edge: right by the margin.")
+    for r in range(n):
+        xs = ", ".join(f"x{r}_{i}" for i in range(d))
+        put(1, f"{xs}{',' if d == 1 else ''} = {', '.join(f'X[{r}, {i}]' for i in range(d))}")
+        put(1, f"y{r} = y[{r}]")
+        put(1, f"side{r}, sign{r} = (1.0 if y{r} > 0.5 else -1.0), 1.0 - 2.0 * y{r}")
+        put(1, f"edge{r} = 0.5 + margin if y{r} > 0.5 else -(0.5 - margin)")
+    put(1, f"B = np.zeros(({n_rows}, L))")
+    put(1, "for lo in range(0, N, L):")
+    # The block's columns in: parameters, optimizer state, learning rates, masks (loops, not
+    # slice assignments, which cost numba seconds of compiling).
+    put(2, "active, unsolved, seeking = lane_flags(lo, L, stop, first_correct, first_target, ints)")
+    # (row of B, where the number lives between calls) for the parameters and optimizer state
+    kept = [(c, f"T[{c}, lo + q]") for c in range(P)]
+    kept += [(P * (1 + i) + c, f"V[{i}, {c}, lo + q]") for i in range(k) for c in range(P)]
+    put(2, "for q in range(L):")
+    for row, home in kept:
+        put(3, f"B[{row}, q] = {home}")
+    put(3, "B[LR, q] = lr[lo + q]")
+    put(3, "B[ACTIVE, q], B[UNSOLVED, q], B[SEEKING, q] = active[q], unsolved[q], seeking[q]")
+    put(2, "running = B[ACTIVE].sum()")
+    put(2, "for s in range(start_step, stop_step):")
+    put(3, "if running == 0.0:")
+    put(4, "break")
+    if optimizer == "adam":
+        put(3, "c1, c2 = 1.0 - beta1 ** (s + 1), 1.0 - beta2 ** (s + 1)  # update t = s + 1")
+    put(3, "bad = 0")
+    put(3, "first = 1.0  # the first pass; a second one updates the lanes that had events")
+    put(3, "for _ in range(2):")
+    put(4, "events = 0")
+    put(4, "for q in range(L):")
+    body = _step(n, d, h, activation, optimizer, loss, shortcut, P)
+    for text in body:
+        put(5, text)
+    put(4, "if first == 0.0 or events == 0:")
+    put(5, "break")
+    put(4, "# Some lane has something to record or a rule to check: the evaluation, lane")
+    put(4, "# by lane; those still running take this step's update in a second pass.")
+    put(4, "for q in range(L):")
+    put(5, "B[RERUN, q] = B[ACTIVE, q] * B[EVENT, q]")
+    put(4, "settle(s, lo, y, B[Z2:], B[LOW], B[FINITE], B[CORRECT], B[ACTIVE], B[UNSOLVED], "
+        "B[SEEKING], fs, ints, stop, step, first_correct, first_target)")  # fmt: skip
+    put(4, "for q in range(L):")
+    put(5, "B[RERUN, q] *= B[ACTIVE, q]")
+    put(4, "first = 0.0")
+    put(3, "if bad > 0:  # an update overflowed: the reference calls it divergence")
+    put(4, "for q in range(L):")
+    put(5, "if B[ACTIVE, q] == 1.0 and B[SPOILED, q] > 0.0:")
+    put(6, "stop[lo + q], step[lo + q], B[ACTIVE, q] = DIVERGED, s, 0.0")
+    put(3, "if first == 0.0 or bad > 0:")
+    put(4, "running = B[ACTIVE].sum()")
+    put(2, "for q in range(L):")
+    put(3, "if B[ACTIVE, q] == 1.0:")
+    put(4, "step[lo + q] = stop_step")
+    for row, home in kept:
+        put(3, f"{home} = B[{row}, q]")
+    return "\n".join(lines) + "\n"
+
+
+def _step(
+    n: int,
+    d: int,
+    h: int,
+    activation: str,
+    optimizer: str,
+    loss: str,
+    shortcut: bool,
+    P: int,
+) -> list[str]:
+    """The body of the loop over the lanes: one network's whole step (see :func:`source`)."""
+    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
+    W3 = b2 + 1
+    out = [f"t{c} = B[{c}, q]" for c in range(P)]
+    out += [f"g{c} = 0.0" for c in range(P)]
+    # Few branches, since each costs numba compile time in a function this long: 0 * a is 0
+    # for a finite a and nan otherwise, so ``check`` stays 0 while every sum is finite; and
+    # ``worst`` is the least of side * p - edge, positive when every sample is right.
+    out += ["check, worst, low = 0.0, math.inf, 0.0  # finiteness, correctness, the loss's bound"]
+    for r in range(n):
+        out.append(f"# sample {r}: Z1 = x W1 + b1, H = act(Z1), z2 = H W2 + b2, p = sigmoid(z2)")
+        for j in range(h):
+            out.append(f"a = x{r}_0 * t{j}")
+            out += [f"a += x{r}_{i} * t{i * h + j}" for i in range(1, d)]
+            out.append(f"a += t{b1 + j}")
+            out.append("check += 0.0 * a")
+            out.append(_ACTIVATIONS[activation].format(h=f"h{r}_{j}"))
+        out.append(f"z = h{r}_0 * t{W2}")
+        out += [f"z += h{r}_{j} * t{W2 + j}" for j in range(1, h)]
+        out.append(f"z += t{b2}")
+        if shortcut:  # + x W3, summed on its own first, as the scalar loop does
+            out.append(f"c = x{r}_0 * t{W3}")
+            out += [f"c += x{r}_{i} * t{W3 + i}" for i in range(1, d)]
+            out.append("z += c")
+        out.append("check += 0.0 * z")
+        out.append(f"B[Z2 + {r}, q] = z")
+        out.append("p, e = sigmoid_e(z)")
+        out.append(f"worst = min(worst, side{r} * p - edge{r})")
+        if loss == "sse":  # 1) dE/dz2 = (p - y) p (1 - p); E itself
+            out.append(f"low += 0.5 * (p - y{r}) ** 2")
+            out.append(f"dz = (p - y{r}) * p * (1.0 - p)")
+        else:  # 1) dL/dz2 = (p - y) / n; log1p(e) >= e - e^2 / 2 bounds the BCE below
+            out.append(f"low += max(sign{r} * z, 0.0) + (e - 0.5 * e * e)")
+            out.append(f"dz = (p - y{r}) / {n}.0")
+        out.append(f"g{b2} += dz  # 3) dL/db2")
+        if shortcut:
+            out += [f"g{W3 + i} += x{r}_{i} * dz  # dL/dW3" for i in range(d)]
+        for j in range(h):
+            hj = f"h{r}_{j}"
+            out.append(f"g{W2 + j} += {hj} * dz  # 2) dL/dW2")
+            out.append(f"dz1 = (dz * t{W2 + j}) * ({_SLOPES[activation].format(h=hj)})  # 4) 5)")
+            out.append(f"g{b1 + j} += dz1  # 7) dL/db1")
+            out += [f"g{i * h + j} += x{r}_{i} * dz1  # 6) dL/dW1" for i in range(d)]
+    out += [
+        "# The evaluation: is there anything to record or check (see _lanes.run_lanes)?",
+        f"level = low{'' if loss == 'sse' else f' / {n}.0'}",
+        "fin, right, seeking = 1.0 * (check == 0.0), 1.0 * (worst > 0.0), B[SEEKING, q]",
+        "reach = max(tol_level, seeking * target - (1.0 - seeking))  # target, or -1",
+        "near = 1.0 * (level <= reach * (1.0 + 1e-12))",
+        "event = 1.0 * ((1.0 - fin) + right * B[UNSOLVED, q] + near > 0.0)",
+        "B[FINITE, q], B[CORRECT, q], B[LOW, q], B[EVENT, q] = fin, right, low, event",
+        "active = B[ACTIVE, q]",
+        "events += int(active * event)",
+        "# The update, weighted by w = 1.0 (this pass updates the lane) or 0.0 (it does not)",
+        "w = first * active * (1.0 - event) + (1.0 - first) * B[RERUN, q]",
+        "rate = B[LR, q]",
+        "check = 0.0",
+    ]
+    for c in range(P):
+        if optimizer == "gd":
+            out.append(f"t{c} += w * -(rate * g{c})")
+        elif optimizer == "momentum":
+            vr = P + c
+            out += [
+                f"v = B[{vr}, q] * mu",
+                f"v -= rate * g{c}",
+                f"B[{vr}, q] = w * v + (1.0 - w) * B[{vr}, q]",
+                f"t{c} += w * (mu * v - rate * g{c} if nesterov else v)",
+            ]
+        else:
+            mr, vr = P + c, 2 * P + c
+            out += [
+                f"m = B[{mr}, q] * beta1",
+                f"m += (1.0 - beta1) * g{c}",
+                f"u = B[{vr}, q] * beta2",
+                f"u += (1.0 - beta2) * g{c} * g{c}",
+                f"B[{mr}, q] = w * m + (1.0 - w) * B[{mr}, q]",
+                f"B[{vr}, q] = w * u + (1.0 - w) * B[{vr}, q]",
+                f"t{c} += w * -(rate * (m / c1) / (math.sqrt(u / c2) + eps))",
+            ]
+        out.append(f"check += 0.0 * t{c}")
+        out.append(f"B[{c}, q] = t{c}")
+    out += [
+        "spoiled = w * (check != 0.0)",
+        "B[SPOILED, q] = spoiled + (1.0 - w) * (1.0 - first) * B[SPOILED, q]",
+        "bad += int(spoiled)",
+    ]
+    return out
+
+
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def kernel(
+    n: int,
+    d: int,
+    h: int,
+    activation: str = "sigmoid",
+    optimizer: str = "gd",
+    loss: str = "bce",
+    shortcut: bool = False,
+) -> Callable[..., Any]:
+    """The compiled kernel for one shape and choice (see :func:`source`), from the disk cache
+    when an earlier process compiled it.
+
+    Parameters
+    ----------
+    n, d, h, activation, optimizer, loss, shortcut
+        As :func:`source`.
+
+    Returns
+    -------
+    callable
+        ``run_unrolled``.
+    """
+    text = source(n, d, h, activation, optimizer, loss, shortcut)
+    here = Path(__file__).parent
+    inlined = b"".join((here / name).read_bytes() for name in ("_lanes.py", "_kernels.py"))
+    key = hashlib.sha256(text.encode() + inlined).hexdigest()[:16]
+    if key not in _COMPILED:
+        _COMPILED[key] = _load(f"xornet_unrolled_{key}", text)
+    return _COMPILED[key]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xornet" / "kernels"
+
+
+def _load(name: str, text: str) -> Callable[..., Any]:
+    """Import the generated module from a file in the cache directory (numba caches a compiled
+    function next to its source file), writing the file first if needed, atomically. If the
+    directory cannot be written, compile from the text in memory, without the disk cache."""
+    path = _cache_dir() / f"{name}.py"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)  # whole or not at all, even with two processes at it
+    except OSError:
+        namespace: dict[str, Any] = {"__name__": name}
+        exec(compile(text.replace("cache=True", "cache=False"), name, "exec"), namespace)
+        return namespace["run_unrolled"]  # type: ignore[no-any-return]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a file path always has both
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # numba's disk cache finds the module again by its name
+    spec.loader.exec_module(module)
+    return module.run_unrolled  # type: ignore[no-any-return]
