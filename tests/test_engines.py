@@ -611,3 +611,61 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     in_memory = unrolled._load("xornet_unrolled_test_memory", text)
     assert in_memory is not run
     assert in_memory.py_func.__module__ == "xornet_unrolled_test_memory"
+
+
+ONE_WRITTEN = [
+    next(c.values[0] for c in combos() if c.id == "sigmoid-gd-bNone-stop0"),
+    next(c.values[0] for c in combos() if c.id == "tanh-momentum-nesterov-bNone-stop0"),
+    next(c.values[0] for c in combos() if c.id == "relu-adam-bNone-stop2"),
+    CLASSIC[0],  # the 1986 setup: squared error, momentum, stop at E = 0.04
+    LANE_CONFIGS[1].replace(hidden=1, shortcut=True),  # the 2-1-1 network
+]
+
+
+@pytest.mark.parametrize("config", ONE_WRITTEN)
+def test_one_network_with_its_step_written_out_matches_numpy(config, monkeypatch):
+    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import fused
+
+    made = []
+    real = unrolled.kernel
+    monkeypatch.setattr(fused, "UNROLL_MIN_STEPS", 0)
+    monkeypatch.setattr(unrolled, "kernel", lambda *a, **k: made.append((a, k)) or real(*a, **k))
+    data = xornet.xor()
+    for seed in (0, 3):
+        assert_same(train(data.X, data.y, config, rng=seed, engine="numba"),
+                    train(data.X, data.y, config, rng=seed, engine="numpy"))  # fmt: skip
+    choice = (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
+              config.shortcut)  # fmt: skip
+    assert made.count((choice, {"one": True})) == 2  # (and the numba engine's own warm-up)
+
+
+def test_one_network_with_its_step_written_out_reports_divergence(monkeypatch):
+    from xornet.engines import fused
+
+    monkeypatch.setattr(fused, "UNROLL_MIN_STEPS", 0)
+    test_numba_reports_divergence_at_the_same_step()  # the ReLU network of that test
+
+
+def test_which_single_runs_have_their_step_written_out():
+    from xornet.engines import fused
+
+    post = xornet.PRESETS["post"]  # 200,000 steps, full batch, one output
+    assert fused._written_out(post, 4, 2, 1, per_epoch=1) is not None
+    assert fused._written_out(post.replace(steps=99_999), 4, 2, 1, per_epoch=1) is None
+    assert fused._written_out(post, 4, 2, 1, per_epoch=2) is None  # mini-batches
+    assert fused._written_out(post, 4, 2, 3, per_epoch=1) is None  # softmax
+    assert fused._written_out(post.replace(hidden=11), 4, 2, 1, per_epoch=1) is None  # too big
+
+
+def test_the_one_network_source_keeps_the_parameters_in_variables():
+    import ast
+
+    from xornet.engines._unrolled import source_one
+
+    text = source_one(4, 2, 2)
+    ast.parse(text)
+    assert "theta[" not in text.split("while step < stop_step:")[1].split("theta[0] = t0")[0]
+    assert "loss += log1p_exp(sign3 * z3)" in text  # the BCE from the logits, as _kernels.run
+    adam = source_one(4, 2, 2, "sigmoid", "adam")
+    assert "t8 -= lr * (m8 / c1) / (math.sqrt(u8 / c2) + eps)" in adam
