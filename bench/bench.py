@@ -263,6 +263,20 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
     return rows
 
 
+def long_job(n_networks: int, steps: int) -> list[tuple[str, float]]:
+    """Network-steps per second (millions) of one long ``train_many`` job, each numba kernel."""
+    config = xornet.PRESETS["post"].replace(steps=steps)
+    rows = []
+    for label, min_work in (("lanes", n_networks * steps + 1), ("step written out", 0)):
+        default, many_module.UNROLL_MIN_WORK = many_module.UNROLL_MIN_WORK, min_work
+        try:
+            result = xornet.train_many(X4, Y4, config, n_networks, engine="numba")
+        finally:
+            many_module.UNROLL_MIN_WORK = default
+        rows.append((label, n_networks * steps / result.train_seconds / 1e6))
+    return rows
+
+
 def run_process(args: list[str], repeats: int) -> float:
     """Median wall time of a fresh process."""
     times = []
@@ -422,6 +436,10 @@ def main() -> None:
     ours_best = max((r or 0) for nm, _, r in many if "numba engine" in nm)
     if torch_best:
         print(f"\nbest xornet numba vs best PyTorch batched: {ours_best / torch_best:.2f}x")
+    if not args.quick:
+        print("\nA long job, 10,000 networks x 20,000 steps (the table's cells are short):")
+        for label, rate in long_job(10_000, 20_000):
+            print(f"- xornet train_many, {label}: {rate:.1f} M network-steps/s")
 
     if not args.quick:
         traced, rss = peak_memory(100_000, 8)

@@ -1,32 +1,37 @@
-"""Many small networks with the whole step written out: one local variable per number.
+"""Small networks with the whole step written out: one local variable per number.
 
 The lane kernel (:mod:`._lanes`) makes every operation a loop over the lanes, so every
-intermediate (each hidden unit, each logit, each gradient) makes a trip through memory. A
+intermediate (each hidden unit, each logit, each gradient) makes a trip through memory, and
+the one-network loop (:func:`._kernels.run`) indexes arrays of sizes it learns at run time. A
 network as small as XOR's fits its whole step in registers; what keeps the compiler from
-putting it there is only that the sizes are unknown when the kernel is compiled. So this
-module writes the step out as Python source for one shape (``n`` samples, ``d`` inputs, ``h``
-hidden units) and one choice of activation, optimizer, loss and shortcut: the parameters are
+putting it there is only that the sizes are unknown when the loop is compiled. So this module
+writes the step out as Python source for one shape (``n`` samples, ``d`` inputs, ``h`` hidden
+units) and one choice of activation, optimizer, loss and shortcut: the parameters are
 ``t0 ... t{P-1}``, the gradients ``g0 ...``, the hidden activations ``h{r}_{j}``, sample by
-sample in the post's seven steps. numba compiles it, and LLVM vectorises the one loop over
-the networks whose body is that whole step (8 networks an instruction with AVX-512). Read
-what it compiles with ``print(source(4, 2, 2))``.
+sample in the post's seven steps. numba compiles it. Two loops are written around the step:
 
-Everything but the step itself is shared with the lane kernel: the block's masks
-(:func:`._lanes.lane_flags`), the evaluation lane by lane on the rare steps where some lane
-has something to record or a rule to check (:func:`._lanes.settle`), the exp and the
-activations. A network whose evaluation has an event takes its update only after
-:func:`settle` has decided it keeps running, in a second pass over the block.
+* :func:`source`, for many networks: one loop over the networks of a block whose body is that
+  whole step, which LLVM vectorises (8 networks an instruction with AVX-512): 1.7x the lane
+  kernel. Everything else is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`),
+  the evaluation lane by lane on the rare steps where some lane has something to record or a
+  rule to check (:func:`._lanes.settle`), the exp and the activations. A network whose
+  evaluation has such an event takes its update only after :func:`settle` has decided it keeps
+  running, in a second pass over the block.
+* :func:`source_one`, for one network: the loop of :func:`._kernels.run` (full batch, one
+  output), records and stop rules included, with libm's exp: 2.2x the general loop.
 
-Per network the arithmetic is that of :func:`xornet.engines._kernels.run`, in the same order,
-except that a multiply followed by an add may be fused into one instruction with a single
-rounding (``fastmath={"contract"}``: 1.7x faster here, and nothing else of fast-math): the
-results equal the reference to the engines' stated 1e-10 (tested), not bit for bit.
+Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that
+of :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be
+fused into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else
+of fast-math; the vectorised loop runs 1.7x faster with it): the results equal the reference to
+the engines' stated 1e-10 (tested), not bit for bit.
 
-Each kernel is compiled once per shape and choice (a few seconds) and cached on disk, in a
-module file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash
-of its source and of the code it inlines, so an upgrade never loads a stale kernel. Shapes:
-``X (n, d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the per-network
-``step``, ``stop``, ``first_correct``, ``first_target (N,)``, as in :mod:`._lanes`.
+Each kernel is compiled once per shape and choice (seconds) and cached on disk, in a module
+file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash of its
+source and of the code it calls, so an upgrade never loads a stale kernel. Shapes: ``X (n,
+d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the per-network ``step``,
+``stop``, ``first_correct``, ``first_target (N,)``, as in :mod:`._lanes`; for one network,
+those of :func:`._kernels.run`.
 """
 
 from __future__ import annotations
@@ -115,8 +120,7 @@ def source(
     P = d * h + 2 * h + 1 + (d if shortcut else 0)  # parameters: W1, b1, W2, b2 (, W3)
     k = {"gd": 0, "momentum": 1, "adam": 2}[optimizer]
     # Rows of the block buffer B (rows, LANES): every number the step reads or writes for a
-    # network sits in its column, so the loop touches one array (LLVM proves that the rows
-    # do not overlap, and vectorises without run-time alias checks).
+    # network sits in its column of this one array, which the loop walks lane by lane.
     rows = {"LR": P * (1 + k)}
     for name in ("ACTIVE", "UNSOLVED", "SEEKING", "RERUN", "SPOILED", "FINITE", "CORRECT",
                  "LOW", "EVENT", "Z2"):  # fmt: skip
