@@ -79,6 +79,24 @@ def test_sweep_is_reproducible_and_uses_the_posts_starts():
     assert three.solved == int(seed2_solved)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_sweep_reports_progress_in_steps_as_it_trains(engine):
+    # Two settings of 12,000 and 3,000 steps: the count runs up to 15,000, never backwards,
+    # with reports inside the first setting's run (the lanes' stretches of 5,000 steps, the
+    # NumPy loop's every 1,000) and not only at the ends.
+    data = xornet.xor()
+    base = xornet.TrainConfig(tol=None, learning_rate=0.5)
+    calls = []
+    sweep(data.X, data.y, base, {"steps": [12_000, 3_000]}, range(16), engine=engine,
+          progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {15_000}
+    assert done == sorted(done)
+    assert done[-1] == 15_000
+    assert 12_000 in done
+    assert any(0 < d < 12_000 for d in done)
+
+
 def test_sweep_refuses_what_it_cannot_vary():
     data = xornet.xor()
     with pytest.raises(XornetError, match="cannot sweep colour"):

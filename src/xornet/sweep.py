@@ -158,7 +158,9 @@ def sweep(
         the ``normal`` init) instead of ``init_params(..., rng=seed)``.
     engine : {"auto", "numpy", "numba"}
     progress : callable, optional
-        ``progress(done, total)`` after each call of the many-networks engine.
+        ``progress(done, total)`` as training advances, in steps: the steps of the settings
+        done so far plus those the current one has reached (every seed at once), of the
+        steps of all settings.
 
     Returns
     -------
@@ -178,9 +180,16 @@ def sweep(
     others = [a for a in axes if a != "learning_rate"]
     combos = list(itertools.product(*(range(len(grid[a])) for a in others)))
     rows: dict[tuple[int, ...], SweepRow] = {}  # keyed by value indices, in the grid's axis order
-    for done, combo in enumerate(combos, start=1):
+    configs = [base.replace(**{a: grid[a][i] for a, i in zip(others, c, strict=True)})
+               for c in combos]  # fmt: skip
+    total, done = sum(c.steps for c in configs), 0
+    for combo, config in zip(combos, configs, strict=True):
         fixed = {a: grid[a][i] for a, i in zip(others, combo, strict=True)}
-        config = base.replace(**fixed)
+
+        def report(step: int, _steps: int, before: int = done) -> None:
+            if progress is not None:
+                progress(before + step, total)
+
         if post_init and (config.init != "normal" or config.shortcut):
             raise XornetError("the post's initial weights are for its own network, normal init")
         starts = None
@@ -190,7 +199,8 @@ def sweep(
                                               n_classes=K) * len(rates)  # fmt: skip
         many = train_many(X, y, config, seeds * len(rates),
                           learning_rates=np.repeat(rates, len(seeds)), params=starts,
-                          engine=engine)  # fmt: skip
+                          engine=engine, progress=report)  # fmt: skip
+        done += config.steps
         for k, rate in enumerate(rates):
             part = slice(k * len(seeds), (k + 1) * len(seeds))
             outcome = many.outcome[part]
@@ -206,6 +216,4 @@ def sweep(
                 {a: values[a] for a in axes}, len(seeds), n_solved, n_solved / len(seeds), low,
                 high, median, p10, p90, _outcome_counts(outcome, many.probabilities[part]),
             )  # fmt: skip
-        if progress is not None:
-            progress(done, len(combos))
     return [rows[key] for key in sorted(rows)]  # the order of the product over the axes

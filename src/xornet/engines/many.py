@@ -192,6 +192,7 @@ def train_many(
     params: Sequence[Params] | None = None,
     engine: str = "auto",
     n_classes: int | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ManyResult:
     """Train many independent networks on the same data in one call.
 
@@ -216,6 +217,10 @@ def train_many(
     n_classes : int, optional
         The number of classes (by default from ``params``, else from ``y``, as in
         :func:`xornet.train`).
+    progress : callable, optional
+        ``progress(step, steps)`` as training advances: every network has reached ``step`` of
+        ``config.steps`` (or stopped before it). Called every few thousand steps where the
+        engine runs in stretches, and always once at the end, with ``step == steps``.
 
     Returns
     -------
@@ -289,8 +294,10 @@ def train_many(
 
     start = time.perf_counter()
     loop = _run_numba if chosen == "numba" else _run_numpy
-    run = loop(X, y, config, thetas, lrs, target, earlier_step, k)  # updates thetas in place
+    report = progress if progress is not None else _no_progress
+    run = loop(X, y, config, thetas, lrs, target, earlier_step, k, report)  # updates thetas
     seconds = time.perf_counter() - start
+    report(config.steps, config.steps)
 
     with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
         _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
@@ -332,6 +339,7 @@ def _run_numba(
     target: float | None,
     earlier_step: int,
     k: int,
+    progress: Callable[[int, int], object],
 ) -> _Run:
     """All networks through the compiled loop, in two legs: to the 90% point, then to the end."""
     from xornet.engines import _kernels as kernels
@@ -342,7 +350,7 @@ def _run_numba(
     h = config.hidden
     fs, ints = pack_settings(config, n, target)
     if _lanes_apply(config, n, d, k, N):
-        return _run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step)
+        return _run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress)
     fs_all = np.repeat(fs[None, :], N, axis=0)
     fs_all[:, kernels.LR] = lrs
     # Optimizer state (velocity | Adam m | Adam v); plain gradient descent has none.
@@ -355,6 +363,7 @@ def _run_numba(
     legs = (earlier_step, config.steps)  # to the 90% point, measure, then to the end
     kernels.run_many(X, y, thetas, states, fs_all, ints, legs[0], identity, no_history, counters,
                      identity, k)  # fmt: skip
+    progress(legs[0], config.steps)
     with np.errstate(over="ignore", invalid="ignore"):  # diverged networks give inf or nan
         _, Z2 = _forward_many(thetas, X, d, h, k, config.activation)
         earlier = _loss_many(Z2, y, config.loss)
@@ -414,6 +423,7 @@ def _run_lanes(
     fs: Array,
     ints: IntArray,
     earlier_step: int,
+    progress: Callable[[int, int], object],
 ) -> _Run:
     """All networks in SIMD lanes, side by side in blocks: through the lane kernel, or for a
     small network and a long job through the step written out for its shape."""
@@ -442,6 +452,7 @@ def _run_lanes(
                 break
             stop_step = min(end, chunk + LANE_CHUNK)
             _lanes_chunk(X, y, fs, ints, h, state, running, chunk, stop_step, written)
+            progress(stop_step, config.steps)
 
     leg(0, earlier_step)
     thetas[...] = T.T
@@ -510,6 +521,14 @@ def _lanes_chunk(
             done.result()
 
 
+#: Steps between the NumPy engine's progress reports.
+_NUMPY_REPORT_EVERY = 1_000
+
+
+def _no_progress(step: int, steps: int) -> None:
+    """The progress callback when none is given."""
+
+
 def _run_numpy(
     X: Array,
     y: Array,
@@ -519,6 +538,7 @@ def _run_numpy(
     target: float | None,
     earlier_step: int,
     k: int,
+    progress: Callable[[int, int], object],
 ) -> _Run:
     """All networks in one vectorised loop; a mask freezes networks that stopped."""
     n, d = X.shape
@@ -549,6 +569,8 @@ def _run_numpy(
         for step in range(config.steps):
             if not active.any():
                 break
+            if step % _NUMPY_REPORT_EVERY == 0 and step > 0:
+                progress(step, config.steps)
             position = step % per_epoch
             record = step % config.record_every == 0
             if position == 0 or record or step == earlier_step:
