@@ -28,10 +28,10 @@ the engines' stated 1e-10 (tested), not bit for bit.
 
 Each kernel is compiled once per shape and choice (seconds) and cached on disk, in a module
 file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash of its
-source and of the code it calls, so an upgrade never loads a stale kernel. Shapes: ``X (n,
-d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the per-network ``step``,
-``stop``, ``first_correct``, ``first_target (N,)``, as in :mod:`._lanes`; for one network,
-those of :func:`._kernels.run`.
+source and of the code it calls, so an upgrade never loads a stale kernel (nor deletes the
+old ones: the directory is safe to delete). Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``,
+``V (k, P, N)``, ``lr (N,)`` and the per-network ``step``, ``stop``, ``first_correct``,
+``first_target (N,)``, as in :mod:`._lanes`; for one network, those of :func:`._kernels.run`.
 """
 
 from __future__ import annotations
