@@ -7,8 +7,10 @@ Run from the repository root, after ``pip install -e ".[bench]"``::
 
 Everything is timed in this one process run (except the end-to-end rows, which time fresh
 processes), and the tables print ratios, so the numbers compare like with like on whatever
-machine runs them. Each timing is the median of several repeats. Optional comparators (JAX,
-PyTorch, scikit-learn) are marked "absent" when they are not installed.
+machine runs them. Each timing is the median of several repeats; in the one-network table the
+implementations take turns, a run each per round, so that the machine's slow spells fall on all
+of them alike. Optional comparators (JAX, PyTorch, scikit-learn) are marked "absent" when they
+are not installed.
 
 The post's network: 2 inputs, 2 hidden sigmoid units, 4 samples (XOR), float64, full-batch
 gradient descent at learning rate 0.01.
@@ -52,6 +54,20 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved_medians(runs: list[Callable[[], object]], rounds: int) -> list[float]:
+    """Median wall time of each of ``runs`` over ``rounds`` rounds in which each runs once, in
+    turn (after one warm-up call each)."""
+    for fn in runs:
+        fn()
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for fn, own in zip(runs, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            own.append(time.perf_counter() - start)
+    return [statistics.median(own) for own in times]
 
 
 def have(module: str) -> bool:
@@ -173,8 +189,12 @@ def sklearn_runner(steps: int) -> Callable[[], object]:
 
 
 def one_network(repeats: int) -> list[tuple[str, float | None, str]]:
-    """Nanoseconds a step for the post's network, each implementation."""
-    rows: list[tuple[str, float | None, str]] = []
+    """Nanoseconds a step for the post's network, each implementation.
+
+    The implementations take turns, one run each per round, and each one's median over the
+    rounds is reported: a shared machine's slow and fast spells then fall on all of them alike,
+    and the ratios between them hold better than timing each one's repeats in a row.
+    """
     full = 200_000
     short = 4_000
     config = xornet.PRESETS["post"]
@@ -184,40 +204,32 @@ def one_network(repeats: int) -> list[tuple[str, float | None, str]]:
         cfg = config.replace(steps=steps)
         return lambda: xornet.train(X4, Y4, cfg, params=start_params, engine=engine)
 
-    seconds = median_time(xornet_run("numba", full), repeats)
-    rows.append(("xornet, numba engine (whole loop compiled)", seconds / full * 1e9, ""))
-    seconds = median_time(xornet_run("numpy", short), repeats)
-    rows.append(("xornet, NumPy reference engine", seconds / short * 1e9, ""))
-
     def tutorial_run() -> None:
         np.random.seed(3)  # noqa: NPY002  (the post's API draws from the global state)
         tutorial.optimize(tutorial.X, tutorial.Y, tutorial.init_parameters(2))
 
-    seconds = median_time(tutorial_run, repeats)
-    rows.append(("xornet.tutorial.optimize (the post's API)", seconds / full * 1e9,
-                 "engine auto: numba"))  # fmt: skip
-    seconds = median_time(lambda: post_plain(short), repeats)
-    rows.append(("the post's algorithm, written plainly", seconds / short * 1e9, ""))
+    # (name, the run, its steps, a note); None for a comparator that is not installed
+    entries: list[tuple[str, Callable[[], object] | None, int, str]] = [
+        ("xornet, numba engine (whole loop compiled)", xornet_run("numba", full), full, ""),
+        ("xornet, NumPy reference engine", xornet_run("numpy", short), short, ""),
+        ("xornet.tutorial.optimize (the post's API)", tutorial_run, full, "engine auto: numba"),
+        ("the post's algorithm, written plainly", lambda: post_plain(short), short, ""),
+    ]
     if have("jax"):
         run, compile_seconds = jax_runner(None, full)
-        seconds = median_time(run, repeats)
-        rows.append(
-            ("JAX, jit + lax.scan", seconds / full * 1e9, f"compile {compile_seconds:.2f} s")
-        )
+        entries.append(("JAX, jit + lax.scan", run, full, f"compile {compile_seconds:.2f} s"))
     else:
-        rows.append(("JAX, jit + lax.scan", None, "absent"))
-    if have("torch"):
-        seconds = median_time(torch_runner(None, short), repeats)
-        rows.append(("PyTorch eager, manual gradients", seconds / short * 1e9, ""))
-    else:
-        rows.append(("PyTorch eager, manual gradients", None, "absent"))
-    if have("sklearn"):
-        steps = 2_000
-        seconds = median_time(sklearn_runner(steps), max(1, repeats // 2))
-        rows.append(("scikit-learn MLPClassifier, sgd, batch 4", seconds / steps * 1e9, ""))
-    else:
-        rows.append(("scikit-learn MLPClassifier, sgd, batch 4", None, "absent"))
-    return rows
+        entries.append(("JAX, jit + lax.scan", None, full, "absent"))
+    torch_run = torch_runner(None, short) if have("torch") else None
+    entries.append(("PyTorch eager, manual gradients", torch_run, short,
+                    "" if torch_run else "absent"))  # fmt: skip
+    sklearn_run = sklearn_runner(2_000) if have("sklearn") else None
+    entries.append(("scikit-learn MLPClassifier, sgd, batch 4", sklearn_run, 2_000,
+                    "" if sklearn_run else "absent"))  # fmt: skip
+    runs = [run for _, run, _, _ in entries if run is not None]
+    seconds = iter(interleaved_medians(runs, repeats))
+    return [(name, None if run is None else next(seconds) / steps * 1e9, note)
+            for name, run, steps, note in entries]  # fmt: skip
 
 
 def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float | None]]:
