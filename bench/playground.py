@@ -25,18 +25,9 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 from websockets.sync.client import connect
 
+from xornet.playground import HEADLESS_CHROMIUM
 from xornet.playground.server import create_app
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECONDS = 4.0
 
 
@@ -53,7 +44,9 @@ def start_server() -> tuple[uvicorn.Server, str]:
 def main() -> None:
     server, url = start_server()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=list(HEADLESS_CHROMIUM)
+        )
         context = browser.new_context(bypass_csp=True)
         first = []
         for _ in range(5):

@@ -16,19 +16,10 @@ import pytest
 
 from xornet.cli import main
 from xornet.explain import explain_step, render
+from xornet.playground import HEADLESS_CHROMIUM
 from xornet.playground.server import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the machine's network is closed: no calls home
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +53,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=list(HEADLESS_CHROMIUM))
         yield chromium
         chromium.close()
 

@@ -13,7 +13,21 @@ import sys
 import threading
 import webbrowser
 
-__all__ = ["is_loopback", "serve"]
+__all__ = ["HEADLESS_CHROMIUM", "is_loopback", "serve"]
+
+#: Command-line flags for driving the playground in a headless Chromium, as its browser tests
+#: and ``bench/playground.py`` do: no sandbox (CI runs as root), no GPU, and no calls home
+#: (the test machines have no network).
+HEADLESS_CHROMIUM = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def is_loopback(host: str) -> bool:
