@@ -19,6 +19,7 @@ gradient descent at learning rate 0.01.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import os
@@ -30,7 +31,7 @@ import tempfile
 import textwrap
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -248,15 +249,12 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
         for label, engine, min_work in kinds:
             # Which numba kernel runs depends on the job's size (see engines/many.py); here
             # both are timed at every size, the written-out one after compiling it once.
-            default, many_module.UNROLL_MIN_WORK = many_module.UNROLL_MIN_WORK, min_work
-            try:
+            with unrolled_from(min_work):
                 xornet.train_many(X4, Y4, cfg.replace(steps=2), 16, engine=engine)  # warm up
                 loop = []
                 for _ in range(repeats):
                     result = xornet.train_many(X4, Y4, cfg, range(N), params=starts, engine=engine)
                     loop.append(result.train_seconds)
-            finally:
-                many_module.UNROLL_MIN_WORK = default
             rate = N * steps / statistics.median(loop) / 1e6
             rows.append((f"xornet train_many, {label}", N, rate))
         if have("jax"):
@@ -275,16 +273,24 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
     return rows
 
 
+@contextlib.contextmanager
+def unrolled_from(min_work: int) -> Iterator[None]:
+    """Within the block, ``train_many`` writes the step out from ``min_work`` network-steps."""
+    default, many_module.UNROLL_MIN_WORK = many_module.UNROLL_MIN_WORK, min_work
+    try:
+        yield
+    finally:
+        many_module.UNROLL_MIN_WORK = default
+
+
 def long_job(n_networks: int, steps: int) -> list[tuple[str, float]]:
     """Network-steps per second (millions) of one long ``train_many`` job, each numba kernel."""
     config = xornet.PRESETS["post"].replace(steps=steps)
     rows = []
     for label, min_work in (("lanes", n_networks * steps + 1), ("step written out", 0)):
-        default, many_module.UNROLL_MIN_WORK = many_module.UNROLL_MIN_WORK, min_work
-        try:
+        with unrolled_from(min_work):
+            xornet.train_many(X4, Y4, config.replace(steps=2), 16, engine="numba")  # warm up
             result = xornet.train_many(X4, Y4, config, n_networks, engine="numba")
-        finally:
-            many_module.UNROLL_MIN_WORK = default
         rows.append((label, n_networks * steps / result.train_seconds / 1e6))
     return rows
 

@@ -601,14 +601,14 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     # Written once, atomically, under the cache directory; read back by name.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     text = unrolled.source(4, 2, 2)
-    run = unrolled._load("xornet_unrolled_test_disk", text)
+    run = unrolled._load("xornet_unrolled_test_disk", text, "run_unrolled")
     assert (tmp_path / "xornet" / "kernels" / "xornet_unrolled_test_disk.py").read_text() == text
     assert not list((tmp_path / "xornet" / "kernels").glob("*.tmp"))
     # A cache directory that cannot be made (here: under a file) compiles from the text.
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    in_memory = unrolled._load("xornet_unrolled_test_memory", text)
+    in_memory = unrolled._load("xornet_unrolled_test_memory", text, "run_unrolled")
     assert in_memory is not run
     assert in_memory.py_func.__module__ == "xornet_unrolled_test_memory"
 

@@ -180,11 +180,10 @@ def sweep(
     others = [a for a in axes if a != "learning_rate"]
     combos = list(itertools.product(*(range(len(grid[a])) for a in others)))
     rows: dict[tuple[int, ...], SweepRow] = {}  # keyed by value indices, in the grid's axis order
-    configs = [base.replace(**{a: grid[a][i] for a, i in zip(others, c, strict=True)})
-               for c in combos]  # fmt: skip
+    settings = [{a: grid[a][i] for a, i in zip(others, combo, strict=True)} for combo in combos]
+    configs = [base.replace(**fixed) for fixed in settings]
     total, done = sum(c.steps for c in configs), 0
-    for combo, config in zip(combos, configs, strict=True):
-        fixed = {a: grid[a][i] for a, i in zip(others, combo, strict=True)}
+    for combo, fixed, config in zip(combos, settings, configs, strict=True):
 
         def report(step: int, _steps: int, before: int = done) -> None:
             if progress is not None:

@@ -36,6 +36,7 @@ old ones: the directory is safe to delete). Shapes: ``X (n, d)``, ``y (n,)``, ``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -488,9 +489,7 @@ def _step(
     return out
 
 
-_COMPILED: dict[str, Callable[..., Any]] = {}
-
-
+@functools.cache
 def kernel(
     n: int,
     d: int,
@@ -502,8 +501,8 @@ def kernel(
     *,
     one: bool = False,
 ) -> Callable[..., Any]:
-    """The compiled kernel for one shape and choice, from the disk cache when an earlier
-    process compiled it.
+    """The compiled kernel for one shape and choice (once a process), from the disk cache
+    when an earlier process compiled it.
 
     Parameters
     ----------
@@ -517,14 +516,18 @@ def kernel(
     callable
         ``run_one`` or ``run_unrolled``.
     """
-    write = source_one if one else source
+    write, entry = (source_one, "run_one") if one else (source, "run_unrolled")
     text = write(n, d, h, activation, optimizer, loss, shortcut)
+    key = hashlib.sha256(text.encode() + _called_code()).hexdigest()[:16]
+    return _load(f"xornet_unrolled_{key}", text, entry)
+
+
+@functools.cache
+def _called_code() -> bytes:
+    """The source of the modules a generated kernel calls into: part of its file's name, so a
+    kernel compiled against other versions of them is never loaded."""
     here = Path(__file__).parent
-    inlined = b"".join((here / name).read_bytes() for name in ("_lanes.py", "_kernels.py"))
-    key = hashlib.sha256(text.encode() + inlined).hexdigest()[:16]
-    if key not in _COMPILED:
-        _COMPILED[key] = _load(f"xornet_unrolled_{key}", text)
-    return _COMPILED[key]
+    return b"".join((here / name).read_bytes() for name in ("_lanes.py", "_kernels.py"))
 
 
 def _cache_dir() -> Path:
@@ -532,10 +535,11 @@ def _cache_dir() -> Path:
     return Path(base) / "xornet" / "kernels"
 
 
-def _load(name: str, text: str) -> Callable[..., Any]:
-    """Import the generated module from a file in the cache directory (numba caches a compiled
-    function next to its source file), writing the file first if needed, atomically. If the
-    directory cannot be written, compile from the text in memory, without the disk cache."""
+def _load(name: str, text: str, entry: str) -> Callable[..., Any]:
+    """The function ``entry`` of the generated module ``text``, imported from a file in the
+    cache directory (numba caches a compiled function next to its source file), written first
+    if needed, atomically. If the directory cannot be written, compiled from the text in
+    memory, without the disk cache."""
     path = _cache_dir() / f"{name}.py"
     try:
         if not path.exists():
@@ -547,16 +551,11 @@ def _load(name: str, text: str) -> Callable[..., Any]:
     except OSError:
         namespace: dict[str, Any] = {"__name__": name}
         exec(compile(text.replace("cache=True", "cache=False"), name, "exec"), namespace)
-        return namespace[_entry(text)]  # type: ignore[no-any-return]
+        return namespace[entry]  # type: ignore[no-any-return]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - a file path always has both
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba's disk cache finds the module again by its name
     spec.loader.exec_module(module)
-    return getattr(module, _entry(text))  # type: ignore[no-any-return]
-
-
-def _entry(text: str) -> str:
-    """The name of the compiled function a generated module defines."""
-    return "run_one" if "def run_one(" in text else "run_unrolled"
+    return getattr(module, entry)  # type: ignore[no-any-return]
