@@ -585,12 +585,33 @@ def test_the_written_out_source_is_the_step_of_the_network():
     assert "t8 = B[8, q]" in text
     assert "t9" not in text
     assert {f"h{r}_{j}" for r in range(4) for j in range(2)} <= set(text.replace(",", " ").split())
-    assert text.count("sigmoid_e(") == 4 * 2 + 4  # hidden units and outputs, sample by sample
-    assert "dz = (p - y3) / 4.0" in text  # the mean BCE's dL/dz2
+    # An exp for each of 8 hidden units and 4 outputs; a division for each four of them.
+    assert text.count("= exp_nonpos(") == text.count("= sigmoid_from(") == 4 * 2 + 4
+    assert text.count("1.0 / ") == 3
+    assert "dz = (p3 - y3) / 4.0" in text  # the mean BCE's dL/dz2
     shortcut = source(4, 2, 1, "sigmoid", "momentum", "sse", shortcut=True)
     assert "t6 = B[6, q]" in shortcut  # the 2-1-1 network's 7 weights, t0..t6
     assert "t7" not in shortcut
-    assert "dz = (p - y0) * p * (1.0 - p)" in shortcut  # the squared error's dE/dz2
+    assert "dz = (p0 - y0) * p0 * (1.0 - p0)" in shortcut  # the squared error's dE/dz2
+    relu = source(4, 2, 2, "relu")
+    assert relu.count("= exp_nonpos(") == 4  # the outputs' sigmoids only
+    assert relu.count("1.0 / ") == 1
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_shared_division_gives_each_reciprocal_within_6_ulp(size):
+    from xornet.engines._unrolled import _reciprocals
+
+    # The written-out step's 1 / (1 + e) for up to four sigmoids with one division: six
+    # roundings, each within half an ulp of its result.
+    d = np.random.default_rng(size).uniform(1.0, 2.0, size=(size, 10_000))
+    d[:, 0] = 1.0
+    d[:, 1] = 2.0
+    names = {f"d{k}": d[k] for k in range(size)}
+    exec("\n".join(_reciprocals(list(names), [f"r{k}" for k in range(size)])), {}, names)
+    for k in range(size):
+        ulps = np.abs(names[f"r{k}"] - 1.0 / d[k]) / np.spacing(1.0 / d[k])
+        assert ulps.max() <= 6.0
 
 
 def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_one(

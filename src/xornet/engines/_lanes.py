@@ -161,16 +161,20 @@ def exp_nonpos(x):
 
 
 @njit(**_OPTIONS)
-def sigmoid_e(z):
-    """The stable sigmoid of :func:`xornet.functional.sigmoid`, and ``e = exp(-|z|)``.
-
-    The sign's choice between ``r`` and ``e r`` is written as arithmetic (``neg`` is 1.0 or
-    0.0, so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises.
+def sigmoid_from(z, e, r):
+    """The stable sigmoid of ``z`` from ``e = exp(-|z|)`` and ``r = 1 / (1 + e)``: ``r`` for
+    ``z >= 0``, ``e r`` below, with the choice written as arithmetic (``neg`` is 1.0 or 0.0,
+    so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises.
     """
-    e = exp_nonpos(-abs(z))
-    r = 1.0 / (1.0 + e)
     neg = 0.5 * (1.0 - math.copysign(1.0, z))  # 1.0 for z < 0 (z = -0.0 has e = 1 anyway)
-    return (neg * e + (1.0 - neg)) * r, e
+    return (neg * e + (1.0 - neg)) * r
+
+
+@njit(**_OPTIONS)
+def sigmoid_e(z):
+    """The stable sigmoid of :func:`xornet.functional.sigmoid`, and ``e = exp(-|z|)``."""
+    e = exp_nonpos(-abs(z))
+    return sigmoid_from(z, e, 1.0 / (1.0 + e)), e
 
 
 #: Below this |z|, tanh comes from expm1 (no cancellation in 1 - e^-2|z|); above, from exp.

@@ -7,24 +7,27 @@ network as small as XOR's fits its whole step in registers; what keeps the compi
 putting it there is only that the sizes are unknown when the loop is compiled. So this module
 writes the step out as Python source for one shape (``n`` samples, ``d`` inputs, ``h`` hidden
 units) and one choice of activation, optimizer, loss and shortcut: the parameters are
-``t0 ... t{P-1}``, the gradients ``g0 ...``, the hidden activations ``h{r}_{j}``, sample by
-sample in the post's seven steps. numba compiles it. Two loops are written around the step:
+``t0 ... t{P-1}``, the gradients ``g0 ...``, the hidden activations ``h{r}_{j}``, in the
+post's seven steps. numba compiles it. Two loops are written around the step:
 
 * :func:`source`, for many networks: one loop over the networks of a block whose body is that
   whole step, which LLVM vectorises (8 networks an instruction with AVX-512): 1.7x the lane
-  kernel. Everything else is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`),
+  kernel for XOR's 2-2-1 network (1.9x with 8 hidden units, 1.5x for 3-bit parity with 4).
+  Everything else is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`),
   the evaluation lane by lane on the rare steps where some lane has something to record or a
   rule to check (:func:`._lanes.settle`), the exp and the activations. A network whose
   evaluation has such an event takes its update only after :func:`settle` has decided it keeps
   running, in a second pass over the block.
 * :func:`source_one`, for one network: the loop of :func:`._kernels.run` (full batch, one
-  output), records and stop rules included, with libm's exp: 2.2x the general loop.
+  output), records and stop rules included, with libm's exp: 3.4x the general loop for the
+  post's network.
 
 Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that
 of :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be
 fused into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else
-of fast-math; the vectorised loop runs 1.7x faster with it): the results equal the reference to
-the engines' stated 1e-10 (tested), not bit for bit.
+of fast-math; the vectorised loop runs 1.7x faster with it), and that in lanes four sigmoids
+share one division (:func:`_reciprocals`, a few ulp): the results equal the reference to the
+engines' stated 1e-10 (tested), not bit for bit.
 
 Each kernel is compiled once per shape and choice (seconds) and cached on disk, in a module
 file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash of its
@@ -49,9 +52,10 @@ from typing import Any
 __all__ = ["MAX_TERMS", "fits", "kernel", "source", "source_one"]
 
 #: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
-#: 10 hidden units, 3-bit parity up to 4. Compiling grows with it (XOR: 3.5 s for 2 hidden
-#: units, 7 s for 8, here), and the gain over the lane kernel shrinks (1.7x for XOR with 2 to
-#: 8 hidden units, 1.4x for 3-bit parity with 8); larger networks run in the lane kernel.
+#: 10 hidden units, 3-bit parity up to 4. Compiling grows with it (XOR: 4 s for 2 hidden
+#: units, 7 s for 8; 3-bit parity with 4: 13 s, here), and the gain over the lane kernel
+#: shrinks (1.7-1.9x for XOR with 2 to 8 hidden units, 1.5x for 3-bit parity with 4); larger
+#: networks run in the lane kernel.
 MAX_TERMS = 128
 
 #: Networks per block: the block's numbers (parameters, optimizer state, masks, logits) stay
@@ -62,16 +66,6 @@ _SLOPES = {
     "sigmoid": "{h} * (1.0 - {h})",
     "tanh": "1.0 - {h} * {h}",
     "relu": "1.0 * ({h} > 0.0)",
-}
-_ACTIVATIONS = {
-    "sigmoid": "{h}, _ = sigmoid_e(a)",
-    "tanh": "{h} = tanh_v(a)",
-    "relu": "{h} = max(a, 0.0)",
-}
-_ONE_ACTIVATIONS = {  # libm's exp and tanh, as the scalar loop: faster one number at a time
-    "sigmoid": "{h} = sigmoid(a)",
-    "tanh": "{h} = math.tanh(a)",
-    "relu": "{h} = max(a, 0.0)",
 }
 
 
@@ -144,8 +138,8 @@ def source(
     put(0, "")
     put(0, "from xornet.engines._kernels import (BETA1, BETA2, DIVERGED, EPS, MARGIN, MU, "
         "NESTEROV, TARGET, TOL, USE_TOL)")  # fmt: skip
-    put(0, "from xornet.engines._lanes import (lane_flags, prefer_512_bit_vectors, settle, "
-        "sigmoid_e, tanh_v)")  # fmt: skip
+    put(0, "from xornet.engines._lanes import (exp_nonpos, lane_flags, prefer_512_bit_vectors, "
+        "settle, sigmoid_from, tanh_v)")  # fmt: skip
     put(0, "")
     put(0, f"L = {LANES}")
     for name, row in rows.items():
@@ -372,46 +366,59 @@ def _data(n: int, d: int) -> list[str]:
 def _samples(
     n: int, d: int, h: int, activation: str, loss: str, shortcut: bool, lanes: bool
 ) -> list[str]:
-    """Forward and backward, sample by sample, in the post's seven steps: the gradients
-    ``g{c}`` of parameters ``t{c}``, with ``check`` (0 while every sum is finite) and ``worst``
-    (the least of side * p - edge). In lanes, exp and tanh are the vectorisable ones of
-    :mod:`._lanes`, each logit goes to row ``Z2 + r`` of the block, and ``low`` sums a lower
-    bound of the loss; for one network, libm's, and ``z{r}``, ``p{r}`` stay for the loss."""
+    """Forward and backward in the post's seven steps: the gradients ``g{c}`` of parameters
+    ``t{c}``, with ``check`` (0 while every sum is finite) and ``worst`` (the least of
+    side * p - edge).
+
+    The forward pass runs layer by layer over all the samples (every hidden unit's sum
+    ``a{r}_{j}``, then every activation ``h{r}_{j}``, then every logit ``z{r}`` and ``p{r}``),
+    so the exps of a layer sit side by side with nothing between them to wait for (one network
+    of XOR's shape: 1.4x over writing it sample by sample with 2 hidden units, 1.16x with 4,
+    4-8% slower with 8, measured in turns). Then the backward pass, sample by sample. In
+    lanes, exp and tanh are the vectorisable ones of :mod:`._lanes`, the sigmoids of a layer
+    share their divisions (:func:`_reciprocals`), each logit goes to row ``Z2 + r`` of the
+    block, and ``low`` sums a lower bound of the loss; for one network, libm's.
+    """
     b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
     W3 = b2 + 1
-    hidden = _ACTIVATIONS[activation] if lanes else _ONE_ACTIVATIONS[activation]
-    out = []
+    out = ["# Z1 = X W1 + b1"]
     for r in range(n):
-        out.append(f"# sample {r}: Z1 = x W1 + b1, H = act(Z1), z2 = H W2 + b2, p = sigmoid(z2)")
         for j in range(h):
-            out.append(f"a = x{r}_0 * t{j}")
-            out += [f"a += x{r}_{i} * t{i * h + j}" for i in range(1, d)]
-            out.append(f"a += t{b1 + j}")
-            out.append("check += 0.0 * a")
-            out.append(hidden.format(h=f"h{r}_{j}"))
-        out.append(f"z = h{r}_0 * t{W2}")
-        out += [f"z += h{r}_{j} * t{W2 + j}" for j in range(1, h)]
-        out.append(f"z += t{b2}")
+            out.append(f"a{r}_{j} = x{r}_0 * t{j}")
+            out += [f"a{r}_{j} += x{r}_{i} * t{i * h + j}" for i in range(1, d)]
+            out.append(f"a{r}_{j} += t{b1 + j}")
+            out.append(f"check += 0.0 * a{r}_{j}")
+    units = [f"{r}_{j}" for r in range(n) for j in range(h)]
+    out.append(f"# H = {activation}(Z1)")
+    if activation == "sigmoid":
+        out += _sigmoids([f"a{u}" for u in units], [f"h{u}" for u in units], lanes)
+    else:
+        act = {"tanh": "tanh_v({})" if lanes else "math.tanh({})", "relu": "max({}, 0.0)"}
+        out += [f"h{u} = {act[activation].format(f'a{u}')}" for u in units]
+    out.append(f"# z2 = H W2 + b2{' + X W3' if shortcut else ''}, p = sigmoid(z2)")
+    for r in range(n):
+        out.append(f"z{r} = h{r}_0 * t{W2}")
+        out += [f"z{r} += h{r}_{j} * t{W2 + j}" for j in range(1, h)]
+        out.append(f"z{r} += t{b2}")
         if shortcut:  # + x W3, summed on its own first, as the scalar loop does
             out.append(f"c = x{r}_0 * t{W3}")
             out += [f"c += x{r}_{i} * t{W3 + i}" for i in range(1, d)]
-            out.append("z += c")
-        out.append("check += 0.0 * z")
+            out.append(f"z{r} += c")
+        out.append(f"check += 0.0 * z{r}")
         if lanes:
-            out.append(f"B[Z2 + {r}, q] = z")
-            out.append("p, e = sigmoid_e(z)")
-        else:
-            out.append(f"z{r}, p = z, sigmoid(z)")
-            out.append(f"p{r} = p")
-        out.append(f"worst = min(worst, side{r} * p - edge{r})")
+            out.append(f"B[Z2 + {r}, q] = z{r}")
+    out += _sigmoids([f"z{r}" for r in range(n)], [f"p{r}" for r in range(n)], lanes)
+    for r in range(n):
+        out.append(f"# sample {r}, backward")
+        out.append(f"worst = min(worst, side{r} * p{r} - edge{r})")
         if loss == "sse":  # 1) dE/dz2 = (p - y) p (1 - p)
             if lanes:  # the squared error itself
-                out.append(f"low += 0.5 * (p - y{r}) ** 2")
-            out.append(f"dz = (p - y{r}) * p * (1.0 - p)")
+                out.append(f"low += 0.5 * (p{r} - y{r}) ** 2")
+            out.append(f"dz = (p{r} - y{r}) * p{r} * (1.0 - p{r})")
         else:  # 1) dL/dz2 = (p - y) / n; log1p(e) >= e - e^2 / 2 bounds the BCE below
             if lanes:
-                out.append(f"low += max(sign{r} * z, 0.0) + (e - 0.5 * e * e)")
-            out.append(f"dz = (p - y{r}) / {n}.0")
+                out.append(f"low += max(sign{r} * z{r}, 0.0) + (e_p{r} - 0.5 * e_p{r} * e_p{r})")
+            out.append(f"dz = (p{r} - y{r}) / {n}.0")
         out.append(f"g{b2} += dz  # 3) dL/db2")
         if shortcut:
             out += [f"g{W3 + i} += x{r}_{i} * dz  # dL/dW3" for i in range(d)]
@@ -422,6 +429,59 @@ def _samples(
             out.append(f"g{b1 + j} += dz1  # 7) dL/db1")
             out += [f"g{i * h + j} += x{r}_{i} * dz1  # 6) dL/dW1" for i in range(d)]
     return out
+
+
+#: Sigmoids whose reciprocals 1 / (1 + e) share one division in the lanes.
+SHARED_DIVISION = 4
+
+
+def _sigmoids(zs: list[str], outs: list[str], lanes: bool) -> list[str]:
+    """``outs[k] = sigmoid(zs[k])``. For one network, libm's, one at a time. In lanes, from
+    ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs') and ``r_{out} =
+    1 / (1 + e)``, with the divisions shared (:func:`_reciprocals`)."""
+    if not lanes:
+        return [f"{o} = sigmoid({z})" for z, o in zip(zs, outs, strict=True)]
+    text = [f"e_{o} = exp_nonpos(-abs({z}))" for z, o in zip(zs, outs, strict=True)]
+    text += [f"d_{o} = 1.0 + e_{o}" for o in outs]
+    text.append(f"# r = 1 / d, {SHARED_DIVISION} at a time with one division (see _reciprocals)")
+    for k in range(0, len(outs), SHARED_DIVISION):
+        group = outs[k : k + SHARED_DIVISION]
+        text += _reciprocals([f"d_{o}" for o in group], [f"r_{o}" for o in group])
+    text += [f"{o} = sigmoid_from({z}, e_{o}, r_{o})" for z, o in zip(zs, outs, strict=True)]
+    return text
+
+
+def _reciprocals(ds: list[str], rs: list[str]) -> list[str]:
+    """``rs[k] = 1 / ds[k]`` for up to four numbers in [1, 2] with one division.
+
+    A division is the slowest arithmetic the step has (a vector division takes the divider
+    about 16 cycles; a multiplication, half of one): ``1 / (d0 d1 d2 d3)`` times the other three
+    is ``1 / d0``. With the products in pairs, ``1 / (d0 d1)`` is ``d2 d3 / (d0 d1 d2 d3)``,
+    and ``1 / d0`` is ``d1 / (d0 d1)``: one division and nine multiplications for four, 1.4x
+    faster for XOR's 2-2-1 network. Each product is below 16; each reciprocal takes six
+    roundings instead of one, so it is within 6 ulp (3 over 100,000 random draws).
+    """
+    if len(ds) == 1:
+        return [f"{rs[0]} = 1.0 / {ds[0]}"]
+    if len(ds) == 2:
+        return [
+            f"inv = 1.0 / ({ds[0]} * {ds[1]})",
+            f"{rs[0]}, {rs[1]} = {ds[1]} * inv, {ds[0]} * inv",
+        ]
+    if len(ds) == 3:
+        return [
+            f"pa = {ds[0]} * {ds[1]}",
+            f"inv = 1.0 / (pa * {ds[2]})",
+            f"ia = {ds[2]} * inv  # 1 / pa",
+            f"{rs[0]}, {rs[1]}, {rs[2]} = {ds[1]} * ia, {ds[0]} * ia, pa * inv",
+        ]  # fmt: skip
+    return [
+        f"pa, pb = {ds[0]} * {ds[1]}, {ds[2]} * {ds[3]}",
+        "inv = 1.0 / (pa * pb)",
+        "ia, ib = pb * inv, pa * inv  # 1 / pa, 1 / pb",
+        f"{rs[0]}, {rs[1]} = {ds[1]} * ia, {ds[0]} * ia",
+        f"{rs[2]}, {rs[3]} = {ds[3]} * ib, {ds[2]} * ib",
+    ]
 
 
 def _step(

@@ -161,9 +161,10 @@ def run_loop(
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
-#: loop with the step written out for their shape (:mod:`._unrolled`): about twice as fast
-#: (172 against 381 ns a step for the post's network here), for a second or two of compiling
-#: the first time a shape runs on a machine; shorter runs share the general loop's one compile.
+#: loop with the step written out for their shape (:mod:`._unrolled`): three times as fast
+#: (164 against 555 ns a step for the post's network, in turns here), for a second or two of
+#: compiling the first time a shape runs on a machine; shorter runs share the general loop's
+#: one compile.
 UNROLL_MIN_STEPS = 100_000
 
 

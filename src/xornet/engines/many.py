@@ -395,7 +395,7 @@ def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -
 
 
 #: Network-steps from which the lanes run the step written out for the shape
-#: (:mod:`._unrolled`): 1.7x the lane kernel's speed, for a few seconds of compiling the first
+#: (:mod:`._unrolled`): 1.5-1.9x the lane kernel's speed, for a few seconds of compiling the first
 #: time a shape runs on a machine (later ones load it from the disk cache). Which kernel runs
 #: depends only on the call, so the same call gives the same numbers.
 UNROLL_MIN_WORK = 200_000_000
