@@ -86,6 +86,16 @@ _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two, so k ln 2 is exact for |k| < 2^20
 _LN2_LO = 1.90821492927058770002e-10
 _ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
+#: e^r on |r| <= ln2 / 2 as a polynomial of degree 11, c0 + c1 r + ... + c11 r^11: the
+#: Chebyshev interpolant at 12 points, ``mpmath.chebyfit(mpmath.exp, [-log(2)/2, log(2)/2],
+#: 12)`` at 50 digits, rounded to doubles. Relative error 1.7e-17, a sixth of half an ulp
+#: (Taylor's polynomial needs degree 13 for as good).
+_EXP_C = (
+    1.0, 1.0, 0.5000000000000019, 0.1666666666666668, 0.0416666666664881,
+    0.008333333333319601, 0.0013888888952314775, 0.00019841269890047113,
+    2.4801485482328494e-05, 2.755724091857897e-06, 2.763263963904103e-07,
+    2.5110037605963777e-08,
+)  # fmt: skip
 
 
 @intrinsic
@@ -140,22 +150,21 @@ def exp_nonpos(x):
 
     ``x = k ln 2 + r`` with ``k`` the nearest integer to ``x / ln 2`` (rounded by adding and
     subtracting 1.5 * 2^52, which leaves ``k`` in the low bits of the sum) and ``|r| <= ln2/2``;
-    ``e^r`` is the degree-13 Taylor polynomial in Estrin's form (a shallow tree, so the vector
-    units are not waiting on a chain of 13 dependent steps); ``2^k`` is built from its bits.
-    Below -700 the result is ``e^-700`` (1e-304), far below anything that matters here.
+    ``e^r`` is the degree-11 polynomial ``_EXP_C`` in Estrin's form (pairs, then a shallow
+    tree, so the vector units are not waiting on a chain of 11 dependent steps); ``2^k`` is
+    built from its bits. Below -700 the result is ``e^-700`` (1e-304), far below anything
+    that matters here.
     """
+    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = _EXP_C
     x = max(x, -700.0)
     t = x * _LOG2E + _ROUND
     k = t - _ROUND
     r = (x - k * _LN2_HI) - k * _LN2_LO
     r2 = r * r
     r4 = r2 * r2
-    r8 = r4 * r4
-    b0 = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0))
-    b1 = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0))
-    b2 = (1.0 / 40320.0 + r * (1.0 / 362880.0)) + r2 * (1.0 / 3628800.0 + r * (1.0 / 39916800.0))
-    b3 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0)
-    p = (b0 + r4 * b1) + r8 * (b2 + r4 * b3)
+    q0, q1, q2 = c0 + c1 * r, c2 + c3 * r, c4 + c5 * r
+    q3, q4, q5 = c6 + c7 * r, c8 + c9 * r, c10 + c11 * r
+    p = (q0 + r2 * q1) + r4 * ((q2 + r2 * q3) + r4 * (q4 + r2 * q5))
     k_int = _bits(t) - _bits(_ROUND)
     return p * _double((k_int + 1023) << 52)
 
@@ -164,7 +173,8 @@ def exp_nonpos(x):
 def sigmoid_from(z, e, r):
     """The stable sigmoid of ``z`` from ``e = exp(-|z|)`` and ``r = 1 / (1 + e)``: ``r`` for
     ``z >= 0``, ``e r`` below, with the choice written as arithmetic (``neg`` is 1.0 or 0.0,
-    so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises.
+    so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises (``max(e,
+    copysign(1, z))``, the same choice, ran 3-17% slower).
     """
     neg = 0.5 * (1.0 - math.copysign(1.0, z))  # 1.0 for z < 0 (z = -0.0 has e = 1 anyway)
     return (neg * e + (1.0 - neg)) * r
