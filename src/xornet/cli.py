@@ -382,6 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765; 0: any free)")
     p.add_argument("--no-browser", action="store_true", help="do not open the browser")
+
+    p = sub.add_parser(
+        "cache",
+        help="show or clear the compiled kernels kept on disk",
+        description="The steps written out per network shape are compiled once and kept under "
+        "$XDG_CACHE_HOME/xornet/kernels (by default ~/.cache). Show where, how many and how "
+        "big; --clear deletes them (each is compiled again, in seconds, when next needed).",
+    )
+    p.add_argument("--clear", action="store_true", help="delete every compiled kernel")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -421,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "sweep": _sweep,
         "playground": _playground,
+        "cache": _cache,
     }
     try:
         return commands[args.command](args)
@@ -445,6 +456,24 @@ def _playground(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from xornet.engines._unrolled import cache_dir, cache_usage, clear_cache
+
+    kernels, size = clear_cache() if args.clear else cache_usage()
+    if args.json:
+        print(json.dumps({"path": str(cache_dir()), "kernels": kernels, "bytes": size,
+                          "cleared": args.clear}))  # fmt: skip
+    elif args.clear:
+        print(f"removed {_plural(kernels, 'kernel')} ({size / 1e6:.1f} MB) from {cache_dir()}")
+    else:
+        print(f"{cache_dir()}: {_plural(kernels, 'kernel')}, {size / 1e6:.1f} MB")
+    return EXIT_OK
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -32,9 +32,10 @@ engines' stated 1e-10 (tested), not bit for bit.
 Each kernel is compiled once per shape and choice (seconds) and cached on disk, in a module
 file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash of its
 source and of the code it calls, so an upgrade never loads a stale kernel (nor deletes the
-old ones: the directory is safe to delete). Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``,
-``V (k, P, N)``, ``lr (N,)`` and the per-network ``step``, ``stop``, ``first_correct``,
-``first_target (N,)``, as in :mod:`._lanes`; for one network, those of :func:`._kernels.run`.
+old ones: :func:`cache_usage` and :func:`clear_cache`, or ``xornet cache [--clear]``).
+Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the
+per-network ``step``, ``stop``, ``first_correct``, ``first_target (N,)``, as in
+:mod:`._lanes`; for one network, those of :func:`._kernels.run`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_TERMS", "fits", "kernel", "source", "source_one"]
+__all__ = [
+    "MAX_TERMS",
+    "cache_dir",
+    "cache_usage",
+    "clear_cache",
+    "fits",
+    "kernel",
+    "source",
+    "source_one",
+]
 
 #: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
 #: 10 hidden units, 3-bit parity up to 4. Compiling grows with it (XOR: 4 s for 2 hidden
@@ -593,9 +603,60 @@ def _called_code() -> bytes:
     return b"".join((here / name).read_bytes() for name in ("_lanes.py", "_kernels.py"))
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: ``$XDG_CACHE_HOME/xornet/kernels`` (by default
+    ``~/.cache/xornet/kernels``).
+
+    Returns
+    -------
+    pathlib.Path
+        The directory; it may not exist yet.
+    """
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "xornet" / "kernels"
+
+
+def _cached_files() -> list[Path]:
+    """The cache's files: each kernel's module and what Python and numba compiled from it
+    (``__pycache__/xornet_unrolled_*``); nothing else in the directory is touched."""
+    where = cache_dir()
+    return sorted(where.glob("xornet_unrolled_*.py")) + sorted(
+        (where / "__pycache__").glob("xornet_unrolled_*")
+    )
+
+
+def cache_usage() -> tuple[int, int]:
+    """How many kernels the cache holds and how many bytes it takes.
+
+    Nothing prunes it on its own: a kernel's file is named by a hash of its source and of the
+    code it calls, so a new xornet version writes new ones and leaves the old (about 0.4 MB
+    each). :func:`clear_cache` empties it.
+
+    Returns
+    -------
+    kernels : int
+        Kernel modules (one per shape and choice compiled on this machine).
+    size : int
+        Bytes of every file of the cache's.
+    """
+    files = _cached_files()
+    kernels = sum(1 for f in files if f.suffix == ".py")
+    return kernels, sum(f.stat().st_size for f in files)
+
+
+def clear_cache() -> tuple[int, int]:
+    """Delete every compiled kernel; each is compiled again, in seconds, when next needed.
+    Run it when no xornet process is training (one loading a kernel would miss its file).
+
+    Returns
+    -------
+    kernels, size : int
+        What was removed, as :func:`cache_usage` counts it.
+    """
+    usage = cache_usage()
+    for f in _cached_files():
+        f.unlink(missing_ok=True)
+    return usage
 
 
 def _load(name: str, text: str, entry: str) -> Callable[..., Any]:
@@ -603,7 +664,7 @@ def _load(name: str, text: str, entry: str) -> Callable[..., Any]:
     cache directory (numba caches a compiled function next to its source file), written first
     if needed, atomically. If the directory cannot be written, compiled from the text in
     memory, without the disk cache."""
-    path = _cache_dir() / f"{name}.py"
+    path = cache_dir() / f"{name}.py"
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
