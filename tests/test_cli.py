@@ -314,7 +314,8 @@ def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monk
     compiled = where / "__pycache__" / "xornet_unrolled_test_cli.run_unrolled-1.py311.nbi"
     compiled.write_bytes(b"x" * 1000)
     (where / "notes.txt").write_text("not ours")
-    size = (where / "xornet_unrolled_test_cli.py").stat().st_size + 1000
+    (where / "xornet_unrolled_abc.tmp").write_bytes(b"x" * 10)  # a killed process's half file
+    size = (where / "xornet_unrolled_test_cli.py").stat().st_size + 1000 + 10
     size += sum(f.stat().st_size for f in (where / "__pycache__").glob("*.pyc"))
     code, out, _ = run(capsys, "cache", "--json")
     assert code == 0
