@@ -3,7 +3,7 @@
 ``engine="numpy"`` is the reference loop in :func:`xornet.train`. ``engine="numba"`` runs the
 whole loop in one compiled function (:mod:`xornet.engines._kernels`), cached on disk so that a
 second process does not compile again; a long full-batch run of a small network runs a loop
-with its step written out for its shape (:mod:`xornet.engines._unrolled`), twice as fast.
+with its step written out for its shape (:mod:`xornet.engines._unrolled`), three times as fast.
 ``engine="auto"`` picks numba when it is installed and the run is long enough to pay for
 loading it (about a second per process: importing numba and reading the compiled code from its
 cache).

@@ -11,8 +11,8 @@ units) and one choice of activation, optimizer, loss and shortcut: the parameter
 post's seven steps. numba compiles it. Two loops are written around the step:
 
 * :func:`source`, for many networks: one loop over the networks of a block whose body is that
-  whole step, which LLVM vectorises (8 networks an instruction with AVX-512): 1.7x the lane
-  kernel for XOR's 2-2-1 network (1.9x with 8 hidden units, 1.5x for 3-bit parity with 4).
+  whole step, which LLVM vectorises (8 networks an instruction with AVX-512): 1.7-1.9x the
+  lane kernel for XOR's 2-2-1 network (1.9x with 8 hidden units, 1.5x for 3-bit parity with 4).
   Everything else is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`),
   the evaluation lane by lane on the rare steps where some lane has something to record or a
   rule to check (:func:`._lanes.settle`), the exp and the activations. A network whose
@@ -641,9 +641,11 @@ def cache_usage() -> tuple[int, int]:
     size : int
         Bytes of every file of the cache's.
     """
-    files = _cached_files()
-    kernels = sum(1 for f in files if f.suffix == ".py")
-    return kernels, sum(f.stat().st_size for f in files)
+    return _usage(_cached_files())
+
+
+def _usage(files: list[Path]) -> tuple[int, int]:
+    return sum(1 for f in files if f.suffix == ".py"), sum(f.stat().st_size for f in files)
 
 
 def clear_cache() -> tuple[int, int]:
@@ -655,8 +657,9 @@ def clear_cache() -> tuple[int, int]:
     kernels, size : int
         What was removed, as :func:`cache_usage` counts it.
     """
-    usage = cache_usage()
-    for f in _cached_files():
+    files = _cached_files()
+    usage = _usage(files)
+    for f in files:
         f.unlink(missing_ok=True)
     return usage
 
