@@ -483,12 +483,31 @@ def test_the_hand_written_tanh_is_within_four_ulp():
 
 
 def test_the_hand_written_exp_is_within_two_ulp():
-    from xornet.engines._lanes import exp_nonpos
+    from xornet.engines._exp import exp_nonpos
 
     x = np.concatenate([-np.geomspace(1e-300, 700, 200_001), [0.0, -0.0, -1e-320]])
     x = np.concatenate([x, -np.random.default_rng(0).exponential(5.0, 100_000)])
     ours, libm = elementwise(exp_nonpos)(x), np.exp(x)
     assert np.all(np.abs(ours - libm) <= 2 * np.spacing(libm))
+
+
+def test_the_table_exp_is_within_one_ulp_of_the_exact_value():
+    from decimal import Decimal, localcontext
+
+    from xornet.engines._exp import _EXP2_TABLE, exp_table
+
+    with localcontext() as context:
+        context.prec = 40  # Decimal's exp and power are correctly rounded at this precision
+        two = Decimal(2)
+        assert [float(two ** (Decimal(j) / 128)) for j in range(128)] == _EXP2_TABLE.tolist()
+        rng = np.random.default_rng(1)
+        x = np.concatenate([-np.geomspace(1e-300, 700, 5_001), -rng.exponential(5.0, 5_000)])
+        x = np.concatenate([x, [0.0, -0.0, -1e-320, -np.log(2) / 256, -np.log(2) / 128]])
+        exact = np.array([float(Decimal(v).exp()) for v in x])
+    ours = elementwise(exp_table)(x)
+    assert np.all(np.abs(ours - exact) <= np.spacing(exact))
+    x = -rng.exponential(5.0, 200_000)  # and within 2 ulp of libm's (each within 1) on more
+    assert np.all(np.abs(elementwise(exp_table)(x) - np.exp(x)) <= 2 * np.spacing(np.exp(x)))
 
 
 # ------------------------------------------------------------------- the step written out

@@ -3,10 +3,18 @@
 ``engine="numpy"`` is the reference loop in :func:`xornet.train`. ``engine="numba"`` runs the
 whole loop in one compiled function (:mod:`xornet.engines._kernels`), cached on disk so that a
 second process does not compile again; a long full-batch run of a small network runs a loop
-with its step written out for its shape (:mod:`xornet.engines._unrolled`), three times as fast.
+with its step written out for its shape (:mod:`xornet.engines._unrolled`), four times as fast.
+Many networks at once run in SIMD lanes (:mod:`xornet.engines._lanes`), their step also written
+out when the job is long; both loops' exps are written without libm (:mod:`xornet.engines._exp`).
 ``engine="auto"`` picks numba when it is installed and the run is long enough to pay for
 loading it (about a second per process: importing numba and reading the compiled code from its
 cache).
+
+For whoever edits the engines: numba's disk cache of a compiled function is invalidated only by
+changes to the function's own file (a documented numba limitation), so after editing
+``_exp.py`` or ``_kernels.py`` delete ``src/xornet/engines/__pycache__/*.nbi`` and ``*.nbc``
+before timing or testing (an installed upgrade replaces every file and is not affected; the
+written-out kernels hash the code they call into their names).
 """
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from xornet.engines._exp import exp_table
+
 SIGMOID, TANH, RELU = 0, 1, 2
 GD, MOMENTUM, ADAM = 0, 1, 2
 BCE, SSE = 0, 1
@@ -45,10 +47,13 @@ LR, MU, BETA1, BETA2, EPS, TOL, TARGET, MARGIN = 0, 1, 2, 3, 4, 5, 6, 7
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_OPTIONS)
+@njit(inline="always", **_OPTIONS)
 def sigmoid(z: float) -> float:
-    """Stable logistic function, exactly as :func:`xornet.functional.sigmoid`."""
-    e = math.exp(-abs(z))
+    """Stable logistic function, as :func:`xornet.functional.sigmoid` (with the exp of
+    :func:`._exp.exp_table`, within 1 ulp of the exact value). Inlined by numba into its
+    callers, as ``exp_table`` is into it: called instead, the written-out one-network loop
+    kept none of that exp's gain (131 against 93 ns a step)."""
+    e = exp_table(-abs(z))
     r = 1.0 / (1.0 + e)
     return r if z >= 0.0 else e * r
 

@@ -7,13 +7,13 @@ networks, :mod:`._unrolled` writes the step out and calls this module's exp, act
 evaluation). Everything else goes through :func:`xornet.engines._kernels.run_many`, one network
 at a time.
 
-``run`` in :mod:`._kernels` spends most of a step in scalar calls to libm's ``exp``. Here the
+``run`` in :mod:`._kernels` computes its exps one at a time (:func:`._exp.exp_table`). Here the
 parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over
-the lanes, and ``exp`` is written out (:func:`exp_nonpos`) from arithmetic and a bit cast, so
-LLVM turns each loop into vector instructions without any fast-math flag (512-bit ones on
-AVX-512 CPUs: :func:`prefer_512_bit_vectors`). Per lane the
-arithmetic is that of ``run``, in the same order; ``exp`` is within 2 ulp of libm's, so the
-results equal the reference to the engines' stated 1e-10 (tested).
+the lanes, and ``exp`` is written out (:func:`._exp.exp_nonpos`) from arithmetic and a bit
+cast, so LLVM turns each loop into vector instructions without any fast-math flag (512-bit ones
+on AVX-512 CPUs: :func:`prefer_512_bit_vectors`). Per lane the arithmetic is that of ``run``,
+in the same order; ``exp`` is within 2 ulp of libm's, so the results equal the reference to the
+engines' stated 1e-10 (tested).
 
 Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)`` (the parameters of ``N`` networks, ``N`` a
 multiple of ``L``, packed as ``Params.ravel()``), ``V (k, P, N)`` the optimizer's state packed
@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from xornet.engines._exp import exp_nonpos
 from xornet.engines._kernels import (
     ACT,
     ADAM,
@@ -82,42 +82,6 @@ def split(n_networks: int, threads: int) -> tuple[int, int]:
 # error_model "numpy": a division by zero gives inf instead of raising, so a division
 # carries no branch and vectorises.
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two, so k ln 2 is exact for |k| < 2^20
-_LN2_LO = 1.90821492927058770002e-10
-_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
-#: e^r on |r| <= ln2 / 2 as a polynomial of degree 11, c0 + c1 r + ... + c11 r^11: the
-#: Chebyshev interpolant at 12 points, ``mpmath.chebyfit(mpmath.exp, [-log(2)/2, log(2)/2],
-#: 12)`` at 50 digits, rounded to doubles. Relative error 1.7e-17, a sixth of half an ulp
-#: (Taylor's polynomial needs degree 13 for as good).
-_EXP_C = (
-    1.0, 1.0, 0.5000000000000019, 0.1666666666666668, 0.0416666666664881,
-    0.008333333333319601, 0.0013888888952314775, 0.00019841269890047113,
-    2.4801485482328494e-05, 2.755724091857897e-06, 2.763263963904103e-07,
-    2.5110037605963777e-08,
-)  # fmt: skip
-
-
-@intrinsic
-def _bits(typingctx, x):
-    """The 64 bits of a double, as an integer (a free bit cast, vectorisable)."""
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return sig, codegen
-
-
-@intrinsic
-def _double(typingctx, x):
-    """The double with these 64 bits (the inverse of :func:`_bits`)."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return sig, codegen
 
 
 @intrinsic
@@ -142,31 +106,6 @@ def prefer_512_bit_vectors(typingctx):
         return context.get_dummy_value()
 
     return types.none(), codegen
-
-
-@njit(**_OPTIONS)
-def exp_nonpos(x):
-    """``e^x`` for ``x <= 0``, within 2 ulp, with no call and no branch.
-
-    ``x = k ln 2 + r`` with ``k`` the nearest integer to ``x / ln 2`` (rounded by adding and
-    subtracting 1.5 * 2^52, which leaves ``k`` in the low bits of the sum) and ``|r| <= ln2/2``;
-    ``e^r`` is the degree-11 polynomial ``_EXP_C`` in Estrin's form (pairs, then a shallow
-    tree, so the vector units are not waiting on a chain of 11 dependent steps); ``2^k`` is
-    built from its bits. Below -700 the result is ``e^-700`` (1e-304), far below anything
-    that matters here.
-    """
-    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = _EXP_C
-    x = max(x, -700.0)
-    t = x * _LOG2E + _ROUND
-    k = t - _ROUND
-    r = (x - k * _LN2_HI) - k * _LN2_LO
-    r2 = r * r
-    r4 = r2 * r2
-    q0, q1, q2 = c0 + c1 * r, c2 + c3 * r, c4 + c5 * r
-    q3, q4, q5 = c6 + c7 * r, c8 + c9 * r, c10 + c11 * r
-    p = (q0 + r2 * q1) + r4 * ((q2 + r2 * q3) + r4 * (q4 + r2 * q5))
-    k_int = _bits(t) - _bits(_ROUND)
-    return p * _double((k_int + 1023) << 52)
 
 
 @njit(**_OPTIONS)

@@ -19,8 +19,8 @@ post's seven steps. numba compiles it. Two loops are written around the step:
   evaluation has such an event takes its update only after :func:`settle` has decided it keeps
   running, in a second pass over the block.
 * :func:`source_one`, for one network: the loop of :func:`._kernels.run` (full batch, one
-  output), records and stop rules included, with libm's exp: 3.4x the general loop for the
-  post's network.
+  output), records and stop rules included, with the scalar table exp of :mod:`._exp`: 4.4x
+  the general loop for the post's network.
 
 Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that
 of :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be
@@ -148,8 +148,9 @@ def source(
     put(0, "")
     put(0, "from xornet.engines._kernels import (BETA1, BETA2, DIVERGED, EPS, MARGIN, MU, "
         "NESTEROV, TARGET, TOL, USE_TOL)")  # fmt: skip
-    put(0, "from xornet.engines._lanes import (exp_nonpos, lane_flags, prefer_512_bit_vectors, "
-        "settle, sigmoid_from, tanh_v)")  # fmt: skip
+    put(0, "from xornet.engines._exp import exp_nonpos")
+    put(0, "from xornet.engines._lanes import (lane_flags, prefer_512_bit_vectors, settle, "
+        "sigmoid_from, tanh_v)")  # fmt: skip
     put(0, "")
     put(0, f"L = {LANES}")
     for name, row in rows.items():
@@ -387,7 +388,8 @@ def _samples(
     4-8% slower with 8, measured in turns). Then the backward pass, sample by sample. In
     lanes, exp and tanh are the vectorisable ones of :mod:`._lanes`, the sigmoids of a layer
     share their divisions (:func:`_reciprocals`), each logit goes to row ``Z2 + r`` of the
-    block, and ``low`` sums a lower bound of the loss; for one network, libm's.
+    block, and ``low`` sums a lower bound of the loss; for one network, the sigmoid of
+    :mod:`._kernels` (with :func:`._exp.exp_table`).
     """
     b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
     W3 = b2 + 1
@@ -447,9 +449,9 @@ SHARED_DIVISION = 4
 
 
 def _sigmoids(zs: list[str], outs: list[str], lanes: bool) -> list[str]:
-    """``outs[k] = sigmoid(zs[k])``. For one network, libm's, one at a time. In lanes, from
-    ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs') and ``r_{out} =
-    1 / (1 + e)``, with the divisions shared (:func:`_reciprocals`)."""
+    """``outs[k] = sigmoid(zs[k])``. For one network, :func:`._kernels.sigmoid`, one at a
+    time. In lanes, from ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs')
+    and ``r_{out} = 1 / (1 + e)``, with the divisions shared (:func:`_reciprocals`)."""
     if not lanes:
         return [f"{o} = sigmoid({z})" for z, o in zip(zs, outs, strict=True)]
     text = [f"e_{o} = exp_nonpos(-abs({z}))" for z, o in zip(zs, outs, strict=True)]
@@ -601,7 +603,7 @@ def _called_code() -> bytes:
     """The source of the modules a generated kernel calls into: part of its file's name, so a
     kernel compiled against other versions of them is never loaded."""
     here = Path(__file__).parent
-    return b"".join((here / name).read_bytes() for name in ("_lanes.py", "_kernels.py"))
+    return b"".join((here / name).read_bytes() for name in ("_exp.py", "_lanes.py", "_kernels.py"))
 
 
 def cache_dir() -> Path:
