@@ -3,9 +3,9 @@
 Used by :mod:`xornet.engines.many` for the case most studies run: full-batch training of
 sigmoid, tanh or ReLU networks with one output and no shortcut, by gradient descent, momentum or
 Adam, on the cross-entropy or the squared error, with every stop rule (for long jobs on small
-networks, :mod:`._unrolled` writes the step out and calls this module's exp, activations and
-evaluation). Everything else goes through :func:`xornet.engines._kernels.run_many`, one network
-at a time.
+networks, :mod:`._unrolled` writes the step out and calls this module's activations and
+evaluation, with :mod:`._exp`'s exp). Everything else goes through
+:func:`xornet.engines._kernels.run_many`, one network at a time.
 
 ``run`` in :mod:`._kernels` computes its exps one at a time (:func:`._exp.exp_table`). Here the
 parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over

@@ -388,10 +388,10 @@ def _samples(
     so the exps of a layer sit side by side with nothing between them to wait for (one network
     of XOR's shape: 1.4x over writing it sample by sample with 2 hidden units, 1.16x with 4,
     4-8% slower with 8, measured in turns). Then the backward pass, sample by sample. In
-    lanes, exp and tanh are the vectorisable ones of :mod:`._lanes`, the sigmoids of a layer
-    share their divisions (:func:`_reciprocals`), each logit goes to row ``Z2 + r`` of the
-    block, and ``low`` sums a lower bound of the loss; for one network, the sigmoid of
-    :mod:`._kernels` (with :func:`._exp.exp_table`).
+    lanes, exp and tanh are the vectorisable ones (:mod:`._exp`, :mod:`._lanes`), the
+    sigmoids of a layer share their divisions (:func:`_reciprocals`), each logit goes to row
+    ``Z2 + r`` of the block, and ``low`` sums a lower bound of the loss; for one network, the
+    sigmoid of :mod:`._kernels` (with :func:`._exp.exp_table`).
     """
     b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
     W3 = b2 + 1
