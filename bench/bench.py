@@ -462,11 +462,12 @@ def main() -> None:
     if torch_best:
         print(f"\nbest xornet numba vs best PyTorch batched: {ours_best / torch_best:.2f}x")
     if not args.quick:
+        long_repeats = 3
         print(
             "\nA long job, 10,000 networks x 20,000 steps (the table's cells are short; "
-            "median of 3, in turns):"
+            f"median of {long_repeats}, in turns):"
         )
-        for label, rate in long_job(10_000, 20_000, 3):
+        for label, rate in long_job(10_000, 20_000, long_repeats):
             print(f"- xornet train_many, {label}: {rate:.1f} M network-steps/s")
 
     if not args.quick:
