@@ -593,7 +593,7 @@ def test_which_jobs_have_their_step_written_out(monkeypatch):
     assert unrolled.fits(4, 2, 10)  # 120 multiply-adds a forward pass
     assert not unrolled.fits(4, 2, 11)
     # A shortcut network runs in lanes only when written out; otherwise one at a time.
-    shortcut = post.replace(shortcut=True, hidden=1)
+    shortcut = post.replace(shortcut=True, hidden=1, start="random")
     assert many_module._lanes_apply(shortcut, 4, 2, 1, 1000)
     assert not many_module._lanes_apply(shortcut, 4, 2, 1, 999)
     monkeypatch.setattr(many_module, "UNROLL_MIN_WORK", 0)

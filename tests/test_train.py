@@ -373,6 +373,6 @@ def test_classic_settings_are_validated(change, field):
 def test_every_setting_has_a_type_check():
     import dataclasses
 
-    from xornet.training import _FIELD_TYPES
+    from xornet.config import _FIELD_TYPES
 
     assert set(_FIELD_TYPES) == {f.name for f in dataclasses.fields(TrainConfig)}

@@ -57,14 +57,17 @@ _EXPORTS: dict[str, str] = {
     "init_params": "xornet.params",
     "post_initial_params": "xornet.params",
     "post_initial_params_many": "xornet.params",
-    "PRESETS": "xornet.training",
-    "TrainConfig": "xornet.training",
+    "PRESETS": "xornet.config",
+    "TrainConfig": "xornet.config",
     "TrainResult": "xornet.training",
+    "TrainState": "xornet.training",
+    "Trainer": "xornet.training",
     "train": "xornet.training",
 }
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from xornet._rng import as_generator
+    from xornet.config import PRESETS, TrainConfig
     from xornet.data import (
         Dataset,
         circles,
@@ -86,7 +89,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from xornet.network import Cache, backward, forward, loss, predict_proba
     from xornet.optim import GD, Adam, Momentum, make_optimizer
     from xornet.params import Params, init_params, post_initial_params, post_initial_params_many
-    from xornet.training import PRESETS, TrainConfig, TrainResult, train
+    from xornet.training import Trainer, TrainResult, TrainState, train
 
 __all__ = [
     "GD",
@@ -104,6 +107,8 @@ __all__ = [
     "Params",
     "TrainConfig",
     "TrainResult",
+    "TrainState",
+    "Trainer",
     "TrainingDiverged",
     "XornetError",
     "__version__",

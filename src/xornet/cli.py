@@ -500,7 +500,7 @@ def _load_data(args: argparse.Namespace) -> Any:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from xornet.training import PRESETS
+    from xornet.config import PRESETS
 
     names = ("hidden", "shortcut", "activation", "init", "init_scale", "loss", "optimizer",
              "learning_rate", "momentum", "nesterov", "beta1", "beta2", "eps", "steps",
@@ -936,10 +936,10 @@ def _sweep(args: argparse.Namespace) -> int:
     import csv
     import io
 
+    from xornet.config import PRESETS
     from xornet.errors import XornetError
     from xornet.modelfile import atomic_write
     from xornet.sweep import OUTCOME_COLUMNS, sweep
-    from xornet.training import PRESETS
 
     config_overrides: dict[str, Any] = {}
     if args.study is not None:
@@ -1020,9 +1020,9 @@ def _read_study(args: argparse.Namespace) -> tuple[argparse.Namespace, dict[str,
     """Fill the sweep's arguments from a TOML study file; flags given explicitly still win."""
     import tomllib
 
+    from xornet.config import TrainConfig
     from xornet.errors import XornetError
     from xornet.sweep import SWEEP_AXES
-    from xornet.training import TrainConfig
 
     path = args.study
     try:

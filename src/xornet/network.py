@@ -49,6 +49,7 @@ __all__ = [
     "forward",
     "loss",
     "one_hot",
+    "output_probabilities",
     "predict_class",
     "predict_proba",
 ]
@@ -299,7 +300,13 @@ def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Arra
         probability (rows sum to 1). :func:`xornet.functional.class_probabilities` turns the
         first into the second.
     """
-    P = forward(params, X, activation).P
+    return output_probabilities(forward(params, X, activation).P)
+
+
+def output_probabilities(P: Array) -> Array:
+    """The network's outputs ``P (n, k)`` as xornet reports probabilities: the probability of
+    class 1, shape (n,), for one sigmoid output (two classes); ``P`` itself, (n, K), for a
+    softmax. The one place that tells the two apart by the output's width."""
     return P[:, 0] if P.shape[1] == 1 else P
 
 

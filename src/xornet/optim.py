@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -24,6 +24,25 @@ class Optimizer(Protocol):
 
     def step(self, params: Params, grads: Params) -> None:
         """Update ``params`` in place from ``grads`` (same shapes)."""
+
+    def get_state(self) -> dict[str, Any]:
+        """The optimizer's own state, to save a run (lists of arrays shaped as the params)."""
+
+    def set_state(self, state: dict[str, Any], params: Params) -> None:
+        """Continue from a saved :meth:`get_state` (checked against ``params``' shapes)."""
+
+
+def _arrays(state: dict[str, Any], key: str, params: Params) -> list[Array] | None:
+    """``state[key]``: None, or arrays of the parameters' shapes (copied)."""
+    value = state.get(key)
+    if value is None:
+        return None
+    arrays = [np.array(a, dtype=np.float64) for a in value]
+    if [a.shape for a in arrays] != [w.shape for w in params] or not all(
+        np.isfinite(a).all() for a in arrays
+    ):
+        raise ValueError(f"optimizer state {key!r} does not fit the parameters")
+    return arrays
 
 
 def _check_lr(learning_rate: float) -> float:
@@ -51,6 +70,13 @@ class GD:
         """Apply one update in place."""
         for w, g in zip(params, grads, strict=True):
             w -= self.learning_rate * g
+
+    def get_state(self) -> dict[str, Any]:
+        """Plain gradient descent keeps no state."""
+        return {}
+
+    def set_state(self, state: dict[str, Any], params: Params) -> None:
+        """Nothing to restore."""
 
 
 class Momentum:
@@ -98,6 +124,15 @@ class Momentum:
                 w += mu * v - lr * g
             else:
                 w += v
+
+    def get_state(self) -> dict[str, Any]:
+        """The velocities (None before the first step)."""
+        return {"velocities": None if self.velocities is None else
+                [v.copy() for v in self.velocities]}  # fmt: skip
+
+    def set_state(self, state: dict[str, Any], params: Params) -> None:
+        """Continue with saved velocities."""
+        self.velocities = _arrays(state, "velocities", params)
 
 
 class Adam:
@@ -163,6 +198,24 @@ class Adam:
             v *= b2
             v += (1.0 - b2) * g * g
             w -= self.learning_rate * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+
+    def get_state(self) -> dict[str, Any]:
+        """The step count ``t`` and the moments ``m``, ``v`` (None before the first step)."""
+        return {
+            "t": self.t,
+            "m": None if self.m is None else [a.copy() for a in self.m],
+            "v": None if self.v is None else [a.copy() for a in self.v],
+        }
+
+    def set_state(self, state: dict[str, Any], params: Params) -> None:
+        """Continue with a saved step count and moments."""
+        t = state.get("t", 0)
+        if isinstance(t, bool) or not isinstance(t, int | np.integer) or t < 0:
+            raise ValueError(f"Adam's step count must be an integer >= 0, got {t!r}")
+        m, v = _arrays(state, "m", params), _arrays(state, "v", params)
+        if (m is None) != (v is None) or (m is None) != (t == 0):
+            raise ValueError("Adam's saved moments and step count do not agree")
+        self.t, self.m, self.v = int(t), m, v
 
 
 def make_optimizer(

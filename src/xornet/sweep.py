@@ -17,12 +17,12 @@ from typing import Any, Final
 import numpy as np
 
 from xornet._typing import Array
+from xornet.config import TrainConfig
 from xornet.data import infer_n_classes
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines.many import train_many
 from xornet.errors import XornetError
 from xornet.params import post_initial_params_many
-from xornet.training import TrainConfig
 
 __all__ = ["OUTCOME_COLUMNS", "SWEEP_AXES", "SweepRow", "sweep", "wilson_interval"]
 

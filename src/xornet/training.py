@@ -1,231 +1,44 @@
-"""Training: a frozen configuration, the fit loop, and its result.
+"""A training run: the :class:`Trainer`, which owns it, and :func:`train`, which runs one.
 
-``train(X, y, config)`` reads top to bottom: draw (or take) initial parameters, build the
-optimizer, then for each step run forward, record, check the stop rules, run backward and update.
+A :class:`Trainer` holds everything a run is: the parameters, the optimizer's state, the step
+counter, the batch order, the loss record and the stop rules. :meth:`Trainer.step` is the
+post's loop body; :meth:`Trainer.run` repeats it (or hands a stretch to the compiled engine);
+:meth:`Trainer.state` and :meth:`Trainer.resume` save and continue a run. Every front end
+(``train``, explain, the animation, the playground, the estimator, the CLI) drives a Trainer
+and keeps no loop of its own. The rules the run follows live in :mod:`xornet.config`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 
 import numpy as np
 
-from xornet._names import LOSS_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array, IntArray
+from xornet.config import (
+    PRESETS,
+    StopReason,
+    TrainConfig,
+    batch_schedule,
+    check_seed,
+    start_params,
+)
 from xornet.data import check_Xy, infer_n_classes
 from xornet.diagnosis import Outcome, all_correct, diagnose, predicted_class
 from xornet.errors import TrainingDiverged, XornetError
-from xornet.functional import ACTIVATIONS
-from xornet.network import backward, forward, loss
-from xornet.optim import OPTIMIZERS, Optimizer, make_optimizer
-from xornet.params import INITS, Params, init_params
+from xornet.network import Cache, backward, forward, loss, output_probabilities
+from xornet.optim import Optimizer
+from xornet.params import Params
 
-__all__ = ["PRESETS", "StopReason", "TrainConfig", "TrainResult", "train"]
+__all__ = ["PRESETS", "TrainConfig", "TrainResult", "TrainState", "Trainer", "train"]
 
-StopReason = Literal["max_steps", "tolerance", "all_correct", "interrupted"]
-
-_INT = (numbers.Integral,)
-_NUMBER = (numbers.Real,)
-# The accepted types of each TrainConfig field (bool is accepted only where named). Integral
-# and real values, NumPy's included, are stored as Python int and float.
-_FIELD_TYPES: Final[dict[str, tuple[type, ...]]] = {
-    "hidden": _INT,
-    "activation": (str,),
-    "init": (str,),
-    "optimizer": (str,),
-    "learning_rate": _NUMBER,
-    "momentum": _NUMBER,
-    "nesterov": (bool,),
-    "beta1": _NUMBER,
-    "beta2": _NUMBER,
-    "eps": _NUMBER,
-    "steps": _INT,
-    "batch_size": (*_INT, type(None)),
-    "shuffle": (bool,),
-    "record_every": _INT,
-    "tol": (*_NUMBER, type(None)),
-    "stop_when_correct": (bool,),
-    "init_scale": _NUMBER,
-    "loss": (str,),
-    "margin": _NUMBER,
-    "shortcut": (bool,),
-}
-
-#: Largest accepted values, to turn absurd settings into a clear error instead of a hang.
-MAX_HIDDEN: Final = 100_000
-MAX_STEPS: Final = 10**10
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run, except the data and the randomness.
-
-    The defaults are xornet's recommended setting for XOR, chosen by measurement over 1,000
-    random starts (``bench/choose_default.py``): the post's sigmoid network, standard normal
-    initialisation and plain gradient descent, but with 8 hidden units and learning rate 1.0.
-    It solves XOR from every one of the 1,000 starts. ``PRESETS["post"]`` is the post's own.
-
-    Parameters
-    ----------
-    hidden : int
-        Hidden units ``h`` (1 to 100,000).
-    shortcut : bool
-        Also connect the inputs straight to the output (``W3``), as the 1986 paper's 2-1-1
-        XOR network does.
-    activation : {"sigmoid", "tanh", "relu"}
-        Hidden activation.
-    init : {"normal", "glorot", "he", "uniform"}
-        Weight initialisation (see :func:`xornet.init_params`).
-    init_scale : float
-        The range ``r`` of the uniform initialisation.
-    loss : {"bce", "sse"}
-        Mean cross-entropy (the post's binary cross-entropy; with more than two classes, the
-        softmax cross-entropy) or the total squared error of the 1986 experiments,
-        ``1/2 sum((p - y)^2)`` (two classes only).
-    optimizer : {"gd", "momentum", "adam"}
-    learning_rate : float
-        Step size (> 0).
-    momentum, nesterov : float, bool
-        Settings of the momentum optimizer.
-    beta1, beta2, eps : float
-        Settings of Adam.
-    steps : int
-        Maximum number of parameter updates.
-    batch_size : int or None
-        Samples per update; None for the full batch (the post), 1 for one pattern at a time.
-    shuffle : bool
-        With mini-batches, reshuffle the samples at each epoch (False: a fixed order).
-    record_every : int
-        Record the loss every ``record_every`` steps (100, like the post).
-    tol : float or None
-        Stop once the loss is at most ``tol``; None never stops early on the loss.
-    stop_when_correct : bool
-        Stop once every sample is on the right side of 0.5 (by at least ``margin``); with more
-        than two classes, once every sample's own class is the most probable.
-    margin : float
-        In [0, 0.5). A sample counts as right for the stop rule, and for the first step at
-        which every sample is right, only when its output is beyond ``0.5 +- margin``: 0.1 is
-        the "40-20-40" rule (0 in the lower 40% of the range, 1 in the upper 40%). With more
-        classes, its own class must beat every other by ``2 margin``.
-    """
-
-    hidden: int = 8  # hidden units h
-    shortcut: bool = False  # inputs also wired straight to the output (W3)
-    activation: str = "sigmoid"  # hidden activation: sigmoid | tanh | relu
-    init: str = "normal"  # weight initialisation: normal (the post) | glorot | he | uniform
-    init_scale: float = 1.0  # uniform only: weights and biases from U(-init_scale, init_scale)
-    loss: str = "bce"  # bce (the post: mean cross-entropy) | sse (1/2 sum of squared errors)
-    optimizer: str = "gd"  # gd (the post) | momentum | adam
-    learning_rate: float = 1.0
-    momentum: float = 0.9  # momentum only
-    nesterov: bool = False  # momentum only
-    beta1: float = 0.9  # adam only
-    beta2: float = 0.999  # adam only
-    eps: float = 1e-8  # adam only
-    steps: int = 10_000  # maximum number of parameter updates
-    batch_size: int | None = None  # None: full batch (the post); 1: one pattern at a time
-    shuffle: bool = True  # mini-batch: reshuffle the samples each epoch (False: fixed order)
-    record_every: int = 100  # record the loss every k steps, like the post
-    tol: float | None = 0.01  # stop once the loss is at most tol (None: never)
-    stop_when_correct: bool = False  # stop once every sample is on the right side of 0.5
-    margin: float = 0.0  # "right side" means beyond 0.5 +- margin (0.1: the 40-20-40 rule)
-
-    def __post_init__(self) -> None:
-        def bad(field: str, why: str) -> XornetError:
-            return XornetError(f"{field}: {why}, got {getattr(self, field)!r}")
-
-        for name, kinds in _FIELD_TYPES.items():
-            value = getattr(self, name)
-            wrong_bool = isinstance(value, bool) and bool not in kinds
-            if wrong_bool or not isinstance(value, kinds):
-                names: dict[type, str] = {numbers.Integral: "an integer", numbers.Real: "a number"}
-                expected = " or ".join(names.get(k, "None" if k is type(None) else k.__name__)
-                                       for k in kinds)  # fmt: skip
-                raise bad(name, f"must be {expected}")
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                object.__setattr__(self, name, int(value))
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
-
-        if not 1 <= self.hidden <= MAX_HIDDEN:
-            raise bad("hidden", f"must be from 1 to {MAX_HIDDEN}")
-        if self.activation not in ACTIVATIONS:
-            raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
-        if self.init not in INITS:
-            raise bad("init", f"must be one of {', '.join(INITS)}")
-        if not (math.isfinite(self.init_scale) and self.init_scale > 0):
-            raise bad("init_scale", "must be a positive number")
-        if self.loss not in LOSS_NAMES:
-            raise bad("loss", f"must be one of {', '.join(LOSS_NAMES)}")
-        if not 0 <= self.margin < 0.5:
-            raise bad("margin", "must be in [0, 0.5)")
-        if self.optimizer not in OPTIMIZERS:
-            raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise bad("learning_rate", "must be a positive finite number")
-        if not 0 <= self.momentum < 1:
-            raise bad("momentum", "must be in [0, 1)")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise bad(name, "must be in [0, 1)")
-        if not (math.isfinite(self.eps) and self.eps > 0):
-            raise bad("eps", "must be a positive number")
-        if not 0 <= self.steps <= MAX_STEPS:
-            raise bad("steps", f"must be from 0 to {MAX_STEPS:.0e}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise bad("batch_size", "must be at least 1 (or None for full batch)")
-        if self.record_every < 1:
-            raise bad("record_every", "must be at least 1")
-        if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
-            raise bad("tol", "must be a finite number >= 0 (or None)")
-
-    def new_optimizer(self) -> Optimizer:
-        """A fresh optimizer (zero state) with this configuration's settings.
-
-        Returns
-        -------
-        Optimizer
-        """
-        return make_optimizer(
-            self.optimizer,
-            self.learning_rate,
-            momentum=self.momentum,
-            nesterov=self.nesterov,
-            beta1=self.beta1,
-            beta2=self.beta2,
-            eps=self.eps,
-        )
-
-    def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The configuration as a JSON-ready dictionary."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise XornetError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
-        return cls(**values)
-
-
-#: Named configurations. ``post``: the study post exactly (2 hidden units, plain gradient
-#: descent at learning rate 0.01 for 200,000 steps, no early stop).
-PRESETS: Final[dict[str, TrainConfig]] = {
-    "default": TrainConfig(),
-    "post": TrainConfig(hidden=2, learning_rate=0.01, steps=200_000, tol=None),
-}
+#: ``callback(step, loss)``, called with each new loss record; True stops the run there.
+Callback = Callable[[int, float], bool | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +93,401 @@ class TrainResult:
         )
 
 
-Callback = Callable[[int, float], bool | None]
+@dataclass(frozen=True, eq=False)
+class TrainState:
+    """Where a run stands, everything :meth:`Trainer.resume` needs besides its parameters.
+
+    Attributes
+    ----------
+    step : int
+        Updates applied.
+    loss_history : ndarray of shape (n_records,)
+        The loss records so far.
+    stop_reason : str or None
+        Why the run ended, or None while it can go on.
+    optimizer : dict
+        The optimizer's state (:meth:`xornet.optim.GD.get_state` and its kin).
+    rng : dict
+        The shuffling generator's ``bit_generator.state``.
+    order : ndarray of shape (n_samples,), int
+        The current epoch's batch order.
+    order_epoch : int
+        The epoch ``order`` was drawn for (-1: none drawn).
+    """
+
+    step: int
+    loss_history: Array
+    stop_reason: str | None
+    optimizer: dict[str, Any]
+    rng: dict[str, Any]
+    order: IntArray
+    order_epoch: int
+
+
+class Trainer:
+    """One training run of a two-layer network on ``(X, y)``, resumable.
+
+    One *step* is one parameter update. With ``batch_size=None`` every step uses all samples
+    (the post); otherwise the samples are split into batches, reshuffled at the start of each
+    epoch when ``config.shuffle``. Before each epoch's first update (every step in full batch)
+    the stop rules (``tol``, ``stop_when_correct``) are checked on the full data, and every
+    ``record_every`` steps the full-data loss is recorded, before that step's update.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Class indices: 0 or 1 for the post's network (one sigmoid output); ``0 .. K-1`` for
+        ``K >= 3`` classes (one softmax output per class).
+    config : TrainConfig, optional
+        Defaults to ``TrainConfig()``.
+    rng : None, int or numpy.random.Generator
+        Randomness for the start weights (when ``params`` is None; see
+        :func:`xornet.config.start_params`) and for shuffling.
+    params : Params, optional
+        Start weights (copied, never modified).
+    engine : {"auto", "numpy", "numba"}
+        Who runs :meth:`run`'s stretches: ``numpy``, the reference loop; ``numba``, the whole
+        loop compiled (the same results to 1e-10, tested); ``auto``, numba when installed and
+        the stretch is at least ``AUTO_MIN_STEPS`` long. :meth:`step` is always the reference.
+    n_classes : int, optional
+        By default from ``params``, else from ``y`` (``max(y) + 1``, every class present).
+
+    Attributes
+    ----------
+    params : Params
+        The current parameters (updated in place).
+    optimizer : Optimizer
+        With its state (momentum's velocities, Adam's moments).
+    steps : int
+        Updates applied so far.
+    stop_reason : str or None
+        None while the run can go on; ``tolerance`` or ``all_correct`` when a stop rule ended
+        it, ``max_steps`` at ``config.steps``, ``interrupted`` when a callback stopped it (a
+        later :meth:`run` continues).
+    train_seconds : float
+        Time spent in :meth:`run` and :meth:`step`, not in loading the compiled engine.
+
+    Raises
+    ------
+    DataError
+        If ``X`` or ``y`` cannot be trained on.
+    XornetError
+        If ``params`` do not fit the data or the configuration.
+    """
+
+    def __init__(
+        self,
+        X: Array,
+        y: Array,
+        config: TrainConfig | None = None,
+        *,
+        rng: RngLike = None,
+        params: Params | None = None,
+        engine: str = "auto",
+        n_classes: int | None = None,
+    ) -> None:
+        from xornet.engines import resolve_engine
+
+        config = TrainConfig() if config is None else config
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if n_classes is None and params is not None:
+            n_classes = params.n_classes
+        check_Xy(X, y, n_classes)
+        K = infer_n_classes(y) if n_classes is None else n_classes
+        if K > 2 and config.loss == "sse":
+            raise XornetError("loss 'sse' needs two classes (one sigmoid output); use 'bce'")
+        resolve_engine(engine)  # an unknown name, or numba missing, fails here, not mid-run
+        if config.start == "post" and params is None:
+            check_seed(rng, "rng")
+        self.X, self.y, self.config, self.n_classes, self.engine = X, y, config, K, engine
+        self._gen = as_generator(rng)
+        d = X.shape[1]
+        if params is None:
+            params = start_params(config, d, K, rng if config.start == "post" else self._gen)
+        else:
+            _check_params(params, config, d, K)
+            params = params.copy()
+        self.params = params
+        self.optimizer: Optimizer = config.new_optimizer()
+        self.steps = 0
+        self.stop_reason: StopReason | None = None
+        self.train_seconds = 0.0
+        self.engines_run: set[str] = set()
+        self._history: list[float] = []
+        self._batch, self._per_epoch = batch_schedule(X.shape[0], config.batch_size)
+        self._order: IntArray = np.arange(X.shape[0], dtype=np.int64)
+        self._order_epoch = -1
+
+    def __repr__(self) -> str:
+        return (
+            f"Trainer(steps={self.steps}/{self.config.steps}, stop_reason={self.stop_reason!r}, "
+            f"records={len(self._history)})"
+        )
+
+    @property
+    def loss_history(self) -> Array:
+        """The loss records so far, of shape (n_records,): record ``i`` is at step ``i k``."""
+        return np.array(self._history, dtype=np.float64)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has ended (a stop rule, or ``config.steps``); an interrupted run
+        has not."""
+        return self.stop_reason not in (None, "interrupted")
+
+    # ------------------------------------------------------------------ the loop
+
+    def step(self) -> bool:
+        """Take one step with the reference code, as the post's loop body does.
+
+        Returns
+        -------
+        bool
+            False, taking no step, when the run has ended (a stop rule or ``config.steps``).
+
+        Raises
+        ------
+        TrainingDiverged
+            If the loss or the weights stop being finite.
+        """
+        if self.finished or self.steps >= self.config.steps:
+            self._finish()
+            return False
+        start = time.perf_counter()
+        taken = self._numpy_steps(self.steps + 1, None)
+        self.train_seconds += time.perf_counter() - start
+        self.engines_run.add("numpy")
+        return taken
+
+    def run(self, until: int | None = None, callback: Callback | None = None) -> Trainer:
+        """Train until step ``until`` (default ``config.steps``) or a stop rule.
+
+        A stretch goes to the compiled engine when :attr:`engine` chooses it; either way the
+        records, stop rules and batch order are the same, and the run can be continued.
+
+        Parameters
+        ----------
+        until : int, optional
+            The step to stop at (at most ``config.steps``).
+        callback : callable, optional
+            ``callback(step, loss)`` with each new loss record: at every record with the
+            NumPy engine, after each compiled chunk of a few milliseconds with numba. True
+            stops the run there with stop reason ``interrupted`` (the CLI's Ctrl-C).
+
+        Returns
+        -------
+        Trainer
+            This trainer, so that ``Trainer(...).run().result()`` reads as one line.
+
+        Raises
+        ------
+        TrainingDiverged
+            If the loss or the weights stop being finite; the message names the step.
+        """
+        from xornet.engines import resolve_engine
+
+        until = self.config.steps if until is None else min(int(until), self.config.steps)
+        if self.finished:
+            return self
+        self.stop_reason = None
+        chosen = resolve_engine(self.engine, until - self.steps)
+        if chosen == "numba" and self.steps < until:
+            from xornet.engines import fused
+
+            fused.load()  # the first time in a process this compiles or reads the cache
+        start = time.perf_counter()
+        if chosen == "numba" and self.steps < until:
+            self._numba_steps(until, callback)
+        else:
+            self._numpy_steps(until, callback)
+        self.train_seconds += time.perf_counter() - start
+        self.engines_run.add(chosen)
+        self._finish()
+        return self
+
+    def _finish(self) -> None:
+        if self.stop_reason is None and self.steps >= self.config.steps:
+            self.stop_reason = "max_steps"
+
+    def _numpy_steps(self, until: int, callback: Callback | None) -> bool:
+        """The reference loop, up to step ``until``; False when a rule or callback stopped it."""
+        config, params = self.config, self.params
+        # Any overflow or invalid operation raises at once, so divergence is reported at its
+        # step instead of surfacing later as a NaN (or as a RuntimeWarning).
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            try:
+                while self.steps < until:
+                    Xb, yb = self._batch_now()
+                    cache = forward(params, Xb, config.activation)  # Z1, H, Z2, P
+                    if self._evaluate(cache, callback):
+                        return False
+                    grads = backward(params, cache, yb, config.loss)  # the seven steps
+                    self.optimizer.step(params, grads)  # param -= lr * grad
+                    self.steps += 1
+            except FloatingPointError:
+                raise TrainingDiverged.at(self.steps, config.learning_rate) from None
+        return True
+
+    def _batch_now(self) -> tuple[Array, Array]:
+        """The batch of the current step (drawing the epoch's order when it starts one)."""
+        if self._per_epoch == 1:
+            return self.X, self.y
+        epoch, position = divmod(self.steps, self._per_epoch)
+        if self.config.shuffle and epoch != self._order_epoch:
+            self._order = self._gen.permutation(self.X.shape[0])
+            self._order_epoch = epoch
+        rows = self._order[position * self._batch : (position + 1) * self._batch]
+        return self.X[rows], self.y[rows]
+
+    def _evaluate(self, cache: Cache, callback: Callback | None) -> bool:
+        """Record the loss and check the stop rules where this step calls for it (on the full
+        data; ``cache`` is the batch's forward pass, reused in full batch). True: stop here.
+
+        Safe to repeat at the same step (a resumed run): a record is taken once."""
+        config, s = self.config, self.steps
+        epoch_start = s % self._per_epoch == 0
+        record = s % config.record_every == 0 and len(self._history) == s // config.record_every
+        if not (epoch_start or record):
+            return False
+        full = cache if self._per_epoch == 1 else forward(self.params, self.X, config.activation)
+        current = loss(full, self.y, config.loss)
+        if not math.isfinite(current):
+            raise FloatingPointError
+        if epoch_start:
+            if config.tol is not None and current <= config.tol:
+                self.stop_reason = "tolerance"
+            elif config.stop_when_correct and all_correct(
+                output_probabilities(full.P), self.y, config.margin
+            ):
+                self.stop_reason = "all_correct"
+        if record:
+            self._history.append(current)
+            if self.stop_reason is None and callback is not None and callback(s, current):
+                self.stop_reason = "interrupted"
+        return self.stop_reason is not None
+
+    def _numba_steps(self, until: int, callback: Callback | None) -> None:
+        """A stretch of the run compiled (:func:`xornet.engines.fused.advance`)."""
+        from xornet.engines import fused
+
+        stretch = fused.advance(self.X, self.y, self.config, self.params, self.optimizer,
+                                self.steps, until, len(self._history), self._order,
+                                self._order_epoch, self._gen, callback)  # fmt: skip
+        self.steps = stretch.steps
+        self._history.extend(stretch.records)
+        self._order_epoch = stretch.order_epoch
+        if stretch.stop == "diverged":
+            raise TrainingDiverged.at(self.steps, self.config.learning_rate)
+        self.stop_reason = stretch.stop  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------ results and state
+
+    def result(self) -> TrainResult:
+        """The run as it stands: final loss, probabilities, accuracy and the diagnosis.
+
+        Raises
+        ------
+        TrainingDiverged
+            If the parameters are no longer finite.
+        """
+        config = self.config
+        with np.errstate(over="ignore", invalid="ignore"):
+            final = forward(self.params, self.X, config.activation)
+            final_loss = loss(final, self.y, config.loss)
+        if not (math.isfinite(final_loss) and self.params.all_finite()):
+            raise TrainingDiverged.at(self.steps, config.learning_rate)
+        losses = self.loss_history
+        probabilities = output_probabilities(final.P).copy()
+        self._finish()
+        return TrainResult(
+            params=self.params.copy(),
+            config=config,
+            loss_history=losses,
+            history_steps=np.arange(losses.size, dtype=np.int64) * config.record_every,
+            steps=self.steps,
+            stop_reason=self.stop_reason or "interrupted",
+            final_loss=final_loss,
+            probabilities=probabilities,
+            accuracy=float(np.mean(predicted_class(probabilities) == self.y)),
+            outcome=diagnose(probabilities, self.y, np.append(losses, final_loss)),
+            train_seconds=self.train_seconds,
+            engine="numba" if "numba" in self.engines_run else "numpy",
+        )
+
+    def state(self) -> TrainState:
+        """Where the run stands (with :attr:`params`, all that :meth:`resume` needs)."""
+        return TrainState(
+            step=self.steps,
+            loss_history=self.loss_history,
+            stop_reason=self.stop_reason,
+            optimizer=self.optimizer.get_state(),
+            rng=dict(self._gen.bit_generator.state),
+            order=self._order.copy(),
+            order_epoch=self._order_epoch,
+        )
+
+    @classmethod
+    def resume(
+        cls,
+        X: Array,
+        y: Array,
+        config: TrainConfig,
+        params: Params,
+        state: TrainState,
+        *,
+        engine: str = "auto",
+    ) -> Trainer:
+        """A trainer that continues a run from its parameters and :meth:`state`.
+
+        ``config`` may differ from the saved run's in ``steps`` (to train longer) and in the
+        stop rules; the rest should be the run's own. A run continued this way takes the same
+        steps as one that was never stopped (tested).
+
+        Raises
+        ------
+        XornetError
+            If the state does not fit the data, the parameters or the optimizer.
+        """
+        trainer = cls(X, y, config, params=params, engine=engine)
+        n = trainer.X.shape[0]
+        order = np.asarray(state.order, dtype=np.int64)
+        if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
+            raise XornetError(f"the saved batch order is not an order of {n} samples")
+        k, records = config.record_every, len(state.loss_history)
+        if state.step < 0 or not -(-state.step // k) <= records <= state.step // k + 1:
+            raise XornetError(
+                f"the saved state's step ({state.step}) and its {records} loss records do not "
+                f"agree with recording every {k} steps"
+            )
+        trainer.steps = int(state.step)
+        trainer._history = [float(v) for v in state.loss_history]
+        trainer.optimizer.set_state(state.optimizer, params)
+        trainer._gen.bit_generator.state = state.rng
+        trainer._order, trainer._order_epoch = order, int(state.order_epoch)
+        if state.stop_reason in ("tolerance", "all_correct"):
+            trainer.stop_reason = state.stop_reason  # type: ignore[assignment]
+        return trainer
+
+
+def _check_params(params: Params, config: TrainConfig, n_features: int, n_classes: int) -> None:
+    """That given start weights fit the data and the configuration."""
+    if params.n_classes != n_classes:
+        raise XornetError(f"params are for {params.n_classes} classes but n_classes is {n_classes}")
+    if params.n_inputs != n_features:
+        raise XornetError(f"params expect {params.n_inputs} features but X has {n_features}")
+    if params.shortcut != config.shortcut:
+        raise XornetError(
+            f"params {'have' if params.shortcut else 'lack'} shortcut weights but "
+            f"config.shortcut is {config.shortcut}"
+        )
+    if params.n_hidden != config.hidden:
+        raise XornetError(
+            f"params have {params.n_hidden} hidden units but config.hidden is {config.hidden}"
+        )
+    if not params.all_finite():
+        raise XornetError("initial params contain non-finite values")
 
 
 def train(
@@ -294,38 +501,14 @@ def train(
     engine: str = "auto",
     n_classes: int | None = None,
 ) -> TrainResult:
-    """Train a two-layer network on ``(X, y)``.
-
-    One *step* is one parameter update. With ``batch_size=None`` every step uses all samples
-    (the post); otherwise the samples are split into batches, reshuffled at the start of each
-    epoch when ``config.shuffle``. The stop rules (``tol``, ``stop_when_correct``) are checked on
-    the full data before each epoch's first update, which in full-batch mode is every step.
+    """Train a two-layer network on ``(X, y)``: ``Trainer(...).run(callback=...).result()``.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-        Class indices: 0 or 1 for the post's network (one sigmoid output); ``0 .. K-1`` for
-        ``K >= 3`` classes (one softmax output per class).
-    config : TrainConfig, optional
-        Defaults to ``TrainConfig()``.
-    rng : None, int or numpy.random.Generator
-        Randomness for the initial parameters (when ``params`` is None) and for shuffling.
-    params : Params, optional
-        Initial parameters (copied, never modified). Drawn with ``config.init`` when None.
+    X, y, config, rng, params, engine, n_classes
+        As :class:`Trainer`.
     callback : callable, optional
-        ``callback(step, loss)`` is called with the latest record (its step and loss):
-        at every record with the NumPy engine, after each compiled chunk of a few milliseconds
-        with numba. Returning True stops training cleanly there, with stop reason
-        ``"interrupted"`` (the CLI uses this for Ctrl-C).
-    engine : {"numpy", "numba", "auto"}
-        ``"numpy"``: the reference loop. ``"numba"``: the whole loop compiled (same results to
-        1e-10, tested). ``"auto"``: numba when installed and ``config.steps`` is at least
-        20,000 (below that, loading numba costs more than it saves).
-    n_classes : int, optional
-        The number of classes. By default it is taken from ``params`` when given, else from
-        ``y`` (``max(y) + 1``, at least 2, every class present); pass it to train on data that
-        lacks some classes.
+        As :meth:`Trainer.run`.
 
     Returns
     -------
@@ -339,131 +522,5 @@ def train(
     TrainingDiverged
         If the loss or the weights stop being finite; the message names the step.
     """
-    from xornet.engines import resolve_engine
-
-    config = TrainConfig() if config is None else config
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if n_classes is None and params is not None:
-        n_classes = params.n_classes
-    check_Xy(X, y, n_classes)
-    K = infer_n_classes(y) if n_classes is None else n_classes
-    if K > 2 and config.loss == "sse":
-        raise XornetError("loss 'sse' needs two classes (one sigmoid output); use 'bce'")
-    chosen = resolve_engine(engine, config.steps)
-    d = X.shape[1]
-    gen = as_generator(rng)
-    if params is None:
-        params = init_params(d, config.hidden, config.init, gen, config.init_scale, n_classes=K,
-                             shortcut=config.shortcut)  # fmt: skip
-    else:
-        if params.n_classes != K:
-            raise XornetError(f"params are for {params.n_classes} classes but n_classes is {K}")
-        if params.n_inputs != d:
-            raise XornetError(f"params expect {params.n_inputs} features but X has {d}")
-        if params.shortcut != config.shortcut:
-            raise XornetError(
-                f"params {'have' if params.shortcut else 'lack'} shortcut weights but "
-                f"config.shortcut is {config.shortcut}"
-            )
-        if params.n_hidden != config.hidden:
-            raise XornetError(
-                f"params have {params.n_hidden} hidden units but config.hidden is {config.hidden}"
-            )
-        if not params.all_finite():
-            raise XornetError("initial params contain non-finite values")
-        params = params.copy()
-
-    if chosen == "numba":
-        from xornet.engines import fused
-
-        fused.load()  # the first time in a process this takes about a second: not training
-    start = time.perf_counter()
-    if chosen == "numba":
-        steps, stop_reason, losses = fused.run_loop(X, y, config, params, gen, callback)
-    else:
-        steps, stop_reason, losses = _numpy_loop(X, y, config, params, gen, callback)
-    final = forward(params, X, config.activation)
-    final_loss = loss(final, y, config.loss)
-    seconds = time.perf_counter() - start
-    if not (math.isfinite(final_loss) and params.all_finite()):
-        raise TrainingDiverged.at(steps, config.learning_rate)
-
-    probabilities = final.P[:, 0].copy() if K == 2 else final.P.copy()
-    return TrainResult(
-        params=params,
-        config=config,
-        loss_history=losses,
-        history_steps=np.arange(losses.size, dtype=np.int64) * config.record_every,
-        steps=steps,
-        stop_reason=stop_reason,
-        final_loss=final_loss,
-        probabilities=probabilities,
-        accuracy=float(np.mean(predicted_class(probabilities) == y)),
-        outcome=diagnose(probabilities, y, np.append(losses, final_loss)),
-        train_seconds=seconds,
-        engine=chosen,
-    )
-
-
-def _numpy_loop(
-    X: Array,
-    y: Array,
-    config: TrainConfig,
-    params: Params,
-    gen: np.random.Generator,
-    callback: Callback | None,
-) -> tuple[int, StopReason, Array]:
-    """The reference training loop; updates ``params`` in place.
-
-    Returns the number of updates applied, the stop reason and the recorded losses.
-    """
-    optimizer = config.new_optimizer()
-    act = config.activation
-    n = X.shape[0]
-    batch = n if config.batch_size is None else min(config.batch_size, n)
-    per_epoch = -(-n // batch)  # ceil(n / batch)
-    full_batch = per_epoch == 1
-    order = np.arange(n)
-    history: list[float] = []
-    stop_reason: StopReason = "max_steps"
-    step = 0
-    # Any overflow or invalid operation raises at once, so divergence is reported at its step
-    # instead of surfacing later as a NaN (or as a RuntimeWarning).
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        try:
-            while step < config.steps:
-                position = step % per_epoch  # which batch of the epoch
-                if position == 0 and not full_batch and config.shuffle:
-                    order = gen.permutation(n)
-                if full_batch:
-                    Xb, yb = X, y
-                else:
-                    rows = order[position * batch : (position + 1) * batch]
-                    Xb, yb = X[rows], y[rows]
-                cache = forward(params, Xb, act)
-                record = step % config.record_every == 0
-                if position == 0 or record:
-                    full = cache if full_batch else forward(params, X, act)
-                    current = loss(full, y, config.loss)
-                    if not math.isfinite(current):
-                        raise FloatingPointError
-                    if record:
-                        history.append(current)
-                        if callback is not None and callback(step, current):
-                            stop_reason = "interrupted"
-                            break
-                    if position == 0:
-                        if config.tol is not None and current <= config.tol:
-                            stop_reason = "tolerance"
-                            break
-                        P = full.P[:, 0] if full.P.shape[1] == 1 else full.P
-                        if config.stop_when_correct and all_correct(P, y, config.margin):
-                            stop_reason = "all_correct"
-                            break
-                grads = backward(params, cache, yb, config.loss)
-                optimizer.step(params, grads)
-                step += 1
-        except FloatingPointError:
-            raise TrainingDiverged.at(step, config.learning_rate) from None
-    return step, stop_reason, np.array(history, dtype=np.float64)
+    trainer = Trainer(X, y, config, rng=rng, params=params, engine=engine, n_classes=n_classes)
+    return trainer.run(callback=callback).result()

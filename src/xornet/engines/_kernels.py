@@ -30,12 +30,15 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from xornet.config import STOP_CODES
 from xornet.engines._exp import exp_table
 
 SIGMOID, TANH, RELU = 0, 1, 2
 GD, MOMENTUM, ADAM = 0, 1, 2
 BCE, SSE = 0, 1
-RUNNING, TOLERANCE, ALL_CORRECT, DIVERGED = 0, 1, 2, 3
+# The stop codes, from the one table of xornet.config.
+RUNNING, TOLERANCE = STOP_CODES["running"], STOP_CODES["tolerance"]
+ALL_CORRECT, DIVERGED = STOP_CODES["all_correct"], STOP_CODES["diverged"]
 # Indices into counters.
 STEP, N_RECORDS, STOP, ADAM_T, FIRST_CORRECT, FIRST_TARGET = 0, 1, 2, 3, 4, 5
 # Indices into the float settings vector.

@@ -9,28 +9,26 @@ milliseconds of work, so Ctrl-C and progress bars stay responsive.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from xornet._typing import Array, IntArray
+from xornet.config import STOP_CODES, batch_schedule, stop_reason_of
 from xornet.engines import _kernels as kernels
-from xornet.errors import TrainingDiverged
+from xornet.optim import Adam, Momentum, Optimizer
 from xornet.params import Params
 
 if TYPE_CHECKING:
-    from xornet.optim import Optimizer
-    from xornet.training import Callback, StopReason, TrainConfig
+    from xornet.config import TrainConfig
 
-__all__ = ["advance_full_batch", "load", "pack_settings", "run_loop"]
+Callback = Callable[[int, float], bool | None]
+
+__all__ = ["Stretch", "advance", "load", "pack_settings"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
 LOSS_CODES = {"bce": kernels.BCE, "sse": kernels.SSE}
-STOP_REASONS: dict[int, StopReason] = {
-    kernels.TOLERANCE: "tolerance",
-    kernels.ALL_CORRECT: "all_correct",
-}
 
 # About this many multiply-adds per chunk: a few milliseconds of compiled work.
 _CHUNK_WORK = 2**22
@@ -52,7 +50,7 @@ def pack_settings(
             config.margin,
         ]
     )
-    batch = n_samples if config.batch_size is None else min(config.batch_size, n_samples)
+    batch, _ = batch_schedule(n_samples, config.batch_size)
     ints = np.array(
         [
             ACTIVATION_CODES[config.activation],
@@ -93,71 +91,129 @@ def _copy_back(params: Params, theta: Array) -> None:
 def load() -> None:
     """Load the compiled loop now (from numba's disk cache, or by compiling it), so that the
     first real run's timing does not include it. Costs one training step when already loaded."""
-    from xornet.training import TrainConfig
+    from xornet.config import TrainConfig
+    from xornet.optim import GD
 
     tiny = Params(np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
     X, y = np.zeros((2, 1)), np.array([0.0, 1.0])
-    run_loop(X, y, TrainConfig(hidden=1, steps=1, tol=None), tiny, np.random.default_rng(0), None)
+    advance(X, y, TrainConfig(hidden=1, steps=1, tol=None), tiny, GD(1.0), 0, 1, 0,
+            np.arange(2), -1, np.random.default_rng(0), None)  # fmt: skip
 
 
-def run_loop(
+class Stretch(NamedTuple):
+    """What :func:`advance` did: the step reached, why it stopped there (None: it reached
+    ``until``), the new loss records, and the epoch whose order ``order`` now holds."""
+
+    steps: int
+    stop: str | None
+    records: list[float]
+    order_epoch: int
+
+
+def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
+    """The optimizer's state as the kernel's ``state (3, P)`` rows and Adam's ``t``."""
+    state = np.zeros((3, params.size))
+    saved = optimizer.get_state()
+    for row, key in ((0, "velocities"), (1, "m"), (2, "v")):
+        if saved.get(key) is not None:
+            state[row] = np.concatenate([a.ravel() for a in saved[key]])
+    return state, int(saved.get("t", 0))
+
+
+def _set_optimizer(optimizer: Optimizer, params: Params, state: Array, t: int) -> None:
+    """Write the kernel's state rows back into the optimizer."""
+    keys = {"velocities": 0} if isinstance(optimizer, Momentum) else {}
+    if isinstance(optimizer, Adam):
+        keys = {"m": 1, "v": 2}
+    saved: dict[str, object] = {key: list(params.unravel(state[row])) for key, row in keys.items()}
+    if isinstance(optimizer, Adam):
+        saved = saved if t > 0 else {"m": None, "v": None}
+        saved["t"] = t
+    optimizer.set_state(saved, params)
+
+
+def advance(
     X: Array,
     y: Array,
     config: TrainConfig,
     params: Params,
+    optimizer: Optimizer,
+    start_step: int,
+    until: int,
+    n_recorded: int,
+    order: IntArray,
+    order_epoch: int,
     gen: np.random.Generator,
     callback: Callback | None,
-) -> tuple[int, StopReason, Array]:
-    """Run the training loop compiled; update ``params`` in place.
+) -> Stretch:
+    """Continue a run compiled from ``start_step`` to ``until`` (or a stop rule).
+
+    The caller (:class:`xornet.Trainer`) keeps the run; this updates ``params``, the
+    ``optimizer``'s state and ``order`` (the current epoch's batch order) in place. Epoch
+    orders are drawn from ``gen`` in the same stream order as the reference loop draws them,
+    so both engines see the same batches.
+
+    Parameters
+    ----------
+    n_recorded : int
+        Loss records the run already has: a record at ``start_step`` that exists is not
+        taken twice.
+    order_epoch : int
+        The epoch ``order`` was drawn for; an epoch starting at ``start_step`` with its order
+        already drawn keeps it.
+    callback : callable, optional
+        Called with the latest record after each chunk of a few milliseconds.
 
     Returns
     -------
-    steps : int
-        Updates applied.
-    stop_reason : str
-    history : ndarray of shape (n_records,)
-        The recorded losses (the same records as the NumPy loop).
+    Stretch
     """
     n, d = X.shape
     h, k = params.n_hidden, params.n_outputs
     theta = params.ravel()
-    state = np.zeros((3, theta.size))
+    state, t = _optimizer_rows(optimizer, params)
     fs, ints = pack_settings(config, n)
     per_epoch = -(-n // int(ints[kernels.BATCH]))
     shuffled = per_epoch > 1 and config.shuffle
-    history = np.empty(-(-config.steps // config.record_every))
-    counters = np.array([0, 0, kernels.RUNNING, 0, -1, -1], dtype=np.int64)
+    every = config.record_every
+    counters = np.array([start_step, 0, STOP_CODES["running"], t, -1, -1], dtype=np.int64)
     identity = np.arange(n, dtype=np.int64)
-    order = identity.copy()
     scratch = _scratch(n, h, k, theta.size)
     chunk = chunk_size(n, d + k - 1, h)
     written = _written_out(config, n, d, k, per_epoch)
-    stop_reason: StopReason = "max_steps"
-    while counters[kernels.STEP] < config.steps and counters[kernels.STOP] == kernels.RUNNING:
+    records: list[float] = []
+    stop: str | None = None
+    while counters[kernels.STEP] < until and counters[kernels.STOP] == STOP_CODES["running"]:
         start = int(counters[kernels.STEP])
-        stop = min(config.steps, start + chunk)
-        first_epoch = -(-start // per_epoch)  # epochs that start inside [start, stop)
-        n_epochs = (stop - 1) // per_epoch - first_epoch + 1 if shuffled else 0
+        end = min(until, start + chunk)
+        first_epoch = -(-start // per_epoch)  # epochs that start inside [start, end)
+        n_epochs = (end - 1) // per_epoch - first_epoch + 1 if shuffled else 0
         perms = np.empty((max(n_epochs, 0), n), dtype=np.int64)
         for e in range(perms.shape[0]):
-            perms[e] = gen.permutation(n)
-        records = int(counters[kernels.N_RECORDS])
+            drawn = first_epoch + e == order_epoch
+            perms[e] = order if drawn else gen.permutation(n)
+        order_epoch = max(order_epoch, first_epoch + perms.shape[0] - 1)
+        history = np.empty(-(-(end - start) // every) + 1)
+        counters[kernels.N_RECORDS] = 0
         if written is not None:
-            written(X, y, theta, state, fs, ints, stop, history, counters)
+            written(X, y, theta, state, fs, ints, end, history, counters)
         else:
-            kernels.run(X, y, theta, state, fs, ints, stop, order, perms, first_epoch, history,
+            kernels.run(X, y, theta, state, fs, ints, end, order, perms, first_epoch, history,
                         counters, *scratch, identity)  # fmt: skip
-        last = int(counters[kernels.N_RECORDS]) - 1
-        called = callback is not None and last >= records
-        if called and callback(last * config.record_every, float(history[last])):  # type: ignore[misc]
-            stop_reason = "interrupted"
+        taken = int(counters[kernels.N_RECORDS])
+        first = -(-start // every)  # the index of the chunk's first record
+        new = [float(v) for i, v in enumerate(history[:taken]) if first + i >= n_recorded]
+        records += new
+        n_recorded += len(new)
+        if new and callback is not None and callback((n_recorded - 1) * every, new[-1]):
+            stop = "interrupted"
             break
-    steps = int(counters[kernels.STEP])
-    if counters[kernels.STOP] == kernels.DIVERGED:
-        raise TrainingDiverged.at(steps, config.learning_rate)
-    stop_reason = STOP_REASONS.get(int(counters[kernels.STOP]), stop_reason)
+    code = int(counters[kernels.STOP])
+    if code != STOP_CODES["running"]:
+        stop = stop_reason_of(code)
     _copy_back(params, theta)
-    return steps, stop_reason, history[: counters[kernels.N_RECORDS]].copy()
+    _set_optimizer(optimizer, params, state, int(counters[kernels.ADAM_T]))
+    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch)
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
@@ -179,80 +235,3 @@ def _written_out(
         return None
     return unrolled.kernel(n, d, config.hidden, config.activation, config.optimizer,
                            config.loss, config.shortcut, one=True)  # fmt: skip
-
-
-def advance_full_batch(
-    X: Array,
-    y: Array,
-    config: TrainConfig,
-    params: Params,
-    optimizer: Optimizer,
-    start_step: int,
-    steps: int,
-    record_every: int,
-) -> tuple[int, list[tuple[int, float]], bool]:
-    """Take up to ``steps`` full-batch steps compiled, continuing where a caller left off.
-
-    Unlike :func:`run_loop`, which starts a run, this continues one: the parameters are
-    updated in place and so is ``optimizer``'s own state (momentum's velocities, Adam's
-    moments and step count), so compiled stretches and reference steps can be interleaved
-    (the playground takes single steps and explains them with the NumPy code, and plays with
-    this). No stop rules apply.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-    config : TrainConfig
-        Activation, loss and optimizer settings (its steps and stop rules are ignored).
-    params : Params
-        Updated in place.
-    optimizer : Optimizer
-        A :class:`~xornet.optim.GD`, :class:`~xornet.optim.Momentum` or
-        :class:`~xornet.optim.Adam` of ``config``'s settings; its state is read and updated.
-    start_step : int
-        Steps taken so far (records fall on multiples of ``record_every``).
-    steps : int
-        Steps to take.
-    record_every : int
-
-    Returns
-    -------
-    taken : int
-        Steps applied (fewer than ``steps`` only on divergence).
-    records : list of (step, loss)
-        The full-data loss at each multiple of ``record_every`` in ``[start_step,
-        start_step + taken)``, before that step's update.
-    diverged : bool
-    """
-    from xornet.optim import Adam, Momentum
-
-    n = X.shape[0]
-    h, k = params.n_hidden, params.n_outputs
-    theta = params.ravel()
-    state = np.zeros((3, theta.size))
-    if isinstance(optimizer, Momentum) and optimizer.velocities is not None:
-        state[0] = np.concatenate([v.ravel() for v in optimizer.velocities])
-    if isinstance(optimizer, Adam) and optimizer.m is not None and optimizer.v is not None:
-        state[1] = np.concatenate([m.ravel() for m in optimizer.m])
-        state[2] = np.concatenate([v.ravel() for v in optimizer.v])
-    fs, ints = pack_settings(config.replace(tol=None, stop_when_correct=False, batch_size=None,
-                                            record_every=record_every), n)  # fmt: skip
-    t = optimizer.t if isinstance(optimizer, Adam) else 0
-    counters = np.array([start_step, 0, kernels.RUNNING, t, -1, -1], dtype=np.int64)
-    history = np.empty(steps // record_every + 2)
-    identity = np.arange(n, dtype=np.int64)
-    no_perms = np.empty((0, n), dtype=np.int64)
-    kernels.run(X, y, theta, state, fs, ints, start_step + steps, identity.copy(), no_perms, 0,
-                history, counters, *_scratch(n, h, k, theta.size), identity)  # fmt: skip
-    _copy_back(params, theta)
-    if isinstance(optimizer, Momentum):
-        optimizer.velocities = list(params.unravel(state[0]))
-    if isinstance(optimizer, Adam):
-        optimizer.m, optimizer.v = list(params.unravel(state[1])), list(params.unravel(state[2]))
-        optimizer.t = int(counters[kernels.ADAM_T])
-    taken = int(counters[kernels.STEP]) - start_step
-    first = -(-start_step // record_every) * record_every
-    records = [(first + i * record_every, float(history[i]))
-               for i in range(int(counters[kernels.N_RECORDS]))]  # fmt: skip
-    return taken, records, bool(counters[kernels.STOP] == kernels.DIVERGED)

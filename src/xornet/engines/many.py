@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from xornet._typing import Array, IntArray
+from xornet.config import TrainConfig
 from xornet.data import check_Xy, infer_n_classes
 from xornet.diagnosis import classify, correct_by_margin, earlier_index, predicted_class
 from xornet.engines import resolve_engine
@@ -36,7 +37,6 @@ from xornet.errors import XornetError
 from xornet.functional import ACTIVATIONS, log_softmax, sigmoid, softmax
 from xornet.network import one_hot
 from xornet.params import Params, init_params, n_outputs_for
-from xornet.training import TrainConfig
 
 __all__ = ["ManyResult", "train_many"]
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 
 from xornet._typing import Array, IntArray
+from xornet.config import TrainConfig
 from xornet.data import Dataset, load_csv, make_dataset
 from xornet.diagnosis import classify, predicted_class
 from xornet.errors import DataError, XornetError
@@ -30,7 +31,6 @@ from xornet.explain import explain_step, render, to_json
 from xornet.network import backward, forward, loss
 from xornet.params import Params, init_params
 from xornet.plotting import hidden_plane
-from xornet.training import TrainConfig
 
 __all__ = ["LIMITS", "Session", "Settings"]
 
