@@ -463,7 +463,10 @@ class Trainer:
             )
         trainer.steps = int(state.step)
         trainer._history = [float(v) for v in state.loss_history]
-        trainer.optimizer.set_state(state.optimizer, params)
+        try:
+            trainer.optimizer.set_state(state.optimizer, params)
+        except ValueError as error:
+            raise XornetError(str(error)) from None
         trainer._gen.bit_generator.state = state.rng
         trainer._order, trainer._order_epoch = order, int(state.order_epoch)
         if state.stop_reason in ("tolerance", "all_correct"):
