@@ -29,9 +29,10 @@ import numpy as np
 
 from xornet import functional
 from xornet._typing import Array
+from xornet.config import TrainConfig
 from xornet.network import backward, forward, loss
 from xornet.params import Params
-from xornet.training import TrainConfig, train
+from xornet.training import train
 
 __all__ = [
     "X",
