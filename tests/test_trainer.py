@@ -222,3 +222,10 @@ def test_a_state_that_does_not_fit_is_refused():
     bad = dict(state.optimizer, m=[np.zeros(1)] * 4)
     with pytest.raises(XornetError, match="does not fit"):
         Trainer.resume(X, y, config, trainer.params, dataclasses.replace(state, optimizer=bad))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_a_run_takes_the_same_seeds_as_every_start(xor_data, seed):
+    X, y = xor_data
+    with pytest.raises(XornetError, match="rng must be"):
+        Trainer(X, y, TrainConfig(), rng=seed)

@@ -199,8 +199,8 @@ class Trainer:
         if K > 2 and config.loss == "sse":
             raise XornetError("loss 'sse' needs two classes (one sigmoid output); use 'bce'")
         resolve_engine(engine)  # an unknown name, or numba missing, fails here, not mid-run
-        if config.start == "post" and params is None:
-            check_seed(rng, "rng")
+        if (config.start == "post" and params is None) or isinstance(rng, int | np.integer):
+            check_seed(rng, "rng")  # the one rule for seeds, whatever the start
         self.X, self.y, self.config, self.n_classes, self.engine = X, y, config, K, engine
         self._gen = as_generator(rng)
         d = X.shape[1]
