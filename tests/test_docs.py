@@ -31,4 +31,4 @@ def test_every_python_block_runs(page, tmp_path, monkeypatch, capsys):
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for number, block in enumerate(python_blocks(page), start=1):
         code = compile(block, f"{page.name}, python block {number}", "exec")
-        exec(code, namespace)  # noqa: S102  (the project's own documentation)
+        exec(code, namespace)  # the project's own documentation
