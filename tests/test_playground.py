@@ -95,6 +95,87 @@ def test_compiled_stretches_and_single_steps_interleave_exactly(optimizer):
     assert fast.explain()["text"] == slow.explain()["text"]
 
 
+def test_compiled_mini_batch_stretches_keep_the_reference_batch_order():
+    settings = Settings(dataset="moons", samples=40, hidden=5, optimizer="adam",
+                        learning_rate=0.05, batch_size=7)  # fmt: skip
+    fast, slow = Session(settings, engine="numba"), Session(settings, engine="numpy")
+    for steps in (20, 1, 45, 1, 33):
+        assert fast.advance(steps) == slow.advance(steps) == steps
+    np.testing.assert_allclose(fast.params.ravel(), slow.params.ravel(), rtol=0, atol=1e-10)
+    assert fast.next_rows().tolist() == slow.next_rows().tolist()
+
+
+def test_the_session_is_the_run_xornet_train_makes_mini_batches_included():
+    # One home for the start weights, the batch order and the step: a session's run is the
+    # Trainer's, so the page and `xornet train --seed 3 --batch-size 8` take the same steps.
+    settings = Settings(dataset="moons", samples=30, hidden=3, batch_size=8, optimizer="momentum",
+                        learning_rate=0.3, seed=3)  # fmt: skip
+    session = Session(settings, engine="numpy")
+    assert isinstance(session.trainer, xornet.Trainer)
+    for steps in (1, 1, 10, 1, 37):
+        session.advance(steps)
+    data = xornet.make_dataset("moons", n_samples=30, rng=3)
+    config = xornet.TrainConfig(hidden=3, batch_size=8, optimizer="momentum", learning_rate=0.3,
+                                steps=50, tol=None)  # fmt: skip
+    alone = xornet.train(data.X, data.y, config, rng=3, engine="numpy")
+    np.testing.assert_array_equal(session.params.ravel(), alone.params.ravel())
+    np.testing.assert_array_equal(session.trainer.loss_history, alone.loss_history)
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind"),
+    [(1, "improving"), (5, "improving"), (14, "improving"), (40, "improving"),
+     (150, "plateau"), (2000, "solved")],
+)  # fmt: skip
+def test_the_page_and_xornet_train_give_one_verdict(steps, kind):
+    # Issue 16: after 5-40 single steps the page said "Stuck on a plateau" where
+    # `xornet train --hidden 4 --seed 0 --steps 14` says "Still improving" for the same run.
+    # (This run solves at step 1,557: 2,000 steps are played in one compiled stretch.)
+    session = Session()
+    if steps < 100:
+        for _ in range(steps):
+            session.advance(1)
+    else:
+        session.advance(steps)
+    frame = session.frame()
+    data = xornet.make_dataset("xor")
+    alone = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=4, steps=steps, tol=None), rng=0)
+    assert (frame["outcome"], frame["summary"]) == (kind, alone.outcome.summary)
+
+
+def test_the_verdict_is_the_one_the_command_line_prints(capsys):
+    from xornet.cli import main
+
+    session = Session()
+    for _ in range(14):
+        session.advance(1)
+    capsys.readouterr()
+    assert main(["train", "--hidden", "4", "--seed", "0", "--steps", "14"]) == 0
+    assert session.frame()["summary"] in capsys.readouterr().out
+
+
+def test_no_verdict_about_the_loss_falling_before_a_step():
+    frame = Session().frame()
+    assert frame["step"] == 0
+    assert frame["outcome"] == "untrained"
+    assert frame["summary"].startswith("Not trained yet: 2 of 4 samples are misclassified")
+    assert "falling" not in frame["summary"]
+    data = xornet.make_dataset("xor")
+    alone = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=4, steps=0), rng=0)
+    assert alone.outcome.summary == frame["summary"]  # and `xornet train --steps 0` agrees
+
+
+def test_the_page_trains_up_to_its_step_limit_and_says_so(monkeypatch):
+    monkeypatch.setitem(LIMITS, "steps", 250)
+    session = Session(engine="numpy")
+    assert session.advance(1000) == 250
+    assert session.advance(1) == session.advance(10) == 0
+    frame = session.frame()
+    assert frame["step"] == 250
+    assert "at most 250 steps" in frame["ended"]
+    assert frame["diverged"] is None
+
+
 def test_the_compiled_stretch_keeps_to_its_time_budget():
     session = Session(Settings(dataset="moons", samples=2000, hidden=64), engine="numba")
     taken = session.advance(LIMITS["steps_per_frame"], budget=0.01)
@@ -209,6 +290,28 @@ def test_bad_settings_get_one_line_errors(values, message):
         Session().configure(Settings.from_dict(values))
 
 
+def test_a_refused_change_leaves_the_session_as_it_was():
+    # Issue 16: {"loss": "sse", "dataset": "spiral3"} was refused but left 3-class data with one
+    # output. A change is built whole (data, configuration, trainer) and then applied, or not.
+    session = Session(Settings(seed=3))
+    session.advance(10)
+    before = (session.settings, session.data, session.trainer, session.params.ravel())
+    for values in ({"loss": "sse", "dataset": "spiral3"}, {"dataset": "csv"}):
+        with pytest.raises(XornetError):
+            session.configure(Settings.from_dict({**session.settings.to_dict(), **values}))
+        assert (session.settings, session.data, session.trainer) == before[:3]
+        np.testing.assert_array_equal(session.params.ravel(), before[3])
+        assert session.step == 10
+        assert session.frame()["network"]["b2"].__len__() == 1
+    # The same for an upload: a 3-class CSV under the squared error is refused whole.
+    sse = Session(Settings(loss="sse"))
+    three = parse_csv("a,label\n0,0\n1,1\n2,2\n", "three.csv")
+    with pytest.raises(XornetError, match="the squared error needs two classes"):
+        sse.configure(Settings.from_dict({**sse.settings.to_dict(), "dataset": "csv"}), three)
+    assert sse.csv is None
+    assert (sse.data.name, sse.n_classes) == ("xor", 2)
+
+
 def test_csv_uploads():
     dataset = parse_csv("a,b,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n", "gate.csv")
     session = Session()
@@ -228,6 +331,12 @@ def test_exports(tmp_path):
     model = xornet.load_model(path)
     np.testing.assert_array_equal(model.params.ravel(), session.params.ravel())
     assert model.metadata["steps"] == 500
+    # The model carries the run's loss record: the command line's report gives the page's
+    # verdict (without it, a report of this model said the network was untrained).
+    from xornet.cli import main
+
+    assert main(["report", "--model", str(path), "--out", str(tmp_path / "r.html")]) == 0
+    assert session.frame()["summary"] in (tmp_path / "r.html").read_text()
     for name in ("boundary", "hidden", "loss", "network"):
         assert session.figure_png(name)[:8] == b"\x89PNG\r\n\x1a\n"
     assert session.report_html().startswith("<!DOCTYPE html>")
@@ -313,6 +422,19 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(client, message, repl
         assert reply in receive_until(ws, "error")["message"]
         ws.send_json({"type": "step"})
         assert receive_until(ws, "frame")["step"] == 1
+
+
+def test_a_refused_settings_message_changes_nothing(client):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        sid = ws.receive_json()["session"]
+        receive_until(ws, "frame")
+        ws.send_json({"type": "settings", "settings": {"loss": "sse", "dataset": "spiral3"}})
+        assert "the squared error needs two classes" in receive_until(ws, "error")["message"]
+        ws.send_json({"type": "step"})
+        frame = receive_until(ws, "frame")
+        assert (frame["step"], len(frame["network"]["b2"])) == (1, 1)
+        session = client.app.state.sessions[sid].session
+        assert (session.data.name, session.settings.loss) == ("xor", "bce")
 
 
 def test_oversized_messages_are_refused(client):

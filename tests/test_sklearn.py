@@ -145,6 +145,30 @@ def test_warm_start_and_partial_fit_continue_from_the_current_weights():
         inc.partial_fit(np.zeros((2, 3)), [0, 1])
 
 
+@pytest.mark.parametrize(("optimizer", "rate"), [("momentum", 0.3), ("adam", 0.05)])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_partial_fit_and_warm_start_continue_the_optimizer_and_the_shuffling(
+    optimizer, rate, batch_size
+):
+    # fit for 30 epochs, then 10 more (one partial_fit call each, or a warm fit): the steps of
+    # one fit for 40 epochs, momentum's velocities, Adam's moments and t, and the batch order
+    # included. (Restarting the optimizer's state at each call would not give these numbers.)
+    data = xornet.make_dataset("moons", n_samples=20, rng=0)
+    X, y = data.X, data.y.astype(int)
+    settings = {"optimizer": optimizer, "learning_rate": rate, "batch_size": batch_size,
+                "tol": None, "random_state": 0}  # fmt: skip
+    once = XornetClassifier(max_iter=40, **settings).fit(X, y)
+    inc = XornetClassifier(max_iter=30, **settings).fit(X, y)
+    for _ in range(10):
+        inc.partial_fit(X, y)
+    warm = XornetClassifier(max_iter=20, warm_start=True, **settings).fit(X, y).fit(X, y)
+    for continued in (inc, warm):
+        np.testing.assert_array_equal(continued.params_.ravel(), once.params_.ravel())
+        np.testing.assert_array_equal(continued.loss_curve_, once.loss_curve_)
+        assert continued.loss_ == once.loss_
+    assert (inc.n_iter_, warm.n_iter_, once.n_iter_) == (40, 20, 40)
+
+
 def test_pipeline_grid_search_cross_validation_clone_and_pickle():
     X, y = load_iris(return_X_y=True)
     net = XornetClassifier(optimizer="adam", learning_rate=0.05, max_iter=200, random_state=0)

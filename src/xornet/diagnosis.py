@@ -21,7 +21,7 @@ __all__ = [
     "predicted_class",
 ]
 
-OutcomeKind = Literal["solved", "plateau", "improving", "diverged"]
+OutcomeKind = Literal["solved", "plateau", "improving", "diverged", "untrained"]
 
 #: An output within this distance of 0.5 counts as "undecided".
 NEAR_HALF: Final = 0.15
@@ -99,10 +99,12 @@ class Outcome:
 
     Attributes
     ----------
-    kind : {"solved", "plateau", "improving", "diverged"}
+    kind : {"solved", "plateau", "improving", "diverged", "untrained"}
         ``solved``: every sample is on the right side of 0.5. ``improving``: not solved, but the
         loss is still falling, so more steps would help. ``plateau``: not solved and the loss
         has stopped falling. ``diverged``: the loss or the weights are no longer finite.
+        ``untrained``: not solved and no step taken yet, so nothing is known of the loss's
+        course.
     summary : str
         One sentence saying what happened.
     suggestion : str
@@ -133,7 +135,10 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
     y : ndarray of shape (n_samples,)
         Class indices.
     loss_history : ndarray of shape (n_records,)
-        The recorded losses, oldest first; the last entry should be the final loss.
+        The recorded losses, oldest first; the last entry should be the final loss. A single
+        entry is a network before its first step (:meth:`xornet.Trainer.result` after 0
+        steps): unless it is solved already, its verdict is ``untrained``, never one about
+        the loss's course.
 
     Returns
     -------
@@ -142,8 +147,26 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
     history = np.asarray(loss_history, dtype=np.float64)
     if history.size == 0:
         raise ValueError("loss_history is empty: it needs at least the final loss")
-    earlier = history[earlier_index(history.size)] if history.size >= 2 else np.inf
+    if history.size == 1:
+        return _untrained(classify(probabilities, y, history[0], history[0], history[0]),
+                          int(np.shape(probabilities)[0]), float(history[0]))  # fmt: skip
+    earlier = history[earlier_index(history.size)]
     return classify(probabilities, y, history[0], earlier, history[-1])
+
+
+def _untrained(outcome: Outcome, n: int, start_loss: float) -> Outcome:
+    """The verdict before any step: what is right and wrong now, nothing about a trend."""
+    if outcome.kind in ("solved", "diverged"):
+        return outcome
+    wrong = len(outcome.misclassified)
+    return Outcome(
+        "untrained",
+        f"Not trained yet: {wrong} of {n} samples {'is' if wrong == 1 else 'are'} misclassified "
+        f"by the start weights (loss {start_loss:.4g}).",
+        "Train it for some steps.",
+        outcome.near_half,
+        outcome.misclassified,
+    )
 
 
 def classify(

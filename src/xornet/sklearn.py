@@ -2,8 +2,10 @@
 
 ``XornetClassifier`` is the library's two-layer network behind scikit-learn's conventions:
 ``__init__`` only stores its parameters, ``fit`` validates the data with scikit-learn's public
-helpers, encodes the labels (strings, integers, anything sortable) as ``0 .. K-1`` and calls
-:func:`xornet.train`. Two classes get the post's single sigmoid output; more get a softmax.
+helpers, encodes the labels (strings, integers, anything sortable) as ``0 .. K-1`` and runs a
+:class:`xornet.Trainer`; ``partial_fit`` and ``warm_start`` continue that run (weights,
+optimizer state, shuffling) rather than start another. Two classes get the post's single
+sigmoid output; more get a softmax.
 
 scikit-learn is an optional dependency (``pip install 'xornet[sklearn]'``); importing this
 module without it raises an ImportError that says so.
@@ -11,6 +13,7 @@ module without it raises an ImportError that says so.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import warnings
@@ -23,7 +26,7 @@ from xornet.errors import XornetError
 from xornet.functional import log_softmax, sigmoid, softmax
 from xornet.network import forward
 from xornet.params import Params
-from xornet.training import TrainConfig, train
+from xornet.training import TrainConfig, Trainer, TrainState
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -77,8 +80,8 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     engine : {"auto", "numpy", "numba"}, default="auto"
         See :func:`xornet.train`.
     warm_start : bool, default=False
-        When True, ``fit`` continues from the previous fit's weights (the classes must be the
-        same) instead of drawing new ones.
+        When True, ``fit`` continues the previous fit's run for ``max_iter`` more epochs (the
+        classes must be the same) instead of starting a new one: see Notes.
 
     Attributes
     ----------
@@ -107,8 +110,12 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     Notes
     -----
-    ``partial_fit`` and ``warm_start`` continue from the current weights; the optimizer's own
-    state (momentum's velocity, Adam's moments) starts afresh at each call.
+    ``partial_fit`` (one epoch over the data it is given, as ``MLPClassifier``'s) and ``fit``
+    with ``warm_start=True`` (``max_iter`` more epochs) continue the run where the last call
+    left it: the weights, the optimizer's state (momentum's velocities; Adam's moments and its
+    step count ``t``) and the shuffling stream. Each call trains whole epochs of its own data,
+    so ``fit`` for ``N`` epochs followed by ``k`` calls to ``partial_fit`` on the same data
+    takes exactly the steps of one ``fit`` for ``N + k`` epochs, whatever the optimizer.
 
     Examples
     --------
@@ -130,7 +137,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     loss_: float
     loss_curve_: list[float]
     n_iter_: int
-    _gen: np.random.Generator
+    _run: TrainState | None  # where the run stands, for partial_fit and warm_start
 
     def __init__(
         self,
@@ -203,8 +210,8 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         epochs = self._check_max_iter()
         if not continuing:
             self.loss_curve_ = []
-            self._gen = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
-        result = self._train(X, y, epochs, self.params_ if continuing else None)
+            self._run = None
+        result = self._train(X, y, epochs)
         self.n_iter_ = result
         if self.tol is not None and self.loss_ > self.tol and result == epochs:
             warnings.warn(
@@ -216,7 +223,10 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> XornetClassifier:
-        """Train for one epoch on ``(X, y)``, continuing from the current weights.
+        """Train for one epoch on ``(X, y)``, continuing the run (see Notes).
+
+        One epoch is one pass over ``(X, y)``: ``ceil(n_samples / batch_size)`` updates, one
+        with the full batch. ``max_iter`` is not used.
 
         Parameters
         ----------
@@ -241,7 +251,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.classes_ = all_classes
             self.loss_curve_ = []
             self.n_iter_ = 0
-            self._gen = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+            self._run = None
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"classes {np.unique(classes).tolist()} differ from those of the first call "
@@ -250,7 +260,7 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y has labels not in classes: {unknown.tolist()}")
-        self.n_iter_ += self._train(X, y, 1, None if first else self.params_)
+        self.n_iter_ += self._train(X, y, 1)
         return self
 
     def _check_max_iter(self) -> int:
@@ -259,8 +269,9 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"max_iter must be a positive integer, got {value!r}")
         return int(value)
 
-    def _train(self, X: Array, y: Any, epochs: int, params: Params | None) -> int:
-        """Train ``epochs`` epochs from ``params`` (or a fresh draw); return the epochs run."""
+    def _train(self, X: Array, y: Any, epochs: int) -> int:
+        """Run ``epochs`` epochs on ``(X, y)``: the run's next ones, or a new run's first;
+        return the epochs run."""
         n = int(X.shape[0])
         batch = n if self.batch_size is None else self.batch_size
         if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
@@ -289,15 +300,17 @@ class XornetClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         except XornetError as error:
             raise ValueError(str(error)) from None
         labels = np.searchsorted(self.classes_, y).astype(np.float64)  # 0 .. K-1
-        result = train(
-            X,
-            labels,
-            config,
-            rng=self._gen,
-            params=params,
-            engine=self.engine,
-            n_classes=len(self.classes_),
-        )
+        if self._run is None:  # a new run: start weights and shuffling from random_state
+            seed = check_random_state(self.random_state).randint(2**31)
+            trainer = Trainer(X, labels, config, rng=np.random.default_rng(seed),
+                              engine=self.engine, n_classes=len(self.classes_))  # fmt: skip
+        else:  # the same run, at the start of an epoch over this call's data
+            state = dataclasses.replace(self._run, step=0, loss_history=np.empty(0),
+                                        stop_reason=None, order=np.arange(X.shape[0]),
+                                        order_epoch=-1)  # fmt: skip
+            trainer = Trainer.resume(X, labels, config, self.params_, state, engine=self.engine)
+        result = trainer.run().result()
+        self._run = trainer.state()
         p = result.params
         self.params_ = p
         self.coefs_ = [p.W1, p.W2] if p.W3 is None else [p.W1, p.W2, p.W3]

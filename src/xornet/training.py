@@ -330,15 +330,30 @@ class Trainer:
                 raise TrainingDiverged.at(self.steps, config.learning_rate) from None
         return True
 
-    def _batch_now(self) -> tuple[Array, Array]:
-        """The batch of the current step (drawing the epoch's order when it starts one)."""
+    def next_rows(self) -> IntArray:
+        """The rows of ``X`` that the next step trains on (its batch), without taking it.
+
+        Drawing the epoch's order when the next step starts one, as the step itself would:
+        looking first does not change the run (the playground shows this batch, then
+        explains and takes the step on it).
+
+        Returns
+        -------
+        ndarray of shape (batch,), int
+        """
         if self._per_epoch == 1:
-            return self.X, self.y
+            return np.arange(self.X.shape[0], dtype=np.int64)
         epoch, position = divmod(self.steps, self._per_epoch)
         if self.config.shuffle and epoch != self._order_epoch:
             self._order = self._gen.permutation(self.X.shape[0])
             self._order_epoch = epoch
-        rows = self._order[position * self._batch : (position + 1) * self._batch]
+        return self._order[position * self._batch : (position + 1) * self._batch].copy()
+
+    def _batch_now(self) -> tuple[Array, Array]:
+        """The batch of the current step (the full data without a copy in full batch)."""
+        if self._per_epoch == 1:
+            return self.X, self.y
+        rows = self.next_rows()
         return self.X[rows], self.y[rows]
 
     def _evaluate(self, cache: Cache, callback: Callback | None) -> bool:

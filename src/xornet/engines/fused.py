@@ -180,7 +180,7 @@ def advance(
     identity = np.arange(n, dtype=np.int64)
     scratch = _scratch(n, h, k, theta.size)
     chunk = chunk_size(n, d + k - 1, h)
-    written = _written_out(config, n, d, k, per_epoch)
+    written = _written_out(config, n, d, k, per_epoch, until - start_step)
     records: list[float] = []
     stop: str | None = None
     while counters[kernels.STEP] < until and counters[kernels.STOP] == STOP_CODES["running"]:
@@ -225,13 +225,15 @@ UNROLL_MIN_STEPS = 100_000
 
 
 def _written_out(
-    config: TrainConfig, n: int, d: int, k: int, per_epoch: int
+    config: TrainConfig, n: int, d: int, k: int, per_epoch: int, steps: int | None = None
 ) -> Callable[..., object] | None:
-    """The written-out loop for this run, or None when the general loop runs it."""
+    """The written-out loop for a stretch of ``steps`` steps (default ``config.steps``), or
+    None when the general loop runs it: a short stretch, such as a playground frame's, does
+    not pay for compiling a loop for its shape."""
     from xornet.engines import _unrolled as unrolled
 
     small = per_epoch == 1 and k == 1 and unrolled.fits(n, d, config.hidden)
-    if not small or config.steps < UNROLL_MIN_STEPS:
+    if not small or (config.steps if steps is None else steps) < UNROLL_MIN_STEPS:
         return None
     return unrolled.kernel(n, d, config.hidden, config.activation, config.optimizer,
                            config.loss, config.shortcut, one=True)  # fmt: skip

@@ -308,7 +308,7 @@ async def _play_frames(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]
         frame = await anyio.to_thread.run_sync(session.frame)
         if not entry.connected:
             break
-        if session.diverged:
+        if session.ended:  # diverged, or at the step limit: nothing more to play
             entry.playing = False
             await ws.send_json({"type": "state", "playing": False, "speed": entry.speed})
         await ws.send_json(frame)

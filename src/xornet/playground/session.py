@@ -1,9 +1,11 @@
-"""One playground tab's state, independent of the web: settings, data, network and optimizer.
+"""One playground tab's state, independent of the web: its settings, data and training run.
 
-A :class:`Session` trains with the library's own functions and hands the page what it draws:
-:meth:`Session.frame` (the boundary, the hidden plane, the network, the loss curve, the
-verdict), :meth:`Session.explain` (every number of the next step), and the exports. The server
-only moves these between threads and sockets; everything here is plain NumPy and testable.
+A :class:`Session` drives a :class:`xornet.Trainer`, the run every front end of xornet uses
+(so a step on the page is the step ``xornet train`` takes, and its verdict is the one
+``xornet train`` prints), and hands the page what it draws: :meth:`Session.frame` (the
+boundary, the hidden plane, the network, the loss curve, the verdict), :meth:`Session.explain`
+(every number of the next step), and the exports. The server only moves these between threads
+and sockets; everything here is plain NumPy and testable.
 
 Every setting is validated and bounded (:class:`Settings`), so the page cannot ask for a
 network or dataset that would swamp the machine.
@@ -25,12 +27,14 @@ import numpy as np
 from xornet._typing import Array, IntArray
 from xornet.config import TrainConfig
 from xornet.data import Dataset, load_csv, make_dataset
-from xornet.diagnosis import classify, predicted_class
-from xornet.errors import DataError, XornetError
+from xornet.diagnosis import Outcome, diagnose, predicted_class
+from xornet.errors import DataError, TrainingDiverged, XornetError
 from xornet.explain import explain_step, render, to_json
-from xornet.network import backward, forward, loss
-from xornet.params import Params, init_params
+from xornet.network import forward, loss, output_probabilities
+from xornet.optim import Optimizer
+from xornet.params import Params
 from xornet.plotting import hidden_plane
+from xornet.training import Trainer
 
 __all__ = ["LIMITS", "Session", "Settings"]
 
@@ -46,6 +50,7 @@ LIMITS: Final[dict[str, Any]] = {
     "csv_rows": 5000,
     "csv_features": 16,
     "steps_per_frame": 20_000,
+    "steps": 10_000_000,  # steps of one run (its loss record grows by one every 100)
     "learning_rate": 100.0,
     "seed": 2**32 - 1,
     "resolution": 40,  # boundary grid points per side
@@ -76,7 +81,8 @@ class Settings:
     batch_size : int or None
         None for the full batch.
     seed : int
-        Initial weights and the data of a random set (0 to 2**32 - 1).
+        The start weights, the mini-batch order and the data of a random set, as
+        ``xornet train --seed`` draws them (0 to 2**32 - 1).
     samples : int
         Points of a random set, 4 to 2,000.
     """
@@ -135,9 +141,25 @@ class Settings:
             raise XornetError(f"samples must be from 4 to {LIMITS['samples']}")
         if self.batch_size is not None and self.batch_size < 1:
             raise XornetError("batch size must be at least 1")
-        TrainConfig(hidden=self.hidden, activation=self.activation, init=self.init,
-                    optimizer=self.optimizer, learning_rate=self.learning_rate,
-                    loss=self.loss, shortcut=self.shortcut)  # fmt: skip
+        self.train_config(self.samples)
+
+    def train_config(self, n_samples: int) -> TrainConfig:
+        """The run these settings ask for, on ``n_samples`` samples (validated).
+
+        The page trains until it is stopped (no tolerance; at most ``LIMITS["steps"]``
+        steps) and records the loss every 100 steps like ``xornet train``, so that both
+        give the same verdict on the same run.
+
+        Raises
+        ------
+        XornetError
+        """
+        batch = self.batch_size
+        return TrainConfig(hidden=self.hidden, activation=self.activation, init=self.init,
+                           optimizer=self.optimizer, learning_rate=self.learning_rate,
+                           loss=self.loss, shortcut=self.shortcut,
+                           batch_size=None if batch is None or batch >= n_samples else batch,
+                           steps=LIMITS["steps"], tol=None)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -176,7 +198,13 @@ def parse_csv(text: str, name: str = "upload.csv") -> Dataset:
 
 
 class Session:
-    """One tab's training: settings, data, network, optimizer, step counter, loss history.
+    """One tab's run and the views of it: the data, a :class:`~xornet.Trainer`, the loss curve.
+
+    The session keeps no training loop: its :attr:`trainer` holds the weights, the optimizer's
+    state, the step counter, the batch order, the loss record and the divergence check, and
+    every step goes through it (single steps with :meth:`Trainer.step`, longer stretches with
+    :meth:`Trainer.run`). What the session adds is the page's view: the loss curve, thinned
+    to ``LIMITS["history"]`` points, and the frames.
 
     Parameters
     ----------
@@ -184,10 +212,10 @@ class Session:
     csv : Dataset, optional
         The uploaded data, used when ``settings.dataset == "csv"``.
     engine : {"auto", "numpy", "numba"}
-        How stretches of full-batch steps run: ``numba`` (``auto`` when it is installed) runs
-        them in the compiled loop, carrying the optimizer's state across, so it can be mixed
-        with single reference steps (tested to 1e-10). Mini-batch steps and single steps always
-        run the NumPy reference, which is what ``explain`` shows.
+        The trainer's engine for stretches of more than one step: ``numba`` (``auto`` when it
+        is installed) runs them compiled, so they can be mixed with single reference steps
+        (tested to 1e-10). Single steps always run the NumPy reference, which is what
+        ``explain`` shows.
 
     Notes
     -----
@@ -201,89 +229,113 @@ class Session:
         from xornet.engines import resolve_engine
 
         self.lock = threading.RLock()
-        self.csv = csv
+        self.csv: Dataset | None = None
         self.engine = resolve_engine(engine)
-        self.configure(settings or Settings())
+        self.configure(settings or Settings(), csv)
+
+    def __repr__(self) -> str:
+        return f"Session(dataset={self.data.name!r}, step={self.step}, engine={self.engine!r})"
 
     # ------------------------------------------------------------------------- setup
 
     def configure(self, settings: Settings, csv: Dataset | None = None) -> None:
-        """Apply new settings: new data if they change it, new initial weights, step 0."""
+        """Apply new settings (and a new upload): new data, new start weights, step 0.
+
+        Whole or not at all: the data and the trainer are built first, and the session
+        changes only when both succeeded, so a refused change leaves it as it was.
+
+        Raises
+        ------
+        XornetError
+            For settings that do not fit (``sse`` with more than two classes, ``csv`` with no
+            upload); the session is unchanged.
+        """
         settings.check()
         with self.lock:
-            if csv is not None:
-                self.csv = csv
-            if settings.dataset == "csv":
-                if self.csv is None:
-                    raise XornetError("upload a CSV file first")
-                data = self.csv
-            else:
-                data = make_dataset(settings.dataset, n_samples=settings.samples,
-                                    rng=settings.seed)  # fmt: skip
-            batch = settings.batch_size
-            self.config = TrainConfig(
-                hidden=settings.hidden, activation=settings.activation, init=settings.init,
-                optimizer=settings.optimizer, learning_rate=settings.learning_rate,
-                loss=settings.loss, shortcut=settings.shortcut,
-                batch_size=None if batch is None or batch >= data.n_samples else batch,
-                steps=0, tol=None,
-            )  # fmt: skip
-            self.settings = settings
-            self.data = data
-            self.n_classes = data.n_classes
-            if settings.loss == "sse" and self.n_classes > 2:
-                raise XornetError("the squared error needs two classes; choose cross-entropy")
-            self.initial = init_params(data.n_features, settings.hidden, settings.init,
-                                       rng=settings.seed, n_classes=self.n_classes,
-                                       shortcut=settings.shortcut)  # fmt: skip
-            self.reset()
+            upload = self.csv if csv is None else csv
+            data = _dataset(settings, upload)
+            trainer = self._new_trainer(settings, data)
+            self.settings, self.data, self.csv = settings, data, upload
+            self._begin(trainer)
+
+    def _new_trainer(self, settings: Settings, data: Dataset) -> Trainer:
+        """A trainer at step 0 for these settings and data (start weights from the seed)."""
+        if settings.loss == "sse" and data.n_classes > 2:
+            raise XornetError("the squared error needs two classes; choose cross-entropy")
+        return Trainer(data.X, data.y, settings.train_config(data.n_samples), rng=settings.seed,
+                       engine=self.engine, n_classes=data.n_classes)  # fmt: skip
+
+    def _begin(self, trainer: Trainer) -> None:
+        """Start the views over for a new trainer."""
+        self.trainer = trainer
+        self.initial = trainer.params.copy()
+        self.diverged: str | None = None
+        self._record_every = 1  # the curve keeps a point at least this many steps apart
+        self.history_steps: list[int] = []
+        self.history_losses: list[float] = []
+        self._record()
 
     def reset(self) -> None:
-        """Back to the same initial weights, step 0, a fresh optimizer."""
+        """Back to the same start weights and batch order, step 0, a fresh optimizer."""
         with self.lock:
-            self.params: Params = self.initial.copy()
-            self.optimizer = self.config.new_optimizer()
-            self.step = 0
-            self.diverged: str | None = None
-            self._shuffle = np.random.default_rng([self.settings.seed, 1])
-            self._order = np.arange(self.data.n_samples)
-            self._order_step = -1  # the step at which _order was drawn
-            self._record_every = 1
-            self.history_steps: list[int] = []
-            self.history_losses: list[float] = []
-            self.initial_loss = self._full_loss()
-            self._record()
+            self._begin(self._new_trainer(self.settings, self.data))
 
     def new_start(self) -> Settings:
-        """New random initial weights (the next seed); returns the new settings."""
+        """New random start weights (the next seed); returns the new settings."""
         with self.lock:
             seed = (self.settings.seed + 1) % (LIMITS["seed"] + 1)
             self.configure(dataclasses.replace(self.settings, seed=seed))
             return self.settings
 
-    # ------------------------------------------------------------------------- training
+    # ------------------------------------------------------------------------- the run
 
     @property
-    def batch(self) -> int:
-        """Samples per step."""
-        n = self.data.n_samples
-        return n if self.config.batch_size is None else self.config.batch_size
+    def params(self) -> Params:
+        """The trainer's weights now (its own arrays, not a copy)."""
+        return self.trainer.params
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The trainer's optimizer, with its state."""
+        return self.trainer.optimizer
+
+    @property
+    def config(self) -> TrainConfig:
+        """The trainer's configuration."""
+        return self.trainer.config
+
+    @property
+    def step(self) -> int:
+        """Steps taken."""
+        return self.trainer.steps
+
+    @property
+    def n_classes(self) -> int:
+        """Classes of the data (one sigmoid output for two)."""
+        return self.data.n_classes
+
+    @property
+    def ended(self) -> str | None:
+        """Why the session can take no more steps (divergence, or the step limit), or None."""
+        if self.diverged:
+            return self.diverged
+        if self.trainer.finished:
+            return (f"the playground trains at most {self.config.steps:,} steps; reset, or "
+                    "export the model and train on with the command line")  # fmt: skip
+        return None
 
     def next_rows(self) -> IntArray:
-        """The samples the next step trains on (its mini-batch), without taking the step."""
-        n, batch = self.data.n_samples, self.batch
-        per_epoch = -(-n // batch)
-        position = self.step % per_epoch
-        if position == 0 and per_epoch > 1 and self._order_step != self.step:
-            self._order = self._shuffle.permutation(n)  # each epoch in a new order
-            self._order_step = self.step
-        return self._order[position * batch : (position + 1) * batch]
+        """The samples the next step trains on (its batch), without taking the step."""
+        with self.lock:
+            return self.trainer.next_rows()
 
     def advance(self, steps: int, budget: float | None = None) -> int:
-        """Train up to ``steps`` steps (or until ``budget`` seconds have passed).
+        """Take up to ``steps`` steps of the run (fewer when ``budget`` seconds have passed).
 
-        Each step is the reference one: forward on the step's batch, backward, the optimizer's
-        update. Stops at the first non-finite loss or weight and sets :attr:`diverged`.
+        One step is the trainer's reference step (what :meth:`explain` shows). More run as
+        :meth:`Trainer.run` stretches, compiled with the numba engine, in chunks sized to the
+        time budget. A :class:`~xornet.TrainingDiverged` from the trainer ends the session's
+        training and sets :attr:`diverged`.
 
         Returns
         -------
@@ -292,70 +344,32 @@ class Session:
         """
         if not 1 <= steps <= LIMITS["steps_per_frame"]:
             raise XornetError(f"steps per frame must be from 1 to {LIMITS['steps_per_frame']}")
-        start = time.perf_counter()
-        taken = 0
-        with self.lock, np.errstate(over="raise", invalid="raise", divide="raise"):
-            if self.diverged:
-                return 0
-            if self.engine == "numba" and steps > 1 and self.config.batch_size is None:
-                return self._advance_compiled(steps, budget)
-            X, y = self.data.X, self.data.y
-            while taken < steps:
-                rows = self.next_rows()
+        with self.lock:
+            trainer = self.trainer
+            first, target = trainer.steps, trainer.steps + steps
+            started = time.perf_counter()
+            chunk = 1 if steps == 1 else 16 if budget is not None else steps
+            while self.ended is None and trainer.steps < target:
+                began, before = time.perf_counter(), trainer.steps
                 try:
-                    cache = forward(self.params, X[rows], self.config.activation)
-                    grads = backward(self.params, cache, y[rows], self.config.loss)
-                    self.optimizer.step(self.params, grads)
-                    if not self.params.all_finite():
-                        raise FloatingPointError
-                except FloatingPointError:
-                    self._diverge()
+                    if steps == 1:
+                        trainer.step()
+                    else:
+                        trainer.run(until=min(target, before + chunk))
+                except TrainingDiverged as error:
+                    self.diverged = str(error)
                     break
-                self.step += 1
-                taken += 1
-                if self.step % self._record_every == 0:
-                    self._record()
-                if budget is not None and taken % 16 == 0 and time.perf_counter() - start > budget:
-                    break
-        return taken
-
-    def _diverge(self) -> None:
-        self.diverged = f"training diverged at step {self.step}; try a smaller learning rate"
-
-    def _advance_compiled(self, steps: int, budget: float | None) -> int:
-        """Full-batch steps in the compiled loop, in chunks sized to the time budget."""
-        from xornet.engines.fused import advance_full_batch
-
-        start = time.perf_counter()
-        taken, chunk = 0, 16
-        while taken < steps:
-            chunk = min(chunk, steps - taken)
-            began = time.perf_counter()
-            done, records, diverged = advance_full_batch(
-                self.data.X, self.data.y, self.config, self.params, self.optimizer,
-                self.step, chunk, self._record_every,
-            )  # fmt: skip
-            for step, value in records:
-                if step > self.step:  # the loss at self.step is recorded already
-                    self.history_steps.append(step)
-                    self.history_losses.append(value)
-            self.step += done
-            taken += done
-            if diverged:
-                self._diverge()
-                break
-            if self.step % self._record_every == 0:
                 self._record()
-            self._thin()
-            if budget is not None:
-                spent = time.perf_counter() - start
+                if trainer.steps == before:  # the run has ended
+                    break
+                if budget is None:
+                    continue
+                spent = time.perf_counter() - started
                 if spent > budget:
                     break
-                per_step = (time.perf_counter() - began) / max(done, 1)
+                per_step = (time.perf_counter() - began) / (trainer.steps - before)
                 chunk = max(16, int(0.8 * (budget - spent) / max(per_step, 1e-9)))
-            else:
-                chunk = steps
-        return taken
+            return trainer.steps - first
 
     def _full_loss(self) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -363,16 +377,33 @@ class Session:
                         self.data.y, self.config.loss)  # fmt: skip
 
     def _record(self) -> None:
-        """Keep the loss now; thin the history to every other point when it is full."""
-        self.history_steps.append(self.step)
+        """Add the loss now to the curve, if the last point is far enough behind."""
+        step = self.step
+        if self.history_steps and step < self.history_steps[-1] + self._record_every:
+            return
+        self.history_steps.append(step)
         self.history_losses.append(self._full_loss())
-        self._thin()
-
-    def _thin(self) -> None:
-        while len(self.history_steps) > LIMITS["history"]:
+        while len(self.history_steps) > LIMITS["history"]:  # thin to every other point
             self.history_steps = self.history_steps[::2]
             self.history_losses = self.history_losses[::2]
             self._record_every *= 2
+
+    def outcome(self) -> Outcome:
+        """The verdict on the run so far: the trainer's own, as ``xornet train`` prints it.
+
+        Returns
+        -------
+        Outcome
+        """
+        with self.lock:
+            try:
+                return self.trainer.result().outcome
+            except TrainingDiverged:  # the weights are no longer finite numbers
+                with np.errstate(over="ignore", invalid="ignore"):
+                    cache = forward(self.params, self.data.X, self.config.activation)
+                current = loss(cache, self.data.y, self.config.loss)
+                return diagnose(output_probabilities(cache.P), self.data.y,
+                                np.append(self.trainer.loss_history, current))  # fmt: skip
 
     # ------------------------------------------------------------------------- what the page draws
 
@@ -400,13 +431,11 @@ class Session:
         """Everything the page draws now, JSON-ready."""
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             p, X, y = self.params, self.data.X, self.data.y
-            act = self.config.activation
-            cache = forward(p, X, act)  # once: the outputs and the loss both come from it
-            probabilities = cache.P[:, 0] if cache.P.shape[1] == 1 else cache.P
+            cache = forward(p, X, self.config.activation)
+            probabilities = output_probabilities(cache.P)
             current = loss(cache, y, self.config.loss)
-            earlier = self._earlier_loss()
             finite = p.all_finite() and math.isfinite(current)
-            outcome = classify(probabilities, y, self.initial_loss, earlier, current)
+            outcome = self.outcome()
             out: dict[str, Any] = {
                 "type": "frame",
                 "step": self.step,
@@ -415,7 +444,8 @@ class Session:
                 "outcome": outcome.kind,
                 "summary": outcome.summary,
                 "diverged": self.diverged,
-                "engine": self.engine if self.config.batch_size is None else "numpy",
+                "ended": None if self.diverged else self.ended,  # the step limit
+                "engine": self.engine,
                 "history": [self.history_steps, _round(np.array(self.history_losses), 6)],
                 "network": {name: _round(a, 4) for name, a in p.as_dict().items()},
             }
@@ -423,11 +453,6 @@ class Session:
                 out["boundary"] = self._boundary()
                 out["hidden"] = self._hidden(cache.H)
             return out
-
-    def _earlier_loss(self) -> float:
-        if len(self.history_losses) < 2:
-            return math.inf
-        return self.history_losses[int(0.9 * (len(self.history_losses) - 1))]
 
     def _boundary(self) -> dict[str, Any] | None:
         if self.data.n_features != 2:
@@ -455,22 +480,25 @@ class Session:
         }
 
     def explain(self, lang: str = "en") -> dict[str, Any]:
-        """Every number of the next step (on its batch), as :func:`xornet.explain.render` prints.
+        """Every number of the trainer's next step (on its batch), as
+        :func:`xornet.explain.render` prints it.
 
-        The step itself is not taken; :meth:`advance` with 1 takes exactly this one.
+        The step itself is not taken; :meth:`advance` with 1 takes exactly this one
+        (:meth:`Trainer.step`, on the same batch, from the same optimizer state).
         """
         if lang not in ("en", "ko"):
             raise XornetError("language must be en or ko")
         with self.lock:
-            rows = self.next_rows()
+            trainer, config = self.trainer, self.config
+            rows = trainer.next_rows()
             explanation = explain_step(
-                self.params, self.data.X[rows], self.data.y[rows],
-                activation=self.config.activation, optimizer=self.optimizer, step=self.step,
-                learning_rate=self.config.learning_rate, kind=self.config.loss,
+                trainer.params, self.data.X[rows], self.data.y[rows],
+                activation=config.activation, optimizer=trainer.optimizer, step=trainer.steps,
+                learning_rate=config.learning_rate, kind=config.loss,
             )  # fmt: skip
             return {
                 "type": "explain",
-                "step": self.step,
+                "step": trainer.steps,
                 "text": render(explanation, lang=lang),
                 "numbers": to_json(explanation),
             }
@@ -478,18 +506,30 @@ class Session:
     # ------------------------------------------------------------------------- exports
 
     def model_bytes(self) -> bytes:
-        """The model as ``xornet train --save`` writes it (``.npz``)."""
+        """The model as ``xornet train --save`` writes it (``.npz``), with the run's loss
+        record, so that ``xornet report --model`` gives the page's verdict.
+
+        Raises
+        ------
+        TrainingDiverged
+            When the weights are no longer finite numbers.
+        """
         from xornet.modelfile import save_model
 
         with self.lock, tempfile.TemporaryDirectory() as folder:
+            result = self.trainer.result()
             path = Path(folder) / "model.npz"
             metadata = {
                 "config": self.config.replace(steps=max(self.step, 1)).to_dict(),
                 "feature_names": list(self.data.feature_names),
                 "dataset": self.data.name,
                 "seed": self.settings.seed,
-                "steps": self.step,
-                "final_loss": self._full_loss(),
+                "steps": result.steps,
+                "final_loss": result.final_loss,
+                "accuracy": result.accuracy,
+                "outcome": result.outcome.kind,
+                "loss_history": result.loss_history.tolist(),
+                "history_steps": result.history_steps.tolist(),
                 "source": "xornet playground",
             }
             save_model(path, self.params, self.config.activation, metadata)
@@ -531,17 +571,22 @@ class Session:
             curve = LossCurve(np.array(self.history_losses),
                               np.array(self.history_steps, dtype=float), self.step,
                               self._full_loss(), None)  # fmt: skip
-            P = forward(self.params, self.data.X, self.config.activation).P
-            probabilities = P[:, 0] if P.shape[1] == 1 else P
-            outcome = classify(probabilities, self.data.y, self.initial_loss,
-                               self._earlier_loss(), self._full_loss())  # fmt: skip
             return build_report(
                 self.params, self.data.X, self.data.y, activation=self.config.activation,
                 title=f"xornet playground: {self.data.name}, step {self.step}",
-                config=self.settings.to_dict(), outcome=outcome, curve=curve,
+                config=self.settings.to_dict(), outcome=self.outcome(), curve=curve,
                 feature_names=self.data.feature_names, explain_params=self.initial,
                 optimizer=self.config.new_optimizer(),
             )  # fmt: skip
+
+
+def _dataset(settings: Settings, upload: Dataset | None) -> Dataset:
+    """The data the settings ask for (``upload`` for ``csv``)."""
+    if settings.dataset != "csv":
+        return make_dataset(settings.dataset, n_samples=settings.samples, rng=settings.seed)
+    if upload is None:
+        raise XornetError("upload a CSV file first")
+    return upload
 
 
 def _round(a: Array, digits: int) -> list[Any]:

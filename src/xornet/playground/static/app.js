@@ -127,7 +127,7 @@ function drawFrame(frame) {
   $("loss-value").textContent = frame.loss === null ? "diverged" : frame.loss.toPrecision(4);
   $("accuracy").textContent = `${(100 * frame.accuracy).toFixed(1)}%`;
   $("outcome").textContent = frame.outcome;
-  $("summary").textContent = frame.diverged || frame.summary;
+  $("summary").textContent = frame.diverged || [frame.summary, frame.ended].filter(Boolean).join(" ");
   if (!data) return;
   drawBoundary(frame.boundary);
   drawHidden(frame.hidden);
