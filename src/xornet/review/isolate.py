@@ -1,0 +1,201 @@
+"""Reviewing a file in a separate process with limits: :func:`review_file`.
+
+The learner's code runs in a child Python process (:mod:`xornet.review._worker`) with a
+wall-clock limit (the child is killed, with any process it started, when it is over), an
+address-space limit, a CPU-time limit and a file-size limit; it reads nothing from standard
+input and its output is captured and cut short. Whatever happens to the child, the review
+says so: a hang, a memory error, a crash (with its signal) or an exit, with the findings made
+before it. This is a separate process with limits, not a sandbox against malicious code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from xornet.errors import XornetError
+from xornet.review._model import CHECKS, Finding, Review
+from xornet.review._words import say
+
+__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "review_file"]
+
+#: Wall-clock seconds a review may take (a normal one takes about one).
+DEFAULT_TIMEOUT: Final = 60.0
+#: With the post's whole run (200,000 steps of the learner's own loop).
+DEFAULT_TIMEOUT_FULL: Final = 300.0
+#: Memory (MiB of address space) the learner's code may take beyond the review's own.
+DEFAULT_MEMORY_MB: Final = 1024
+# The most of the events and of the child's own output that is read back (bytes).
+_EVENTS_LIMIT: Final = 8 * 2**20
+_OUTPUT_LIMIT: Final = 4000
+
+
+def review_file(
+    path: str | Path,
+    *,
+    full: bool = False,
+    timeout: float | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    full_reference: dict[str, Any] | None = None,
+) -> Review:
+    """Review a learner's ``.py`` file or ``.ipynb`` notebook in a separate process.
+
+    Parameters
+    ----------
+    path : str or Path
+    full : bool
+        Also run the post's whole training (200,000 steps) with the learner's ``optimize``.
+    timeout : float, optional
+        Wall-clock seconds for the whole review (default 60, or 300 with ``full``); each check
+        gets a third of it, so one that hangs leaves time for the others.
+    memory_mb : int
+        Memory the learner's code may take beyond the review's own (MiB of address space;
+        enforced on Linux).
+    full_reference : dict, optional
+        The reference's whole run (:func:`xornet.review._check_optimize.full_reference`),
+        computed once for many reviews.
+
+    Returns
+    -------
+    Review
+        Status ``unreadable`` (exit code 2) when the file cannot be read; otherwise the
+        review, whatever the learner's code did.
+    """
+    from xornet.review._load import read_submission
+
+    if timeout is not None and not timeout > 0:
+        raise XornetError(f"the time limit must be a positive number of seconds, got {timeout}")
+    if memory_mb < 1:
+        raise XornetError(f"the memory limit must be at least 1 MiB, got {memory_mb}")
+    start = time.perf_counter()
+    try:
+        submission = read_submission(path)
+    except XornetError as exc:
+        return unreadable(str(path), str(exc))
+    limit = timeout or (DEFAULT_TIMEOUT_FULL if full else DEFAULT_TIMEOUT)
+    request = {"submission": submission.to_dict(), "full": full, "full_reference": full_reference,
+               "check_seconds": max(limit / 3, 1.0), "memory_bytes": memory_mb * 2**20,
+               "cpu_seconds": int(limit) + 5}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="xornet-review-") as tmp:
+        folder = Path(tmp)
+        (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+        code, killed = _run(folder, limit)
+        events = _events(folder / "events.jsonl")
+        output = _tail(folder / "stdout") + _tail(folder / "stderr")
+    review = _assemble(submission.name, events, code, killed, full)
+    review.seconds = time.perf_counter() - start
+    if output.strip():
+        review.output = (review.output + "\n" + output).strip()[: 2 * _OUTPUT_LIMIT]
+    return review
+
+
+def unreadable(source: str, message: str) -> Review:
+    """The review of a submission that could not be read."""
+    finding = Finding("load", "fail", "unreadable", {"en": message, "ko": message})
+    return Review(source, "unreadable", {"load": "fail"}, [finding])
+
+
+def _environment() -> dict[str, str]:
+    import xornet
+
+    env = dict(os.environ)
+    src = str(Path(xornet.__file__).resolve().parents[1])  # the xornet this process runs
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    # One thread for linear algebra (several reviews run at once), figures off screen.
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               MPLBACKEND="Agg", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")  # fmt: skip
+    return env
+
+
+def _run(folder: Path, limit: float) -> tuple[int, bool]:
+    """Run the worker in ``folder``; its exit code, and whether it was killed for time."""
+    command = [sys.executable, "-m", "xornet.review._worker", "request.json", "events.jsonl"]
+    with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                   cwd=folder, env=_environment(),
+                                   start_new_session=True)  # fmt: skip
+        try:
+            return process.wait(timeout=limit), False
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            return process.wait(), True
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill the worker and every process it started (its session)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (AttributeError, OSError):  # no process groups here, or already gone
+        process.kill()
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    try:
+        with path.open("rb") as f:
+            lines = f.read(_EVENTS_LIMIT).decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    events = []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            break  # a line cut by the kill
+    return events
+
+
+def _tail(path: Path) -> str:
+    try:
+        with path.open("rb") as f:
+            return f.read(_OUTPUT_LIMIT).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _assemble(source: str, events: list[dict[str, Any]], code: int, killed: bool,
+              full: bool) -> Review:  # fmt: skip
+    """The review from the worker's events: its own when it finished, else the findings it
+    made before it stopped, and why it stopped."""
+    for event in events:
+        if event["event"] == "review":
+            review = Review.from_dict(event["review"])
+            review.source = source
+            return review
+    findings = [Finding.from_dict(e["finding"]) for e in events if e["event"] == "finding"]
+    results = {e["check"]: e["result"] for e in events if e["event"] == "result"}
+    started = [e["check"] for e in events if e["event"] == "start"]
+    running = started[-1] if started and started[-1] not in results else None
+    error = next((e["error"] for e in events if e["event"] == "error"), None)
+    name = running or "load"
+    if error is not None:  # a fault of xornet itself, not of the learner
+        status = "crashes"
+        text = {"en": f"xornet's review failed: {error}", "ko": f"xornet 리뷰가 실패했다: {error}"}
+        findings.append(Finding(name, "fail", "review_error", text))
+    elif killed:
+        status = "hangs"
+        findings.append(Finding(name, "fail", "timeout", say("timeout", name=name)))
+    elif code < 0:
+        signame = _signal_name(-code)
+        status = "hangs" if signame == "SIGXCPU" else "crashes"
+        findings.append(Finding(name, "fail", "crashed", say("crashed", name=name, how=signame)))
+    else:
+        status = "exits"
+        findings.append(Finding(name, "fail", "exited", say("exited", name=name, code_=code)))
+    checks = {c: results.get(c, "fail") for c in CHECKS}
+    if not full and "full" not in results:
+        checks["full"] = "skip"
+    return Review(source, status, checks, findings)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
