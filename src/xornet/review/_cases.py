@@ -142,6 +142,10 @@ def relation(actual: Any, expected: Any) -> dict[str, str]:
         return {"en": "the transpose of the right one", "ko": "정답의 전치"}
     if not np.isfinite(a).all():
         return {"en": "not finite (nan or inf)", "ko": "유한하지 않은 값 (nan 또는 inf)"}
+    error = float(np.max(np.abs(a - b)))
+    if same(a, b, rtol=1e-5, atol=1e-8):
+        return {"en": f"right to about 6 digits only (largest error {error:.2g}; float32?)",
+                "ko": f"약 6자리까지만 맞다 (최대 오차 {error:.2g}; float32?)"}  # fmt: skip
     nonzero = np.abs(b) > 1e-12
     if nonzero.sum() > 1 and np.all(np.abs(a[~nonzero]) <= 1e-12):  # one number: no pattern
         ratios = a[nonzero] / b[nonzero]
@@ -151,11 +155,11 @@ def relation(actual: Any, expected: Any) -> dict[str, str]:
                 return {"en": "the right values with the sign flipped",
                         "ko": "정답과 부호가 반대"}  # fmt: skip
             return {"en": f"{c:.4g} times the right values", "ko": f"정답의 {c:.4g}배"}
-    error = float(np.max(np.abs(a - b)))
-    if same(a, b, rtol=1e-5, atol=1e-8):
-        return {"en": f"right to about 6 digits only (largest error {error:.2g}; float32?)",
-                "ko": f"약 6자리까지만 맞다 (최대 오차 {error:.2g}; float32?)"}  # fmt: skip
     return {"en": f"off by up to {error:.3g}", "ko": f"최대 {error:.3g}만큼 다르다"}
+
+
+def _number(x: float) -> float | str:
+    return float(x) if np.isfinite(x) else str(float(x))  # "nan", "inf", "-inf"
 
 
 def shown(name: str, expected: Any, actual: Any) -> Shown:
@@ -166,6 +170,8 @@ def shown(name: str, expected: Any, actual: Any) -> Shown:
         if a is None:
             return (None if value is None else repr(value)[:200]), None
         small = a[tuple(slice(0, 8) for _ in range(a.ndim))] if a.ndim else a
+        if not np.isfinite(small).all():  # strict JSON has no nan or inf: write them as text
+            return np.vectorize(_number, otypes=[object])(small).tolist(), list(a.shape)
         return small.tolist(), list(a.shape)
 
     e, e_shape = cut(expected)

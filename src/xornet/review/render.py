@@ -62,9 +62,10 @@ def _words(lang: str) -> dict[str, str]:
 def _array_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    array = np.asarray(value, dtype=np.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)  # "nan" and "inf" are numbers again
+    except (TypeError, ValueError):
+        return str(value)
     if array.ndim == 0:
         return f"{float(array):.6g}"
     return np.array2string(array, precision=4, suppress_small=True, max_line_width=88)
