@@ -268,7 +268,7 @@ def test_two_mistakes_at_once_are_both_named():
 
 
 @pytest.mark.parametrize(("name", "check_", "code", "words"), [
-    ("other/flat_gradients.py", "get_gradients", "returns", "tuple of 5"),
+    ("other/flat_gradients.py", "get_gradients", "returns", "a tuple of 5 values"),
     ("other/backprop_order.py", "get_gradients", "order", "dLdW2, dLdB2, dLdW1, dLdB1"),
     ("other/missing_function.py", "get_gradients", "missing", "(get_gradient?)"),
     ("other/modifies_input.py", "optimize", "optimize.modifies_input", "in place"),
@@ -499,3 +499,7 @@ def test_the_posts_whole_run_with_full():
     r = check(_namespace("post.py"), full=True)
     assert r.checks["full"] == "pass"
     assert only(r, "full", "full.same").text["en"].startswith("The post's whole run ends where")
+    short = check(_namespace("mistakes/one_step_short.py"), full=True)  # 199,999 steps
+    differs = only(short, "full", "full.differs")
+    assert "off by up to" in differs.text["en"]
+    assert differs.shown[-1].actual == 1999

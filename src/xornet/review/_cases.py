@@ -124,8 +124,9 @@ def same(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> 
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def relation(actual: Any, expected: Any) -> dict[str, str]:
-    """How a wrong array relates to the right one, in English and Korean."""
+def relation(actual: Any, expected: Any, *, near: bool = True) -> dict[str, str]:
+    """How a wrong array relates to the right one, in English and Korean (``near``: say when
+    it is right to float32 precision)."""
     a, b = as_array(actual), as_array(expected)
     if a is None:
         return {"en": f"not an array of numbers ({type(actual).__name__})",
@@ -143,7 +144,7 @@ def relation(actual: Any, expected: Any) -> dict[str, str]:
     if not np.isfinite(a).all():
         return {"en": "not finite (nan or inf)", "ko": "유한하지 않은 값 (nan 또는 inf)"}
     error = float(np.max(np.abs(a - b)))
-    if same(a, b, rtol=1e-5, atol=1e-8):
+    if near and same(a, b, rtol=1e-5, atol=1e-8):
         return {"en": f"right to about 6 digits only (largest error {error:.2g}; float32?)",
                 "ko": f"약 6자리까지만 맞다 (최대 오차 {error:.2g}; float32?)"}  # fmt: skip
     nonzero = np.abs(b) > 1e-12

@@ -38,8 +38,8 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
               "예외를 던져야 하며, 프로그램을 끝내면 안 된다."),
     "raises": ("{name} raised {error} on {case}{at}.",
                "{name}이(가) {case}에서 {error}을(를) 던졌다{at}."),
-    "returns": ("{name} returned {got}; the post's returns {post}.",
-                "{name}이(가) {got}을(를) 돌려주었다; 글의 함수는 {post}을(를) 돌려준다."),
+    "returns": ("{name} returned {got}; the post's {name} returns {post}.",
+                "{name}이(가) {got}을(를) 돌려주었다; 글의 {name}은(는) {post}을(를) 돌려준다."),
     "mistake": ("Your numbers equal those of a known mistake (on {case} and the other inputs "
                 "tried): {what}.",
                 "결과가 알려진 실수의 결과와 정확히 같다 ({case}와 다른 입력 모두에서): {what}."),
@@ -170,9 +170,9 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "optimize.slow": ("{n:,} steps took {ms:.0f} ms, {ratio:.1f} times the reference's time.",
                       "{n:,}단계에 {ms:.0f} ms 걸렸다. 기준의 {ratio:.1f}배다."),
     "full.differs": ("The post's whole run (np.random.seed(3), learning_rate=0.01, 200,000 "
-                     "steps) ends elsewhere than the reference's.",
+                     "steps) ends elsewhere than the reference's ({name}: {how}).",
                      "글의 전체 학습 (np.random.seed(3), learning_rate=0.01, 200,000단계)이 "
-                     "기준과 다른 곳에서 끝난다."),
+                     "기준과 다른 곳에서 끝난다 ({name}: {how})."),
     "full.same": ("The post's whole run ends where the reference's does: final loss {loss:.6f}, "
                   "in {seconds:.1f} s.",
                   "글의 전체 학습이 기준과 같은 곳에서 끝난다: 마지막 손실 {loss:.6f}, "

@@ -198,9 +198,10 @@ def examine(
 
 def _describe(value: Any) -> str:
     if isinstance(value, tuple | list):
-        return f"{type(value).__name__} of {len(value)}"
+        return f"a {type(value).__name__} of {len(value)} values"
     shape = getattr(value, "shape", None)
-    return f"{type(value).__name__} of shape {shape}" if shape is not None else type(value).__name__
+    kind = type(value).__name__
+    return f"a {kind} of shape {shape}" if shape is not None else f"a {kind}"
 
 
 class _Bounded(io.StringIO):
