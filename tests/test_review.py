@@ -474,6 +474,66 @@ def test_a_folder_with_misbehaving_submissions_is_reviewed_to_the_end(tmp_path):
     assert len(list(pages.glob("*.html"))) == 8
 
 
+def _alive(pid):
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def _workers(wait=3.0):
+    """The review processes still running after up to ``wait`` seconds (Linux)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+            except OSError:
+                continue
+            if b"xornet.review._worker" in cmdline and _alive(entry.name):
+                found.append(int(entry.name))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_an_interrupted_folder_review_stops_every_review_it_started(tmp_path):
+    shutil.copy(SUBMISSIONS / "post.py", tmp_path / "a.py")
+    shutil.copy(SUBMISSIONS / "behaviour" / "stubborn.py", tmp_path / "b.py")
+
+    def interrupt(done, total, review):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        review_folder(tmp_path, jobs=2, timeout=60, progress=interrupt)
+    assert _workers() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_processes_a_submission_starts_do_not_outlive_its_review(tmp_path):
+    pid_file = tmp_path / "pid"
+    path = tmp_path / "spawns.py"
+    path.write_text(
+        "import subprocess, sys\n"
+        f"_child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"_ = open({str(pid_file)!r}, 'w').write(str(_child.pid))\n"
+    )
+    r = review_file(path, timeout=20)
+    assert r.checks["load"] == "pass"
+    import time
+
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 3.0
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
 def test_batch_input_errors(tmp_path):
     with pytest.raises(XornetError, match="no such folder"):
         review_folder(tmp_path / "nowhere")

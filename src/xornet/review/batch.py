@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Final
 
 from xornet.errors import XornetError
 from xornet.review._model import CHECKS, Review
-from xornet.review.isolate import DEFAULT_MEMORY_MB, review_file
+from xornet.review.isolate import DEFAULT_MEMORY_MB, kill, run_review
 from xornet.review.render import summary_line
 
 __all__ = ["find_submissions", "review_folder", "write_csv", "write_html"]
@@ -82,9 +83,11 @@ def review_folder(
 
         reference = full_reference()
     reviews: dict[Path, Review] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(review_file, p, full=full, timeout=timeout, memory_mb=memory_mb,
-                               full_reference=reference): p for p in paths}  # fmt: skip
+    live: set[subprocess.Popen[bytes]] = set()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(run_review, p, full=full, timeout=timeout, memory_mb=memory_mb,
+                               full_reference=reference, live=live): p for p in paths}  # fmt: skip
         for future in as_completed(futures):
             path = futures[future]
             review = future.result()
@@ -92,6 +95,12 @@ def review_folder(
             reviews[path] = review
             if progress is not None:
                 progress(len(reviews), len(paths), review)
+    except BaseException:  # Ctrl-C, or a fault: stop every review still running
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list(live):
+            kill(process)
+        raise
+    pool.shutdown()
     return [reviews[p] for p in paths]
 
 

@@ -24,7 +24,7 @@ from xornet.errors import XornetError
 from xornet.review._model import CHECKS, Finding, Review
 from xornet.review._words import say
 
-__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "review_file"]
+__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "kill", "review_file", "run_review"]
 
 #: Wall-clock seconds a review may take (a normal one takes about one).
 DEFAULT_TIMEOUT: Final = 60.0
@@ -68,6 +68,21 @@ def review_file(
         Status ``unreadable`` (exit code 2) when the file cannot be read; otherwise the
         review, whatever the learner's code did.
     """
+    return run_review(path, full=full, timeout=timeout, memory_mb=memory_mb,
+                      full_reference=full_reference, live=None)  # fmt: skip
+
+
+def run_review(
+    path: str | Path,
+    *,
+    full: bool,
+    timeout: float | None,
+    memory_mb: int,
+    full_reference: dict[str, Any] | None,
+    live: set[subprocess.Popen[bytes]] | None,
+) -> Review:
+    """:func:`review_file`, keeping the running process in ``live`` (so that a folder's
+    review, interrupted, can stop every review it started)."""
     from xornet.review._load import read_submission
 
     if timeout is not None and not timeout > 0:
@@ -86,7 +101,7 @@ def review_file(
     with tempfile.TemporaryDirectory(prefix="xornet-review-") as tmp:
         folder = Path(tmp)
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-        code, killed = _run(folder, limit)
+        code, killed = _run(folder, limit, live if live is not None else set())
         events = _events(folder / "events.jsonl")
         output = _tail(folder / "stdout") + _tail(folder / "stderr")
     review = _assemble(submission.name, events, code, killed, full)
@@ -114,26 +129,31 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _run(folder: Path, limit: float) -> tuple[int, bool]:
+def _run(folder: Path, limit: float, live: set[subprocess.Popen[bytes]]) -> tuple[int, bool]:
     """Run the worker in ``folder``; its exit code, and whether it was killed for time."""
     command = [sys.executable, "-m", "xornet.review._worker", "request.json", "events.jsonl"]
     with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                    cwd=folder, env=_environment(),
                                    start_new_session=True)  # fmt: skip
+        live.add(process)
         try:
             return process.wait(timeout=limit), False
         except subprocess.TimeoutExpired:
-            _kill(process)
+            kill(process)
             return process.wait(), True
+        finally:
+            kill(process)  # whatever the learner's code started and left running
+            live.discard(process)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    """Kill the worker and every process it started (its session)."""
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a review's process and every process it started (its session)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except (AttributeError, OSError):  # no process groups here, or already gone
-        process.kill()
+    except (AttributeError, OSError):  # no process groups here, or all gone already
+        if process.poll() is None:
+            process.kill()
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
