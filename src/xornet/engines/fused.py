@@ -217,21 +217,20 @@ def advance(
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
-#: loop with the step written out for their shape (:mod:`._unrolled`): three times as fast
-#: (164 against 555 ns a step for the post's network, in turns here), for a second or two of
-#: compiling the first time a shape runs on a machine; shorter runs share the general loop's
-#: one compile.
-UNROLL_MIN_STEPS = 100_000
+#: loop with the step written out for their shape (:mod:`._written`), much faster than the
+#: general loop, for a second or two of compiling the first time a shape runs on a machine;
+#: shorter runs share the general loop's one compile.
+WRITTEN_OUT_MIN_STEPS = 100_000
 
 
 def _written_out(
     config: TrainConfig, n: int, d: int, k: int, per_epoch: int
 ) -> Callable[..., object] | None:
     """The written-out loop for this run, or None when the general loop runs it."""
-    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import _written
 
-    small = per_epoch == 1 and k == 1 and unrolled.fits(n, d, config.hidden)
-    if not small or config.steps < UNROLL_MIN_STEPS:
+    small = per_epoch == 1 and k == 1 and _written.fits(n, d, config.hidden)
+    if not small or config.steps < WRITTEN_OUT_MIN_STEPS:
         return None
-    return unrolled.kernel(n, d, config.hidden, config.activation, config.optimizer,
+    return _written.kernel(n, d, config.hidden, config.activation, config.optimizer,
                            config.loss, config.shortcut, one=True)  # fmt: skip
