@@ -242,14 +242,14 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
         cfg = config.replace(steps=steps)
         starts = [xornet.init_params(2, 2, rng=i) for i in range(N)]
         kinds = [
-            ("numba engine, lanes", "numba", many_module.UNROLL_MIN_WORK),
+            ("numba engine, lanes", "numba", many_module.WRITTEN_OUT_MIN_WORK),
             ("numba engine, step written out", "numba", 0),
-            ("NumPy engine", "numpy", many_module.UNROLL_MIN_WORK),
+            ("NumPy engine", "numpy", many_module.WRITTEN_OUT_MIN_WORK),
         ]
         for label, engine, min_work in kinds:
             # Which numba kernel runs depends on the job's size (see engines/many.py); here
             # both are timed at every size, the written-out one after compiling it once.
-            with unrolled_from(min_work):
+            with written_out_from(min_work):
                 xornet.train_many(X4, Y4, cfg.replace(steps=2), 16, engine=engine)  # warm up
                 loop = []
                 for _ in range(repeats):
@@ -274,13 +274,13 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
 
 
 @contextlib.contextmanager
-def unrolled_from(min_work: int) -> Iterator[None]:
+def written_out_from(min_work: int) -> Iterator[None]:
     """Within the block, ``train_many`` writes the step out from ``min_work`` network-steps."""
-    default, many_module.UNROLL_MIN_WORK = many_module.UNROLL_MIN_WORK, min_work
+    default, many_module.WRITTEN_OUT_MIN_WORK = many_module.WRITTEN_OUT_MIN_WORK, min_work
     try:
         yield
     finally:
-        many_module.UNROLL_MIN_WORK = default
+        many_module.WRITTEN_OUT_MIN_WORK = default
 
 
 def long_job(n_networks: int, steps: int, repeats: int) -> list[tuple[str, float]]:
@@ -289,12 +289,12 @@ def long_job(n_networks: int, steps: int, repeats: int) -> list[tuple[str, float
     config = xornet.PRESETS["post"].replace(steps=steps)
     kernels = (("lanes", n_networks * steps + 1), ("step written out", 0))
     for _, min_work in kernels:
-        with unrolled_from(min_work):
+        with written_out_from(min_work):
             xornet.train_many(X4, Y4, config.replace(steps=2), 16, engine="numba")  # warm up
     seconds: dict[str, list[float]] = {label: [] for label, _ in kernels}
     for _ in range(repeats):
         for label, min_work in kernels:
-            with unrolled_from(min_work):
+            with written_out_from(min_work):
                 result = xornet.train_many(X4, Y4, config, n_networks, engine="numba")
             seconds[label].append(result.train_seconds)
     return [

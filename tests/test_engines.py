@@ -287,10 +287,28 @@ def test_the_posts_initial_weights_can_be_given():
         np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), atol=TOL)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_the_posts_starts_are_drawn_for_a_post_configuration(engine):
+    # config.start == "post": network i starts from the post's weights for seeds[i], as
+    # train(..., rng=seeds[i]) does, with no params to pass.
+    data = xornet.xor()
+    config = xornet.PRESETS["post"].replace(steps=3_000)
+    seeds = [0, 3, 7, 11]
+    many = train_many(data.X, data.y, config, seeds, engine=engine)
+    for i, seed in enumerate(seeds):
+        alone = train(data.X, data.y, config, params=xornet.post_initial_params(seed),
+                      engine="numpy")  # fmt: skip
+        np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+        assert many.final_loss[i] == pytest.approx(alone.final_loss, abs=TOL)
+    random = train_many(data.X, data.y, config.replace(start="random"), seeds, engine=engine)
+    assert not np.allclose(random.initial_loss, many.initial_loss)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"config": TrainConfig(batch_size=2)}, "fixed order"),
+        ({"seeds": [-1]}, "seed must be from 0 to"),
         ({"seeds": [1, 2], "learning_rates": [0.1]}, "1 learning rates for 2 networks"),
         ({"seeds": [1], "learning_rates": [-0.1]}, "positive finite"),
         ({"seeds": []}, "at least one network"),
@@ -305,6 +323,43 @@ def test_train_many_refuses_what_it_cannot_do(kwargs, message):
 
 
 # ----------------------------------------------------------------------------- lanes
+
+
+def spy_kernels(monkeypatch):
+    """Record which compiled kernels of the lanes and the written-out loops build and run.
+
+    Returns a namespace: ``made``, the written-out kernels built (``(args, kwargs)`` of
+    :func:`xornet.engines._written.kernel`); ``written`` and ``one``, a number per call of a
+    written-out kernel (the lanes', and the one-network loop's); ``lanes``, the block width of
+    each call of the lane kernel. A test that claims a kernel trained its networks checks
+    here that it ran: a dispatch that silently fell back to another kernel fails it.
+    """
+    from types import SimpleNamespace
+
+    from xornet.engines import _lanes, _written
+
+    spy = SimpleNamespace(made=[], written=[], one=[], lanes=[])
+    real_kernel, real_lanes = _written.kernel, _lanes.run_lanes
+
+    def kernel(*args, **kwargs):
+        spy.made.append((args, kwargs))
+        run = real_kernel(*args, **kwargs)
+        calls = spy.one if kwargs.get("one") else spy.written
+
+        def counted(*a):
+            calls.append(a[2].shape[-1])  # the lanes' width, or the one network's size
+            return run(*a)
+
+        return counted
+
+    def lanes(*a):
+        spy.lanes.append(a[2].shape[-1])  # T (P, width)
+        return real_lanes(*a)
+
+    monkeypatch.setattr(_written, "kernel", kernel)
+    monkeypatch.setattr(_lanes, "run_lanes", lanes)
+    return spy
+
 
 LANE_CONFIGS = [
     TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=None),
@@ -371,16 +426,13 @@ def assert_same_training(many, reference):
 def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
     # Full-batch one-output networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
     # with a hand-written exp: the reference's numbers to the same 1e-10.
-    from xornet.engines import many as many_module
-
-    used = []
-    real = many_module._run_lanes
-    monkeypatch.setattr(many_module, "_run_lanes", lambda *a: used.append(1) or real(*a))
+    kernels = spy_kernels(monkeypatch)
     data = xornet.xor()
     seeds = list(range(37))  # not a whole number of blocks: the padding must not matter
     rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
     many, reference = both_engines(config, seeds, rates)
-    assert used == [1]
+    assert kernels.lanes  # the lane kernel trained them
+    assert not kernels.written
     assert_same_training(many, reference)
     for i in (0, 17, 36):
         alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
@@ -390,7 +442,8 @@ def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch)
 
 @given(st.integers(1, 5000), st.integers(1, 8))
 def test_lane_blocks_split_the_networks_evenly_over_the_threads(n_networks, threads):
-    from xornet.engines._lanes import LANES, split
+    from xornet.engines._blocks import split
+    from xornet.engines._lanes import LANES
 
     block, per_thread = split(n_networks, threads)
     used = -(-n_networks // (block * per_thread))  # threads that get networks
@@ -404,13 +457,17 @@ def test_lane_blocks_split_the_networks_evenly_over_the_threads(n_networks, thre
 
 def test_the_lane_kernel_on_three_threads(monkeypatch):
     # Blocks and threads change with the core count; the numbers must not.
-    from xornet.engines import many as many_module
+    from xornet.engines import _blocks
 
-    monkeypatch.setattr(many_module.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(_blocks.os, "cpu_count", lambda: 3)
+    kernels = spy_kernels(monkeypatch)
     data = xornet.xor()
     config = LANE_CONFIGS[0]
     many = train_many(data.X, data.y, config, range(53), engine="numba")
     reference = train_many(data.X, data.y, config, range(53), engine="numpy")
+    # 53 networks on 3 threads: three blocks of 24 lanes each time the blocks are packed.
+    assert set(kernels.lanes) == {24}
+    assert len(kernels.lanes) % 3 == 0
     np.testing.assert_allclose(many.thetas, reference.thetas, rtol=0, atol=TOL)
     np.testing.assert_array_equal(many.steps, reference.steps)
 
@@ -534,15 +591,12 @@ WRITTEN_CONFIGS = [
 
 @pytest.fixture
 def written_out(monkeypatch):
-    """Every lane-shaped job runs through the written-out step; returns the kernels made."""
-    from xornet.engines import _unrolled as unrolled
+    """Every lane-shaped job runs through the written-out step; returns the spy on the kernels
+    (:func:`spy_kernels`)."""
     from xornet.engines import many as many_module
 
-    made = []
-    real = unrolled.kernel
-    monkeypatch.setattr(many_module, "UNROLL_MIN_WORK", 0)
-    monkeypatch.setattr(unrolled, "kernel", lambda *a: made.append(a) or real(*a))
-    return made
+    monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
+    return spy_kernels(monkeypatch)
 
 
 @pytest.mark.parametrize("config", WRITTEN_CONFIGS)
@@ -553,8 +607,10 @@ def test_the_written_out_step_equals_training_each_network_alone(config, written
     seeds = list(range(70))  # a block of 64 and a padded one
     rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
     many, reference = both_engines(config, seeds, rates)
-    assert written_out == [(4, 2, config.hidden, config.activation, config.optimizer,
-                            config.loss, config.shortcut)]  # fmt: skip
+    assert written_out.made == [((4, 2, config.hidden, config.activation, config.optimizer,
+                                  config.loss, config.shortcut), {})]  # fmt: skip
+    assert written_out.written  # it ran, and the lane kernel did not
+    assert not written_out.lanes
     assert_same_training(many, reference)
     assert len(set(many.stop_reason)) > 1 or config.tol is None  # the rules did fire
     for i in (0, 37, 69):
@@ -566,16 +622,17 @@ def test_the_written_out_step_equals_training_each_network_alone(config, written
 def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(
     written_out, monkeypatch
 ):
-    from xornet.engines import many as many_module
+    from xornet.engines import _blocks
 
-    monkeypatch.setattr(many_module.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(_blocks.os, "cpu_count", lambda: 3)
     data = xornet.xor()
     config = TrainConfig(hidden=2, tol=None, steps=50)
-    rates = [1e308] + [0.1] * 199  # 200 networks: four blocks of 64, spread over 3 threads
+    rates = [1e308] + [0.1] * 199  # 200 networks: blocks of 64, spread over the threads
     many = train_many(data.X, data.y, config, [0] * 200, learning_rates=rates, engine="numba")
     reference = train_many(data.X, data.y, config, [0] * 200, learning_rates=rates,
                            engine="numpy")  # fmt: skip
-    assert written_out
+    assert written_out.written  # the written-out step trained them
+    assert not written_out.lanes
     assert list(many.stop_reason) == list(reference.stop_reason)
     assert many.stop_reason[0] == "diverged"
     assert abs(int(many.steps[0]) - int(reference.steps[0])) <= 1  # see the lane kernel's test
@@ -583,27 +640,27 @@ def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(
 
 
 def test_which_jobs_have_their_step_written_out(monkeypatch):
-    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import _written
     from xornet.engines import many as many_module
 
     post = xornet.PRESETS["post"]  # 200,000 steps
-    assert many_module._unrolled_apply(post, 4, 2, 1000)  # 2e8 network-steps
-    assert not many_module._unrolled_apply(post, 4, 2, 999)  # a shorter job: the lanes
-    assert not many_module._unrolled_apply(post.replace(hidden=9), 256, 8, 10_000)  # too big
-    assert unrolled.fits(4, 2, 10)  # 120 multiply-adds a forward pass
-    assert not unrolled.fits(4, 2, 11)
+    assert many_module._written_out_applies(post, 4, 2, 1000)  # 2e8 network-steps
+    assert not many_module._written_out_applies(post, 4, 2, 999)  # a shorter job: the lanes
+    assert not many_module._written_out_applies(post.replace(hidden=9), 256, 8, 10_000)  # big
+    assert _written.fits(4, 2, 10)  # 120 multiply-adds a forward pass
+    assert not _written.fits(4, 2, 11)
     # A shortcut network runs in lanes only when written out; otherwise one at a time.
     shortcut = post.replace(shortcut=True, hidden=1, start="random")
     assert many_module._lanes_apply(shortcut, 4, 2, 1, 1000)
     assert not many_module._lanes_apply(shortcut, 4, 2, 1, 999)
-    monkeypatch.setattr(many_module, "UNROLL_MIN_WORK", 0)
+    monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
     assert many_module._lanes_apply(shortcut, 4, 2, 1, 16)
 
 
 def test_the_written_out_source_is_the_step_of_the_network():
     import ast
 
-    from xornet.engines._unrolled import source
+    from xornet.engines._written import source
 
     text = source(4, 2, 2)
     ast.parse(text)
@@ -626,7 +683,7 @@ def test_the_written_out_source_is_the_step_of_the_network():
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
 def test_shared_division_gives_each_reciprocal_within_6_ulp(size):
-    from xornet.engines._unrolled import _reciprocals
+    from xornet.engines._written import _reciprocals
 
     # The written-out step's 1 / (1 + e) for up to four sigmoids with one division: six
     # roundings, each within half an ulp of its result.
@@ -643,21 +700,53 @@ def test_shared_division_gives_each_reciprocal_within_6_ulp(size):
 def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_one(
     tmp_path, monkeypatch
 ):
-    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import _cache, _written
 
     # Written once, atomically, under the cache directory; read back by name.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    text = unrolled.source(4, 2, 2)
-    run = unrolled._load("xornet_unrolled_test_disk", text, "run_unrolled")
-    assert (tmp_path / "xornet" / "kernels" / "xornet_unrolled_test_disk.py").read_text() == text
+    text = _written.source(4, 2, 2)
+    run = _cache.load("xornet_written_test_disk", text, "run_written")
+    assert (tmp_path / "xornet" / "kernels" / "xornet_written_test_disk.py").read_text() == text
     assert not list((tmp_path / "xornet" / "kernels").glob("*.tmp"))
     # A cache directory that cannot be made (here: under a file) compiles from the text.
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    in_memory = unrolled._load("xornet_unrolled_test_memory", text, "run_unrolled")
+    in_memory = _cache.load("xornet_written_test_memory", text, "run_written")
     assert in_memory is not run
-    assert in_memory.py_func.__module__ == "xornet_unrolled_test_memory"
+    assert in_memory.py_func.__module__ == "xornet_written_test_memory"
+
+
+def test_a_kernels_name_hashes_its_source_and_the_code_it_calls(monkeypatch):
+    from xornet.engines import _cache, _written
+
+    text = _written.source(4, 2, 2)
+    name = _cache.name_for(text)
+    assert name.startswith(_cache.PREFIX)
+    assert name == _cache.name_for(text) != _cache.name_for(_written.source(4, 2, 3))
+    monkeypatch.setattr(_cache, "called_code", lambda: b"another version of _lanes.py")
+    assert _cache.name_for(text) != name
+
+
+def test_the_cache_counts_and_clears_only_kernels_old_names_included(tmp_path, monkeypatch):
+    from xornet.engines import _cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    where = tmp_path / "xornet" / "kernels"
+    (where / "__pycache__").mkdir(parents=True)
+    files = {
+        where / "xornet_written_0123.py": 100,
+        where / "__pycache__" / "xornet_written_0123.run_written-1.py311.nbi": 20,
+        where / "xornet_written_abc.tmp": 3,  # a killed process's half-written module
+        where / "xornet_unrolled_4567.py": 50,  # an earlier version's kernel
+        where / "notes.txt": 7,  # not the cache's
+    }
+    for path, size in files.items():
+        path.write_bytes(b"x" * size)
+    assert _cache.cache_dir() == where
+    assert _cache.cache_usage() == (2, 173)
+    assert _cache.clear_cache() == (2, 173)
+    assert [p.name for p in where.rglob("*") if p.is_file()] == ["notes.txt"]
 
 
 ONE_WRITTEN = [
@@ -669,29 +758,34 @@ ONE_WRITTEN = [
 ]
 
 
-@pytest.mark.parametrize("config", ONE_WRITTEN)
-def test_one_network_with_its_step_written_out_matches_numpy(config, monkeypatch):
-    from xornet.engines import _unrolled as unrolled
+@pytest.fixture
+def one_written_out(monkeypatch):
+    """Every full-batch one-output run of one network takes the written-out loop; returns the
+    spy on the kernels (:func:`spy_kernels`)."""
     from xornet.engines import fused
 
-    made = []
-    real = unrolled.kernel
-    monkeypatch.setattr(fused, "UNROLL_MIN_STEPS", 0)
-    monkeypatch.setattr(unrolled, "kernel", lambda *a, **k: made.append((a, k)) or real(*a, **k))
+    monkeypatch.setattr(fused, "WRITTEN_OUT_MIN_STEPS", 0)
+    return spy_kernels(monkeypatch)
+
+
+@pytest.mark.parametrize("config", ONE_WRITTEN)
+def test_one_network_with_its_step_written_out_matches_numpy(config, one_written_out):
     data = xornet.xor()
     for seed in (0, 3):
+        before = len(one_written_out.one)
         assert_same(train(data.X, data.y, config, rng=seed, engine="numba"),
                     train(data.X, data.y, config, rng=seed, engine="numpy"))  # fmt: skip
+        assert len(one_written_out.one) > before  # the written-out loop trained it
     choice = (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
               config.shortcut)  # fmt: skip
-    assert made.count((choice, {"one": True})) == 2  # (and the numba engine's own warm-up)
+    # Built for this network's shape once a run (besides the numba engine's own warm-up).
+    assert one_written_out.made.count((choice, {"one": True})) == 2
 
 
-def test_one_network_with_its_step_written_out_reports_divergence(monkeypatch):
-    from xornet.engines import fused
-
-    monkeypatch.setattr(fused, "UNROLL_MIN_STEPS", 0)
+def test_one_network_with_its_step_written_out_reports_divergence(one_written_out):
     test_numba_reports_divergence_at_the_same_step()  # the ReLU network of that test
+    assert ((4, 2, 8, "relu", "gd", "bce", False), {"one": True}) in one_written_out.made
+    assert one_written_out.one  # and it ran
 
 
 def test_which_single_runs_have_their_step_written_out():
@@ -708,7 +802,7 @@ def test_which_single_runs_have_their_step_written_out():
 def test_the_one_network_source_keeps_the_parameters_in_variables():
     import ast
 
-    from xornet.engines._unrolled import source_one
+    from xornet.engines._written import source_one
 
     text = source_one(4, 2, 2)
     ast.parse(text)

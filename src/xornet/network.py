@@ -15,12 +15,15 @@ of class indices, ``0 .. K - 1``.
 
 :func:`forward` returns a :class:`Cache` of every intermediate array; :func:`backward` consumes
 only that cache and returns the gradients, computed in the post's seven numbered steps.
-Every fast engine is tested against these two functions.
+Every fast engine is tested against these two functions. Both also run many networks at once:
+given weights with a leading axis of networks (``W1 (N, d, h)``, ``b1 (N, 1, h)``, ...), every
+array above gains that axis and each network gets exactly the numbers it would get alone (the
+NumPy engine of :func:`xornet.train_many` runs them so).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -43,6 +46,7 @@ from xornet.params import Params
 __all__ = [
     "Backprop",
     "Cache",
+    "Weights",
     "backward",
     "backward_steps",
     "check_data",
@@ -53,6 +57,23 @@ __all__ = [
     "predict_class",
     "predict_proba",
 ]
+
+
+class Weights(Protocol):
+    """What :func:`forward` and :func:`backward_steps` read of the parameters: a
+    :class:`~xornet.Params`, or the same arrays stacked over ``N`` networks, ``W1 (N, d, h)``,
+    ``b1 (N, 1, h)``, ``W2 (N, h, k)``, ``b2 (N, 1, k)`` and ``W3 (N, d, k)`` or None."""
+
+    @property
+    def W1(self) -> Array: ...
+    @property
+    def b1(self) -> Array: ...
+    @property
+    def W2(self) -> Array: ...
+    @property
+    def b2(self) -> Array: ...
+    @property
+    def W3(self) -> Array | None: ...
 
 
 class Cache(NamedTuple):
@@ -106,12 +127,14 @@ def _activation(name: str) -> Activation:
         ) from None
 
 
-def forward(params: Params, X: Array, activation: str = "sigmoid") -> Cache:
+def forward(params: Weights, X: Array, activation: str = "sigmoid") -> Cache:
     """Run the network forward and keep every intermediate array.
 
     Parameters
     ----------
     params : Params
+        Or the weights of ``N`` networks stacked (see :class:`Weights`): then every array of
+        the cache has a leading axis of networks, ``Z1 (N, n, h)`` and so on.
     X : ndarray of shape (n_samples, n_inputs)
     activation : {"sigmoid", "tanh", "relu"}
         Hidden activation (the post uses sigmoid).
@@ -126,7 +149,7 @@ def forward(params: Params, X: Array, activation: str = "sigmoid") -> Cache:
     Z2 = affine(H, params.W2, params.b2)  # (n, h) @ (h, k) -> (n, k)
     if params.W3 is not None:  # the shortcut: inputs straight to the output
         Z2 = Z2 + X @ params.W3  # (n, d) @ (d, k) -> (n, k)
-    P = sigmoid(Z2) if Z2.shape[1] == 1 else softmax(Z2)
+    P = sigmoid(Z2) if Z2.shape[-1] == 1 else softmax(Z2)  # softmax over the last axis
     return Cache(X=X, Z1=Z1, H=H, Z2=Z2, P=P, activation=activation)
 
 
@@ -208,13 +231,15 @@ class Backprop(NamedTuple):
     dW3: Array | None = None
 
 
-def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Backprop:
+def backward_steps(params: Weights, cache: Cache, y: Array, kind: str = "bce") -> Backprop:
     """The backward pass of the loss, keeping every intermediate array.
 
     Parameters
     ----------
     params : Params
-        The parameters the cache was computed with (only ``W2`` is read).
+        The parameters the cache was computed with (only ``W2`` is read); or, with a cache of
+        stacked networks, their stacked weights (then every array returned has a leading axis
+        of networks, the biases' gradients ``db1 (N, h)`` and ``db2 (N, k)``).
     cache : Cache
         From :func:`forward`.
     y : ndarray of shape (n_samples,)
@@ -228,7 +253,7 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
         The seven arrays of the post's seven numbered steps.
     """
     _, act_grad = _activation(cache.activation)
-    n, k = cache.Z2.shape
+    n, k = cache.Z2.shape[-2:]
     _check_loss(kind, k)
     if k > 1:
         # 1) dL/dZ2 for softmax with cross-entropy, again a canonical pair: the softmax's
@@ -244,20 +269,25 @@ def backward_steps(params: Params, cache: Cache, y: Array, kind: str = "bce") ->
         #    P (1 - P), which does not cancel here; summed over patterns, so no 1 / n.
         dZ2 = (cache.P - y[:, None]) * cache.P * (1.0 - cache.P)  # (n, 1)
     # 2) dL/dW2: each sample's hidden activations times its output delta, summed over samples.
-    dW2 = cache.H.T @ dZ2  # (h, n) @ (n, k) -> (h, k)
+    dW2 = _transpose(cache.H) @ dZ2  # (h, n) @ (n, k) -> (h, k)
     # 3) dL/db2: the bias reaches every sample, so its gradient sums the deltas.
-    db2 = dZ2.sum(axis=0)  # (k,)
+    db2 = dZ2.sum(axis=-2)  # (k,)
     # 4) dL/dH: the output delta sent back along the weights W2.
-    dH = dZ2 @ params.W2.T  # (n, k) @ (k, h) -> (n, h)
+    dH = dZ2 @ _transpose(params.W2)  # (n, k) @ (k, h) -> (n, h)
     # 5) dL/dZ1: through the activation, its derivative written through its output H.
     dZ1 = dH * act_grad(cache.H)  # (n, h)
     # 6) dL/dW1
     dW1 = cache.X.T @ dZ1  # (d, n) @ (n, h) -> (d, h)
     # 7) dL/db1 (the post's comment calls this one "dB2"; it is the first layer's bias)
-    db1 = dZ1.sum(axis=0)  # (h,)
+    db1 = dZ1.sum(axis=-2)  # (h,)
     # (shortcut) dL/dW3: each input times the output delta, as step 2 for the hidden units.
     dW3 = None if params.W3 is None else cache.X.T @ dZ2  # (d, n) @ (n, k) -> (d, k)
     return Backprop(dZ2, dW2, db2, dH, dZ1, dW1, db1, dW3)
+
+
+def _transpose(A: Array) -> Array:
+    """``A.T`` of a matrix, or of each network's matrix in a stack (the last two axes)."""
+    return np.swapaxes(A, -1, -2)
 
 
 def backward(params: Params, cache: Cache, y: Array, kind: str = "bce") -> Params:
@@ -306,8 +336,9 @@ def predict_proba(params: Params, X: Array, activation: str = "sigmoid") -> Arra
 def output_probabilities(P: Array) -> Array:
     """The network's outputs ``P (n, k)`` as xornet reports probabilities: the probability of
     class 1, shape (n,), for one sigmoid output (two classes); ``P`` itself, (n, K), for a
-    softmax. The one place that tells the two apart by the output's width."""
-    return P[:, 0] if P.shape[1] == 1 else P
+    softmax. The one place that tells the two apart by the output's width. Stacked networks'
+    outputs ``(N, n, k)`` keep their leading axis: ``(N, n)`` or ``(N, n, K)``."""
+    return P[..., 0] if P.shape[-1] == 1 else P
 
 
 def predict_class(params: Params, X: Array, activation: str = "sigmoid") -> IntArray:

@@ -1,11 +1,20 @@
 """Fast paths. Each is tested against the NumPy reference (:mod:`xornet.network`).
 
-``engine="numpy"`` is the reference loop in :func:`xornet.train`. ``engine="numba"`` runs the
-whole loop in one compiled function (:mod:`xornet.engines._kernels`), cached on disk so that a
-second process does not compile again; a long full-batch run of a small network runs a loop
-with its step written out for its shape (:mod:`xornet.engines._unrolled`), four times as fast.
-Many networks at once run in SIMD lanes (:mod:`xornet.engines._lanes`), their step also written
-out when the job is long; both loops' exps are written without libm (:mod:`xornet.engines._exp`).
+One network (:func:`xornet.train`, :class:`xornet.Trainer`): ``engine="numpy"`` is the
+reference loop of the Trainer; ``engine="numba"`` hands stretches of the run to
+:func:`.fused.advance`, which runs them in one compiled loop (:mod:`._kernels`), or, for a long
+full-batch run of a small network, in a loop with the step written out for its shape
+(:mod:`._written`).
+
+Many networks (:func:`xornet.train_many`, in :mod:`.many`, which validates the job, draws the
+starts and picks an engine): ``numpy`` stacks them along a leading axis through the
+reference's own forward and backward (:mod:`._stacked`); ``numba`` runs them in SIMD lanes, in
+blocks spread over the threads (:mod:`._blocks` driving :mod:`._lanes`, or the written-out step
+for a long job on a small network), or otherwise through the one-network loop per network.
+
+Shared by the compiled loops: the exps written without libm (:mod:`._exp`), and the disk cache
+of the written-out kernels (:mod:`._cache`; ``xornet cache``).
+
 ``engine="auto"`` picks numba when it is installed and the run is long enough to pay for
 loading it (about a second per process: importing numba and reading the compiled code from its
 cache).

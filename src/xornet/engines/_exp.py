@@ -11,14 +11,14 @@ error-checking wrapper, the function itself) and cannot be vectorised. The exps 
   polynomial. No table, no branch: LLVM vectorises them (8 doubles an instruction with
   AVX-512). They differ in how the polynomial is evaluated, for the code around them:
   Estrin's form, a shallow tree, for a loop that computes one exp an iteration (the lane
-  kernel), and Horner's, a chain of 11 multiply-adds, for the written-out step, which has
-  eight or twelve exps in flight anyway (fewer instructions and registers: 1.2-1.4x there;
-  Estrin's form is 1.17x faster in the lane kernel).
+  kernel, where the tree's shorter chain of dependent operations is faster), and Horner's, a
+  chain of 11 multiply-adds, for the written-out step, which has eight or twelve exps in
+  flight anyway (where fewer instructions and registers are faster).
 * :func:`exp_table`, for one network (``N = 128``): ``2^(j / 128)`` comes from a table of 128
   doubles and ``e^r - 1``, for ``|r| <= 0.0028``, takes a degree-5 polynomial. Fewer
   instructions than the polynomial of degree 11, but a table look-up, which in vectors is a
-  gather (the lanes ran 0.67x as fast with it). Within 1 ulp of the exact value; the
-  written-out one-network loop of XOR's network runs 1.3x faster with it than with libm's.
+  gather (slower than the polynomial in the lanes). Within 1 ulp of the exact value; the
+  written-out one-network loop runs faster with it than with libm's.
 
 All split ``x`` the same way (:func:`_split`): ``k`` is rounded to the nearest integer by
 adding and subtracting ``1.5 * 2^52``, which leaves it in the low bits of the sum
@@ -112,8 +112,8 @@ def exp_nonpos_horner(x):
 
     numba inlines it into its caller (``inline="always"``), so it is compiled with the
     caller's options: in the written-out step, ``fastmath={"contract"}``, with the same 1 ulp
-    (tested both ways). The written-out lanes run 1.06x faster so (five long jobs in turns),
-    for about 1 s more of compiling the first time a shape runs.
+    (tested both ways). The written-out lanes run faster so, for a little more compiling the
+    first time a shape runs.
     """
     c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = _EXP_C
     k, r = _split(max(x, -700.0), 1.0)
@@ -140,7 +140,7 @@ def exp_table(x):
     its exponent bits, and ``e^x = s + s (e^r - 1)``, the latter Taylor's polynomial of degree
     5 (its first omitted term, ``r^6 / 720``, is below 6e-19). Below -700 the result is
     ``e^-700`` (1e-304), as :func:`exp_nonpos`'s: handing that rare case to libm's ``exp`` on a
-    branch made the one-network loop 1.16x slower. numba inlines it into its caller
+    branch made the one-network loop slower. numba inlines it into its caller
     (``inline="always"``), which LLVM then schedules as one piece.
     """
     k, r = _split(max(x, -700.0), 128.0)

@@ -2,7 +2,9 @@
 
 Imported only when the numba engine is used. Every function here is a scalar transcription of
 the NumPy reference (:mod:`xornet.network`, :mod:`xornet.optim`, the loop of
-:func:`xornet.train`), in the same order of operations, over preallocated buffers.
+:class:`xornet.Trainer`), in the same order of operations, over preallocated buffers: the
+sigmoid or softmax output, the cross-entropy or squared-error loss, and every optimizer and
+stop rule of :class:`xornet.TrainConfig`.
 
 Parameters are packed into one flat vector ``theta`` in ``Params.ravel()`` order::
 
@@ -55,7 +57,7 @@ def sigmoid(z: float) -> float:
     """Stable logistic function, as :func:`xornet.functional.sigmoid` (with the exp of
     :func:`._exp.exp_table`, within 1 ulp of the exact value). Inlined by numba into its
     callers, as ``exp_table`` is into it: called instead, the written-out one-network loop
-    kept none of that exp's gain (131 against 93 ns a step)."""
+    lost that exp's gain."""
     e = exp_table(-abs(z))
     r = 1.0 / (1.0 + e)
     return r if z >= 0.0 else e * r
@@ -138,14 +140,14 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
         counters, H, z2, p, Hb, z2b, pb, grad, identity):  # fmt: skip
     """Advance training from counters[STEP] up to stop_step (or an earlier stop).
 
-    Mirrors the loop of :func:`xornet.train`: at each step, a full-data evaluation when the
+    Mirrors the loop of :class:`xornet.Trainer`: at each step, a full-data evaluation when the
     step starts an epoch or is recorded (record, check the loss is finite, check the stop
     rules), then forward on the batch, backward and update. The loss itself is computed only
     on the steps that use it (records, and every check when a tolerance or target is set).
 
     The forward, backward and update loops are written out here rather than called: a call
     that passes arrays costs numba a reference-count increment and decrement per array, which
-    at about 100 ns a step would be most of the cost of a step on XOR.
+    would be most of the cost of a step on XOR.
     """
     n, d = X.shape
     h = H.shape[1]
@@ -260,8 +262,8 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                     stop = ALL_CORRECT
                     break
             # The evaluation was on all samples: now the batch itself, the same forward pass
-            # written again (one loop over both passes measured 10% slower in full batch
-            # and 24% slower per pattern, in an A/B run).
+            # written again (one loop over both passes was slower, in full batch and per
+            # pattern alike).
             if not full_batch:
                 start = position * batch
                 m = min(batch, n - start)
@@ -303,7 +305,8 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
                 if not finite:
                     stop = DIVERGED
                     break
-        # Backward: the gradients of the mean BCE over the batch, in the post's seven steps.
+        # Backward: the gradients of the loss over the batch, in the post's seven steps (the
+        # mean cross-entropy's, sigmoid or softmax, or the total squared error's).
         for q in range(grad.size):
             grad[q] = 0.0
         for r in range(m):

@@ -1,10 +1,10 @@
 """Many networks in SIMD lanes (numba): the compiled loop with networks on the vector axis.
 
-Used by :mod:`xornet.engines.many` for the case most studies run: full-batch training of
-sigmoid, tanh or ReLU networks with one output and no shortcut, by gradient descent, momentum or
-Adam, on the cross-entropy or the squared error, with every stop rule (for long jobs on small
-networks, :mod:`._unrolled` writes the step out and calls this module's activations and
-evaluation, with :mod:`._exp`'s exp). Everything else goes through
+Used by :func:`xornet.train_many` (through :mod:`._blocks`) for the case most studies run:
+full-batch training of sigmoid, tanh or ReLU networks with one output and no shortcut, by
+gradient descent, momentum or Adam, on the cross-entropy or the squared error, with every stop
+rule (for long jobs on small networks, :mod:`._written` writes the step out and calls this
+module's activations and evaluation, with :mod:`._exp`'s exp). Everything else goes through
 :func:`xornet.engines._kernels.run_many`, one network at a time.
 
 ``run`` in :mod:`._kernels` computes its exps one at a time (:func:`._exp.exp_table`). Here the
@@ -64,21 +64,6 @@ from xornet.engines._kernels import (
 LANES = 256
 
 
-def split(n_networks: int, threads: int) -> tuple[int, int]:
-    """How to lay ``n_networks`` out over ``threads``: ``(block, blocks_per_thread)``.
-
-    Every thread gets the same number of equal blocks, each up to ``LANES`` networks and a
-    multiple of 8, with as little padding as that allows: the threads finish together, and the
-    padded lanes (trained for nothing) are fewer than 8 a block. For example 609 networks on
-    2 threads are 2 x 2 blocks of 160 (640 lanes), not 3 blocks of 256 with one thread doing
-    two of them.
-    """
-    threads = max(1, min(threads, -(-n_networks // 8)))  # no thread without 8 networks
-    per_thread = -(-n_networks // (threads * LANES))
-    blocks = threads * per_thread
-    return 8 * -(-n_networks // (8 * blocks)), per_thread
-
-
 # error_model "numpy": a division by zero gives inf instead of raising, so a division
 # carries no branch and vectorises.
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -90,11 +75,11 @@ def prefer_512_bit_vectors(typingctx):
 
     LLVM's default tuning for AVX-512 CPUs prefers 256-bit vectors (wide ones once lowered the
     clock on early models). Here, where exp's arithmetic is the cost, 8 lanes an instruction
-    instead of 4 make the kernel a quarter faster (measured on this Cascade Lake; the results
-    are bit for bit the same). The function attributes are the ones clang's
-    ``-mprefer-vector-width=512`` sets; without AVX-512 they change nothing. llvmlite lists
-    only enumerated attributes, so the two string attributes go into its set directly; if
-    that ever fails, the kernel compiles with the default width rather than not at all.
+    instead of 4 make the kernel faster (the results are bit for bit the same). The function
+    attributes are the ones clang's ``-mprefer-vector-width=512`` sets; without AVX-512 they
+    change nothing. llvmlite lists only enumerated attributes, so the two string attributes go
+    into its set directly; if that ever fails, the kernel compiles with the default width rather
+    than not at all.
     """
 
     def codegen(context, builder, signature, args):
@@ -113,8 +98,8 @@ def sigmoid_from(z, e, r):
     """The stable sigmoid of ``z`` from ``e = exp(-|z|)`` and ``r = 1 / (1 + e)``: ``r`` for
     ``z >= 0``, ``e r`` below, with the choice written as arithmetic (``neg`` is 1.0 or 0.0,
     so ``neg e + (1 - neg)`` is exactly ``e`` or ``1``), which vectorises (``max(e,
-    copysign(1, z))``, the same choice, ran 13-22% slower). Inlined by numba, like
-    :func:`._exp.exp_nonpos_horner`, for the written-out step (:mod:`._unrolled`).
+    copysign(1, z))``, the same choice, ran slower). Inlined by numba, like
+    :func:`._exp.exp_nonpos_horner`, for the written-out step (:mod:`._written`).
     """
     neg = 0.5 * (1.0 - math.copysign(1.0, z))  # 1.0 for z < 0 (z = -0.0 has e = 1 anyway)
     return (neg * e + (1.0 - neg)) * r
@@ -249,10 +234,9 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
               first_target):  # fmt: skip
     """Advance every network, ``L`` at a time, from ``start_step`` to ``stop_step`` or its stop.
 
-    Not ``parallel=True``: numba's outlined parallel loops lose the vectorisation (measured:
-    3 M network-steps/s a thread against 11 M here), and so does a block loop with a start or
-    a stride passed in. The caller gives each thread its own contiguous arrays instead; this
-    function releases the GIL.
+    Not ``parallel=True``: numba's outlined parallel loops lose the vectorisation, and so does a
+    block loop with a start or a stride passed in. The caller gives each thread its own
+    contiguous arrays instead; this function releases the GIL.
 
     Mirrors :func:`xornet.engines._kernels.run` for full-batch training (every step evaluates
     the full data: the finiteness check, the first all-correct and target steps, the stop

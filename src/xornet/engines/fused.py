@@ -217,11 +217,10 @@ def advance(
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
-#: loop with the step written out for their shape (:mod:`._unrolled`): three times as fast
-#: (164 against 555 ns a step for the post's network, in turns here), for a second or two of
-#: compiling the first time a shape runs on a machine; shorter runs share the general loop's
-#: one compile.
-UNROLL_MIN_STEPS = 100_000
+#: loop with the step written out for their shape (:mod:`._written`), much faster than the
+#: general loop, for a second or two of compiling the first time a shape runs on a machine;
+#: shorter runs share the general loop's one compile.
+WRITTEN_OUT_MIN_STEPS = 100_000
 
 
 def _written_out(
@@ -230,10 +229,10 @@ def _written_out(
     """The written-out loop for a stretch of ``steps`` steps (default ``config.steps``), or
     None when the general loop runs it: a short stretch, such as a playground frame's, does
     not pay for compiling a loop for its shape."""
-    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import _written
 
-    small = per_epoch == 1 and k == 1 and unrolled.fits(n, d, config.hidden)
-    if not small or (config.steps if steps is None else steps) < UNROLL_MIN_STEPS:
+    small = per_epoch == 1 and k == 1 and _written.fits(n, d, config.hidden)
+    if not small or (config.steps if steps is None else steps) < WRITTEN_OUT_MIN_STEPS:
         return None
-    return unrolled.kernel(n, d, config.hidden, config.activation, config.optimizer,
+    return _written.kernel(n, d, config.hidden, config.activation, config.optimizer,
                            config.loss, config.shortcut, one=True)  # fmt: skip

@@ -11,63 +11,43 @@ units) and one choice of activation, optimizer, loss and shortcut: the parameter
 post's seven steps. numba compiles it. Two loops are written around the step:
 
 * :func:`source`, for many networks: one loop over the networks of a block whose body is that
-  whole step, which LLVM vectorises (8 networks an instruction with AVX-512): 1.7-1.9x the
-  lane kernel for XOR's 2-2-1 network (1.9x with 8 hidden units, 1.5x for 3-bit parity with 4).
-  Everything else is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`),
-  the evaluation lane by lane on the rare steps where some lane has something to record or a
-  rule to check (:func:`._lanes.settle`), the activations and the exp's polynomial, here in
-  Horner's form (:func:`._exp.exp_nonpos_horner`: 1.2-1.4x over Estrin's with a layer's
-  exps side by side, which the lane kernel's loops never have). A network whose
-  evaluation has such an event takes its update only after :func:`settle` has decided it keeps
-  running, in a second pass over the block.
+  whole step, which LLVM vectorises (8 networks an instruction with AVX-512). Everything else
+  is the lane kernel's: the block's masks (:func:`._lanes.lane_flags`), the evaluation lane by
+  lane on the rare steps where some lane has something to record or a rule to check
+  (:func:`._lanes.settle`), the activations and the exp's polynomial, here in Horner's form
+  (:func:`._exp.exp_nonpos_horner`, the better form with a layer's exps side by side, which
+  the lane kernel's loops never have). A network whose evaluation has such an event takes its
+  update only after :func:`settle` has decided it keeps running, in a second pass over the
+  block.
 * :func:`source_one`, for one network: the loop of :func:`._kernels.run` (full batch, one
-  output), records and stop rules included, with the scalar table exp of :mod:`._exp`: 4.4x
-  the general loop for the post's network.
+  output), records and stop rules included, with the scalar table exp of :mod:`._exp`.
 
-Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that
-of :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be
-fused into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else
-of fast-math; the vectorised loop runs 1.7x faster with it), and that in lanes four sigmoids
-share one division (:func:`_reciprocals`, a few ulp): the results equal the reference to the
-engines' stated 1e-10 (tested), not bit for bit.
+Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that of
+:func:`._kernels.run`, in the same order, except that a multiply followed by an add may be fused
+into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else of
+fast-math, for the speed of fused multiply-adds), and that in lanes four sigmoids share one
+division (:func:`_reciprocals`, a few ulp): the results equal the reference to the engines'
+stated 1e-10 (tested), not bit for bit.
 
-Each kernel is compiled once per shape and choice (seconds) and cached on disk, in a module
-file under the user's cache directory (``$XDG_CACHE_HOME/xornet``), named by a hash of its
-source and of the code it calls, so an upgrade never loads a stale kernel (nor deletes the
-old ones: :func:`cache_usage` and :func:`clear_cache`, or ``xornet cache [--clear]``).
-Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``, ``V (k, P, N)``, ``lr (N,)`` and the
-per-network ``step``, ``stop``, ``first_correct``, ``first_target (N,)``, as in
-:mod:`._lanes`; for one network, those of :func:`._kernels.run`.
+Each kernel is compiled once per shape and choice (seconds) and kept in the disk cache of
+:mod:`._cache`, so later processes load it. Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``,
+``V (k, P, N)``, ``lr (N,)`` and the per-network ``step``, ``stop``, ``first_correct``,
+``first_target (N,)``, as in :mod:`._lanes`; for one network, those of :func:`._kernels.run`.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
-import os
-import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "MAX_TERMS",
-    "cache_dir",
-    "cache_usage",
-    "clear_cache",
-    "fits",
-    "kernel",
-    "source",
-    "source_one",
-]
+from xornet.engines import _cache
+
+__all__ = ["LANES", "MAX_TERMS", "fits", "kernel", "source", "source_one"]
 
 #: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
-#: 10 hidden units, 3-bit parity up to 4. Compiling grows with it (XOR: 4 s for 2 hidden
-#: units, 7 s for 8; 3-bit parity with 4: 13 s, here), and the gain over the lane kernel
-#: shrinks (1.7-1.9x for XOR with 2 to 8 hidden units, 1.5x for 3-bit parity with 4); larger
-#: networks run in the lane kernel.
+#: 10 hidden units, 3-bit parity up to 4. Compiling takes longer the larger the step, and the
+#: gain over the lane kernel shrinks; larger networks run in the lane kernel.
 MAX_TERMS = 128
 
 #: Networks per block: the block's numbers (parameters, optimizer state, masks, logits) stay
@@ -120,7 +100,7 @@ def source(
     Returns
     -------
     str
-        A module defining ``run_unrolled(X, y, T, V, lr, fs, ints, start_step, stop_step,
+        A module defining ``run_written(X, y, T, V, lr, fs, ints, start_step, stop_step,
         step, stop, first_correct, first_target)``, with the signature and meaning of
         :func:`xornet.engines._lanes.run_lanes` (less ``h`` and ``L``, fixed here).
     """
@@ -141,7 +121,7 @@ def source(
     put(0, f'"""The step of a {d}-{h}-1 network on {n} samples, written out: {activation}, '
         f'{optimizer}, {loss}{", shortcut" if shortcut else ""}.')  # fmt: skip
     put(0, "")
-    put(0, "Generated by xornet.engines._unrolled.source; see that module.")
+    put(0, "Generated by xornet.engines._written.source; see that module.")
     put(0, '"""')
     put(0, "import math")
     put(0, "")
@@ -160,7 +140,7 @@ def source(
     put(0, "")
     put(0, "")
     put(0, '@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})')
-    put(0, "def run_unrolled(X, y, T, V, lr, fs, ints, start_step, stop_step, step, stop, "
+    put(0, "def run_written(X, y, T, V, lr, fs, ints, start_step, stop_step, step, stop, "
         "first_correct, first_target):")  # fmt: skip
     put(1, "prefer_512_bit_vectors()")
     put(1, "N = T.shape[1]")
@@ -257,7 +237,7 @@ def source_one(
         f'"""One {d}-{h}-1 network on {n} samples, the step written out: {activation}, '
         f"{optimizer}, {loss}{', shortcut' if shortcut else ''}.",
         "",
-        "Generated by xornet.engines._unrolled.source_one; see that module.",
+        "Generated by xornet.engines._written.source_one; see that module.",
         '"""',
         "import math",
         "",
@@ -385,13 +365,13 @@ def _samples(
 
     The forward pass runs layer by layer over all the samples (every hidden unit's sum
     ``a{r}_{j}``, then every activation ``h{r}_{j}``, then every logit ``z{r}`` and ``p{r}``),
-    so the exps of a layer sit side by side with nothing between them to wait for (one network
-    of XOR's shape: 1.4x over writing it sample by sample with 2 hidden units, 1.16x with 4,
-    4-8% slower with 8, measured in turns). Then the backward pass, sample by sample. In
-    lanes, exp and tanh are the vectorisable ones (:mod:`._exp`, :mod:`._lanes`), the
-    sigmoids of a layer share their divisions (:func:`_reciprocals`), each logit goes to row
-    ``Z2 + r`` of the block, and ``low`` sums a lower bound of the loss; for one network, the
-    sigmoid of :mod:`._kernels` (with :func:`._exp.exp_table`).
+    so the exps of a layer sit side by side with nothing between them to wait for (it pays for
+    XOR's shape with few hidden units, where a sample's exps alone cannot keep the core busy).
+    Then the backward pass, sample by sample. In lanes, exp and tanh are the vectorisable ones
+    (:mod:`._exp`, :mod:`._lanes`), the sigmoids of a layer share their divisions
+    (:func:`_reciprocals`), each logit goes to row ``Z2 + r`` of the block, and ``low`` sums a
+    lower bound of the loss; for one network, the sigmoid of :mod:`._kernels` (with
+    :func:`._exp.exp_table`).
     """
     b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
     W3 = b2 + 1
@@ -446,7 +426,7 @@ def _samples(
 
 
 #: Sigmoids whose reciprocals 1 / (1 + e) share one division in the lanes (at most 4, all
-#: :func:`_reciprocals` writes; 8 measured no faster).
+#: :func:`_reciprocals` writes; sharing among more did not pay).
 SHARED_DIVISION = 4
 
 
@@ -469,13 +449,12 @@ def _sigmoids(zs: list[str], outs: list[str], lanes: bool) -> list[str]:
 def _reciprocals(ds: list[str], rs: list[str]) -> list[str]:
     """``rs[k] = 1 / ds[k]`` for up to four numbers in [1, 2] with one division.
 
-    A division is the slowest arithmetic the step has (a vector division takes the divider
-    about 16 cycles; a multiplication, half of one): ``1 / (d0 d1 d2 d3)`` times the other three
-    is ``1 / d0``. With the products in pairs, ``1 / (d0 d1)`` is ``d2 d3 / (d0 d1 d2 d3)``,
-    and ``1 / d0`` is ``d1 / (d0 d1)``: one division and nine multiplications for four (the
-    lanes' step of XOR's 2-2-1 network ran 1.28x faster than with a division each, in an A/B
-    run). Each product is below 16; each reciprocal takes six
-    roundings instead of one, so it is within 6 ulp (3 over 100,000 random draws).
+    A division is the slowest arithmetic the step has (a vector division takes the divider about
+    16 cycles; a multiplication, half of one): ``1 / (d0 d1 d2 d3)`` times the other three is
+    ``1 / d0``. With the products in pairs, ``1 / (d0 d1)`` is ``d2 d3 / (d0 d1 d2 d3)``, and
+    ``1 / d0`` is ``d1 / (d0 d1)``: one division and nine multiplications for four. Each product
+    is below 16; each reciprocal takes six roundings instead of one, so it is within 6 ulp
+    (tested).
     """
     if not 1 <= len(ds) == len(rs) <= 4:
         raise ValueError(f"reciprocals of 1 to 4 numbers, not {len(ds)}")
@@ -580,7 +559,7 @@ def kernel(
     one: bool = False,
 ) -> Callable[..., Any]:
     """The compiled kernel for one shape and choice (once a process), from the disk cache
-    when an earlier process compiled it.
+    (:mod:`._cache`) when an earlier process compiled it.
 
     Parameters
     ----------
@@ -592,104 +571,8 @@ def kernel(
     Returns
     -------
     callable
-        ``run_one`` or ``run_unrolled``.
+        ``run_one`` or ``run_written``.
     """
-    write, entry = (source_one, "run_one") if one else (source, "run_unrolled")
+    write, entry = (source_one, "run_one") if one else (source, "run_written")
     text = write(n, d, h, activation, optimizer, loss, shortcut)
-    key = hashlib.sha256(text.encode() + _called_code()).hexdigest()[:16]
-    return _load(f"xornet_unrolled_{key}", text, entry)
-
-
-@functools.cache
-def _called_code() -> bytes:
-    """The source of the modules a generated kernel calls into: part of its file's name, so a
-    kernel compiled against other versions of them is never loaded."""
-    here = Path(__file__).parent
-    return b"".join((here / name).read_bytes() for name in ("_exp.py", "_lanes.py", "_kernels.py"))
-
-
-def cache_dir() -> Path:
-    """Where compiled kernels are kept: ``$XDG_CACHE_HOME/xornet/kernels`` (by default
-    ``~/.cache/xornet/kernels``).
-
-    Returns
-    -------
-    pathlib.Path
-        The directory; it may not exist yet.
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "xornet" / "kernels"
-
-
-def _cached_files() -> list[Path]:
-    """The cache's files: each kernel's module, what Python and numba compiled from it
-    (``__pycache__/xornet_unrolled_*``) and any half-written module a killed process left
-    (``*.tmp``); nothing else in the directory is touched."""
-    where = cache_dir()
-    return sorted(where.glob("xornet_unrolled_*")) + sorted(
-        (where / "__pycache__").glob("xornet_unrolled_*")
-    )
-
-
-def cache_usage() -> tuple[int, int]:
-    """How many kernels the cache holds and how many bytes it takes.
-
-    Nothing prunes it on its own: a kernel's file is named by a hash of its source and of the
-    code it calls, so a new xornet version writes new ones and leaves the old (0.4-1.1 MB
-    each: 0.4 MB for the post's network alone, 0.6 MB for its lanes). :func:`clear_cache`
-    empties it.
-
-    Returns
-    -------
-    kernels : int
-        Kernel modules (one per shape and choice compiled on this machine).
-    size : int
-        Bytes of every file of the cache's.
-    """
-    return _usage(_cached_files())
-
-
-def _usage(files: list[Path]) -> tuple[int, int]:
-    return sum(1 for f in files if f.suffix == ".py"), sum(f.stat().st_size for f in files)
-
-
-def clear_cache() -> tuple[int, int]:
-    """Delete every compiled kernel; each is compiled again, in seconds, when next needed.
-    Run it when no xornet process is training (one loading a kernel would miss its file).
-
-    Returns
-    -------
-    kernels, size : int
-        What was removed, as :func:`cache_usage` counts it.
-    """
-    files = _cached_files()
-    usage = _usage(files)
-    for f in files:
-        f.unlink(missing_ok=True)
-    return usage
-
-
-def _load(name: str, text: str, entry: str) -> Callable[..., Any]:
-    """The function ``entry`` of the generated module ``text``, imported from a file in the
-    cache directory (numba caches a compiled function next to its source file), written first
-    if needed, atomically. If the directory cannot be written, compiled from the text in
-    memory, without the disk cache."""
-    path = cache_dir() / f"{name}.py"
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="xornet_unrolled_", suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)  # whole or not at all, even with two processes at it
-    except OSError:
-        namespace: dict[str, Any] = {"__name__": name}
-        exec(compile(text.replace("cache=True", "cache=False"), name, "exec"), namespace)
-        return namespace[entry]  # type: ignore[no-any-return]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - a file path always has both
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # numba's disk cache finds the module again by its name
-    spec.loader.exec_module(module)
-    return getattr(module, entry)  # type: ignore[no-any-return]
+    return _cache.load(_cache.name_for(text), text, entry)

@@ -1,0 +1,135 @@
+"""The disk cache of the generated kernels (:mod:`._written`): where they live, and loading them.
+
+A generated kernel is a Python module that numba compiles. numba keeps a compiled function
+next to its source file, so each kernel's source is written as a file under the user's cache
+directory (``$XDG_CACHE_HOME/xornet/kernels``) and imported from there: a second process loads
+the compiled code instead of compiling again. The file is named by a hash of the kernel's
+source and of the code it calls (:func:`called_code`), so an upgrade never loads a stale
+kernel; nor does it delete the old ones, which :func:`cache_usage` counts and
+:func:`clear_cache` (``xornet cache [--clear]``) removes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = ["PREFIX", "cache_dir", "cache_usage", "called_code", "clear_cache", "load", "name_for"]
+
+#: The start of every kernel module's name (and file name) in the cache.
+PREFIX: Final = "xornet_written_"
+#: What earlier versions named their kernels: never loaded again, but counted and cleared.
+OLD_PREFIXES: Final = ("xornet_unrolled_",)
+
+#: The modules a generated kernel calls into, next to this file.
+_CALLED: Final = ("_exp.py", "_lanes.py", "_kernels.py")
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: ``$XDG_CACHE_HOME/xornet/kernels`` (by default
+    ``~/.cache/xornet/kernels``).
+
+    Returns
+    -------
+    pathlib.Path
+        The directory; it may not exist yet.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xornet" / "kernels"
+
+
+@functools.cache
+def called_code() -> bytes:
+    """The source of the modules a generated kernel calls into: part of its file's name, so a
+    kernel compiled against other versions of them is never loaded."""
+    here = Path(__file__).parent
+    return b"".join((here / name).read_bytes() for name in _CALLED)
+
+
+def name_for(text: str) -> str:
+    """The module name of the kernel whose source is ``text``: :data:`PREFIX` and a hash of
+    the source and of :func:`called_code`."""
+    return PREFIX + hashlib.sha256(text.encode() + called_code()).hexdigest()[:16]
+
+
+def _cached_files() -> list[Path]:
+    """The cache's files: each kernel's module, what Python and numba compiled from it
+    (``__pycache__/xornet_written_*``) and any half-written module a killed process left
+    (``*.tmp``), with those of earlier versions' names; nothing else in the directory is
+    touched."""
+    where = cache_dir()
+    files: list[Path] = []
+    for prefix in (PREFIX, *OLD_PREFIXES):
+        files += sorted(where.glob(f"{prefix}*")) + sorted(
+            (where / "__pycache__").glob(f"{prefix}*")
+        )
+    return files
+
+
+def cache_usage() -> tuple[int, int]:
+    """How many kernels the cache holds and how many bytes it takes.
+
+    Nothing prunes it on its own: a new xornet version writes new kernels and leaves the old
+    ones. :func:`clear_cache` empties it.
+
+    Returns
+    -------
+    kernels : int
+        Kernel modules (one per shape and choice compiled on this machine).
+    size : int
+        Bytes of every file of the cache's.
+    """
+    return _usage(_cached_files())
+
+
+def _usage(files: list[Path]) -> tuple[int, int]:
+    return sum(1 for f in files if f.suffix == ".py"), sum(f.stat().st_size for f in files)
+
+
+def clear_cache() -> tuple[int, int]:
+    """Delete every compiled kernel; each is compiled again, in seconds, when next needed.
+    Run it when no xornet process is training (one loading a kernel would miss its file).
+
+    Returns
+    -------
+    kernels, size : int
+        What was removed, as :func:`cache_usage` counts it.
+    """
+    files = _cached_files()
+    usage = _usage(files)
+    for f in files:
+        f.unlink(missing_ok=True)
+    return usage
+
+
+def load(name: str, text: str, entry: str) -> Callable[..., Any]:
+    """The function ``entry`` of the generated module ``text``, imported from a file in the
+    cache directory (numba caches a compiled function next to its source file), written first
+    if needed, atomically. If the directory cannot be written, compiled from the text in
+    memory, without the disk cache."""
+    path = cache_dir() / f"{name}.py"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=PREFIX, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)  # whole or not at all, even with two processes at it
+    except OSError:
+        namespace: dict[str, Any] = {"__name__": name}
+        exec(compile(text.replace("cache=True", "cache=False"), name, "exec"), namespace)
+        return namespace[entry]  # type: ignore[no-any-return]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a file path always has both
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # numba's disk cache finds the module again by its name
+    spec.loader.exec_module(module)
+    return getattr(module, entry)  # type: ignore[no-any-return]
