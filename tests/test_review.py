@@ -370,6 +370,28 @@ def test_check_reviews_a_running_notebooks_functions_and_leaves_its_random_state
     assert r.findings[0]._repr_html_().startswith('<div class="finding"')
 
 
+def test_wrong_signatures_and_defaults_are_named():
+    namespace = _namespace("post.py")
+    optimize = namespace["optimize"]
+    namespace["affine"] = lambda W, X: W.T @ X
+    namespace["optimize"] = lambda X, Y, p, learning_rate=0.1, iteration=1000: optimize(
+        X, Y, p, learning_rate, iteration
+    )
+    del namespace["sigmoid"]
+    r = check(namespace)
+    assert "(W, X, B)" in only(r, "affine", "signature").text["en"]
+    defaults = [f.text["en"] for f in r.findings if f.code == "default"]
+    assert defaults == [
+        "The default of learning_rate is 0.1; the post's is 0.01.",
+        "The default of iteration is 1000; the post's is 200000.",
+    ]
+    assert {f.level for f in r.findings if f.code == "default"} == {"warn"}
+    assert only(r, "sigmoid", "missing").level == "fail"
+    raised = only(r, "forward_loss", "raises").text["en"]  # it calls the two-argument affine
+    assert "TypeError" in raised
+    assert "Z1 = affine(W1, X, B1)" in raised
+
+
 def test_check_names_a_mistake_and_escapes_html():
     namespace = _namespace("mistakes/dW1_transposed.py")
     affine = namespace["affine"]

@@ -29,7 +29,16 @@ Progress = Callable[[int, int, Review], None]
 
 
 def find_submissions(folder: str | Path) -> list[Path]:
-    """The ``.py`` and ``.ipynb`` files in a folder and its subfolders, in name order.
+    """The ``.py`` and ``.ipynb`` files in a folder and its subfolders, in name order (hidden
+    folders, ``__pycache__`` and ``.ipynb_checkpoints`` left out).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    list of Path
 
     Raises
     ------
@@ -112,8 +121,16 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
     """Grades as CSV: one row per submission, one column per check, and a summary.
 
     Columns: ``file``, ``status`` (ok, hangs, memory, exits, crashes, unreadable), ``passed``
-    (yes/no), ``score`` (checks passed / checks run), each check (pass/fail), ``warnings``,
-    ``seconds``, ``summary`` (the review in one line).
+    (yes/no), ``score`` (checks passed / checks run), each check that ran (pass/fail),
+    ``warnings``, ``seconds``, ``summary`` (the review in one line).
+
+    Parameters
+    ----------
+    reviews : sequence of Review
+    path : str or Path
+        The CSV file to write (UTF-8).
+    lang : {"en", "ko"}
+        The language of the summaries.
     """
     checks = _columns(reviews)
     with Path(path).open("w", newline="", encoding="utf-8") as f:
@@ -130,6 +147,13 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
 
 def write_html(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") -> Path:
     """A summary page at ``path`` linking one page per review in the folder ``<stem>_reviews``.
+
+    Parameters
+    ----------
+    reviews : sequence of Review
+    path : str or Path
+        The summary page to write, e.g. ``grades.html``.
+    lang : {"en", "ko"}
 
     Returns
     -------
