@@ -342,6 +342,106 @@ def test_exports(tmp_path):
     assert session.report_html().startswith("<!DOCTYPE html>")
 
 
+def labelled_csv(rows, classes, features=2, seed=0):
+    """A CSV text of ``rows`` random points in ``classes`` classes (every class present)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, features)).round(2)
+    head = ",".join(f"x{j + 1}" for j in range(features)) + ",label\n"
+    return head + "".join(",".join(map(str, x)) + f",{k % classes}\n" for k, x in enumerate(X))
+
+
+def test_a_small_hostile_csv_cannot_make_a_huge_frame():
+    # Issue 16: 12 kB with 1,000 classes made 27 MB frames (a boundary line per pair of
+    # classes), 12-20 s of CPU each. Classes are bounded like rows and features...
+    hostile = "a,b,label\n" + "".join(f"{k % 2},{k // 2 % 2},{k}\n" for k in range(1000))
+    assert len(hostile) < 12_000
+    with pytest.raises(DataError, match=r"many.csv: 1000 classes; the playground takes at most 10"):
+        parse_csv(hostile, "many.csv")
+    # ... the same refusal for data handed to a session in Python...
+    X = np.random.default_rng(0).normal(size=(1000, 2))
+    many = xornet.data.Dataset("many", X, np.arange(1000.0))
+    with pytest.raises(DataError, match="1000 classes"):
+        Session(Settings(dataset="csv"), many)
+    # ... and the largest frame within the bounds stays small: every bound at its limit.
+    settings = Settings(dataset="csv", hidden=LIMITS["hidden"])
+    for features in (2, LIMITS["csv_features"]):
+        text = labelled_csv(LIMITS["csv_rows"], LIMITS["classes"], features)
+        session = Session(settings, parse_csv(text, "big.csv"), engine="numpy")
+        frame, data = session.frame(), session.data_message()
+        assert len(frame["hidden"]["coords"]) == len(data["X"]) == LIMITS["view_rows"]
+        assert data["samples"] == LIMITS["csv_rows"]
+        assert len(frame["hidden"]["lines"]) == 45  # 10 classes, one line per pair
+        assert len(json.dumps(frame)) < 200_000
+        assert len(json.dumps(data)) < 600_000
+        explained = session.explain()
+        assert len(json.dumps(explained)) < 100_000  # was 46 MB, every array of 5,000 rows
+    assert frame["boundary"] is None  # 16 features: no plane to draw
+
+
+def test_the_views_sample_a_large_upload_evenly_and_score_all_of_it():
+    text = labelled_csv(3000, 3)
+    session = Session(Settings(dataset="csv", hidden=3), parse_csv(text, "wide.csv"))
+    rows = session.view
+    assert (len(rows), rows[0], rows[-1]) == (LIMITS["view_rows"], 0, 2999)
+    assert np.all(np.diff(rows) >= 1)
+    data = session.data_message()
+    np.testing.assert_allclose(data["X"], session.data.X[rows], atol=1e-4)
+    assert data["y"] == session.data.y[rows].astype(int).tolist()
+    cache = xornet.forward(session.params, session.data.X)
+    accuracy = np.mean(xornet.diagnosis.predicted_class(cache.P) == session.data.y)
+    assert session.frame()["accuracy"] == pytest.approx(accuracy)
+    small = Session(Settings(dataset="moons", samples=LIMITS["samples"]))
+    assert len(small.data_message()["X"]) == LIMITS["samples"]  # built-in sets: every point
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("..", r"'\.\.' is not a file name"),
+        (".", r"'\.' is not a file name"),
+        ("a" * 300 + ".csv", "the file name is longer than 255 characters"),
+        ("dir/x.csv", "is not a file name"),
+        ("x\n.csv", "holds the character U\\+000A"),
+        ("x\u202e.csv", "holds the character U\\+202E"),  # right-to-left override
+        ("\ud800.csv", "holds the character U\\+D800"),  # a lone surrogate
+        ("", "the file name is empty"),
+    ],
+)
+def test_upload_names_are_bounded_and_never_a_path(name, message):
+    # Issue 16: '..' and 300 characters were written as paths and ended in tracebacks.
+    with pytest.raises(DataError, match=message):
+        parse_csv("a,label\n0,0\n1,1\n", name)
+
+
+def test_any_real_file_name_names_its_dataset():
+    for name, stem in (("데이터.csv", "데이터"), ('a"b.csv', 'a"b'), ("x.y.csv", "x.y"),
+                       ("a" * 251 + ".csv", "a" * 251)):  # fmt: skip
+        assert parse_csv("a,label\n0,0\n1,1\n", name).name == stem
+    with pytest.raises(DataError, match=r"bad.csv, row 3, column 'b': 'x' is not a number"):
+        parse_csv("a,b,label\n0,0,0\n0,x,1\n", "bad.csv")
+    with pytest.raises(DataError, match="a column name is longer than 255 characters"):
+        parse_csv(f"{'a' * 256},label\n0,0\n1,1\n", "long.csv")
+    with pytest.raises(DataError, match=r"rows\.csv: more than 5000 rows"):
+        parse_csv("a,label\n" + "0,0\n1,1\n" * 2501, "rows.csv")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"learning_rate": 10**400}, r"learning rate must be a number in \(0, 100\]"),
+        ({"learning_rate": -(10**400)}, r"learning rate must be a number in \(0, 100\]"),
+        ({"hidden": 10**400}, "hidden units must be from 1 to 64"),
+        ({"seed": [1]}, "seed must be a number or a name"),
+        ({"dataset": {"a": 1}}, "dataset must be a number or a name"),
+        ({"dataset": "x" * 100_000}, r"unknown dataset 'x{36}\.\.\.$"),
+    ],
+)
+def test_settings_from_a_hostile_page_get_one_short_line(values, message):
+    # A 401-digit learning rate ended in OverflowError (a traceback, the connection dropped).
+    with pytest.raises(XornetError, match=message):
+        Settings.from_dict(values)
+
+
 def test_loopback_names():
     assert is_loopback("127.0.0.1")
     assert is_loopback("::1")
