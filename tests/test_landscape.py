@@ -612,3 +612,13 @@ def test_run_and_end_state_figures(stuck, tmp_path):
         "run.png",
     ]
     assert all(f.stat().st_size > 5_000 for f in written)
+
+
+def test_the_landscape_imports_numpy_alone():
+    import subprocess
+    import sys
+
+    heavy = ("matplotlib", "numba", "sklearn", "tqdm", "autograd", "scipy")
+    probe = f"import sys, xornet.landscape; print(sorted(set(sys.modules) & set({heavy!r})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -32,8 +32,9 @@ import numpy as np
 
 from xornet._typing import Array
 from xornet.config import TrainConfig
+from xornet.data import check_Xy
 from xornet.errors import XornetError
-from xornet.landscape._hessian import Shape, hessians, losses, unpack
+from xornet.landscape._hessian import Shape, hessians, losses, prepare, unpack
 from xornet.params import Params, n_outputs_for
 
 PointKind = Literal["minimum", "saddle", "plateau", "sloped", "at infinity"]
@@ -397,27 +398,16 @@ def classify_point(
         The loss.
     thresholds : Thresholds, optional
     trend : Trend, optional
-        The run's course up to this point (see :class:`Trend`); with it a sloped point or a
-        plateau whose loss still falls while its weights grow like ``log(step)`` is
-        ``"at infinity"``.
+        The run's course at this point (see :class:`Trend`; :func:`classify_end_state`
+        measures it by running on): with it a point that is not a saddle, whose loss still
+        falls while its weights grow like ``log(step)``, is ``"at infinity"``.
 
     Returns
     -------
     Classification
     """
-    from xornet.network import check_data
-
-    check_data(params, X, y)
-    return _classify(
-        params.ravel()[None],
-        Shape.of(params),
-        X,
-        y,
-        activation,
-        kind,
-        thresholds or Thresholds(),
-        [trend],
-    )[0]
+    theta, shape, X, y = prepare(params, X, y, activation, kind)
+    return _classify(theta, shape, X, y, activation, kind, thresholds or Thresholds(), [trend])[0]
 
 
 def classify_many(
@@ -451,6 +441,9 @@ def classify_many(
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    check_Xy(X, y, n_classes)
+    if config.loss == "sse" and n_classes > 2:
+        raise XornetError("the squared-error loss needs one sigmoid output (two classes)")
     thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
     shape = Shape(X.shape[1], config.hidden, n_outputs_for(n_classes), config.shortcut)
     if thetas.shape[1] != shape.size:

@@ -192,10 +192,11 @@ def hessians(
 # ---------------------------------------------------------------------- the public functions
 
 
-def _prepare(
+def prepare(
     params: Params, X: Array, y: Array, activation: str, kind: str
 ) -> tuple[Array, Shape, Array, Array]:
-    """One network's packed row (1, P), its layout and the data as float64, checked."""
+    """One network's packed row (1, P), its layout and the data as float64, checked: one clear
+    :class:`~xornet.XornetError` for data, an activation or a loss the network cannot take."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     check_data(params, X, y)
@@ -236,7 +237,7 @@ def hessian(
     ndarray of shape (n_params, n_params)
         Symmetric; rows and columns in ``Params.ravel()`` order (W1, b1, W2, b2, W3).
     """
-    theta, shape, X, y = _prepare(params, X, y, activation, kind)
+    theta, shape, X, y = prepare(params, X, y, activation, kind)
     H: Array = hessians(theta, shape, X, y, activation, kind)[1][0]
     return H
 
@@ -264,7 +265,7 @@ def hessian_vector_product(
     -------
     ndarray of shape (n_params,)
     """
-    theta, shape, X, y = _prepare(params, X, y, activation, kind)
+    theta, shape, X, y = prepare(params, X, y, activation, kind)
     v = np.asarray(v, dtype=np.float64)
     if v.shape != (shape.size,):
         raise XornetError(f"v has shape {v.shape}; the network has {shape.size} parameters")
@@ -307,7 +308,7 @@ def spectrum(
     -------
     Spectrum
     """
-    theta, shape, X, y = _prepare(params, X, y, activation, kind)
+    theta, shape, X, y = prepare(params, X, y, activation, kind)
     first, H = hessians(theta, shape, X, y, activation, kind)
     lam, vecs = np.linalg.eigh(H[0])
     return Spectrum(float(first.loss[0]), first.gradient[0], lam, vecs)
