@@ -23,7 +23,7 @@ import numpy as np
 
 import xornet
 from xornet.diagnosis import NEAR_HALF
-from xornet.landscape import Classification, Trend, classify_many
+from xornet.landscape import KINDS, Classification, Trend, classify_many
 from xornet.landscape._hessian import Shape, losses
 
 DATA = xornet.xor()
@@ -41,13 +41,12 @@ def groups(many: xornet.ManyResult) -> np.ndarray:
 
 def table(rows: Sequence[str], points: Sequence[Classification], title: str) -> None:
     """Counts of each kind of point per group."""
-    kinds = ("minimum", "saddle", "plateau", "sloped", "at infinity")
     print(f"\n{title}")
-    print(f"  {'group':<10}{'runs':>6}" + "".join(f"{k:>13}" for k in kinds))
+    print(f"  {'group':<10}{'runs':>6}" + "".join(f"{k:>13}" for k in KINDS))
     for group in dict.fromkeys(rows):
         mine = [p.kind for p, g in zip(points, rows, strict=True) if g == group]
         counts = collections.Counter(mine)
-        print(f"  {group:<10}{len(mine):>6}" + "".join(f"{counts[k]:>13}" for k in kinds))
+        print(f"  {group:<10}{len(mine):>6}" + "".join(f"{counts[k]:>13}" for k in KINDS))
 
 
 def norms(thetas: np.ndarray) -> np.ndarray:

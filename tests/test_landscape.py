@@ -420,6 +420,10 @@ def test_classify_end_state_without_a_state_restarts_gradient_descent_exactly():
     with pytest.raises(XornetError, match="increasing factors above 1"):
         classify_end_state(XOR.X, XOR.y, config, trainer.params, steps=2_000, longer=(1,))
     assert classify_end_state(XOR.X, XOR.y, config, trainer.params, steps=0).trend is None
+    with pytest.raises(XornetError, match="would record 20,000,000 losses"):
+        classify_end_state(
+            XOR.X, XOR.y, config.replace(record_every=1), trainer.params, steps=200_000
+        )
 
 
 # ---------------------------------------------------------------------- slices
@@ -622,3 +626,26 @@ def test_the_landscape_imports_numpy_alone():
     probe = f"import sys, xornet.landscape; print(sorted(set(sys.modules) & set({heavy!r})))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def public_callables():
+    import inspect
+
+    from xornet import landscape, landscape_plots
+
+    for module in (landscape, landscape_plots):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.isclass(obj):
+                yield f"{module.__name__}.{name}", obj
+
+
+@pytest.mark.parametrize(("name", "obj"), list(public_callables()))
+def test_every_public_function_documents_its_parameters(name, obj):
+    import inspect
+
+    doc = inspect.getdoc(obj)
+    assert doc, name
+    for p in inspect.signature(obj).parameters:
+        assert p in doc, f"{name} does not document {p}"
+    assert "Returns\n-------" in doc, name

@@ -27,6 +27,7 @@ and paths are vectors in that order.
 from __future__ import annotations
 
 from xornet.landscape._classify import (
+    KINDS,
     Classification,
     Escape,
     Thresholds,
@@ -51,6 +52,7 @@ from xornet.landscape._slices import (
 )
 
 __all__ = [
+    "KINDS",
     "Classification",
     "Escape",
     "LandscapeRecorder",

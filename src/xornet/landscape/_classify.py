@@ -10,10 +10,11 @@ change of the loss below ``flat`` over a move of ``radius`` in weight space coun
   the gradient within the flat directions moves the loss by at most ``flat`` over ``radius``.
 
 Then a *minimum*: near a stationary point, every curvature positive (or the loss within
-``flat`` of its lower bound 0); a *saddle*: a negative curvature along which the loss,
-measured, falls by more than ``flat`` within ``4 radius``; a *plateau*: near a stationary
-point, no negative curvature, and flat directions (beyond a ReLU network's rescaling
-symmetries, along which the loss is exactly constant); *sloped*: not near a stationary point.
+``flat`` of its lower bound 0); a *saddle*: near a stationary point, a negative curvature, and
+the loss, measured along its eigenvector (signed downhill, at ``radius / 16`` to ``4 radius``),
+falls; a *plateau*: near a stationary point, no negative curvature, and flat directions (beyond
+a ReLU network's rescaling symmetries, along which the loss is exactly constant); *sloped*: not
+near a stationary point.
 
 Along the run, a :class:`Trend` from the loss and the weight norm at steps a tenfold apart: the
 loss still falling while the norm grows by about the same amount each tenfold of steps (like
@@ -23,6 +24,7 @@ becomes when its trend shows it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from xornet.params import Params, n_outputs_for
 
 PointKind = Literal["minimum", "saddle", "plateau", "sloped", "at infinity"]
 
-#: The kinds, in the order the study's tables list them.
+#: The kinds of point, from the finite to the infinite.
 KINDS: Final[tuple[PointKind, ...]] = ("minimum", "saddle", "plateau", "sloped", "at infinity")
 
 #: Distances probed along an escape direction, as multiples of ``Thresholds.radius``.
@@ -547,7 +549,7 @@ def _with_kind(p: Classification) -> Classification:
             kind = "minimum"
     if kind != "saddle" and p.trend is not None and p.trend.to_infinity(t):
         kind = "at infinity"
-    return Classification(**{**p.__dict__, "kind": kind})
+    return dataclasses.replace(p, kind=kind)
 
 
 def _relu_symmetries(thetas: Array, shape: Shape) -> Array:

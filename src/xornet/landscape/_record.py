@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 #: How much longer :func:`classify_end_state` continues a run, by default.
 LONGER = (10, 100)
 
+#: The most loss records a continued run may take (it keeps the run's ``record_every``).
+MAX_RECORDS = 2_000_000
+
 
 class LandscapeRecorder:
     """Record the landscape at each loss record of a run: ``trainer.run(callback=recorder)``.
@@ -222,6 +225,12 @@ def classify_end_state(
     factors = [int(f) for f in longer]
     if any(f <= 1 for f in factors) or factors != sorted(set(factors)):
         raise XornetError(f"longer must be increasing factors above 1, got {list(longer)}")
+    records = (factors[-1] * steps) // config.record_every if factors else 0
+    if records > MAX_RECORDS:
+        raise XornetError(
+            f"running {factors[-1]} times longer would record {records:,} losses (one every "
+            f"{config.record_every} steps); raise record_every or ask for less with longer"
+        )
     trend = None
     if steps > 0 and factors:
         free = config.replace(tol=None, stop_when_correct=False)
