@@ -24,7 +24,13 @@ def test_classic_xor_plateau_names_the_stuck_samples():
     assert outcome.near_half == (1, 3)
     assert outcome.misclassified == (1, 3)
     assert "samples 1, 3 sit near 0.5" in outcome.summary
-    assert "classic XOR local minimum" in outcome.summary
+    # It names the state by what the outputs show, and claims no kind of point it has not
+    # measured (issue 19: it used to call this "the classic XOR local minimum").
+    assert "The other two samples are right: the XOR plateau" in outcome.summary
+    assert "local minimum, a saddle or a slope toward infinite weights is not measured" in (
+        outcome.summary
+    )
+    assert "This is the classic XOR local minimum" not in outcome.summary
     assert "hidden units" in outcome.suggestion
 
 

@@ -3,6 +3,7 @@ in-process (protocol, limits, isolation, origin, static files, exports, expiry, 
 
 import gc
 import json
+import queue
 import threading
 import time
 import weakref
@@ -19,6 +20,7 @@ from xornet.playground.server import MAX_MESSAGE, create_app, expire
 from xornet.playground.session import LIMITS, Session, Settings, parse_csv
 
 ORIGIN = {"origin": "http://testserver"}
+HOSTS = ("testserver",)  # the name Starlette's test client sends as Host
 
 
 # ----------------------------------------------------------------------------- the session
@@ -342,6 +344,106 @@ def test_exports(tmp_path):
     assert session.report_html().startswith("<!DOCTYPE html>")
 
 
+def labelled_csv(rows, classes, features=2, seed=0):
+    """A CSV text of ``rows`` random points in ``classes`` classes (every class present)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, features)).round(2)
+    head = ",".join(f"x{j + 1}" for j in range(features)) + ",label\n"
+    return head + "".join(",".join(map(str, x)) + f",{k % classes}\n" for k, x in enumerate(X))
+
+
+def test_a_small_hostile_csv_cannot_make_a_huge_frame():
+    # Issue 16: 12 kB with 1,000 classes made 27 MB frames (a boundary line per pair of
+    # classes), 12-20 s of CPU each. Classes are bounded like rows and features...
+    hostile = "a,b,label\n" + "".join(f"{k % 2},{k // 2 % 2},{k}\n" for k in range(1000))
+    assert len(hostile) < 12_000
+    with pytest.raises(DataError, match=r"many.csv: 1000 classes; the playground takes at most 10"):
+        parse_csv(hostile, "many.csv")
+    # ... the same refusal for data handed to a session in Python...
+    X = np.random.default_rng(0).normal(size=(1000, 2))
+    many = xornet.data.Dataset("many", X, np.arange(1000.0))
+    with pytest.raises(DataError, match="1000 classes"):
+        Session(Settings(dataset="csv"), many)
+    # ... and the largest frame within the bounds stays small: every bound at its limit.
+    settings = Settings(dataset="csv", hidden=LIMITS["hidden"])
+    for features in (2, LIMITS["csv_features"]):
+        text = labelled_csv(LIMITS["csv_rows"], LIMITS["classes"], features)
+        session = Session(settings, parse_csv(text, "big.csv"), engine="numpy")
+        frame, data = session.frame(), session.data_message()
+        assert len(frame["hidden"]["coords"]) == len(data["X"]) == LIMITS["view_rows"]
+        assert data["samples"] == LIMITS["csv_rows"]
+        assert len(frame["hidden"]["lines"]) == 45  # 10 classes, one line per pair
+        assert len(json.dumps(frame)) < 200_000
+        assert len(json.dumps(data)) < 600_000
+        explained = session.explain()
+        assert len(json.dumps(explained)) < 100_000  # was 46 MB, every array of 5,000 rows
+    assert frame["boundary"] is None  # 16 features: no plane to draw
+
+
+def test_the_views_sample_a_large_upload_evenly_and_score_all_of_it():
+    text = labelled_csv(3000, 3)
+    session = Session(Settings(dataset="csv", hidden=3), parse_csv(text, "wide.csv"))
+    rows = session.view
+    assert (len(rows), rows[0], rows[-1]) == (LIMITS["view_rows"], 0, 2999)
+    assert np.all(np.diff(rows) >= 1)
+    data = session.data_message()
+    np.testing.assert_allclose(data["X"], session.data.X[rows], atol=1e-4)
+    assert data["y"] == session.data.y[rows].astype(int).tolist()
+    cache = xornet.forward(session.params, session.data.X)
+    accuracy = np.mean(xornet.diagnosis.predicted_class(cache.P) == session.data.y)
+    assert session.frame()["accuracy"] == pytest.approx(accuracy)
+    small = Session(Settings(dataset="moons", samples=LIMITS["samples"]))
+    assert len(small.data_message()["X"]) == LIMITS["samples"]  # built-in sets: every point
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("..", r"'\.\.' is not a file name"),
+        (".", r"'\.' is not a file name"),
+        ("a" * 300 + ".csv", "the file name is longer than 255 characters"),
+        ("dir/x.csv", "is not a file name"),
+        ("x\n.csv", "holds the character U\\+000A"),
+        ("x\u202e.csv", "holds the character U\\+202E"),  # right-to-left override
+        ("\ud800.csv", "holds the character U\\+D800"),  # a lone surrogate
+        ("", "the file name is empty"),
+    ],
+)
+def test_upload_names_are_bounded_and_never_a_path(name, message):
+    # Issue 16: '..' and 300 characters were written as paths and ended in tracebacks.
+    with pytest.raises(DataError, match=message):
+        parse_csv("a,label\n0,0\n1,1\n", name)
+
+
+def test_any_real_file_name_names_its_dataset():
+    for name, stem in (("데이터.csv", "데이터"), ('a"b.csv', 'a"b'), ("x.y.csv", "x.y"),
+                       ("a" * 251 + ".csv", "a" * 251)):  # fmt: skip
+        assert parse_csv("a,label\n0,0\n1,1\n", name).name == stem
+    with pytest.raises(DataError, match=r"bad.csv, row 3, column 'b': 'x' is not a number"):
+        parse_csv("a,b,label\n0,0,0\n0,x,1\n", "bad.csv")
+    with pytest.raises(DataError, match="a column name is longer than 255 characters"):
+        parse_csv(f"{'a' * 256},label\n0,0\n1,1\n", "long.csv")
+    with pytest.raises(DataError, match=r"rows\.csv: more than 5000 rows"):
+        parse_csv("a,label\n" + "0,0\n1,1\n" * 2501, "rows.csv")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"learning_rate": 10**400}, r"learning rate must be a number in \(0, 100\]"),
+        ({"learning_rate": -(10**400)}, r"learning rate must be a number in \(0, 100\]"),
+        ({"hidden": 10**400}, "hidden units must be from 1 to 64"),
+        ({"seed": [1]}, "seed must be a number or a name"),
+        ({"dataset": {"a": 1}}, "dataset must be a number or a name"),
+        ({"dataset": "x" * 100_000}, r"unknown dataset 'x{36}\.\.\.$"),
+    ],
+)
+def test_settings_from_a_hostile_page_get_one_short_line(values, message):
+    # A 401-digit learning rate ended in OverflowError (a traceback, the connection dropped).
+    with pytest.raises(XornetError, match=message):
+        Settings.from_dict(values)
+
+
 def test_loopback_names():
     assert is_loopback("127.0.0.1")
     assert is_loopback("::1")
@@ -353,9 +455,29 @@ def test_loopback_names():
 # ----------------------------------------------------------------------------- the server
 
 
+def receive_json(ws, timeout=60.0):
+    """The next message, or a failure (not a hang) when none comes within ``timeout`` s."""
+    box = queue.Queue()
+
+    def take():
+        try:
+            box.put((True, ws.receive_json()))
+        except BaseException as error:  # handed to the test's thread
+            box.put((False, error))
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        ok, value = box.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no message from the server within {timeout:g} s") from None
+    if not ok:
+        raise value
+    return value
+
+
 def receive_until(ws, kind, limit=200):
     for _ in range(limit):
-        message = ws.receive_json()
+        message = receive_json(ws)
         if message["type"] == kind:
             return message
     raise AssertionError(f"no {kind!r} message")
@@ -363,7 +485,7 @@ def receive_until(ws, kind, limit=200):
 
 @pytest.fixture
 def client():
-    with TestClient(create_app(max_sessions=3)) as c:
+    with TestClient(create_app(hosts=HOSTS, max_sessions=3)) as c:
         yield c
 
 
@@ -473,7 +595,7 @@ def test_sessions_are_isolated_and_bounded(client):
 
 
 def test_idle_sessions_expire_and_leave_nothing_behind():
-    app = create_app(idle_seconds=0.2, sweep_seconds=0.05)
+    app = create_app(hosts=HOSTS, idle_seconds=0.2, sweep_seconds=0.05)
     with TestClient(app) as c:
         with c.websocket_connect("/ws", headers=ORIGIN) as ws:
             sid = ws.receive_json()["session"]
@@ -504,7 +626,7 @@ def test_expire_stops_a_playing_session():
 def test_twenty_sessions_train_at_once_and_stay_responsive():
     # Load, bounded in count and time, loopback only: 20 tabs play at full speed; each must
     # keep receiving frames and answer a step request while the others train.
-    app = create_app(max_sessions=25)
+    app = create_app(hosts=HOSTS, max_sessions=25)
     results = {}
 
     def tab(k, client):
@@ -533,7 +655,7 @@ def test_cli_playground_warns_off_loopback(monkeypatch, capsys):
 
     started = {}
 
-    def fake_run(self):
+    def fake_run(self, sockets=None):
         started["host"] = self.config.host
 
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
@@ -544,3 +666,330 @@ def test_cli_playground_warns_off_loopback(monkeypatch, capsys):
     assert "reachable from other machines" in capsys.readouterr().err
     assert main(["playground", "--port", "70000"]) == 2
     assert "a port is from 0 to 65535" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- a hostile page
+
+
+def closed_with(ws):
+    """The close code and the last error message of a connection the server ends."""
+    from starlette.websockets import WebSocketDisconnect
+
+    messages = []
+
+    def read_to_the_end():
+        while True:
+            messages.append(receive_json(ws, timeout=30))
+
+    with pytest.raises(WebSocketDisconnect) as caught:
+        read_to_the_end()
+    errors = [m["message"] for m in messages if m["type"] == "error"]
+    return caught.value.code, errors[-1] if errors else None
+
+
+def no_tracebacks(caplog):
+    return [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+
+
+def test_a_closed_tab_frees_its_place_at_once():
+    # Issue 16: a closed tab kept its place for the 10-minute idle sweep, so 32 reloads locked
+    # everyone out. Its session stays a while for its exports, without counting, and only
+    # the latest max_sessions of those are kept.
+    app = create_app(hosts=HOSTS, max_sessions=2)
+    sids = []
+    with TestClient(app) as client:
+        for _ in range(6):  # six reloads of one tab, then a second tab
+            with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+                hello = ws.receive_json()
+                assert hello["type"] == "hello"
+                sids.append(hello["session"])
+                receive_until(ws, "frame")
+        assert set(app.state.sessions) == set(sids[-2:])
+        assert not any(entry.connected for entry in app.state.sessions.values())
+        assert client.get(f"/session/{sids[-1]}/model.npz").status_code == 200
+        assert client.get(f"/session/{sids[0]}/model.npz").status_code == 404
+        with client.websocket_connect("/ws", headers=ORIGIN) as a, \
+             client.websocket_connect("/ws", headers=ORIGIN) as b:  # fmt: skip
+            assert a.receive_json()["type"] == b.receive_json()["type"] == "hello"
+
+
+@pytest.mark.parametrize("where", ["handshake", "handler", "frames"])
+def test_a_failure_closes_the_tab_frees_its_place_and_is_logged(monkeypatch, caplog, where):
+    # A fault of the server's own (simulated here) ends that tab with code 1011 and a message,
+    # logs it, and frees its place: before, a failed handshake kept the place until the sweep.
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated fault")
+
+    app = create_app(hosts=HOSTS, max_sessions=1)
+    with TestClient(app) as client:
+        name = {"handshake": "data_message", "handler": "explain", "frames": "advance"}[where]
+        with monkeypatch.context() as patch:
+            patch.setattr(Session, name, broken)
+            with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+                if where != "handshake":
+                    receive_until(ws, "frame")
+                    ws.send_json({"type": "explain" if where == "handler" else "play"})
+                code, message = closed_with(ws)
+        assert (code, message) == (1011, "internal error (RuntimeError): reload the page")
+        assert app.state.sessions == {}  # no exports from a session in an unknown state
+        assert "simulated fault" in caplog.text
+        with client.websocket_connect("/ws", headers=ORIGIN) as ws:  # the place is free
+            assert ws.receive_json()["type"] == "hello"
+            receive_until(ws, "frame")
+
+
+def test_an_idle_tab_is_told_and_closed():
+    # Issue 16: an expired tab was left connected but detached, still answering `step` and
+    # outside the session count.
+    app = create_app(hosts=HOSTS, idle_seconds=0.3, sweep_seconds=0.05)
+    with TestClient(app) as client, client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        sid = ws.receive_json()["session"]
+        receive_until(ws, "frame")
+        time.sleep(1.0)
+        ws.send_json({"type": "step"})
+        first = receive_json(ws)
+        assert first["type"] == "error"
+        assert first["message"] == ("this session was closed after 0.3 seconds without "
+                                    "activity: reload the page to start again")  # fmt: skip
+        from starlette.websockets import WebSocketDisconnect
+
+        with pytest.raises(WebSocketDisconnect) as caught:
+            receive_json(ws)
+        assert caught.value.code == 1000
+        assert sid not in app.state.sessions
+
+
+def test_only_the_hosts_the_server_was_started_for_are_served():
+    # DNS rebinding: a page at http://attacker.test:8765, its name rebound to 127.0.0.1, sends
+    # `Host: attacker.test:8765` and an Origin to match; the Origin check alone let it in.
+    from starlette.testclient import WebSocketDenialResponse
+
+    app = create_app()  # loopback's names
+    forged = "attacker.test:8765"
+    with TestClient(app, base_url=f"http://{forged}") as client:
+        for path in ("/", "/static/app.js", "/session/x/model.npz"):
+            assert client.get(path).status_code == 400
+        with (
+            pytest.raises(WebSocketDenialResponse) as caught,
+            client.websocket_connect(f"ws://{forged}/ws", headers={"origin": f"http://{forged}"}),
+        ):
+            pass
+        assert caught.value.status_code == 400
+        assert caught.value.headers["x-content-type-options"] == "nosniff"
+        assert app.state.sessions == {}
+        for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "LOCALHOST"):
+            assert client.get(f"http://{host}/").status_code == 200
+            with client.websocket_connect(f"ws://{host}/ws", headers={"origin": f"http://{host}"}
+                                          ) as ws:  # fmt: skip
+                assert ws.receive_json()["type"] == "hello"
+
+
+def test_trusted_hosts_follow_the_address_listened_on():
+    from xornet.playground import trusted_hosts
+
+    assert trusted_hosts("127.0.0.1") == ("127.0.0.1", "[::1]", "localhost")
+    assert trusted_hosts("::1") == ("127.0.0.1", "[::1]", "localhost")
+    assert trusted_hosts("192.168.1.5") == ("192.168.1.5",)
+    assert trusted_hosts("192.168.1.5", ["Box.local"]) == ("192.168.1.5", "box.local")
+    every = trusted_hosts("0.0.0.0")
+    import socket
+
+    assert {"0.0.0.0", "127.0.0.1", "localhost", socket.gethostname().lower()} <= set(every)
+    assert not any(name.startswith("*") for name in every)
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ('{"type": "settings", "settings": {"learning_rate": ' + "9" * 401 + "}}",
+         r"learning rate must be a number in (0, 100]"),
+        ('{"type": "settings", "settings": {"hidden": ' + "9" * 5000 + "}}", "message is not JSON"),
+        ("[" * 100_000 + "]" * 100_000, "message is not JSON (nested too deeply)"),
+        ('{"type": "step", "x": ' + "[" * 500 + "]" * 500 + "}", "message field 'x' must be"),
+        ('{"type": "settings", "settings": [1]}', "message field 'settings' must be"),
+        ('{"type": "settings", "settings": {"seed": {"a": 1}}}', "message field 'settings'"),
+        ('{"type": "settings", "settings": {"learning_rate": NaN}}', "learning rate must be"),
+        ('{"type": "csv", "name": "..", "text": "a,label\\n0,0\\n1,1\\n"}', "'..' is not a file"),
+        ('{"type": "csv", "name": "' + "a" * 300 + '", "text": "a,label\\n0,0\\n1,1\\n"}',
+         "the file name is longer than 255 characters"),
+        ('{"type": "csv", "name": "\\ud800", "text": "a,label\\n0,0\\n"}', "U+D800"),
+        ('{"type": "csv", "name": "x.csv", "text": "\\ud800"}', "x.csv: not UTF-8 text"),
+        ('{"type": "' + "x" * 100_000 + '"}', "unknown message type 'xxx"),
+        ('{"type": "explain", "lang": ["ko"]}', "message field 'lang' must be"),
+    ],
+)  # fmt: skip
+def test_malformed_messages_get_an_error_and_no_traceback(client, caplog, message, reply):
+    # Issue 16: these dropped the connection and logged a traceback.
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        receive_until(ws, "frame")
+        ws.send_text(message)
+        error = receive_until(ws, "error")["message"]
+        assert reply in error
+        assert len(error) <= 300
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
+    assert no_tracebacks(caplog) == []
+
+
+def test_a_binary_frame_gets_an_error(client, caplog):
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        receive_until(ws, "frame")
+        ws.send_bytes(b'{"type": "step"}')
+        assert "binary messages are not understood" in receive_until(ws, "error")["message"]
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
+    assert no_tracebacks(caplog) == []
+
+
+@pytest.fixture
+def live_server():
+    """The playground on uvicorn (loopback, a free port), logging into pytest's caplog."""
+    import uvicorn
+
+    app = create_app(max_sessions=4)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="info",
+                            ws="websockets-sansio", ws_max_size=MAX_MESSAGE)  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    yield app, server.servers[0].sockets[0].getsockname()[1]
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_malformed_messages_on_a_real_server_leave_no_traceback(live_server, caplog):
+    from websockets.sync.client import connect
+
+    caplog.set_level("INFO")
+    _, port = live_server
+    url = f"http://127.0.0.1:{port}"
+    with connect(f"ws://127.0.0.1:{port}/ws", origin=url, max_size=None) as ws:
+
+        def next_of(kind):
+            while (message := json.loads(ws.recv(timeout=30)))["type"] != kind:
+                pass
+            return message
+
+        next_of("frame")
+        for bad in (b"\x00\xff binary", "[" * 100_000, '{"type": "settings", "settings": '
+                    '{"learning_rate": ' + "9" * 401 + "}}",
+                    '{"type": "csv", "name": "..", "text": "a"}'):  # fmt: skip
+            ws.send(bad)
+            assert next_of("error")["message"]
+        ws.send(json.dumps({"type": "step"}))
+        assert next_of("frame")["step"] == 1
+    assert no_tracebacks(caplog) == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_every_response_carries_the_security_headers(monkeypatch):
+    # Issue 16: static files and errors had no Content-Security-Policy.
+    from xornet.playground.server import SECURITY_HEADERS
+
+    def broken(self):
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(Session, "model_bytes", broken)
+    app = create_app(hosts=HOSTS)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+            sid = ws.receive_json()["session"]
+            receive_until(ws, "frame")
+        responses = {
+            "page": client.get("/"),
+            "script": client.get("/static/app.js"),
+            "style": client.get("/static/style.css"),
+            "missing static file": client.get("/static/nope.js"),
+            "no route": client.get("/nope"),
+            "wrong method": client.post("/"),
+            "no session": client.get("/session/nope/model.npz"),
+            "export": client.get(f"/session/{sid}/loss.png"),
+            "server error": client.get(f"/session/{sid}/model.npz"),
+            "wrong host": client.get("http://attacker.test/"),
+        }
+    statuses = {name: r.status_code for name, r in responses.items()}
+    assert statuses == {"page": 200, "script": 200, "style": 200, "missing static file": 404,
+                        "no route": 404, "wrong method": 405, "no session": 404, "export": 200,
+                        "server error": 500, "wrong host": 400}  # fmt: skip
+    for name, response in responses.items():
+        for header, value in SECURITY_HEADERS.items():
+            assert response.headers.get(header) == value, (name, header)
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp
+    assert "'unsafe-eval'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert responses["script"].headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    ("upload", "plain", "encoded"),
+    [
+        ("데이터.csv", "xornet-___-step0-model.npz",
+         "xornet-%EB%8D%B0%EC%9D%B4%ED%84%B0-step0-model.npz"),
+        ('a"b\\c.csv', "xornet-a_b_c-step0-model.npz", "xornet-a%22b%5Cc-step0-model.npz"),
+        ("plain.csv", "xornet-plain-step0-model.npz", "xornet-plain-step0-model.npz"),
+    ],
+)  # fmt: skip
+def test_exports_of_any_file_name(client, upload, plain, encoded):
+    # Issue 16: `데이터.csv` made every export fail with 500; a `"` malformed the header.
+    from urllib.parse import unquote
+
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        sid = ws.receive_json()["session"]
+        receive_until(ws, "frame")
+        ws.send_json({"type": "csv", "name": upload, "text": "a,b,label\n0,0,0\n1,1,1\n"})
+        assert receive_until(ws, "data")["name"] == upload[:-4]
+        for what in ("model.npz", "report.html", "loss.png"):
+            response = client.get(f"/session/{sid}/{what}")
+            assert response.status_code == 200
+            assert response.headers["cache-control"] == "no-store"
+        response = client.get(f"/session/{sid}/model.npz")
+    disposition = response.headers["content-disposition"]
+    assert disposition == f"attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
+    assert unquote(encoded) == f"xornet-{upload[:-4]}-step0-model.npz"
+
+
+def test_playing_at_any_speed_keeps_each_frame_to_its_time_budget(client, monkeypatch):
+    # Speeds 1-9 asked for a fixed number of steps (up to 250) whatever they cost: 250 steps
+    # of the largest network on 5,000 rows took seconds per frame.
+    calls = []
+    advance = Session.advance
+
+    def spy(self, steps, budget=None):
+        calls.append((steps, budget))
+        return advance(self, steps, budget)
+
+    monkeypatch.setattr(Session, "advance", spy)
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        receive_until(ws, "frame")
+        ws.send_json({"type": "speed", "value": 9})
+        ws.send_json({"type": "play"})
+        receive_until(ws, "frame")
+        ws.send_json({"type": "pause"})
+        receive_until(ws, "state")
+    played = [c for c in calls if c[0] == 250]
+    assert played
+    assert all(budget is not None and budget <= 0.02 for _, budget in played)
+
+
+def test_a_busy_port_is_one_line_and_exit_2(capfd):
+    # Issue 16: uvicorn logged its error and the command exited with 3.
+    import socket
+
+    from xornet.cli import main
+    from xornet.playground import serve
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(XornetError, match=f"port {port} is in use on 127.0.0.1"):
+            serve("127.0.0.1", port, open_browser=False)
+        capfd.readouterr()
+        assert main(["playground", "--port", str(port), "--no-browser"]) == 2
+        out, err = capfd.readouterr()
+    assert out == ""
+    assert err == (f"xornet: error: port {port} is in use on 127.0.0.1: choose another with "
+                   "--port (0 picks a free one)\n")  # fmt: skip

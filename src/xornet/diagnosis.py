@@ -242,10 +242,14 @@ def classify(
             f"and the loss ({final:.4g}) has stopped falling."
         )
         if binary and p.size == 4 and len(near) == 2 and set(wrong) <= set(near):
+            # Only what the outputs show: which kind of point this is (a local minimum, a
+            # saddle, a slope to infinite weights) takes the landscape, measured by
+            # xornet.landscape.diagnose_with_landscape when asked for.
             summary += (
-                " This is the classic XOR local minimum: the hidden layer separates only part"
-                " of the truth table, and the output sits at 0.5 for the rest"
-                " (with cross-entropy, a loss near ln(2)/2 = 0.347)."
+                " The other two samples are right: the XOR plateau (with cross-entropy, a loss"
+                " near ln(2)/2 = 0.347). Whether it is a local minimum, a saddle or a slope"
+                " toward infinite weights is not measured here (the landscape analysis"
+                " measures it)."
             )
     else:
         summary = f"Stuck on a plateau: {n_wrong} and the loss ({final:.4g}) has stopped falling."

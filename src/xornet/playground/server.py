@@ -8,12 +8,23 @@ Protocol (JSON text messages). From the page: ``settings`` (with ``settings``), 
 ``name`` and ``text``), ``play``, ``pause``, ``step``, ``reset``, ``new_start``, ``speed``
 (``value`` 1-10), ``explain`` (``lang``), ``frame``. From the server: ``hello`` (the session's
 id and the limits), ``data``, ``frame``, ``explain``, ``state`` (playing or not) and ``error``
-(a one-line message the page shows).
+(a one-line message the page shows; sent too just before the server closes the connection).
 
-Safety: every message and setting is bounded and validated, and a bad one gets an ``error``
-message, never a crash; at most ``max_sessions`` tabs at once; a WebSocket whose Origin is
-not this server's own is refused; idle sessions expire; static files come from the package
-only.
+Safety, against a careless user and a hostile page:
+
+- Only the hosts the server was started for are served, over HTTP and WebSocket (Starlette's
+  ``TrustedHostMiddleware``), so a page whose name is rebound to this machine's address (DNS
+  rebinding) gets nothing; and a WebSocket must come from a page of this server (its Origin).
+- Every message is bounded before it is used (size, nesting, types) and validated whole; a bad
+  one gets an ``error`` message and the connection goes on. A failure of the server itself
+  closes that tab's connection (code 1011) and is logged, and nothing else is affected.
+- At most ``max_sessions`` tabs at once. A tab frees its place when its connection ends, for
+  whatever reason; a tab idle for ``idle_seconds`` is told so and closed. A closed tab's
+  session stays ``idle_seconds`` for its exports (at most ``max_sessions`` such).
+- Each frame's training is bounded in time, and its views in size (see ``Session.frame``).
+- Every response, static files and errors included, carries a Content-Security-Policy that
+  allows only the page's own files and server, and headers against sniffing, framing,
+  referrers and cross-origin embedding.
 """
 
 from __future__ import annotations
@@ -21,38 +32,60 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Final
+from typing import Any, Final
+from urllib.parse import quote
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from xornet.errors import XornetError
 from xornet.playground.session import LIMITS, SPEEDS, Session, Settings, parse_csv
 
-__all__ = ["MAX_MESSAGE", "create_app"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_MESSAGE", "SECURITY_HEADERS", "create_app"]
 
-#: Largest message a page may send (a CSV upload, with JSON quoting).
-MAX_MESSAGE: Final = 2 * LIMITS["csv_bytes"]
+#: Largest message a page may send: a CSV upload (its quotes and line ends escaped by JSON,
+#: which at most doubles it) and its name.
+MAX_MESSAGE: Final = 2 * LIMITS["csv_bytes"] + 4 * LIMITS["name_chars"] + 1000
 #: Seconds between frames while playing (30 a second), and when slowed right down.
 FRAME_INTERVAL: Final = 1 / 30
 SLOW_INTERVAL: Final = 0.25
-#: Seconds of training per frame at full speed, shared by the tabs playing at once.
+#: Seconds of training per frame, shared by the tabs playing at once.
 FRAME_BUDGET: Final = 0.02
 FIGURES: Final = ("boundary", "hidden", "loss", "network")
+#: The names under which a server listening on loopback is reached.
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+#: Longest error message sent to the page (one line).
+MAX_ERROR: Final = 300
 
-# Content-Security-Policy: the page may load only its own files and talk only to its server.
-_CSP: Final = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-               "connect-src 'self'; frame-ancestors 'none'")  # fmt: skip
+#: Headers on every HTTP response. The policy allows the page's own scripts, styles and images
+#: and a connection to its own server, nothing inline, nothing from elsewhere; no page may frame
+#: it, and no other site may embed its files (a script, an exported figure) or read its referrer.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+_LOG = logging.getLogger("xornet.playground")
 
 
 @dataclass
@@ -65,19 +98,34 @@ class _Entry:
     playing: bool = False
     speed: int = 10
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set when the server ends the connection: the close code and the message to show.
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    close_reason: tuple[int, str] = (1000, "")
+
+    def close(self, code: int, message: str) -> None:
+        """Ask the connection to end with ``message`` (it stops playing at once)."""
+        if not self.closing.is_set():
+            self.close_reason = (code, message)
+        self.connected = False
+        self.playing = False
+        self.closing.set()
+        self.wake.set()
 
 
-def create_app(*, max_sessions: int = 32, idle_seconds: float = 600.0,
-               sweep_seconds: float = 5.0) -> Starlette:  # fmt: skip
+def create_app(*, hosts: Sequence[str] = LOOPBACK_HOSTS, max_sessions: int = 32,
+               idle_seconds: float = 600.0, sweep_seconds: float = 5.0) -> Starlette:  # fmt: skip
     """The playground's ASGI application.
 
     Parameters
     ----------
+    hosts : sequence of str
+        The names and addresses the server answers to (the Host header; IPv6 addresses in
+        brackets); anything else gets 400. By default those of loopback.
     max_sessions : int
         Tabs served at once; more are told to try later.
     idle_seconds : float
-        A session with no message for this long is closed and forgotten (an ended one is kept
-        this long for its exports).
+        A tab with no message for this long is told so and closed. A closed tab's session is
+        kept this long for its exports.
     sweep_seconds : float
         How often expired sessions are looked for.
 
@@ -106,7 +154,7 @@ def create_app(*, max_sessions: int = 32, idle_seconds: float = 600.0,
 
     async def index(request: Request) -> Response:
         page = resources.files("xornet.playground").joinpath("static/index.html").read_text()
-        return HTMLResponse(page, headers=_headers())
+        return HTMLResponse(page)
 
     async def export(request: Request) -> Response:
         entry = sessions.get(request.path_params["sid"])
@@ -125,44 +173,43 @@ def create_app(*, max_sessions: int = 32, idle_seconds: float = 600.0,
                 body = await anyio.to_thread.run_sync(session.figure_png, what[:-4])
                 kind, media = what, "image/png"
             else:
-                return JSONResponse({"error": f"nothing to export called {what!r}"}, 404)
-        except (XornetError, ImportError) as error:
-            return JSONResponse({"error": str(error)}, 409)
+                return JSONResponse({"error": f"nothing to export called {what[:40]!r}"}, 404)
+        except (XornetError, ImportError, ValueError) as error:
+            return JSONResponse({"error": _one_line(error)}, 409)
         name = f"xornet-{session.data.name}-step{session.step}-{kind}"
-        headers = {**_headers(), "Content-Disposition": f'attachment; filename="{name}"'}
+        headers = {"Content-Disposition": attachment(name), "Cache-Control": "no-store"}
         return Response(body, media_type=media, headers=headers)
 
+    async def failure(request: Request, error: Exception) -> Response:
+        # Starlette sends this outside the middleware: it carries the headers itself.
+        return JSONResponse({"error": "internal error"}, 500, headers=SECURITY_HEADERS)
+
     async def websocket(ws: WebSocket) -> None:
-        if not _same_origin(ws):
-            await ws.close(code=1008, reason="cross-origin connection refused")
-            return
-        await ws.accept()
-        expire(sessions, idle_seconds)
-        if len(sessions) >= max_sessions:
-            await ws.send_json({"type": "error", "message": "the playground is full: "
-                                f"{max_sessions} sessions are open; try again later"})  # fmt: skip
-            await ws.close(code=1013)
+        try:
+            if not _same_origin(ws):
+                await ws.close(code=1008, reason="cross-origin connection refused")
+                return
+            await ws.accept()
+            expire(sessions, idle_seconds)
+            if sum(entry.connected for entry in sessions.values()) >= max_sessions:
+                await _error(ws, f"the playground is full: {max_sessions} sessions are open; "
+                                 "try again later")  # fmt: skip
+                await ws.close(code=1013, reason="the playground is full")
+                return
+        except WebSocketDisconnect:  # the tab left during the handshake
             return
         sid = secrets.token_urlsafe(16)
         entry = _Entry(Session())
         sessions[sid] = entry
-        await ws.send_json({"type": "hello", "session": sid, "limits": LIMITS})
-        await _send_state(ws, entry)
-        player = asyncio.create_task(_play(ws, entry, sessions))
         try:
-            while True:
-                text = await ws.receive_text()
-                entry.last_seen = time.monotonic()
-                await _handle(ws, entry, text)
-        except WebSocketDisconnect:
-            pass
-        finally:
+            failed = await _converse(ws, sid, entry, sessions)
+        finally:  # the tab's place is free, whatever ended the connection
             entry.connected = False
             entry.playing = False
-            entry.wake.set()
-            player.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await player
+            entry.last_seen = time.monotonic()  # its exports stay idle_seconds from now
+        if failed:  # the session's state is unknown: no exports from it
+            sessions.pop(sid, None)
+        _forget_closed(sessions, keep=max_sessions)
 
     app = Starlette(
         routes=[
@@ -171,10 +218,52 @@ def create_app(*, max_sessions: int = 32, idle_seconds: float = 600.0,
             WebSocketRoute("/ws", websocket),
             Mount("/static", StaticFiles(packages=[("xornet.playground", "static")])),
         ],
+        middleware=[
+            Middleware(_SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts), www_redirect=False),
+        ],
+        exception_handlers={Exception: failure},
         lifespan=lifespan,
     )
     app.state.sessions = sessions
+    app.state.hosts = tuple(hosts)
     return app
+
+
+class _SecurityHeaders:
+    """ASGI middleware: :data:`SECURITY_HEADERS` on every HTTP response, including a refused
+    WebSocket's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name.lower().encode(), value.encode())
+                            for name, value in SECURITY_HEADERS.items()
+                            if name.lower().encode() not in present]  # fmt: skip
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition header offering ``filename`` for download (RFC 6266).
+
+    Any name works, in any script: ``filename*`` carries it percent-encoded in UTF-8 (RFC
+    5987), and ``filename`` an ASCII stand-in for old clients, with anything but printable
+    ASCII, quotes and backslashes replaced by ``_``.
+    """
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _preload() -> None:
@@ -187,58 +276,155 @@ def _preload() -> None:
 
 
 def expire(sessions: dict[str, _Entry], idle_seconds: float) -> None:
-    """Forget sessions idle for ``idle_seconds`` (connected ones are stopped first)."""
+    """Forget sessions idle for ``idle_seconds``; a connected one is told why and closed."""
     now = time.monotonic()
     for sid, entry in list(sessions.items()):
         if now - entry.last_seen > idle_seconds:
-            entry.playing = False
-            entry.connected = False
-            entry.wake.set()
+            entry.close(1000, f"this session was closed after {_duration(idle_seconds)} "
+                              "without activity: reload the page to start again")  # fmt: skip
             del sessions[sid]
 
 
-def _headers() -> dict[str, str]:
-    return {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer"}  # fmt: skip
+def _forget_closed(sessions: dict[str, _Entry], keep: int) -> None:
+    """Keep the sessions of at most ``keep`` closed tabs (the most recent) for their exports."""
+    closed = sorted((entry.last_seen, sid) for sid, entry in sessions.items()
+                    if not entry.connected)  # fmt: skip
+    for _, sid in closed[: max(0, len(closed) - keep)]:
+        del sessions[sid]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} seconds"
 
 
 def _same_origin(ws: WebSocket) -> bool:
     """Whether the page that opened this WebSocket came from this server."""
-    headers = ws.headers
-    origin, host = headers.get("origin"), headers.get("host")
-    return origin is not None and host is not None and origin in (f"http://{host}",
-                                                                  f"https://{host}")  # fmt: skip
+    origin, host = ws.headers.get("origin", "").lower(), ws.headers.get("host", "").lower()
+    return bool(host) and origin in (f"http://{host}", f"https://{host}")
+
+
+def _one_line(error: BaseException | str) -> str:
+    """The first line of an error's message, cut to :data:`MAX_ERROR` characters."""
+    lines = str(error).splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
+
+
+async def _send(ws: WebSocket, message: dict[str, Any]) -> None:
+    # ASCII JSON: a lone surrogate in a page's text cannot break the encoding; and no NaN,
+    # which the page's JSON.parse would refuse.
+    await ws.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
 
 
 async def _send_state(ws: WebSocket, entry: _Entry) -> None:
-    await ws.send_json({"type": "state", "playing": entry.playing, "speed": entry.speed})
-    await ws.send_json(await anyio.to_thread.run_sync(entry.session.data_message))
-    await ws.send_json(await anyio.to_thread.run_sync(entry.session.frame))
+    await _send(ws, {"type": "state", "playing": entry.playing, "speed": entry.speed})
+    await _send(ws, await anyio.to_thread.run_sync(entry.session.data_message))
+    await _send(ws, await anyio.to_thread.run_sync(entry.session.frame))
 
 
-async def _error(ws: WebSocket, message: str) -> None:
-    await ws.send_json({"type": "error", "message": message})
+async def _error(ws: WebSocket, message: BaseException | str) -> None:
+    await _send(ws, {"type": "error", "message": _one_line(message)})
+
+
+async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, _Entry]) -> bool:
+    """Serve one tab until it leaves or the server ends the connection; True if it failed.
+
+    The player (training between frames) is stopped before the connection is closed, so
+    that the last message the page gets is the reason.
+    """
+    player = asyncio.create_task(_play(ws, entry, sessions))
+    failed = False
+    try:
+        await _send(ws, {"type": "hello", "session": sid, "limits": LIMITS})
+        await _send_state(ws, entry)
+        await _serve_messages(ws, entry)
+    except WebSocketDisconnect:
+        return False
+    except Exception as error:  # a fault of the server, not of the page: log it, close the tab
+        _LOG.exception("playground session %s failed", sid[:6])
+        entry.close(1011, f"internal error ({type(error).__name__}): reload the page")
+        failed = True
+    finally:
+        entry.connected = entry.playing = False
+        player.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await player
+    if entry.closing.is_set():
+        code, message = entry.close_reason
+        failed = failed or code == 1011
+        # The page may have gone too, or stopped reading: the goodbye waits 5 s at most.
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, TimeoutError):
+            async with asyncio.timeout(5):
+                await _error(ws, message)
+                await ws.close(code=code, reason=message[:100])
+    return failed
+
+
+async def _serve_messages(ws: WebSocket, entry: _Entry) -> None:
+    """Answer the page's messages until it leaves or :attr:`_Entry.closing` is set."""
+    closing: asyncio.Future[Any] = asyncio.ensure_future(entry.closing.wait())
+    receive: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if receive is None:
+                receive = asyncio.ensure_future(ws.receive())
+            await asyncio.wait({receive, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if closing.done():
+                return
+            message, receive = receive.result(), None
+            if message["type"] == "websocket.disconnect":
+                return
+            entry.last_seen = time.monotonic()
+            text = message.get("text")
+            if text is None:
+                await _error(ws, "binary messages are not understood: send JSON text")
+            else:
+                await _handle(ws, entry, text)
+    finally:
+        closing.cancel()
+        if receive is not None:
+            receive.cancel()
+
+
+def _parse(text: str) -> dict[str, Any]:
+    """A page's message, checked in size and shape before anything reads it.
+
+    A message is an object with a ``type``, whose values are numbers, text, true/false or
+    null, except ``settings``: an object of such values. Nothing nests deeper.
+
+    Raises
+    ------
+    XornetError
+    """
+    if len(text) > MAX_MESSAGE:
+        raise XornetError(f"message too large (over {MAX_MESSAGE // 1000} kB)")
+    try:
+        message = json.loads(text)
+    except RecursionError:
+        raise XornetError("message is not JSON (nested too deeply)") from None
+    except ValueError:  # JSONDecodeError, and integers of more than 4,300 digits
+        raise XornetError("message is not JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise XornetError("message must be an object with a 'type'")
+    for key, value in message.items():
+        inner = value.values() if key == "settings" and isinstance(value, dict) else [value]
+        if not all(isinstance(v, str | int | float | bool | None) for v in inner):
+            raise XornetError(f"message field {key[:40]!r} must be a number, text or a flag")
+    return message
 
 
 async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
     """One message from the page; a bad one gets an error message back."""
-    if len(text) > MAX_MESSAGE:
-        await _error(ws, f"message too large (over {MAX_MESSAGE // 1000} kB)")
-        return
+    session = entry.session
     try:
-        message = json.loads(text)
-    except ValueError:
-        await _error(ws, "message is not JSON")
-        return
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        await _error(ws, "message must be an object with a 'type'")
-        return
-    session, kind = entry.session, message["type"]
-    try:
+        message = _parse(text)
+        kind = message["type"]
         if kind == "settings":
             settings = Settings.from_dict(message.get("settings", {}))
-            entry.playing = False
             await anyio.to_thread.run_sync(session.configure, settings)
+            entry.playing = False  # a new run starts paused (a refused change changes nothing)
             await _send_state(ws, entry)
         elif kind == "csv":
             name, body = message.get("name", "upload.csv"), message.get("text")
@@ -246,21 +432,21 @@ async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
                 raise XornetError("a csv message needs 'name' and 'text' strings")
             dataset = await anyio.to_thread.run_sync(parse_csv, body, name)
             settings = Settings.from_dict({**session.settings.to_dict(), "dataset": "csv"})
-            entry.playing = False
             await anyio.to_thread.run_sync(session.configure, settings, dataset)
+            entry.playing = False
             await _send_state(ws, entry)
         elif kind == "play":
             entry.playing = True
             entry.wake.set()
-            await ws.send_json({"type": "state", "playing": True, "speed": entry.speed})
+            await _send(ws, {"type": "state", "playing": True, "speed": entry.speed})
         elif kind == "pause":
             entry.playing = False
-            await ws.send_json({"type": "state", "playing": False, "speed": entry.speed})
+            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
         elif kind == "step":
             entry.playing = False
             await anyio.to_thread.run_sync(session.advance, 1)
-            await ws.send_json({"type": "state", "playing": False, "speed": entry.speed})
-            await ws.send_json(await anyio.to_thread.run_sync(session.frame))
+            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
+            await _send(ws, await anyio.to_thread.run_sync(session.frame))
         elif kind in ("reset", "new_start"):
             entry.playing = False
             await anyio.to_thread.run_sync(session.reset if kind == "reset" else session.new_start)
@@ -273,22 +459,27 @@ async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
         elif kind == "explain":
             entry.playing = False
             lang = message.get("lang", "en")
-            if not isinstance(lang, str):
+            if lang not in ("en", "ko"):
                 raise XornetError("language must be en or ko")
-            await ws.send_json({"type": "state", "playing": False, "speed": entry.speed})
-            await ws.send_json(await anyio.to_thread.run_sync(session.explain, lang))
+            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
+            await _send(ws, await anyio.to_thread.run_sync(session.explain, lang))
         elif kind == "frame":
-            await ws.send_json(await anyio.to_thread.run_sync(session.frame))
+            await _send(ws, await anyio.to_thread.run_sync(session.frame))
         else:
-            raise XornetError(f"unknown message type {kind!r}")
+            raise XornetError(f"unknown message type {kind[:40]!r}")
     except (XornetError, ValueError) as error:  # DataError is a XornetError
-        await _error(ws, str(error).splitlines()[0])
+        await _error(ws, error)
 
 
 async def _play(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:
     """While playing: train between frames, send a frame, keep the frame rate."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the tab went away
+    try:
         await _play_frames(ws, entry, sessions)
+    except WebSocketDisconnect:  # the tab went away
+        pass
+    except Exception as error:  # a fault of the server: log it and close the tab
+        _LOG.exception("playground frames failed")
+        entry.close(1011, f"internal error ({type(error).__name__}): reload the page")
 
 
 async def _play_frames(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:
@@ -300,18 +491,19 @@ async def _play_frames(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]
             continue
         started = time.monotonic()
         steps = SPEEDS[entry.speed - 1]
-        # At full speed each frame trains for a share of FRAME_BUDGET: the tabs playing at
-        # once split it, so every tab keeps its frame rate and gets a fair share of steps.
+        # Each frame trains for a share of FRAME_BUDGET at most, whatever the speed asks and
+        # however large the network and data: the tabs playing at once split it, so every tab
+        # keeps its frame rate and gets a fair share of steps.
         playing = sum(1 for other in sessions.values() if other.playing)
-        budget = FRAME_BUDGET / max(1, playing) if steps is None else None
+        budget = FRAME_BUDGET / max(1, playing)
         await anyio.to_thread.run_sync(session.advance, steps or LIMITS["steps_per_frame"], budget)
         frame = await anyio.to_thread.run_sync(session.frame)
         if not entry.connected:
             break
         if session.ended:  # diverged, or at the step limit: nothing more to play
             entry.playing = False
-            await ws.send_json({"type": "state", "playing": False, "speed": entry.speed})
-        await ws.send_json(frame)
+            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
+        await _send(ws, frame)
         entry.last_seen = time.monotonic()  # a tab that is training is not idle
         interval = SLOW_INTERVAL if entry.speed == 1 else FRAME_INTERVAL
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

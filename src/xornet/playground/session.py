@@ -7,8 +7,10 @@ boundary, the hidden plane, the network, the loss curve, the verdict), :meth:`Se
 (every number of the next step), and the exports. The server only moves these between threads
 and sockets; everything here is plain NumPy and testable.
 
-Every setting is validated and bounded (:class:`Settings`), so the page cannot ask for a
-network or dataset that would swamp the machine.
+Every setting and upload is validated and bounded (:class:`Settings`, :func:`parse_csv`,
+:func:`check_dataset`), and so is what a frame costs: the views draw at most
+``LIMITS["view_rows"]`` samples and at most ``LIMITS["classes"]`` classes, so the page cannot
+ask for a network, a dataset or a frame that would swamp the machine.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import math
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 import numpy as np
@@ -29,14 +32,14 @@ from xornet.config import TrainConfig
 from xornet.data import Dataset, load_csv, make_dataset
 from xornet.diagnosis import Outcome, diagnose, predicted_class
 from xornet.errors import DataError, TrainingDiverged, XornetError
-from xornet.explain import explain_step, render, to_json
+from xornet.explain import explain_step, render
 from xornet.network import forward, loss, output_probabilities
 from xornet.optim import Optimizer
 from xornet.params import Params
 from xornet.plotting import hidden_plane
 from xornet.training import Trainer
 
-__all__ = ["LIMITS", "Session", "Settings"]
+__all__ = ["LIMITS", "Session", "Settings", "check_dataset", "parse_csv"]
 
 #: Datasets the page offers (``csv`` is an uploaded file).
 DATASETS: Final = ("xor", "and", "or", "nand", "nor", "xnor", "noisy-xor", "moons", "circles",
@@ -49,6 +52,9 @@ LIMITS: Final[dict[str, Any]] = {
     "csv_bytes": 1_000_000,  # size of an uploaded CSV file
     "csv_rows": 5000,
     "csv_features": 16,
+    "classes": 10,  # of an upload (the page has ten class colours)
+    "name_chars": 255,  # of an uploaded file's name, and of each column name
+    "view_rows": 2000,  # samples the views draw (an evenly spaced subset of a larger upload)
     "steps_per_frame": 20_000,
     "steps": 10_000_000,  # steps of one run (its loss record grows by one every 100)
     "learning_rate": 100.0,
@@ -112,25 +118,34 @@ class Settings:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise XornetError(f"unknown setting {unknown[0]!r}")
+            raise XornetError(f"unknown setting {_shown(unknown[0])}")
         merged = {**dataclasses.asdict(cls()), **values}
+        for name, value in merged.items():  # a page's JSON may hold lists, objects, huge text
+            if not isinstance(value, str | int | float | None):
+                raise XornetError(f"{name.replace('_', ' ')} must be a number or a name")
         for name in ("hidden", "seed", "samples"):
             _integer(merged, name)
         if not isinstance(merged["shortcut"], bool):
-            raise XornetError(f"shortcut must be true or false, got {merged['shortcut']!r}")
+            raise XornetError(f"shortcut must be true or false, got {_shown(merged['shortcut'])}")
         if merged["batch_size"] is not None:
             _integer(merged, "batch_size")
         lr = merged["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr):
-            raise XornetError(f"learning rate must be a number, got {lr!r}")
-        settings = cls(**{**merged, "learning_rate": float(lr)})
+        if isinstance(lr, bool) or not isinstance(lr, int | float):
+            raise XornetError(f"learning rate must be a number, got {_shown(lr)}")
+        try:  # a JSON integer of 400 digits is a Python int too large for a float
+            lr = float(lr)
+        except OverflowError:
+            lr = math.inf
+        if not math.isfinite(lr):
+            raise XornetError(f"learning rate must be a number in (0, {LIMITS['learning_rate']:g}]")
+        settings = cls(**{**merged, "learning_rate": lr})
         settings.check()
         return settings
 
     def check(self) -> None:
         """Raise :class:`XornetError` for a value out of bounds."""
         if self.dataset not in DATASETS:
-            raise XornetError(f"unknown dataset {self.dataset!r}")
+            raise XornetError(f"unknown dataset {_shown(self.dataset)}")
         if not 1 <= self.hidden <= LIMITS["hidden"]:
             raise XornetError(f"hidden units must be from 1 to {LIMITS['hidden']}")
         if not 0 < self.learning_rate <= LIMITS["learning_rate"]:
@@ -169,32 +184,107 @@ class Settings:
 def _integer(values: dict[str, Any], name: str) -> None:
     value = values[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise XornetError(f"{name.replace('_', ' ')} must be a whole number, got {value!r}")
+        raise XornetError(f"{name.replace('_', ' ')} must be a whole number, got {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to 40 characters: a message quotes a page's value, not all of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def parse_csv(text: str, name: str = "upload.csv") -> Dataset:
     """A dataset from the text of an uploaded CSV file (header row, a ``label`` column).
 
+    Everything is bounded before it is used: the file's size, its name (which names the
+    dataset and is never used as a path), then its rows, features, classes and column names
+    (:func:`check_dataset`).
+
+    Parameters
+    ----------
+    text : str
+        The file's contents.
+    name : str
+        The file's name as the browser gives it (no folders); its stem names the dataset.
+
+    Returns
+    -------
+    Dataset
+
     Raises
     ------
     DataError
-        For a file too large or malformed (the message names the row and column).
+        For a name or file that is too large or malformed (the message names the file, and
+        the row and column).
     """
-    if len(text.encode()) > LIMITS["csv_bytes"]:
+    stem = _file_stem(name)
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # a lone surrogate, which a JSON string can carry
+        raise DataError(f"{name}: not UTF-8 text") from None
+    if size > LIMITS["csv_bytes"]:
         raise DataError(f"{name}: larger than {LIMITS['csv_bytes'] // 1000} kB")
-    stem = Path(name).name or "upload.csv"
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    if lines > LIMITS["csv_rows"] + 1:  # with its header
+        raise DataError(f"{name}: more than {LIMITS['csv_rows']} rows")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / stem
+        path = Path(folder) / "upload.csv"  # the page's name never becomes a path
         path.write_text(text, encoding="utf-8")
         try:
-            dataset = load_csv(path)
-        except DataError as error:  # the temporary folder means nothing to the user
-            raise DataError(str(error).replace(f"{folder}/", "")) from None
-    if dataset.n_samples > LIMITS["csv_rows"] or dataset.n_features > LIMITS["csv_features"]:
-        raise DataError(
-            f"{stem}: at most {LIMITS['csv_rows']} rows and {LIMITS['csv_features']} features"
-        )
+            loaded = load_csv(path)
+        except DataError as error:  # the temporary file means nothing to the user
+            raise DataError(str(error).replace(str(path), name)) from None
+    dataset = Dataset(stem, loaded.X, loaded.y, loaded.feature_names)
+    check_dataset(dataset, name)
     return dataset
+
+
+def check_dataset(dataset: Dataset, source: str | None = None) -> None:
+    """Raise :class:`~xornet.errors.DataError` unless an uploaded dataset is within the
+    playground's bounds: rows, features, classes and the length of its names.
+
+    Classes are bounded like rows and features because a frame's cost grows with them (one
+    boundary line per pair of classes, one output per class on every point of the grid).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    source : str, optional
+        The file's name, for the message (the dataset's name when not given).
+    """
+    source = source or dataset.name
+    for count, what, limit in ((dataset.n_samples, "rows", "csv_rows"),
+                               (dataset.n_features, "features", "csv_features"),
+                               (dataset.n_classes, "classes", "classes")):  # fmt: skip
+        if count > LIMITS[limit]:
+            raise DataError(
+                f"{source}: {count} {what}; the playground takes at most {LIMITS[limit]}"
+            )
+    _check_name(dataset.name, "the dataset's name")
+    for column in dataset.feature_names:
+        _check_name(column, "a column name")
+
+
+def _file_stem(name: str) -> str:
+    """The dataset name an uploaded file's name gives (its stem), checked like a file name."""
+    if not isinstance(name, str):
+        raise DataError("the file name must be text")
+    _check_name(name, "the file name")
+    if name in (".", "..") or "/" in name:
+        raise DataError(f"{name!r} is not a file name")
+    return PurePosixPath(name).stem
+
+
+def _check_name(name: str, what: str) -> None:
+    """Raise :class:`DataError` for a name that is empty, too long, or holds a control,
+    invisible or line-breaking character (it goes into headers, file names and figures)."""
+    if not name.strip():
+        raise DataError(f"{what} is empty")
+    if len(name) > LIMITS["name_chars"]:
+        raise DataError(f"{what} is longer than {LIMITS['name_chars']} characters")
+    for char in name:
+        if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
+            raise DataError(f"{what} {_shown(name)} holds the character U+{ord(char):04X}")
 
 
 class Session:
@@ -216,6 +306,12 @@ class Session:
         is installed) runs them compiled, so they can be mixed with single reference steps
         (tested to 1e-10). Single steps always run the NumPy reference, which is what
         ``explain`` shows.
+
+    Attributes
+    ----------
+    view : ndarray of shape (n_shown,)
+        The rows the views draw: every sample, or an evenly spaced ``LIMITS["view_rows"]`` of
+        a larger upload (so that a frame's cost is bounded).
 
     Notes
     -----
@@ -248,9 +344,11 @@ class Session:
         ------
         XornetError
             For settings that do not fit (``sse`` with more than two classes, ``csv`` with no
-            upload); the session is unchanged.
+            upload, an upload beyond :func:`check_dataset`'s bounds); the session is unchanged.
         """
         settings.check()
+        if csv is not None:
+            check_dataset(csv)
         with self.lock:
             upload = self.csv if csv is None else csv
             data = _dataset(settings, upload)
@@ -268,6 +366,8 @@ class Session:
     def _begin(self, trainer: Trainer) -> None:
         """Start the views over for a new trainer."""
         self.trainer = trainer
+        self.view = _view_rows(self.data.n_samples)
+        self._per_step: float | None = None  # seconds a compiled step took, for the budget
         self.initial = trainer.params.copy()
         self.diverged: str | None = None
         self._record_every = 1  # the curve keeps a point at least this many steps apart
@@ -334,8 +434,10 @@ class Session:
 
         One step is the trainer's reference step (what :meth:`explain` shows). More run as
         :meth:`Trainer.run` stretches, compiled with the numba engine, in chunks sized to the
-        time budget. A :class:`~xornet.TrainingDiverged` from the trainer ends the session's
-        training and sets :attr:`diverged`.
+        time budget from the time the last stretch took per step (16 steps when there is
+        none yet), so that even the largest network on the largest data keeps to its budget
+        but for one step. A :class:`~xornet.TrainingDiverged` from the trainer ends the
+        session's training and sets :attr:`diverged`.
 
         Returns
         -------
@@ -348,7 +450,12 @@ class Session:
             trainer = self.trainer
             first, target = trainer.steps, trainer.steps + steps
             started = time.perf_counter()
-            chunk = 1 if steps == 1 else 16 if budget is not None else steps
+            if steps == 1 or budget is None:
+                chunk = steps
+            elif self._per_step is None:
+                chunk = 16
+            else:
+                chunk = max(1, int(0.8 * budget / self._per_step))
             while self.ended is None and trainer.steps < target:
                 began, before = time.perf_counter(), trainer.steps
                 try:
@@ -365,10 +472,11 @@ class Session:
                 if budget is None:
                     continue
                 spent = time.perf_counter() - started
+                if steps > 1:
+                    self._per_step = (time.perf_counter() - began) / (trainer.steps - before)
                 if spent > budget:
                     break
-                per_step = (time.perf_counter() - began) / (trainer.steps - before)
-                chunk = max(16, int(0.8 * (budget - spent) / max(per_step, 1e-9)))
+                chunk = max(1, int(0.8 * (budget - spent) / max(self._per_step or 0, 1e-9)))
             return trainer.steps - first
 
     def _full_loss(self) -> float:
@@ -408,7 +516,11 @@ class Session:
     # ------------------------------------------------------------------------- what the page draws
 
     def data_message(self) -> dict[str, Any]:
-        """The data, sent when it changes: points, labels, names, the boundary's extent."""
+        """The data, sent when it changes: points, labels, names, the boundary's extent.
+
+        The points are those the views draw (:attr:`view`: all of them, or an evenly spaced
+        ``LIMITS["view_rows"]`` of a larger upload); ``samples`` counts them all.
+        """
         with self.lock:
             X, d = self.data.X, self.data.n_features
             extent = None
@@ -419,8 +531,9 @@ class Session:
             return {
                 "type": "data",
                 "name": self.data.name,
-                "X": _round(X, 4),
-                "y": self.data.y.astype(int).tolist(),
+                "samples": self.data.n_samples,
+                "X": _round(X[self.view], 4),
+                "y": self.data.y[self.view].astype(int).tolist(),
                 "features": list(self.data.feature_names),
                 "classes": self.n_classes,
                 "extent": extent,
@@ -428,7 +541,12 @@ class Session:
             }
 
     def frame(self) -> dict[str, Any]:
-        """Everything the page draws now, JSON-ready."""
+        """Everything the page draws now, JSON-ready.
+
+        Its cost is bounded whatever the data: the loss and accuracy are over every sample,
+        but the hidden plane over the :attr:`view` rows only, the boundary is a fixed grid,
+        and classes (hence boundary lines) are bounded by ``LIMITS["classes"]``.
+        """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             p, X, y = self.params, self.data.X, self.data.y
             cache = forward(p, X, self.config.activation)
@@ -451,7 +569,7 @@ class Session:
             }
             if finite:
                 out["boundary"] = self._boundary()
-                out["hidden"] = self._hidden(cache.H)
+                out["hidden"] = self._hidden(cache.H[self.view])
             return out
 
     def _boundary(self) -> dict[str, Any] | None:
@@ -471,7 +589,8 @@ class Session:
         return {"size": r, "class": np.argmax(P, axis=1).tolist(), "p": _round(P.max(axis=1), 3)}
 
     def _hidden(self, H: Array) -> dict[str, Any]:
-        plane = hidden_plane(self.params, self.data.X, self.config.activation, hidden=H)
+        X = self.data.X[self.view]
+        plane = hidden_plane(self.params, X, self.config.activation, hidden=H)
         return {
             "coords": _round(plane.coords, 4),
             "lines": [[*_round(a, 6), round(c0, 6), label] for a, c0, label in plane.lines],
@@ -484,7 +603,10 @@ class Session:
         :func:`xornet.explain.render` prints it.
 
         The step itself is not taken; :meth:`advance` with 1 takes exactly this one
-        (:meth:`Trainer.step`, on the same batch, from the same optimizer state).
+        (:meth:`Trainer.step`, on the same batch, from the same optimizer state). The text
+        summarises large arrays, as NumPy prints them, so its size is bounded; the arrays
+        themselves (:func:`xornet.explain.to_json`) are not sent, as on a batch of 5,000
+        rows they run to tens of megabytes.
         """
         if lang not in ("en", "ko"):
             raise XornetError("language must be en or ko")
@@ -500,7 +622,6 @@ class Session:
                 "type": "explain",
                 "step": trainer.steps,
                 "text": render(explanation, lang=lang),
-                "numbers": to_json(explanation),
             }
 
     # ------------------------------------------------------------------------- exports
@@ -587,6 +708,13 @@ def _dataset(settings: Settings, upload: Dataset | None) -> Dataset:
     if upload is None:
         raise XornetError("upload a CSV file first")
     return upload
+
+
+def _view_rows(n_samples: int) -> IntArray:
+    """The rows the views draw: all of them, or ``LIMITS["view_rows"]`` evenly spaced."""
+    shown = min(n_samples, LIMITS["view_rows"])
+    rows: IntArray = np.linspace(0, n_samples - 1, shown).round().astype(np.int64)
+    return rows
 
 
 def _round(a: Array, digits: int) -> list[Any]:

@@ -16,6 +16,7 @@ window.xornet = stats;
 let socket = null;
 let data = null;
 let playing = false;
+let limits = { csv_bytes: 1000000 }; // the server's, from its hello
 
 // ----------------------------------------------------------------------------- settings and URL
 
@@ -85,13 +86,15 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws`);
   socket.onopen = () => { $("connection").textContent = "connected"; };
-  socket.onclose = () => {
-    $("connection").textContent = "disconnected: reload the page to start again";
+  socket.onclose = (event) => {
+    $("connection").textContent = `disconnected${event.reason ? ` (${event.reason})` : ""}: `
+      + "reload the page to start again";
   };
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "hello") {
       stats.session = message.session;
+      limits = message.limits;
       for (const name of ["model.npz", "report.html"]) {
         $(`export-${name.split(".")[0]}`).href = `/session/${message.session}/${name}`;
       }
@@ -103,6 +106,8 @@ function connect() {
     } else if (message.type === "data") {
       data = message;
       showSettings(message.settings);
+      $("shown").textContent = message.X.length < message.samples
+        ? `${message.X.length} of ${message.samples} points shown` : "";
     } else if (message.type === "frame") {
       drawFrame(message);
     } else if (message.type === "state") {
@@ -332,8 +337,8 @@ function wire() {
     const file = $("csv").files[0];
     if (!file) return;
     clearError();
-    if (file.size > 1000000) {
-      showError(`${file.name}: larger than 1000 kB`);
+    if (file.size > limits.csv_bytes) {
+      showError(`${file.name}: larger than ${limits.csv_bytes / 1000} kB`);
       return;
     }
     send({ type: "csv", name: file.name, text: await file.text() });
