@@ -2,6 +2,8 @@
 
 import html.parser
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 import xornet
+import xornet.hidden_space
+import xornet.plotting
 from xornet.cli import main
 from xornet.errors import XornetError
 from xornet.plotting import (
@@ -110,6 +114,15 @@ def test_hidden_plane_lines_are_the_output_units_zero_level(solved):
     np.testing.assert_array_equal(given.coords, plane.coords)
     with pytest.raises(ValueError, match="hidden has shape"):
         hidden_plane(result.params, data.X, hidden=cache.H[:, :1])
+
+
+def test_the_geometry_and_the_figures_import_without_matplotlib():
+    # The playground draws hidden space in the browser from xornet.hidden_space alone.
+    code = ("import sys, xornet.hidden_space, xornet.plotting, xornet.explain, xornet.report; "
+            "print('matplotlib' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert xornet.plotting.hidden_plane is xornet.hidden_space.hidden_plane
 
 
 @pytest.mark.parametrize(("hidden", "label"), [(1, "h1 (the only"), (3, "h1"),
