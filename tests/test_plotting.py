@@ -185,6 +185,86 @@ def test_animation_writes_a_gif_atomically(tmp_path, solved):
             animate(data.X, data.y, config, tmp_path / "x.mp4")
 
 
+def animation_frames(monkeypatch, X, y, config, path, **kwargs):
+    """Run ``animate`` and return each frame's title and the weights it drew."""
+    from matplotlib.animation import PillowWriter
+
+    titles, weights = [], []
+    draw_boundary = animate.__globals__["plot_boundary"]
+    grab_frame = PillowWriter.grab_frame
+
+    def record_weights(params, *args, **kw):
+        weights.append(params.copy())
+        return draw_boundary(params, *args, **kw)
+
+    def record_title(writer, **kw):
+        titles.append(writer.fig.get_suptitle())
+        return grab_frame(writer, **kw)
+
+    monkeypatch.setitem(animate.__globals__, "plot_boundary", record_weights)
+    monkeypatch.setattr(PillowWriter, "grab_frame", record_title)
+    animate(X, y, config, path, **kwargs)
+    return titles, weights
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"loss": "sse", "learning_rate": 0.5},
+        {"batch_size": 2},
+        {"optimizer": "adam", "learning_rate": 0.05},
+    ],
+    ids=["sse", "mini-batch", "adam"],
+)
+def test_animation_frames_are_the_trainers_steps(monkeypatch, tmp_path, changes):
+    # The frames are a Trainer's run: its loss, batches and optimizer (the animation once
+    # trained every configuration on full-batch cross-entropy).
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, steps=300, tol=None, **changes)
+    titles, weights = animation_frames(monkeypatch, data.X, data.y, config,
+                                       tmp_path / "a.gif", rng=3, frames=6)  # fmt: skip
+    steps = [0, 1, 4, 17, 72, 300]  # spaced geometrically
+    assert titles == [f"step {s:,}" for s in steps]
+    trainer = xornet.Trainer(data.X, data.y, config, rng=3)
+    for step, drawn in zip(steps, weights, strict=True):
+        trainer.run(until=step)
+        for key, value in trainer.params.as_dict().items():
+            np.testing.assert_array_equal(getattr(drawn, key), value, err_msg=f"{key} at {step}")
+
+
+def test_animation_ends_where_a_stop_rule_ends_the_run(monkeypatch, tmp_path):
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=4, steps=5000)  # reaches the loss tolerance at 919
+    titles, weights = animation_frames(monkeypatch, data.X, data.y, config,
+                                       tmp_path / "a.gif", rng=3, frames=12)  # fmt: skip
+    result = xornet.train(data.X, data.y, config, rng=3)
+    assert result.stop_reason == "tolerance"
+    assert titles[-1] == f"step {result.steps:,} (stop: tolerance)"
+    assert all("stop" not in title for title in titles[:-1])
+    for key, value in result.params.as_dict().items():
+        np.testing.assert_array_equal(getattr(weights[-1], key), value)
+
+
+@pytest.mark.parametrize(("hidden", "shortcut", "view"),
+                         [(1, True, "3d"), (3, True, "rectilinear"), (3, False, "3d")])  # fmt: skip
+def test_animation_draws_hidden_space_in_3d_when_the_output_sees_3_dimensions(
+    monkeypatch, tmp_path, hidden, shortcut, view
+):
+    # What the output sees: the hidden units, plus the 2 inputs with a shortcut.
+    data = xornet.xor()
+    views = []
+    draw = animate.__globals__["plot_hidden_space"]
+
+    def record(*args, ax, **kwargs):
+        views.append(ax.name)
+        return draw(*args, ax=ax, **kwargs)
+
+    monkeypatch.setitem(animate.__globals__, "plot_hidden_space", record)
+    config = xornet.TrainConfig(hidden=hidden, shortcut=shortcut, steps=10)
+    animate(data.X, data.y, config, tmp_path / "a.gif", rng=0, frames=3)
+    assert views == [view] * 3
+
+
 def test_save_figures_and_inputs_that_are_not_2d(tmp_path):
     data = xornet.parity(3)
     result = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=6), rng=0)

@@ -11,7 +11,8 @@ The package's modules are private; its public names are here:
   :func:`plot_boundary`, :func:`plot_hidden_space`, :func:`plot_network`,
   :func:`save_figures`;
 * many runs (``_runs``): :func:`plot_starts`, :func:`plot_sweep`;
-* training as an animation (``_animation``): :func:`animate`;
+* training as an animation (``_animation``): :func:`animate`, driving a
+  :class:`xornet.Trainer`;
 * writing (``_base``): :func:`save_png`, :func:`png_bytes`.
 
 The hidden-space geometry the figures draw (:func:`hidden_plane`,
@@ -20,7 +21,7 @@ needs NumPy alone; it is also importable from here.
 """
 
 from xornet.hidden_space import HiddenPlane, hidden_plane, output_boundaries
-from xornet.plotting._animation import animate
+from xornet.plotting._animation import animate, frame_steps
 from xornet.plotting._base import CLASS_COLOURS, CMAP, png_bytes, save_png
 from xornet.plotting._figures import (
     LossCurve,
@@ -38,6 +39,7 @@ __all__ = [
     "HiddenPlane",
     "LossCurve",
     "animate",
+    "frame_steps",
     "hidden_plane",
     "output_boundaries",
     "plot_boundary",
