@@ -15,6 +15,7 @@ import xornet.hidden_space
 import xornet.plotting
 from xornet.cli import main
 from xornet.errors import XornetError
+from xornet.explain import explain_next
 from xornet.plotting import (
     LossCurve,
     animate,
@@ -312,6 +313,24 @@ def test_report_is_self_contained_and_complete(solved):
     assert "https://" not in page
     assert "Every number of the first training step" in page
     assert "7) db1 = sum(dZ1)" in page
+
+
+def test_report_explains_a_step_of_the_runs_own_loss():
+    # The report once explained every run's step with cross-entropy.
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, loss="sse", steps=50, tol=None)
+    trainer = xornet.Trainer(data.X, data.y, config, rng=0)
+    first = explain_next(trainer)
+    start = trainer.params.copy()
+    result = trainer.run().result()
+    from_start = build_report(result.params, data.X, data.y, config=config.to_dict(),
+                              explain_params=start, optimizer=config.new_optimizer())  # fmt: skip
+    from_trainer = build_report(result.params, data.X, data.y, config=config.to_dict(),
+                                explanation=first)  # fmt: skip
+    for page in (from_start, from_trainer):
+        assert "E = 1/2 sum((P - y)^2)" in page
+        assert "Every number of the first training step" in page
+    assert from_start == from_trainer
 
 
 def test_cli_figures_plot_and_report(tmp_path, capsys):
