@@ -10,11 +10,13 @@ import threading
 import numpy as np
 import pytest
 
+import post_oracle as oracle
 import xornet
 from xornet.cli import main
-from xornet.tutorial import X as POST_X
-from xornet.tutorial import Y as POST_Y
-from xornet.tutorial import init_parameters, optimize
+
+# The post's data, features in rows and samples in columns, for the oracle.
+POST_X = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]])
+POST_Y = np.array([[0.0, 1.0, 1.0, 0.0]])
 
 
 def run(capsys, *args):
@@ -61,8 +63,7 @@ def test_preset_post_reproduces_the_posts_run(capsys):
     )
     assert code == 0
     data = json.loads(out)
-    np.random.seed(3)
-    _, trace, yhat = optimize(POST_X, POST_Y, init_parameters(2), iteration=3000)
+    _, trace, yhat = oracle.optimize(POST_X, POST_Y, oracle.initial_params(3, 2), 0.01, 3000)
     np.testing.assert_allclose(data["probabilities"], yhat[0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(data["loss_history"], trace, rtol=1e-12)
     assert data["config"]["hidden"] == 2
@@ -327,3 +328,263 @@ def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monk
     assert not list((where / "__pycache__").glob("xornet_unrolled_*"))
     assert (where / "notes.txt").read_text() == "not ours"  # nothing else is touched
     assert run(capsys, "cache")[1] == f"{where}: 0 kernels, 0.0 MB\n"
+
+
+# ----------------------------------------------------------------------------- the run's start
+
+
+def test_start_post_is_the_posts_weights_and_the_preset_takes_it(capsys):
+    # --start post on the default preset starts from what np.random.seed(5) draws in the post.
+    code, out, _ = run(capsys, "train", "--start", "post", "--hidden", "2", "--lr", "0.01",
+                       "--steps", "500", "--no-tol", "--seed", "5", "--json")  # fmt: skip
+    assert code == 0
+    _, trace, yhat = oracle.optimize(POST_X, POST_Y, oracle.initial_params(5, 2), 0.01, 500)
+    data = json.loads(out)
+    np.testing.assert_allclose(data["loss_history"], trace, rtol=1e-12)
+    np.testing.assert_allclose(data["probabilities"], yhat[0], rtol=0, atol=1e-12)
+    assert data["config"]["start"] == "post"
+
+
+@pytest.mark.parametrize("change", [["--init", "uniform"], ["--shortcut", "--hidden", "1"]])
+def test_the_posts_starts_with_another_network_is_an_error_not_a_random_start(capsys, change):
+    # Before, train --preset post --init uniform fell back to a random start without a word.
+    code, out, err = run(capsys, "train", "--preset", "post", *change, "--steps", "10")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("xornet train: error: --start: the post's starts")
+    assert "use --start 'random'" in err
+    code, out, _ = run(capsys, "train", "--preset", "post", *change, "--start", "random",
+                       "--steps", "10", "--seed", "0", "--json")  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["config"]["start"] == "random"
+
+
+# ----------------------------------------------------------------------------- errors name flags
+
+
+CONFIG_ERRORS = [
+    (["--lr", "-1"], "--lr: must be a positive finite number, got -1.0"),
+    (["--momentum", "2"], "--momentum: must be in [0, 1), got 2.0"),
+    (["--init-scale", "0"], "--init-scale: must be a positive number, got 0.0"),
+    (["--eps", "0"], "--eps: must be a positive number, got 0.0"),
+    (["--beta2", "1"], "--beta2: must be in [0, 1), got 1.0"),
+    (["--margin", "0.7"], "--margin: must be in [0, 0.5), got 0.7"),
+    (["--tol", "-1"], "--tol: must be a finite number >= 0 (or None), got -1.0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "args", "message"), [
+    (command, args, message) for command in ("train", "explain", "report")
+    for args, message in CONFIG_ERRORS
+    if command != "explain" or args[0] not in ("--margin", "--tol")  # explain has no stop rules
+])  # fmt: skip
+def test_configuration_errors_name_the_flag(capsys, command, args, message):
+    code, out, err = run(capsys, command, *args)
+    assert code == 2
+    assert out == ""
+    assert err == f"xornet {command}: error: {message} (see xornet {command} --help)\n"
+
+
+def test_sweep_errors_name_the_flag(capsys):
+    assert main(["sweep", "--lr", "1", "-1", "--seeds", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--lr: must be a positive finite number, got -1.0" in err
+    assert "learning_rate" not in err
+
+
+def test_every_configuration_field_has_its_flag():
+    from xornet.cli import build_parser
+    from xornet.cli.options import FLAGS
+
+    assert set(FLAGS) == set(xornet.TrainConfig.__dataclass_fields__)
+    train = build_parser().commands["train"]
+    for field, flag in FLAGS.items():
+        action = train._option_string_actions[flag]
+        assert action.dest == field
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "choose a command: train, predict, gradcheck, plot, report, sweep, explain, playground"),
+    (["train", "--lrr", "1"], "unrecognized arguments: --lrr 1; did you mean --lr?"),
+    (["sweep", "--seedz", "1"], "did you mean --seeds?"),
+    (["train", "--seed", "-1"], "--seed must be from 0 to 4294967295"),
+    (["train", "--preset", "post", "--seed", "4294967296"], "--seed must be from 0 to"),
+    (["explain", "--seed", "-1"], "--seed must be from 0 to"),
+    (["report", "--seed", "-1"], "--seed must be from 0 to"),
+    (["gradcheck", "--seed", "-1"], "--seed must be from 0 to"),
+    (["sweep", "--first-seed", "-1"], "--first-seed must be from 0 to"),
+    (["sweep", "--first-seed", "4294967295", "--seeds", "2"], "--seeds - 1 must be from 0 to"),
+])  # fmt: skip
+def test_usage_errors_are_one_line_with_the_help_hint(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+    assert err.rstrip().endswith("--help)")
+
+
+def test_output_options_are_checked_before_training(capsys, tmp_path, monkeypatch):
+    from xornet import training
+
+    monkeypatch.setattr(training.Trainer, "run", lambda *a, **k: pytest.fail("trained"))
+    assert run(capsys, "train", "--save", str(tmp_path / "no" / "m.npz"))[0] == 2
+    assert run(capsys, "train", "--starts", "3")[0] == 2
+
+
+# ----------------------------------------------------------------------------- resume
+
+
+def run_json(capsys, *args):
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_a_run_saved_and_resumed_is_the_run_never_stopped(capsys, tmp_path, optimizer, engine):
+    # Shuffled mini-batches of 3 on 8 samples: the batch order, the generator, the optimizer's
+    # state and the loss record all have to be carried over exactly.
+    full, half, rest = (tmp_path / f"{name}.npz" for name in ("full", "half", "rest"))
+    args = ["train", "--dataset", "parity3", "--optimizer", optimizer, "--lr", "0.2",
+            "--batch-size", "3", "--no-tol", "--record-every", "7", "--seed", "11",
+            "--engine", engine]  # fmt: skip
+    whole = run_json(capsys, *args, "--steps", "400", "--save", str(full))
+    run_json(capsys, *args, "--steps", "200", "--save", str(half))
+    assert xornet.load_model(half).state.step == 200
+    resumed = run_json(capsys, "train", "--resume", str(half), "--steps", "400", "--engine",
+                       engine, "--save", str(rest))  # fmt: skip
+    assert resumed["resumed_from"] == {"file": str(half), "step": 200}
+    a, b = xornet.load_model(full), xornet.load_model(rest)
+    tolerance = 0 if engine == "numpy" else 1e-10
+    for x, y in zip(a.params, b.params, strict=True):
+        np.testing.assert_allclose(y, x, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(resumed["loss_history"], whole["loss_history"], rtol=tolerance)
+    assert resumed["history_steps"] == whole["history_steps"]
+    assert (resumed["steps"], resumed["stop_reason"]) == (400, "max_steps")
+    np.testing.assert_array_equal(b.state.order, a.state.order)
+    assert b.state.rng == a.state.rng
+    assert b.metadata["config"] == a.metadata["config"]
+    assert b.metadata["seed"] == 11
+
+
+def test_resume_changes_only_the_step_limit_and_the_stop_rules(capsys, tmp_path):
+    model = tmp_path / "m.npz"
+    first = run_json(capsys, "train", "--seed", "3", "--save", str(model))
+    assert first["stop_reason"] == "tolerance"
+    # The same rules stop it where it stopped; a smaller tolerance lets it go on, exactly as
+    # a run with that tolerance from the start.
+    again = run_json(capsys, "train", "--resume", str(model))
+    assert again["steps"] == first["steps"]
+    more = ["--tol", "0.001", "--steps", "30000", "--engine", "numpy"]
+    longer = run_json(capsys, "train", "--resume", str(model), *more)
+    direct = run_json(capsys, "train", "--seed", "3", *more)
+    assert longer["steps"] == direct["steps"] > first["steps"]
+    assert longer["final_loss"] == direct["final_loss"]
+    for flags in (["--lr", "3"], ["--hidden", "2", "--optimizer", "adam"], ["--seed", "1"],
+                  ["--preset", "post"], ["--start", "post"], ["--batch-size", "2"]):  # fmt: skip
+        code, out, err = run(capsys, "train", "--resume", str(model), *flags)
+        assert code == 2
+        assert out == ""
+        assert "--resume continues the run with its saved configuration" in err
+        assert flags[0] in err
+
+
+def test_resume_refuses_other_data_a_finished_run_and_a_file_without_a_run(capsys, tmp_path):
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", "--steps", "50", "--no-tol", "--seed", "0", "--save",
+               str(model))[0] == 0  # fmt: skip
+    code, _, err = run(capsys, "train", "--resume", str(model), "--dataset", "and", "--steps", "99")
+    assert code == 2
+    assert "not the data the run in" in err
+    code, _, err = run(capsys, "train", "--resume", str(model))
+    assert code == 2
+    assert "is at step 50 and its step limit is 50; give a larger --steps" in err
+    code, _, err = run(capsys, "train", "--resume", str(model), "--steps", "20")
+    assert code == 2
+    assert "its step limit is 20" in err
+    bare = tmp_path / "bare.npz"
+    xornet.save_model(bare, xornet.load_model(model).params)
+    code, _, err = run(capsys, "train", "--resume", str(bare), "--steps", "99")
+    assert code == 2
+    assert "holds no training run to resume" in err
+
+
+def test_resume_uses_the_saved_random_set(capsys, tmp_path):
+    # The settings of a random set are saved with the model, so the run continues on the same
+    # 30 points (before, a model said only "moons", which redrew 200).
+    model = tmp_path / "m.npz"
+    run_json(capsys, "train", "--dataset", "moons", "--samples", "30", "--data-seed", "4",
+             "--steps", "20", "--seed", "0", "--save", str(model))  # fmt: skip
+    resumed = run_json(capsys, "train", "--resume", str(model), "--steps", "40")
+    assert len(resumed["targets"]) == 30
+    assert resumed["steps"] == 40
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_explain_after_n_steps_is_the_posts_step_n(capsys, engine):
+    record = run_json(capsys, "explain", "--preset", "post", "--seed", "2", "--after", "1500",
+                      "--engine", engine)  # fmt: skip
+    trained, _, _ = oracle.optimize(POST_X, POST_Y, oracle.initial_params(2, 2), 0.01, 1500)
+    np.testing.assert_allclose(record["arrays"]["W1"], trained[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(record["arrays"]["W2"], trained[2], rtol=0, atol=1e-10)
+    grads, loss = oracle.get_gradients(POST_X, POST_Y, trained)
+    np.testing.assert_allclose(record["arrays"]["dW1"], grads[0], rtol=0, atol=1e-10)
+    assert record["arrays"]["loss"] == pytest.approx(loss, rel=1e-10)
+    assert record["step"] == 1500
+
+
+def test_explain_after_n_steps_keeps_the_optimizers_state(capsys):
+    # The step explained after 40 Adam steps is the 41st step of the same run.
+    args = ["--optimizer", "adam", "--lr", "0.05", "--seed", "1", "--no-tol"]
+    after = run_json(capsys, "explain", *args[:-1], "--after", "40")
+    longer = run_json(capsys, "train", *args, "--steps", "41", "--engine", "numpy")
+    one_more = xornet.train(xornet.xor().X, xornet.xor().y,
+                            xornet.TrainConfig(optimizer="adam", learning_rate=0.05, steps=41,
+                                               tol=None), rng=1, engine="numpy")  # fmt: skip
+    np.testing.assert_array_equal(after["arrays"]["W1_new"], one_more.params.W1)
+    assert longer["final_loss"] == pytest.approx(after["arrays"]["loss_new"], rel=1e-12)
+
+
+def test_explain_model_uses_its_saved_configuration_and_step(capsys, tmp_path):
+    # Before, the step of a model trained at lr 0.5 with momentum was explained as plain
+    # gradient descent at lr 1 "after 0 steps".
+    model, longer = tmp_path / "m.npz", tmp_path / "longer.npz"
+    run_json(capsys, "train", "--optimizer", "momentum", "--lr", "0.5", "--steps", "300",
+             "--no-tol", "--seed", "4", "--save", str(model))  # fmt: skip
+    record = run_json(capsys, "explain", "--model", str(model))
+    assert (record["step"], record["optimizer"], record["learning_rate"]) == (300, "momentum", 0.5)
+    run_json(capsys, "train", "--resume", str(model), "--steps", "301", "--save", str(longer))
+    np.testing.assert_array_equal(record["arrays"]["W1_new"], xornet.load_model(longer).params.W1)
+    later = run_json(capsys, "explain", "--model", str(model), "--after", "5")
+    assert later["step"] == 305
+    text = run(capsys, "explain", "--model", str(model))[1]
+    assert "after 300 steps" in text
+    code, _, err = run(capsys, "explain", "--model", str(model), "--lr", "1")
+    assert code == 2
+    assert "--lr: explain --model takes the model's saved configuration" in err
+
+
+def test_explain_model_on_a_spiral_of_five_arms(capsys, tmp_path):
+    # spiral5 is a built-in dataset: before, a model trained on it was taken for a CSV one.
+    model = tmp_path / "m.npz"
+    run_json(capsys, "train", "--dataset", "spiral5", "--samples", "25", "--steps", "5",
+             "--seed", "0", "--save", str(model))  # fmt: skip
+    record = run_json(capsys, "explain", "--model", str(model))
+    assert np.array(record["arrays"]["X"]).shape == (25, 2)
+
+
+def test_explain_help_lists_no_stop_rules(capsys):
+    code, out, _ = run(capsys, "explain", "--help")
+    assert code == 0
+    for flag in ("--tol", "--no-tol", "--stop-when-correct", "--margin", "--steps",
+                 "--record-every", "--no-shuffle"):  # fmt: skip
+        assert f"{flag} " not in out, flag
+        assert f"{flag}\n" not in out, flag
+    assert "--after" in out
+    assert "--engine" in out

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xornet
-from xornet.data import GATES, load_csv, load_features_csv, make_dataset
+from xornet.data import GATES, is_dataset_name, load_csv, load_features_csv, make_dataset
 from xornet.errors import DataError
 
 
@@ -145,3 +145,25 @@ def test_dataset_validates_itself():
         xornet.Dataset("gap", np.zeros((3, 1)), np.array([0.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="feature names"):
         xornet.Dataset("bad", np.zeros((2, 1)), np.array([0.0, 1.0]), ("a", "b"))
+
+
+@pytest.mark.parametrize(("name", "known"), [
+    ("xor", True), ("nand", True), ("moons", True), ("noisy-xor", True), ("spiral", True),
+    ("parity2", True), ("parity16", True), ("spiral3", True), ("spiral5", True),
+    ("spiral10", True), ("parity1", False), ("parity17", False), ("spiral1", False),
+    ("spiral11", False), ("gate", False), ("my_data", False), ("", False),
+])  # fmt: skip
+def test_is_dataset_name_agrees_with_make_dataset(name, known):
+    assert is_dataset_name(name) is known
+    if known:
+        assert make_dataset(name, n_samples=20, rng=0).name == name
+    else:
+        with pytest.raises(DataError):
+            make_dataset(name, n_samples=20, rng=0)
+
+
+def test_make_dataset_reports_bad_arguments_as_data_errors():
+    with pytest.raises(DataError, match="noise must be a finite number"):
+        make_dataset("moons", noise=-1.0)
+    with pytest.raises(DataError, match="at least one sample each"):
+        make_dataset("spiral5", n_samples=3)

@@ -7,8 +7,7 @@ import pytest
 
 import xornet
 from xornet.cli import main
-from xornet.explain import advance, explain_step, render, to_json
-from xornet.optim import make_optimizer
+from xornet.explain import explain_next, explain_step, render, to_json
 
 FORWARD = ["Z1", "H", "Z2", "P", "loss"]
 BACKWARD = ["dZ2", "dW2", "db2", "dH", "dZ1", "dW1", "db1"]
@@ -50,14 +49,52 @@ def test_after_n_steps_is_the_real_next_step(optimizer):
     data = xornet.xor()
     start = xornet.init_params(2, 3, rng=2)
     config = xornet.TrainConfig(hidden=3, optimizer=optimizer, learning_rate=0.1, tol=None)
-    opt = make_optimizer(optimizer, 0.1)
-    params = start.copy()
-    advance(params, data.X, data.y, "sigmoid", opt, 25)
-    e = explain_step(params, data.X, data.y, optimizer=opt, step=25)
+    trainer = xornet.Trainer(data.X, data.y, config.replace(steps=26), params=start,
+                             engine="numpy").run(until=25)  # fmt: skip
+    e = explain_next(trainer)
+    assert e.step == 25
     trained = xornet.train(data.X, data.y, config.replace(steps=26), params=start,
                            engine="numpy")  # fmt: skip
     np.testing.assert_allclose(e["W1_new"], trained.params.W1, rtol=0, atol=1e-14)
     np.testing.assert_allclose(e["b2_new"], trained.params.b2, rtol=0, atol=1e-14)
+
+
+def trainer_snapshot(trainer):
+    state = trainer.state()
+    return (*(a.copy() for a in trainer.params), trainer.steps, repr(state.optimizer),
+            repr(state.rng), state.order.copy(), state.order_epoch)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "changes", "steps"),
+    [
+        (xornet.xor(), {"loss": "sse", "learning_rate": 0.5}, 7),
+        (xornet.xor(), {"optimizer": "adam", "learning_rate": 0.05}, 7),
+        (xornet.xor(), {"batch_size": 3}, 6),  # the next step starts a shuffled epoch
+        (xornet.xor(), {"batch_size": 3}, 7),  # ... and is the epoch's second batch
+        (xornet.xor(), {"batch_size": 1, "shuffle": False, "optimizer": "momentum"}, 5),
+        (xornet.make_dataset("spiral3", n_samples=30, rng=0), {"batch_size": 8}, 9),
+    ],
+    ids=["sse", "adam", "epoch-start", "mid-epoch", "fixed-order", "softmax"],
+)
+def test_explain_next_is_the_step_the_trainer_takes(data, changes, steps):
+    config = xornet.TrainConfig(hidden=3, tol=None, steps=50, **changes)
+    trainer = xornet.Trainer(data.X, data.y, config, rng=4, engine="numpy").run(until=steps)
+    before = trainer_snapshot(trainer)
+    e = explain_next(trainer)
+    after = trainer_snapshot(trainer)  # explaining moves nothing: weights, optimizer, rng
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (e.step, e.loss, e.optimizer) == (steps, config.loss, config.optimizer)
+    rows = trainer.next_rows()
+    assert (rows is None) == (config.batch_size is None)
+    np.testing.assert_array_equal(e["X"], data.X if rows is None else data.X[rows])
+    np.testing.assert_array_equal(e["y"], data.y if rows is None else data.y[rows])
+    assert trainer.step()
+    for key, value in trainer.params.as_dict().items():
+        np.testing.assert_array_equal(e[f"{key}_new"], value, err_msg=key)
+        # the explanation is a snapshot: the step the trainer took did not move it
+        np.testing.assert_array_equal(e[key], before[list(trainer.params.names).index(key)])
 
 
 def test_render_in_english_and_korean():

@@ -31,6 +31,8 @@ def test_training_needs_numpy_alone():
 
 def test_choice_names_agree_with_their_implementations():
     from xornet import _names
+    from xornet.cli.options import STARTS
+    from xornet.config import STARTS as CONFIG_STARTS
     from xornet.engines import ENGINES
     from xornet.functional import ACTIVATIONS
     from xornet.optim import OPTIMIZERS
@@ -41,6 +43,7 @@ def test_choice_names_agree_with_their_implementations():
     assert OPTIMIZERS == _names.OPTIMIZER_NAMES
     assert ENGINES == _names.ENGINE_NAMES
     assert tuple(xornet.PRESETS) == _names.PRESET_NAMES
+    assert STARTS == CONFIG_STARTS
 
 
 def test_every_public_name_resolves_and_unknown_names_fail():

@@ -2,6 +2,8 @@
 
 import html.parser
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,8 +11,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 import xornet
+import xornet.hidden_space
+import xornet.plotting
 from xornet.cli import main
 from xornet.errors import XornetError
+from xornet.explain import explain_next
 from xornet.plotting import (
     LossCurve,
     animate,
@@ -112,6 +117,15 @@ def test_hidden_plane_lines_are_the_output_units_zero_level(solved):
         hidden_plane(result.params, data.X, hidden=cache.H[:, :1])
 
 
+def test_the_geometry_and_the_figures_import_without_matplotlib():
+    # The playground draws hidden space in the browser from xornet.hidden_space alone.
+    code = ("import sys, xornet.hidden_space, xornet.plotting, xornet.explain, xornet.report; "
+            "print('matplotlib' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert xornet.plotting.hidden_plane is xornet.hidden_space.hidden_plane
+
+
 @pytest.mark.parametrize(("hidden", "label"), [(1, "h1 (the only"), (3, "h1"),
                                                (5, "principal component 1")])  # fmt: skip
 def test_hidden_space_for_other_widths(hidden, label):
@@ -172,6 +186,86 @@ def test_animation_writes_a_gif_atomically(tmp_path, solved):
             animate(data.X, data.y, config, tmp_path / "x.mp4")
 
 
+def animation_frames(monkeypatch, X, y, config, path, **kwargs):
+    """Run ``animate`` and return each frame's title and the weights it drew."""
+    from matplotlib.animation import PillowWriter
+
+    titles, weights = [], []
+    draw_boundary = animate.__globals__["plot_boundary"]
+    grab_frame = PillowWriter.grab_frame
+
+    def record_weights(params, *args, **kw):
+        weights.append(params.copy())
+        return draw_boundary(params, *args, **kw)
+
+    def record_title(writer, **kw):
+        titles.append(writer.fig.get_suptitle())
+        return grab_frame(writer, **kw)
+
+    monkeypatch.setitem(animate.__globals__, "plot_boundary", record_weights)
+    monkeypatch.setattr(PillowWriter, "grab_frame", record_title)
+    animate(X, y, config, path, **kwargs)
+    return titles, weights
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"loss": "sse", "learning_rate": 0.5},
+        {"batch_size": 2},
+        {"optimizer": "adam", "learning_rate": 0.05},
+    ],
+    ids=["sse", "mini-batch", "adam"],
+)
+def test_animation_frames_are_the_trainers_steps(monkeypatch, tmp_path, changes):
+    # The frames are a Trainer's run: its loss, batches and optimizer (the animation once
+    # trained every configuration on full-batch cross-entropy).
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, steps=300, tol=None, **changes)
+    titles, weights = animation_frames(monkeypatch, data.X, data.y, config,
+                                       tmp_path / "a.gif", rng=3, frames=6)  # fmt: skip
+    steps = [0, 1, 4, 17, 72, 300]  # spaced geometrically
+    assert titles == [f"step {s:,}" for s in steps]
+    trainer = xornet.Trainer(data.X, data.y, config, rng=3)
+    for step, drawn in zip(steps, weights, strict=True):
+        trainer.run(until=step)
+        for key, value in trainer.params.as_dict().items():
+            np.testing.assert_array_equal(getattr(drawn, key), value, err_msg=f"{key} at {step}")
+
+
+def test_animation_ends_where_a_stop_rule_ends_the_run(monkeypatch, tmp_path):
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=4, steps=5000)  # reaches the loss tolerance at 919
+    titles, weights = animation_frames(monkeypatch, data.X, data.y, config,
+                                       tmp_path / "a.gif", rng=3, frames=12)  # fmt: skip
+    result = xornet.train(data.X, data.y, config, rng=3)
+    assert result.stop_reason == "tolerance"
+    assert titles[-1] == f"step {result.steps:,} (stop: tolerance)"
+    assert all("stop" not in title for title in titles[:-1])
+    for key, value in result.params.as_dict().items():
+        np.testing.assert_array_equal(getattr(weights[-1], key), value)
+
+
+@pytest.mark.parametrize(("hidden", "shortcut", "view"),
+                         [(1, True, "3d"), (3, True, "rectilinear"), (3, False, "3d")])  # fmt: skip
+def test_animation_draws_hidden_space_in_3d_when_the_output_sees_3_dimensions(
+    monkeypatch, tmp_path, hidden, shortcut, view
+):
+    # What the output sees: the hidden units, plus the 2 inputs with a shortcut.
+    data = xornet.xor()
+    views = []
+    draw = animate.__globals__["plot_hidden_space"]
+
+    def record(*args, ax, **kwargs):
+        views.append(ax.name)
+        return draw(*args, ax=ax, **kwargs)
+
+    monkeypatch.setitem(animate.__globals__, "plot_hidden_space", record)
+    config = xornet.TrainConfig(hidden=hidden, shortcut=shortcut, steps=10)
+    animate(data.X, data.y, config, tmp_path / "a.gif", rng=0, frames=3)
+    assert views == [view] * 3
+
+
 def test_save_figures_and_inputs_that_are_not_2d(tmp_path):
     data = xornet.parity(3)
     result = xornet.train(data.X, data.y, xornet.TrainConfig(hidden=6), rng=0)
@@ -219,6 +313,24 @@ def test_report_is_self_contained_and_complete(solved):
     assert "https://" not in page
     assert "Every number of the first training step" in page
     assert "7) db1 = sum(dZ1)" in page
+
+
+def test_report_explains_a_step_of_the_runs_own_loss():
+    # The report once explained every run's step with cross-entropy.
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, loss="sse", steps=50, tol=None)
+    trainer = xornet.Trainer(data.X, data.y, config, rng=0)
+    first = explain_next(trainer)
+    start = trainer.params.copy()
+    result = trainer.run().result()
+    from_start = build_report(result.params, data.X, data.y, config=config.to_dict(),
+                              explain_params=start, optimizer=config.new_optimizer())  # fmt: skip
+    from_trainer = build_report(result.params, data.X, data.y, config=config.to_dict(),
+                                explanation=first)  # fmt: skip
+    for page in (from_start, from_trainer):
+        assert "E = 1/2 sum((P - y)^2)" in page
+        assert "Every number of the first training step" in page
+    assert from_start == from_trainer
 
 
 def test_cli_figures_plot_and_report(tmp_path, capsys):

@@ -182,7 +182,8 @@ def test_cli_trains_and_sweeps_the_2_1_1_network(capsys, tmp_path):
 
 
 def test_figures_show_the_shortcut():
-    from xornet.plotting import output_boundaries, plot_hidden_space, plot_network
+    from xornet.hidden_space import output_boundaries
+    from xornet.plotting import plot_hidden_space, plot_network
 
     data = xornet.xor()
     result = train(data.X, data.y, CLASSIC, rng=1)

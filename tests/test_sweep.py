@@ -68,14 +68,14 @@ def test_sweep_statistics_match_training_one_by_one():
 
 def test_sweep_is_reproducible_and_uses_the_posts_starts():
     data = xornet.xor()
-    base = xornet.PRESETS["post"].replace(steps=5000)
-    a = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6), post_init=True)
-    b = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6), post_init=True)
+    base = xornet.PRESETS["post"].replace(steps=5000)  # start="post": the post's starts
+    a = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6))
+    b = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, range(6))
     assert a == b
     alone = xornet.train(data.X, data.y, base.replace(learning_rate=1.0),
                          params=xornet.post_initial_params(2))  # fmt: skip
     seed2_solved = alone.outcome.kind == "solved"
-    three = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, [2], post_init=True)[0]
+    three = sweep(data.X, data.y, base, {"learning_rate": [1.0]}, [2])[0]
     assert three.solved == int(seed2_solved)
 
 
@@ -103,8 +103,8 @@ def test_sweep_refuses_what_it_cannot_vary():
         sweep(data.X, data.y, xornet.TrainConfig(), {"colour": [1]}, [0])
     with pytest.raises(XornetError, match="at least one value"):
         sweep(data.X, data.y, xornet.TrainConfig(), {"hidden": []}, [0])
-    with pytest.raises(XornetError, match="normal init"):
-        sweep(data.X, data.y, xornet.TrainConfig(init="he"), {}, [0], post_init=True)
+    with pytest.raises(XornetError, match="the post's starts are its normal weights"):
+        sweep(data.X, data.y, xornet.PRESETS["post"], {"init": ["normal", "he"]}, [0])
 
 
 def test_cli_sweep_table_json_and_csv(capsys, tmp_path):
@@ -213,3 +213,67 @@ def test_cli_classic_settings_in_train_and_sweep(capsys):
     assert [(r["init_scale"], r["margin"]) for r in rows] == [(0.5, 0.1), (1.0, 0.1)]
     assert main(["gradcheck", "--loss", "sse", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["passed"] is True
+
+
+def test_read_study_reads_and_checks_every_value(tmp_path):
+    from xornet.sweep import Study, read_study
+
+    path = tmp_path / "s.toml"
+    path.write_text('[study]\nname = "h"\ndataset = "parity3"\npreset = "post"\nseeds = 7\n'
+                    '[grid]\nhidden = [2, 3]\n[config]\nsteps = 400\n')  # fmt: skip
+    study = read_study(path)
+    assert study == Study(name="h", dataset="parity3", preset="post", seeds=7,
+                          grid={"hidden": [2, 3]}, config={"steps": 400})  # fmt: skip
+    assert study.first_seed is None
+    assert study.base() == xornet.PRESETS["post"].replace(steps=400)
+    # Every grid value is checked against the configuration it goes into, before training.
+    path.write_text('[study]\npreset = "post"\n[grid]\ninit = ["normal", "he"]\n')
+    with pytest.raises(XornetError, match=r"s.toml: \[grid\] start: the post's starts"):
+        read_study(path)
+    path.write_text("[config]\nlearning_rate = -1\n")
+    with pytest.raises(XornetError, match=r"s.toml: \[config\] learning_rate: must be a positive"):
+        read_study(path)
+    path.write_text("[study]\nfirst_seed = -3\n")
+    with pytest.raises(XornetError, match=r"\[study\] first_seed must be from 0"):
+        read_study(path)
+
+
+def test_cli_sweep_flags_win_over_the_study_even_at_their_defaults(tmp_path, capsys):
+    # Before, --seeds 100 (the flag's default) counted as not given and the file's 4 ran.
+    study = tmp_path / "s.toml"
+    study.write_text("[study]\nseeds = 4\nfirst_seed = 3\n[config]\nsteps = 30\n")
+    assert main(["sweep", "--study", str(study), "--seeds", "100", "--first-seed", "0",
+                 "--json"]) == 0  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert (data["rows"][0]["runs"], data["first_seed"]) == (100, 0)
+
+
+def test_cli_sweep_draws_its_plot_with_json_too_and_checks_it_first(tmp_path, capsys):
+    plot = tmp_path / "rate.png"
+    args = ["sweep", "--steps", "50", "--seeds", "3", "--quiet", "--json"]
+    assert main([*args, "--hidden", "2", "3", "--plot", str(plot)]) == 0
+    assert plot.stat().st_size > 0
+    capsys.readouterr()
+    # Nothing swept: refused before training (10,000 steps each otherwise).
+    assert main(["sweep", "--seeds", "3", "--json", "--plot", str(plot)]) == 2
+    assert "--plot needs at least one swept setting" in capsys.readouterr().err
+
+
+def test_cli_sweep_of_the_posts_starts_is_the_posts(capsys):
+    # --start post on the default preset: the post's weights for each seed, as sweep() draws.
+    assert main(["sweep", "--start", "post", "--hidden", "2", "--steps", "300", "--lr", "1",
+                 "--seeds", "4", "--json", "--engine", "numpy"]) == 0  # fmt: skip
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    data = xornet.xor()
+    grid = {"hidden": [2], "learning_rate": [1.0], "steps": [300]}
+    expected = sweep(data.X, data.y, xornet.TrainConfig(start="post"), grid, range(4))
+    assert rows == [r.as_dict() for r in expected]
+    random = sweep(data.X, data.y, xornet.TrainConfig(), grid, range(4))
+    assert rows != [r.as_dict() for r in random]
+
+
+def test_the_cli_has_a_column_for_every_sweepable_setting():
+    from xornet.cli.output import SWEEP_HEADS
+    from xornet.sweep import SWEEP_AXES
+
+    assert set(SWEEP_HEADS) == set(SWEEP_AXES)

@@ -31,6 +31,7 @@ __all__ = [
     "circles",
     "gate",
     "infer_n_classes",
+    "is_dataset_name",
     "load_csv",
     "load_features_csv",
     "make_dataset",
@@ -51,8 +52,13 @@ GATES: Final[dict[str, tuple[int, int, int, int]]] = {
     "xnor": (1, 0, 0, 1),
 }
 
-#: Names accepted by :func:`make_dataset` (plus ``parityN`` for N >= 2).
+#: Names accepted by :func:`make_dataset` (plus ``parityN`` and ``spiralK``, see
+#: :func:`is_dataset_name`).
 DATASETS: Final = (*GATES, "parity3", "noisy-xor", "moons", "circles", "spiral", "spiral3")
+
+#: The largest parity (inputs) and spiral (arms, and so classes) that the sets come in.
+MAX_PARITY_BITS: Final = 16
+MAX_ARMS: Final = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,8 +233,8 @@ def parity(n_bits: int) -> Dataset:
     Dataset
         ``2**n_bits`` samples, ``n_bits`` features.
     """
-    if not 2 <= n_bits <= 16:
-        raise ValueError(f"parity needs 2 to 16 bits, got {n_bits}")
+    if not 2 <= n_bits <= MAX_PARITY_BITS:
+        raise ValueError(f"parity needs 2 to {MAX_PARITY_BITS} bits, got {n_bits}")
     X = _truth_table(n_bits)
     return Dataset(f"parity{n_bits}", X, X.sum(axis=1) % 2)
 
@@ -350,8 +356,8 @@ def spiral(
     _check_random_args(n_samples, noise)
     if not (math.isfinite(turns) and turns > 0):
         raise ValueError(f"turns must be a positive number, got {turns}")
-    if not 2 <= arms <= 10 or n_samples < arms:
-        raise ValueError(f"need 2 to 10 arms and at least one sample each, got {arms} arms")
+    if not 2 <= arms <= MAX_ARMS or n_samples < arms:
+        raise ValueError(f"need 2 to {MAX_ARMS} arms and at least one sample each, got {arms} arms")
     gen = as_generator(rng)
     y = (np.arange(n_samples) % arms).astype(np.float64)
     radius = np.sqrt(gen.uniform(0.02, 1.0, n_samples))  # sqrt: even density along the arm
@@ -363,6 +369,35 @@ def spiral(
 
 _PARITY = re.compile(r"parity(\d+)")
 _SPIRAL = re.compile(r"spiral(\d+)")
+# The random 2-D sets, each drawn by its function from n_samples, noise and rng.
+_RANDOM: Final[dict[str, Callable[..., Dataset]]] = {
+    "noisy-xor": noisy_xor,
+    "moons": moons,
+    "circles": circles,
+    "spiral": spiral,
+}
+
+
+def is_dataset_name(name: str) -> bool:
+    """Whether :func:`make_dataset` knows ``name`` (a model file names its data this way).
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    bool
+        True for the gates, ``parityN`` (N from 2 to 16), the random sets and ``spiralK``
+        (K from 2 to 10); False for anything else, such as the stem of a CSV file.
+    """
+    if name in GATES or name in _RANDOM:
+        return True
+    if match := _PARITY.fullmatch(name):
+        return 2 <= int(match.group(1)) <= MAX_PARITY_BITS
+    if match := _SPIRAL.fullmatch(name):
+        return 2 <= int(match.group(1)) <= MAX_ARMS
+    return False
 
 
 def make_dataset(
@@ -386,28 +421,29 @@ def make_dataset(
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    DataError
+        For an unknown name, or arguments the set does not accept (``parity1``, a negative
+        noise, fewer samples than classes).
     """
-    if name in GATES:
-        return gate(name)
-    if match := _PARITY.fullmatch(name):
-        return parity(int(match.group(1)))
-    if match := _SPIRAL.fullmatch(name):
-        arms = int(match.group(1))
-        if noise is None:
-            return spiral(n_samples=n_samples, rng=rng, arms=arms)
-        return spiral(n_samples=n_samples, noise=noise, rng=rng, arms=arms)
-    makers: dict[str, Callable[..., Dataset]] = {
-        "noisy-xor": noisy_xor,
-        "moons": moons,
-        "circles": circles,
-        "spiral": spiral,
-    }
-    if name not in makers:
-        choices = ", ".join(DATASETS)
-        raise ValueError(f"unknown dataset {name!r}; choose one of {choices}, parityN or spiralK")
-    if noise is None:
-        return makers[name](n_samples=n_samples, rng=rng)
-    return makers[name](n_samples=n_samples, noise=noise, rng=rng)
+    noisy = {} if noise is None else {"noise": noise}
+    try:
+        if name in GATES:
+            return gate(name)
+        if match := _PARITY.fullmatch(name):
+            return parity(int(match.group(1)))
+        if match := _SPIRAL.fullmatch(name):
+            return spiral(n_samples=n_samples, rng=rng, arms=int(match.group(1)), **noisy)
+        if name in _RANDOM:
+            return _RANDOM[name](n_samples=n_samples, rng=rng, **noisy)
+    except DataError:
+        raise
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    choices = ", ".join(DATASETS)
+    raise DataError(f"unknown dataset {name!r}; choose one of {choices}, parityN or spiralK")
 
 
 def _parse_number(text: str, where: str) -> float:

@@ -1,17 +1,18 @@
 """Every number of one training step, named, shaped and explained, in the post's order.
 
-:func:`explain_step` runs one full-batch step with the library's own functions
-(:func:`xornet.forward`, :func:`xornet.network.backward_steps`, the optimizer) and keeps every
-array; :func:`render` prints them for a terminal, in English or Korean, and :func:`to_json`
-for notebooks. Nothing here computes maths of its own: what a learner reads is exactly what
-training does.
+:func:`explain_step` runs one step with the library's own functions (:func:`xornet.forward`,
+:func:`xornet.network.backward_steps`, the optimizer) and keeps every array;
+:func:`explain_next` does it for the step a :class:`xornet.Trainer` takes next (its batch, its
+optimizer's state, its loss); :func:`render` prints them for a terminal, in English or Korean,
+and :func:`to_json` for notebooks. Nothing here computes maths of its own, and nothing here
+trains: to explain the step after ``N`` steps, run a Trainer to ``N`` and explain its next.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -20,7 +21,10 @@ from xornet.network import Backprop, backward_steps, check_data, forward, loss
 from xornet.optim import Optimizer, make_optimizer
 from xornet.params import Params
 
-__all__ = ["Explanation", "Quantity", "advance", "explain_step", "render", "to_json"]
+if TYPE_CHECKING:
+    from xornet.training import Trainer
+
+__all__ = ["Explanation", "Quantity", "explain_next", "explain_step", "render", "to_json"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,36 +83,6 @@ class Explanation:
         return key in self._index
 
 
-def advance(
-    params: Params,
-    X: Array,
-    y: Array,
-    activation: str,
-    optimizer: Optimizer,
-    steps: int,
-    kind: str = "bce",
-) -> None:
-    """Run ``steps`` full-batch training steps in place (the reference loop, no stop rules).
-
-    Parameters
-    ----------
-    params : Params
-        Updated in place.
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-    activation : str
-    optimizer : Optimizer
-        Keeps its state, so the step explained after this one is the real next step.
-    steps : int
-    kind : {"bce", "sse"}
-        The loss.
-    """
-    check_data(params, X, y)
-    for _ in range(steps):
-        cache = forward(params, X, activation)
-        optimizer.step(params, _gradients(backward_steps(params, cache, y, kind)))
-
-
 def _gradients(b: Backprop) -> Params:
     return Params(b.dW1, b.db1, b.dW2, b.db2, b.dW3)
 
@@ -124,12 +98,16 @@ def explain_step(
     step: int = 0,
     kind: str = "bce",
 ) -> Explanation:
-    """Run one full-batch training step and keep every array.
+    """Run one training step on ``(X, y)`` and keep every array.
+
+    ``X, y`` is the step's batch: all the data for a full-batch step (the post's). To explain
+    a step of a run, use :func:`explain_next`, which passes the run's own batch, optimizer
+    and loss.
 
     Parameters
     ----------
     params : Params
-        The parameters before the step (not modified).
+        The parameters before the step (not modified; the explanation holds copies).
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     activation : {"sigmoid", "tanh", "relu"}
@@ -150,6 +128,8 @@ def explain_step(
     import copy
 
     check_data(params, X, y)
+    # The explanation keeps copies: a caller that trains on afterwards does not change it.
+    params, X, y = params.copy(), np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
     opt = make_optimizer("gd", learning_rate) if optimizer is None else copy.deepcopy(optimizer)
     cache = forward(params, X, activation)
     before = loss(cache, y, kind)
@@ -186,6 +166,33 @@ def explain_step(
         q("loss_new", "update", None, np.array(after)),
     ]
     return Explanation(quantities, step, activation, name, lr, kind)
+
+
+def explain_next(trainer: Trainer) -> Explanation:
+    """Every number of the step ``trainer`` takes next, without taking it.
+
+    The step is the trainer's own: its parameters, the batch the step trains on
+    (:meth:`xornet.Trainer.next_rows`), its optimizer with its state (copied), its loss and
+    activation, and its step count for the heading. After ``e = explain_next(trainer)``,
+    ``trainer.step()`` moves ``trainer.params`` to ``e["W1_new"]``, ``e["b1_new"]``, ...
+    (tested). When the run has ended, or a stop rule ends it at this step, the step shown is
+    the one it would take if it went on.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        Not changed.
+
+    Returns
+    -------
+    Explanation
+    """
+    rows = trainer.next_rows()
+    X, y = (trainer.X, trainer.y) if rows is None else (trainer.X[rows], trainer.y[rows])
+    config = trainer.config
+    return explain_step(trainer.params, X, y, activation=config.activation,
+                        optimizer=trainer.optimizer, learning_rate=config.learning_rate,
+                        step=trainer.steps, kind=config.loss)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- words

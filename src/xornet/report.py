@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
 from xornet.diagnosis import predicted_class
-from xornet.explain import explain_step, render
+from xornet.explain import Explanation, explain_step, render
 from xornet.modelfile import atomic_write
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
@@ -62,6 +62,7 @@ def build_report(
     feature_names: Sequence[str] | None = None,
     explain_params: Params | None = None,
     optimizer: Optimizer | None = None,
+    explanation: Explanation | None = None,
 ) -> str:
     """The report as an HTML string.
 
@@ -74,17 +75,22 @@ def build_report(
     activation : str
     title : str
     config : dict, optional
-        Shown as the configuration table.
+        Shown as the configuration table; its ``loss`` (``bce`` when absent) is the loss of
+        the step explained from ``explain_params``.
     outcome : Outcome, optional
         The diagnosis.
     curve : LossCurve, optional
         The loss history (see :class:`xornet.plotting.LossCurve`).
     feature_names : sequence of str, optional
     explain_params : Params, optional
-        The parameters whose next step is explained (the initial ones for "the first step");
-        ``params`` when None.
+        The parameters whose next full-batch step is explained (the initial ones for "the
+        first step"); ``params`` when None. Unused with ``explanation``.
     optimizer : Optimizer, optional
         Of the explained step; plain gradient descent at learning rate 0.01 when None.
+        Unused with ``explanation``.
+    explanation : Explanation, optional
+        The step to show, e.g. ``explain_next(trainer)`` of the run's :class:`xornet.Trainer`
+        before it runs (its batch, optimizer and loss exactly).
 
     Returns
     -------
@@ -143,9 +149,16 @@ def build_report(
     parts.append(f'<section id="network"><h2>The network</h2>'
                  f"{_png(plot_network(params, names))}</section>\n")  # fmt: skip
 
-    start = params if explain_params is None else explain_params
-    text = render(explain_step(start, X, y, activation=activation, optimizer=optimizer))
-    which = "the first training step" if explain_params is not None else "the next training step"
+    if explanation is None:
+        start = params if explain_params is None else explain_params
+        kind = str((config or {}).get("loss", "bce"))
+        explanation = explain_step(start, X, y, activation=activation, optimizer=optimizer,
+                                   kind=kind)  # fmt: skip
+        first = explain_params is not None
+    else:
+        first = explanation.step == 0
+    text = render(explanation)
+    which = "the first training step" if first else "the next training step"
     parts.append(f'<section id="explain"><h2>Every number of {which}</h2>'
                  f"<pre>{esc(text)}</pre></section>\n")  # fmt: skip
     parts.append("</body>\n</html>\n")

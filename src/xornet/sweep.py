@@ -4,27 +4,51 @@ For each combination of the grid's values, :func:`sweep` trains one network per 
 :func:`xornet.train_many` (a whole learning-rate axis in one call) and summarises: the success
 rate with a Wilson 95% interval, the steps to solve (first step at which every sample is right)
 over the successful runs, and the count of each outcome. The same call gives the same numbers.
+Each network starts where ``train(..., rng=seed)`` would (:func:`xornet.config.start_params`):
+the post's weights when the configuration's ``start`` is ``post``.
+
+A study is a sweep written down in a TOML file (:func:`read_study`)::
+
+    [study]
+    name = "hidden units"   # optional
+    dataset = "xor"
+    preset = "post"
+    seeds = 1000
+    first_seed = 0
+    [grid]                  # the swept settings, each a list
+    hidden = [2, 3, 4]
+    [config]                # fixed settings (TrainConfig fields)
+    steps = 20000
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from xornet._typing import Array
-from xornet.config import TrainConfig
-from xornet.data import infer_n_classes
+from xornet.config import PRESETS, TrainConfig, check_seed, start_params_many
+from xornet.data import check_Xy, infer_n_classes
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines.many import train_many
 from xornet.errors import XornetError
-from xornet.params import post_initial_params_many
 
-__all__ = ["OUTCOME_COLUMNS", "SWEEP_AXES", "SweepRow", "sweep", "wilson_interval"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "SWEEP_AXES",
+    "Study",
+    "SweepRow",
+    "read_study",
+    "sweep",
+    "wilson_interval",
+]
 
 #: Settings a sweep can vary (``TrainConfig`` fields).
 SWEEP_AXES: Final = ("hidden", "activation", "init", "init_scale", "loss", "optimizer",
@@ -136,7 +160,6 @@ def sweep(
     grid: Mapping[str, Sequence[Any]],
     seeds: Sequence[int],
     *,
-    post_init: bool = False,
     engine: str = "auto",
     progress: Callable[[int, int], object] | None = None,
 ) -> list[SweepRow]:
@@ -152,10 +175,9 @@ def sweep(
         Axes from ``SWEEP_AXES``; rows come in the order of ``itertools.product`` over the
         axes as given.
     seeds : sequence of int
-        One start per seed, the same seeds for every setting.
-    post_init : bool
-        Start from the weights the post's code draws after ``np.random.seed(seed)`` (requires
-        the ``normal`` init) instead of ``init_params(..., rng=seed)``.
+        One start per seed, the same seeds for every setting: the weights
+        ``train(..., rng=seed)`` starts from (:func:`xornet.config.start_params_many`), so
+        the post's when ``base.start`` is ``"post"``.
     engine : {"auto", "numpy", "numba"}
     progress : callable, optional
         ``progress(done, total)`` as training advances, in steps: the steps of the settings
@@ -165,6 +187,12 @@ def sweep(
     Returns
     -------
     list of SweepRow
+
+    Raises
+    ------
+    XornetError
+        For an axis that cannot be swept, an empty axis or seed list, a bad seed, or a grid
+        value the configuration refuses (such as another ``init`` with the post's starts).
     """
     unknown = set(grid) - set(SWEEP_AXES)
     if unknown:
@@ -172,9 +200,12 @@ def sweep(
                           f"{', '.join(SWEEP_AXES)}")  # fmt: skip
     if any(len(values) == 0 for values in grid.values()):
         raise XornetError("every swept setting needs at least one value")
-    seeds = list(seeds)
+    seeds = [check_seed(s) for s in seeds]
     if not seeds:
         raise XornetError("a sweep needs at least one seed")
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    check_Xy(X, y, None)
+    K = infer_n_classes(y)
     axes = list(grid)
     rates = list(grid.get("learning_rate", [base.learning_rate]))
     others = [a for a in axes if a != "learning_rate"]
@@ -189,13 +220,8 @@ def sweep(
             if progress is not None:
                 progress(before + step, total)
 
-        if post_init and (config.init != "normal" or config.shortcut):
-            raise XornetError("the post's initial weights are for its own network, normal init")
-        starts = None
-        if post_init:
-            K = infer_n_classes(y)
-            starts = post_initial_params_many(seeds, config.hidden, X.shape[1],
-                                              n_classes=K) * len(rates)  # fmt: skip
+        # The seeds' starts, the same for every learning rate.
+        starts = start_params_many(config, X.shape[1], K, seeds) * len(rates)
         many = train_many(X, y, config, seeds * len(rates),
                           learning_rates=np.repeat(rates, len(seeds)), params=starts,
                           engine=engine, progress=report)  # fmt: skip
@@ -216,3 +242,120 @@ def sweep(
                 high, median, p10, p90, _outcome_counts(outcome, many.probabilities[part]),
             )  # fmt: skip
     return [rows[key] for key in sorted(rows)]  # the order of the product over the axes
+
+
+@dataclass(frozen=True)
+class Study:
+    """A sweep as a TOML study file describes it (what the file leaves out is None).
+
+    Attributes
+    ----------
+    name, dataset, preset : str or None
+        ``[study]``: a title, the dataset's name (:func:`xornet.make_dataset`) and the preset
+        (``default`` or ``post``) the ``[config]`` settings change.
+    seeds, first_seed : int or None
+        ``[study]``: starts per setting, and the first seed.
+    grid : dict of str to list
+        ``[grid]``: the swept settings, axis name to its values.
+    config : dict of str to object
+        ``[config]``: fixed settings, :class:`~xornet.TrainConfig` field to value.
+    """
+
+    name: str | None = None
+    dataset: str | None = None
+    preset: str | None = None
+    seeds: int | None = None
+    first_seed: int | None = None
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def base(self) -> TrainConfig:
+        """The settings the grid does not vary: the preset (``default`` when not given)
+        changed by ``[config]``."""
+        return PRESETS[self.preset or "default"].replace(**self.config)
+
+
+# The [study] keys and their types.
+_STUDY_KEYS: Final[dict[str, type]] = {
+    "name": str, "dataset": str, "preset": str, "seeds": int, "first_seed": int,
+}  # fmt: skip
+
+
+def read_study(path: str | Path) -> Study:
+    """Read and check a study file (see the module's docstring for its layout).
+
+    Every value is checked here, each grid value against the configuration it goes into, so
+    that a mistake is reported before anything trains.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    XornetError
+        Naming the file, its section and key: a missing or invalid TOML file, an unknown
+        section or key, a value of the wrong type, a setting the configuration refuses.
+    """
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XornetError(f"{path}: no such study file") from None
+    except IsADirectoryError:
+        raise XornetError(f"{path}: is a directory, not a study file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise XornetError(f"{path}: not a valid TOML file ({exc})") from None
+    unknown = set(document) - {"study", "grid", "config"}
+    if unknown:
+        raise XornetError(f"{path}: unknown sections {', '.join(sorted(unknown))}")
+    sections = {key: document.get(key, {}) for key in ("study", "grid", "config")}
+    for key, section in sections.items():
+        if not isinstance(section, dict):
+            raise XornetError(f"{path}: [{key}] must be a table")
+    head: dict[str, Any] = {}
+    for key, value in sections["study"].items():
+        if key not in _STUDY_KEYS:
+            raise XornetError(f"{path}: unknown [study] key {key!r}")
+        kind = _STUDY_KEYS[key]
+        valid = isinstance(value, kind) and not isinstance(value, bool)
+        if key == "preset":
+            valid = valid and value in PRESETS
+        elif key == "seeds":
+            valid = valid and value >= 1
+        if not valid:
+            raise XornetError(f"{path}: [study] {key} = {value!r} is not valid")
+        if key == "first_seed":
+            try:
+                check_seed(value, "first_seed")
+            except XornetError as exc:
+                raise XornetError(f"{path}: [study] {exc}") from None
+        head[key] = value
+    fields = set(TrainConfig.__dataclass_fields__)
+    config = dict(sections["config"])
+    bad = set(config) - fields
+    if bad:
+        raise XornetError(f"{path}: unknown [config] keys {', '.join(sorted(bad))}")
+    grid: dict[str, list[Any]] = {}
+    for axis, options in sections["grid"].items():
+        if axis not in SWEEP_AXES:
+            raise XornetError(f"{path}: cannot sweep {axis!r}; choose from {', '.join(SWEEP_AXES)}")
+        if not isinstance(options, list) or not options:
+            raise XornetError(f"{path}: [grid] {axis} must be a non-empty list")
+        grid[axis] = options
+    study = Study(grid=grid, config=config, **head)
+    try:
+        base = study.base()
+    except XornetError as exc:
+        raise XornetError(f"{path}: [config] {exc}") from None
+    for axis, options in grid.items():
+        for value in options:
+            try:
+                base.replace(**{axis: value})
+            except XornetError as exc:
+                raise XornetError(f"{path}: [grid] {exc}") from None
+    return study

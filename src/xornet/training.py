@@ -10,6 +10,7 @@ and keeps no loop of its own. The rules the run follows live in :mod:`xornet.con
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -330,31 +331,37 @@ class Trainer:
                 raise TrainingDiverged.at(self.steps, config.learning_rate) from None
         return True
 
-    def next_rows(self) -> IntArray:
-        """The rows of ``X`` that the next step trains on (its batch), without taking it.
+    def next_rows(self) -> IntArray | None:
+        """The rows of :attr:`X` that the next step trains on; None for the full batch.
 
-        Drawing the epoch's order when the next step starts one, as the step itself would:
-        looking first does not change the run (the playground shows this batch, then
-        explains and takes the step on it).
+        Nothing changes: when the next step starts a shuffled epoch, its order is drawn from
+        a copy of the run's generator, which gives the numbers the step itself will draw
+        (:func:`xornet.explain.explain_next` shows that step).
 
         Returns
         -------
-        ndarray of shape (batch,), int
+        ndarray of int64, shape (batch,), or None
         """
         if self._per_epoch == 1:
-            return np.arange(self.X.shape[0], dtype=np.int64)
-        epoch, position = divmod(self.steps, self._per_epoch)
-        if self.config.shuffle and epoch != self._order_epoch:
-            self._order = self._gen.permutation(self.X.shape[0])
-            self._order_epoch = epoch
-        return self._order[position * self._batch : (position + 1) * self._batch].copy()
+            return None
+        return self._rows(copy.deepcopy(self._gen), keep=False)
 
     def _batch_now(self) -> tuple[Array, Array]:
-        """The batch of the current step (the full data without a copy in full batch)."""
+        """The batch of the current step (drawing the epoch's order when it starts one)."""
         if self._per_epoch == 1:
             return self.X, self.y
-        rows = self.next_rows()
+        rows = self._rows(self._gen, keep=True)
         return self.X[rows], self.y[rows]
+
+    def _rows(self, gen: np.random.Generator, keep: bool) -> IntArray:
+        """The current step's rows, drawing a new epoch's order from ``gen`` (kept if ``keep``)."""
+        epoch, position = divmod(self.steps, self._per_epoch)
+        order = self._order
+        if self.config.shuffle and epoch != self._order_epoch:
+            order = gen.permutation(self.X.shape[0])
+            if keep:
+                self._order, self._order_epoch = order, epoch
+        return order[position * self._batch : (position + 1) * self._batch]
 
     def _evaluate(self, cache: Cache, callback: Callback | None) -> bool:
         """Record the loss and check the stop rules where this step calls for it (on the full

@@ -32,11 +32,11 @@ from xornet.config import TrainConfig
 from xornet.data import Dataset, load_csv, make_dataset
 from xornet.diagnosis import Outcome, diagnose, predicted_class
 from xornet.errors import DataError, TrainingDiverged, XornetError
-from xornet.explain import explain_step, render
+from xornet.explain import explain_next, render
+from xornet.hidden_space import hidden_plane
 from xornet.network import forward, loss, output_probabilities
 from xornet.optim import Optimizer
 from xornet.params import Params
-from xornet.plotting import hidden_plane
 from xornet.training import Trainer
 
 __all__ = ["LIMITS", "Session", "Settings", "check_dataset", "parse_csv"]
@@ -427,7 +427,8 @@ class Session:
     def next_rows(self) -> IntArray:
         """The samples the next step trains on (its batch), without taking the step."""
         with self.lock:
-            return self.trainer.next_rows()
+            rows = self.trainer.next_rows()
+            return np.arange(self.data.n_samples) if rows is None else rows
 
     def advance(self, steps: int, budget: float | None = None) -> int:
         """Take up to ``steps`` steps of the run (fewer when ``budget`` seconds have passed).
@@ -611,13 +612,8 @@ class Session:
         if lang not in ("en", "ko"):
             raise XornetError("language must be en or ko")
         with self.lock:
-            trainer, config = self.trainer, self.config
-            rows = trainer.next_rows()
-            explanation = explain_step(
-                trainer.params, self.data.X[rows], self.data.y[rows],
-                activation=config.activation, optimizer=trainer.optimizer, step=trainer.steps,
-                learning_rate=config.learning_rate, kind=config.loss,
-            )  # fmt: skip
+            trainer = self.trainer
+            explanation = explain_next(trainer)
             return {
                 "type": "explain",
                 "step": trainer.steps,

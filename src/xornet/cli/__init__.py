@@ -1,0 +1,95 @@
+"""The ``xornet`` command line: argument parsing and printing only, no maths.
+
+One module per group of commands (``train``, ``predict``, ``explain`` with ``gradcheck``,
+``figures`` for ``plot`` and ``report``, ``sweep``, ``tools`` for ``playground`` and
+``cache``), each registering its parser and the function that runs it; the option groups they
+share and the flag of each configuration field in :mod:`xornet.cli.options`; what they print in
+:mod:`xornet.cli.output`. Building the parser imports no NumPy, so ``xornet --help`` is quick.
+
+Exit codes: 0 success; 1 training diverged or a gradient check failed; 2 bad arguments,
+data or files (one line on stderr, no traceback); 130 training interrupted with Ctrl-C
+(after reporting, and saving when ``--save`` was given).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from xornet.cli import explain, figures, predict, sweep, tools, train
+from xornet.cli.options import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+)
+from xornet.cli.output import one_line
+
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+
+def build_parser() -> Parser:
+    """The argument parser of the ``xornet`` command."""
+    from xornet import __version__
+
+    parser = Parser(
+        prog="xornet",
+        description="A two-layer neural network that learns XOR, from the study post.",
+    )
+    parser.add_argument("--version", action="version", version=f"xornet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    parser.commands = sub.choices
+    train.add_parser(sub)
+    predict.add_parser(sub)
+    explain.add_parsers(sub)  # gradcheck
+    figures.add_parsers(sub)  # plot
+    figures.add_report(sub)
+    sweep.add_parser(sub)
+    explain.add_explain(sub)
+    tools.add_parsers(sub)  # playground, cache
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``xornet`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from xornet.errors import TrainingDiverged, XornetError
+
+    parser = build_parser()
+    try:
+        args, extras = parser.parse_known_args(argv)
+        if args.command is None:
+            parser.error(f"choose a command: {', '.join(parser.commands)}")
+        command = parser.commands[args.command]
+        if extras:
+            command.unknown(extras)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except TrainingDiverged as exc:
+        print(f"xornet: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except UsageError as exc:
+        print(f"{command.prog}: error: {exc} (see {command.prog} --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except (XornetError, OSError) as exc:
+        print(f"xornet: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE

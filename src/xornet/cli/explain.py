@@ -1,0 +1,176 @@
+"""``xornet explain`` and ``xornet gradcheck``: one training step with every number shown,
+and the gradients checked against finite differences."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xornet._names import ACTIVATION_NAMES, INIT_NAMES, LOSS_NAMES
+from xornet.cli import common, output
+from xornet.cli.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_data_options,
+    add_model_options,
+    count,
+    finite_float,
+    positive_int,
+)
+
+if TYPE_CHECKING:
+    from xornet.config import TrainConfig
+    from xornet.data import Dataset
+    from xornet.training import Trainer
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "gradcheck",
+        help="check the gradients against finite differences",
+        description="Compare the backward pass with central differences.",
+    )
+    add_data_options(p)
+    p.add_argument("--hidden", type=positive_int, default=3)
+    p.add_argument("--shortcut", action="store_true", help="with input-to-output weights W3")
+    p.add_argument("--activation", choices=ACTIVATION_NAMES, default="sigmoid")
+    p.add_argument("--init", choices=INIT_NAMES, default="normal")
+    p.add_argument("--loss", choices=LOSS_NAMES, default="bce")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eps", type=finite_float, default=1e-5, help="finite-difference step")
+    p.add_argument(
+        "--tolerance", type=finite_float, default=1e-6, help="largest relative error that passes"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=gradcheck)
+
+
+def add_explain(sub: Any) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="show every number of one training step",
+        description="One full-batch training step, every array with its name, shape, formula "
+        "and values, in the post's order: forward 1-5, backward 1-7, update.",
+    )
+    add_data_options(p)
+    add_model_options(p, stop_rules=False)
+    p.add_argument(
+        "--after",
+        type=count,
+        default=0,
+        metavar="N",
+        help="explain the step after N training steps (default 0: the first; with --model, "
+        "N steps after the model's own)",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="explain the next step of a saved model, with its saved configuration",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("en", "ko"),
+        default="en",
+        help="labels in English or Korean (formulas are the same)",
+    )
+    p.add_argument("--json", action="store_true", help="every array as JSON")
+    p.set_defaults(run=explain)
+
+
+def explain(args: argparse.Namespace) -> int:
+    """Train to the step asked for with a Trainer, then show the next step in full."""
+    from xornet.explain import explain_step, render, to_json
+
+    if args.model is not None:
+        trainer, dataset, offset = _from_model(args)
+    else:
+        trainer, dataset, offset = _fresh(args)
+    trainer.run()  # to config.steps: the step to explain, with no stop rule on the way
+    config = trainer.config
+    explanation = explain_step(trainer.params, dataset.X, dataset.y,
+                               activation=config.activation, optimizer=trainer.optimizer,
+                               step=offset + trainer.steps, kind=config.loss)  # fmt: skip
+    if args.json:
+        print(to_json(explanation))
+    else:
+        sys.stdout.write(render(explanation, lang=args.lang, colour=output.colour(sys.stdout)))
+    return EXIT_OK
+
+
+# The steps before the explained one run to their end: no stop rule.
+_NO_STOP: dict[str, Any] = {"tol": None, "stop_when_correct": False}
+
+
+def _fresh(args: argparse.Namespace) -> tuple[Trainer, Dataset, int]:
+    """A new run's trainer, to stop after ``--after`` steps."""
+    from xornet.training import Trainer
+
+    config = common.config_from_args(args, steps=args.after, **_NO_STOP)
+    dataset = common.load_data(args)
+    _full_batch(config, dataset, "drop --batch-size")
+    seed = common.check_seed(0 if args.seed is None else args.seed, "--seed")
+    return Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine), dataset, 0
+
+
+def _from_model(args: argparse.Namespace) -> tuple[Trainer, Dataset, int]:
+    """The saved model's run, continued for ``--after`` steps with its configuration (and its
+    optimizer's state, when the file holds it); the steps it had taken come first."""
+    from xornet.training import Trainer
+
+    common.refuse_config_flags(args, "explain --model takes the model's saved configuration")
+    model, dataset = common.model_and_data(args)
+    saved = common.saved_config(model, args.model)
+    _full_batch(saved, dataset, f"{args.model} was trained with mini-batches")
+    if model.state is not None:
+        config = saved.replace(steps=model.state.step + args.after, **_NO_STOP)
+        state = dataclasses.replace(model.state, stop_reason=None)
+        trainer = Trainer.resume(dataset.X, dataset.y, config, model.params, state,
+                                 engine=args.engine)  # fmt: skip
+        return trainer, dataset, 0
+    # A file without the run's state: its steps from the metadata, a fresh optimizer.
+    steps = model.metadata.get("steps", 0)
+    offset = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
+    config = saved.replace(steps=args.after, **_NO_STOP)
+    trainer = Trainer(dataset.X, dataset.y, config, params=model.params, engine=args.engine)
+    return trainer, dataset, offset
+
+
+def _full_batch(config: TrainConfig, dataset: Dataset, fix: str) -> None:
+    """Explain shows full-batch steps, the post's."""
+    from xornet.config import batch_schedule
+
+    if batch_schedule(dataset.n_samples, config.batch_size)[1] > 1:
+        raise UsageError(f"explain shows full-batch steps (the post's); {fix}")
+
+
+def gradcheck(args: argparse.Namespace) -> int:
+    from xornet.gradcheck import gradient_check
+    from xornet.params import init_params
+
+    dataset = common.load_data(args)
+    seed = common.check_seed(args.seed, "--seed")
+    params = init_params(dataset.n_features, args.hidden, args.init, rng=seed,
+                         n_classes=dataset.n_classes, shortcut=args.shortcut)  # fmt: skip
+    check = gradient_check(params, dataset.X, dataset.y, args.activation, eps=args.eps,
+                           tolerance=args.tolerance, kind=args.loss)  # fmt: skip
+    if args.json:
+        record = {"errors": check.errors, "worst": check.worst, "tolerance": check.tolerance,
+                  "passed": check.passed}  # fmt: skip
+        print(json.dumps(record, indent=2))
+    else:
+        print(
+            f"gradient check: {dataset.name}, "
+            f"{dataset.n_features}-{args.hidden}-{params.n_outputs} {args.activation}, "
+            f"{args.init} init, seed {args.seed}, eps {args.eps:g}"
+        )
+        for name, error in check.errors.items():
+            print(f"  {name:<3} worst relative error {error:.2e}")
+        verdict = "passed" if check.passed else "FAILED"
+        print(f"{verdict}: worst {check.worst:.2e} (tolerance {check.tolerance:.0e})")
+    return EXIT_OK if check.passed else EXIT_FAILED

@@ -1,0 +1,97 @@
+"""``xornet plot`` and ``xornet report``: a model's figures as PNGs, and one self-contained
+HTML page about a run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from xornet.cli import common
+from xornet.cli.options import EXIT_OK, add_data_options, add_model_options
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="draw the figures of a saved model",
+        description="Write the figures of a saved model as PNG files.",
+    )
+    p.add_argument("model", type=Path, help="model file written by train --save")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    add_data_options(p)
+    p.set_defaults(run=plot)
+
+
+def add_report(sub: Any) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report",
+        description="Train (or load a model) and write one HTML file with the "
+        "configuration, truth table, outcome, figures and the first step "
+        "explained. It needs no network access to view.",
+    )
+    add_data_options(p)
+    add_model_options(p)
+    p.add_argument("--model", type=Path, metavar="FILE", help="report on a saved model")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("report.html"),
+        metavar="FILE",
+        help="the HTML file to write (default report.html)",
+    )
+    p.set_defaults(run=report)
+
+
+def plot(args: argparse.Namespace) -> int:
+    from xornet.plotting import LossCurve, save_figures
+
+    model, dataset = common.model_and_data(args)
+    meta = model.metadata
+    written = save_figures(args.out, model.params, dataset.X, dataset.y, model.activation,
+                           curve=LossCurve.from_metadata(meta),
+                           feature_names=meta.get("feature_names"))  # fmt: skip
+    for path in written:
+        print(f"figure      {path}")
+    return EXIT_OK
+
+
+def report(args: argparse.Namespace) -> int:
+    """Report on a saved model, or train one (seed 0 unless --seed) and report on it."""
+    import numpy as np
+
+    from xornet.diagnosis import diagnose
+    from xornet.plotting import LossCurve
+    from xornet.report import build_report, write_report
+    from xornet.training import Trainer
+
+    if args.model is not None:
+        common.refuse_config_flags(args, "report --model shows the model as it was trained")
+        model, dataset = common.model_and_data(args)
+        meta = model.metadata
+        curve = LossCurve.from_metadata(meta)
+        history = np.array([] if curve is None else curve.losses, dtype=np.float64)
+        p = model.predict_proba(dataset.X)
+        page = build_report(
+            model.params, dataset.X, dataset.y, activation=model.activation,
+            title=f"xornet report: {args.model.name}", config=meta.get("config"),
+            outcome=diagnose(p, dataset.y, np.append(history, meta.get("final_loss", np.nan))),
+            curve=curve, feature_names=meta.get("feature_names"),
+        )  # fmt: skip
+    else:
+        dataset = common.load_data(args)
+        config = common.config_from_args(args)
+        seed = common.check_seed(0 if args.seed is None else args.seed, "--seed")
+        trainer = Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine)
+        start = trainer.params.copy()
+        result = trainer.run().result()
+        page = build_report(
+            result.params, dataset.X, dataset.y, activation=config.activation,
+            title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),
+            outcome=result.outcome, curve=LossCurve.from_result(result),
+            feature_names=dataset.feature_names, explain_params=start,
+            optimizer=config.new_optimizer(),
+        )  # fmt: skip
+    print(f"report      {write_report(args.out, page)}")
+    return EXIT_OK

@@ -1,0 +1,182 @@
+"""``xornet sweep``: many starts for every setting of a grid, and how often each learns."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from xornet._names import ACTIVATION_NAMES, INIT_NAMES, LOSS_NAMES, OPTIMIZER_NAMES, PRESET_NAMES
+from xornet.cli import common, output
+from xornet.cli.options import (
+    EXIT_OK,
+    STARTS,
+    UsageError,
+    add_data_options,
+    add_engine,
+    add_tol,
+    count,
+    finite_float,
+    flag_error,
+    positive_int,
+)
+from xornet.errors import XornetError
+
+# The fixed settings a flag sets (the grid's own flags take lists).
+_FIXED = ("shuffle", "stop_when_correct", "shortcut", "start", "tol")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="train many starts for each setting of a grid and compare them",
+        description="For every combination of the given values, train one network per seed "
+        "and print the success rate (with a Wilson 95%% interval), the steps to solve and "
+        "the outcomes. With --preset post the starts are the post's np.random.seed(s) weights.",
+    )
+    add_data_options(p)
+    g = p.add_argument_group("the grid (each takes one or more values)")
+    g.add_argument("--preset", choices=PRESET_NAMES, help="the settings the grid changes "
+                   "(default: default)")  # fmt: skip
+    g.add_argument("--hidden", type=positive_int, nargs="+")
+    g.add_argument("--activation", choices=ACTIVATION_NAMES, nargs="+")
+    g.add_argument("--init", choices=INIT_NAMES, nargs="+")
+    g.add_argument("--optimizer", choices=OPTIMIZER_NAMES, nargs="+")
+    g.add_argument("--lr", "--learning-rate", dest="learning_rate", type=finite_float, nargs="+")
+    g.add_argument("--momentum", type=finite_float, nargs="+")
+    g.add_argument("--batch-size", type=positive_int, nargs="+")
+    g.add_argument("--steps", type=count, nargs="+")
+    g.add_argument("--loss", choices=LOSS_NAMES, nargs="+")
+    g.add_argument("--init-scale", type=finite_float, nargs="+")
+    g.add_argument("--margin", type=finite_float, nargs="+")
+    g.add_argument("--stop-when-correct", action="store_true", default=None,
+                   help="stop each network once every sample is right (see --margin)")  # fmt: skip
+    g.add_argument("--shortcut", action="store_true", default=None,
+                   help="networks with input-to-output weights (the 2-1-1 network)")  # fmt: skip
+    g.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        default=None,
+        help="mini-batches in a fixed order (needed with --batch-size: many "
+        "networks at once do not reshuffle)",
+    )
+    g = p.add_argument_group("starts and output")
+    g.add_argument(
+        "--seeds", type=positive_int, metavar="N", help="starts per setting (default 100)"
+    )
+    g.add_argument("--first-seed", type=int, metavar="S", help="seeds S .. S+N-1 (default 0)")
+    g.add_argument("--start", choices=STARTS,
+                   help="random: init_params from each seed; post: the post's np.random.seed(s) "
+                   "weights (the post preset's)")  # fmt: skip
+    add_tol(g, "stop a network once its loss is at most TOL")
+    add_engine(g)
+    g.add_argument("--out-csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    g.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help="draw the success rate (PNG): a line over one swept setting, a heat map over two",
+    )
+    g.add_argument(
+        "--study",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file naming a study: [study] dataset, preset, seeds, "
+        "first_seed; [grid] settings with lists of values; [config] fixed settings. "
+        "Flags given on the command line win over the file",
+    )
+    g.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Merge the flags with the study file, check everything, sweep, then print."""
+    from xornet.sweep import Study, read_study, sweep
+
+    study = read_study(args.study) if args.study is not None else Study()
+    if args.dataset is None and args.csv is None:
+        args.dataset = study.dataset
+    dataset = common.load_data(args)
+    preset = args.preset or study.preset or "default"
+    changes = dict(study.config)
+    changes.update({f: getattr(args, f) for f in _FIXED if getattr(args, f) is not None})
+    if changes.get("tol") == "off":
+        changes["tol"] = None
+    base = common.make_config(preset, changes)
+    grid: dict[str, list[Any]] = {}
+    for axis in output.SWEEP_HEADS:  # the flags' values, else the file's
+        values = getattr(args, axis) or study.grid.get(axis)
+        if values:
+            grid[axis] = values
+    for axis, values in grid.items():
+        for value in values:
+            try:
+                base.replace(**{axis: value})
+            except XornetError as exc:
+                raise flag_error(exc) from None
+    if grid.get("batch_size") and base.shuffle:
+        raise XornetError("sweeps train mini-batches in a fixed order; add --no-shuffle")
+    n = args.seeds or study.seeds or 100
+    first = args.first_seed if args.first_seed is not None else (study.first_seed or 0)
+    first = common.check_seed(first, "--first-seed")
+    common.check_seed(first + n - 1, "--first-seed + --seeds - 1")
+    seeds = list(range(first, first + n))
+    varied = [a for a in grid if len(grid[a]) > 1] or list(grid)[:1]
+    if args.plot is not None and not varied:
+        raise UsageError("--plot needs at least one swept setting")
+    for path in (args.out_csv, args.plot):
+        if path is not None and not path.parent.is_dir():
+            raise XornetError(f"{path}: directory {path.parent} does not exist")
+
+    bar = common.progress_bar(1, enabled=not (args.quiet or args.json))
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    try:
+        rows = sweep(dataset.X, dataset.y, base, grid, seeds, engine=args.engine,
+                     progress=progress)  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    records = [row.as_dict() for row in rows]
+    if args.out_csv is not None:
+        _write_csv(args.out_csv, records)
+    figure = None
+    if args.plot is not None:
+        from xornet.plotting import plot_sweep, save_png
+
+        figure = save_png(plot_sweep(rows, varied), args.plot)
+    if args.json:
+        print(json.dumps({"dataset": dataset.name, "preset": preset, "seeds": len(seeds),
+                          "first_seed": first, "shortcut": base.shortcut,
+                          "rows": records}, indent=2))  # fmt: skip
+        return EXIT_OK
+    starts = " (the post's initial weights)" if base.start == "post" else ""
+    network = ", shortcut networks (inputs also wired to the output)" if base.shortcut else ""
+    output.print_sweep(rows, grid, f"xornet sweep: {dataset.name}, preset {preset}{network}, "
+                                   f"seeds {seeds[0]}..{seeds[-1]}{starts}")  # fmt: skip
+    if args.out_csv is not None:
+        print(f"table       {args.out_csv}")
+    if figure is not None:
+        print(f"figure      {figure}")
+    return EXIT_OK
+
+
+def _write_csv(path: Path, records: list[dict[str, Any]]) -> None:
+    import csv
+    import io
+
+    from xornet.modelfile import atomic_write
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(records[0]))
+    writer.writeheader()
+    writer.writerows(records)
+    data = text.getvalue().encode("utf-8")
+    atomic_write(path, lambda f: f.write(data))

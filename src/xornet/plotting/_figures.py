@@ -1,0 +1,389 @@
+"""The figures of one network: its loss curve, decision boundary, hidden space and diagram.
+
+The hidden-space figure is the post's central claim made visible: the hidden layer maps the
+four XOR points to places where one straight line (the output unit) separates the classes.
+Its geometry is :mod:`xornet.hidden_space` (NumPy only); this module draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from xornet._typing import Array
+from xornet.hidden_space import (
+    axis_names,
+    hidden_plane,
+    input_grid_lines,
+    output_boundaries,
+    output_inputs,
+)
+from xornet.params import Params
+from xornet.plotting._base import (
+    CLASS_COLOURS,
+    draw_output_map,
+    draw_points,
+    grid_over,
+    need_2d,
+    new_figure,
+    save_png,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "LossCurve",
+    "plot_boundary",
+    "plot_hidden_space",
+    "plot_loss",
+    "plot_network",
+    "save_figures",
+]
+
+
+class LossCurve(NamedTuple):
+    """A run's loss history, as the loss figure draws it.
+
+    Attributes
+    ----------
+    losses : ndarray of shape (n_records,)
+    steps : ndarray of shape (n_records,)
+        The step of each record.
+    final_step : int or None
+    final_loss : float or None
+        The end of training, drawn as the last point.
+    stop_reason : str or None
+    """
+
+    losses: Array
+    steps: Array
+    final_step: int | None = None
+    final_loss: float | None = None
+    stop_reason: str | None = None
+
+    @classmethod
+    def from_result(cls, result: Any) -> LossCurve:
+        """The curve of a :class:`xornet.TrainResult`."""
+        return cls(result.loss_history, result.history_steps.astype(np.float64), result.steps,
+                   result.final_loss, result.stop_reason)  # fmt: skip
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> LossCurve | None:
+        """The curve saved in a model file's metadata, or None when it holds none."""
+        losses, steps = meta.get("loss_history"), meta.get("history_steps")
+        if not losses or not steps:
+            return None
+        return cls(np.array(losses, dtype=np.float64), np.array(steps, dtype=np.float64),
+                   meta.get("steps"), meta.get("final_loss"), meta.get("stop_reason"))  # fmt: skip
+
+    def plot(self) -> Figure:
+        """The loss figure of this curve (see :func:`plot_loss`)."""
+        return plot_loss(self.losses, self.steps, final_step=self.final_step,
+                         final_loss=self.final_loss, stop_reason=self.stop_reason)  # fmt: skip
+
+
+def plot_loss(
+    loss_history: Array,
+    history_steps: Array,
+    *,
+    final_step: int | None = None,
+    final_loss: float | None = None,
+    stop_reason: str | None = None,
+) -> Figure:
+    """The loss curve, on a linear and a log scale, with the stop marked.
+
+    Parameters
+    ----------
+    loss_history : ndarray of shape (n_records,)
+    history_steps : ndarray of shape (n_records,)
+        The step of each record.
+    final_step, final_loss : optional
+        The end of training, drawn as the last point.
+    stop_reason : str, optional
+        Written next to the stop marker.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    steps = np.asarray(history_steps, dtype=np.float64)
+    losses = np.asarray(loss_history, dtype=np.float64)
+    if final_step is not None and final_loss is not None:
+        steps, losses = np.append(steps, final_step), np.append(losses, final_loss)
+    fig = new_figure(figsize=(10, 3.8), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, scale in zip(axes, ("linear", "log"), strict=True):
+        ax.plot(steps, losses, color="#333333", linewidth=1.6)
+        ax.set_yscale(scale)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.set_title(f"loss, {scale} scale")
+        ax.grid(alpha=0.3)
+        if steps.size:
+            ax.axvline(steps[-1], color=CLASS_COLOURS[1], linestyle="--", linewidth=1)
+            if stop_reason:
+                ax.annotate(f"stop: {stop_reason.replace('_', ' ')}", (steps[-1], losses[-1]),
+                            xytext=(-8, 12), textcoords="offset points", ha="right",
+                            color=CLASS_COLOURS[1])  # fmt: skip
+    return fig
+
+
+def plot_boundary(
+    params: Params,
+    X: Array,
+    y: Array,
+    activation: str = "sigmoid",
+    *,
+    resolution: int = 200,
+    ax: Axes | None = None,
+) -> Figure:
+    """The predicted probability over the input plane, its 0.5 contour and the points.
+
+    With more than two classes: the most probable class over the plane, and the boundaries
+    between the classes' regions.
+
+    Parameters
+    ----------
+    params : Params
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,)
+    activation : str
+    resolution : int
+        Grid points along each axis.
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    need_2d(X, "the decision boundary")
+    if ax is None:
+        fig = new_figure(figsize=(5, 4.4), layout="constrained")
+        ax = fig.add_subplot()
+    xx, _, grid = grid_over(X, resolution)
+    image = draw_output_map(ax, params, grid, xx.shape, activation)
+    draw_points(ax, X, y)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    if params.n_outputs == 1:
+        ax.set_title("decision boundary: p(y = 1) and the 0.5 contour")
+        ax.figure.colorbar(image, ax=ax, label="p(y = 1)")
+    else:
+        ax.set_title("decision regions: the most probable class")
+        ax.legend(loc="best", fontsize=8)
+    return ax.get_figure()  # type: ignore[return-value]
+
+
+def plot_hidden_space(
+    params: Params,
+    X: Array,
+    y: Array,
+    activation: str = "sigmoid",
+    *,
+    ax: Axes | None = None,
+) -> Figure:
+    """The samples mapped through the hidden layer, with the output unit's separating line.
+
+    With 2 hidden units the hidden space is a plane; with 3, a 3-D view with the separating
+    plane; with 1, a line; with more, the plane of the two leading principal components of the
+    mapped points (labelled as such), with the output unit's boundary where it crosses that
+    plane. For 2-D inputs a grid of the input plane is mapped too, as faint lines, to show how
+    the hidden layer bends the plane.
+
+    Parameters
+    ----------
+    params : Params
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    activation : str
+    ax : matplotlib Axes, optional
+        Draw into this axes (a 3-D axes when the network has 3 hidden units).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    H = output_inputs(params, X, activation)
+    boundaries = output_boundaries(params)
+    m = H.shape[1]  # the dimension of what the output unit sees
+    if ax is None:
+        fig = new_figure(figsize=(5, 4.6), layout="constrained")
+        ax = fig.add_subplot(projection="3d" if m == 3 else None)
+    lines = input_grid_lines(params, X, activation) if X.shape[1] == 2 else []
+    if m == 3:
+        _hidden_3d(ax, H, y, boundaries, lines, axis_names(params), params.shortcut)
+        return ax.get_figure()  # type: ignore[return-value]
+    plane = hidden_plane(params, X, activation)
+    for line in lines:
+        drawn = plane.project(line)
+        ax.plot(drawn[:, 0], drawn[:, 1], color="grey", alpha=0.3, linewidth=0.8)
+    coords = plane.coords
+    draw_points(ax, coords, y)
+    for k, (a, c0, label) in enumerate(plane.lines):
+        _line(ax, a, c0, coords, label, _LINE_STYLES[k % 4])
+    ax.set_xlabel(plane.labels[0])
+    ax.set_ylabel(plane.labels[1])
+    ax.set_title(plane.title)
+    ax.legend(loc="best")
+    return ax.get_figure()  # type: ignore[return-value]
+
+
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _hidden_3d(ax: Any, H: Array, y: Array, boundaries: list[tuple[Array, float, str]],
+               lines: list[Array], names: list[str], shortcut: bool) -> None:  # fmt: skip
+    for line in lines:
+        ax.plot(line[:, 0], line[:, 1], line[:, 2], color="grey", alpha=0.25, linewidth=0.8)
+    for label in range(max(2, int(y.max()) + 1)):
+        rows = y == label
+        ax.scatter(H[rows, 0], H[rows, 1], H[rows, 2], s=60, c=CLASS_COLOURS[label],
+                   label=f"class {label}", depthshade=False)  # fmt: skip
+    lo, hi = H.min(axis=0), H.max(axis=0)
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 10), np.linspace(lo[1], hi[1], 10))
+    for w, b, _ in boundaries:
+        if abs(w[2]) > 1e-12:  # the plane w . h + b = 0, solved for h3
+            ax.plot_surface(g0, g1, -(b + w[0] * g0 + w[1] * g1) / w[2], alpha=0.25,
+                            color="black")  # fmt: skip
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_zlabel(names[2])
+    if shortcut:
+        ax.set_title(f"what the output sees ({', '.join(names)}) and its separating plane(s)",
+                     fontsize=9)  # fmt: skip
+    else:
+        ax.set_title("hidden space (3 units) and the output's separating plane(s)")
+    ax.legend(loc="upper left")
+
+
+def _line(ax: Axes, a: Array, c0: float, coords: Array, label: str = "output = 0.5",
+          style: str = "-") -> None:  # fmt: skip
+    """Draw a[0] u + a[1] v + c0 = 0 across the points' range."""
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - pad, hi + pad
+    if abs(a[1]) > abs(a[0]):
+        u = np.linspace(lo[0], hi[0], 2)
+        v = -(c0 + a[0] * u) / a[1]
+    elif abs(a[0]) > 0:
+        v = np.linspace(lo[1], hi[1], 2)
+        u = -(c0 + a[1] * v) / a[0]
+    else:
+        return
+    ax.plot(u, v, color="black", linewidth=1.8, linestyle=style, label=label)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+
+
+def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> Figure:
+    """The network as a diagram: units, connections coloured by sign, width by size, biases.
+
+    Parameters
+    ----------
+    params : Params
+    feature_names : sequence of str, optional
+        Labels of the input units.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    d, h = params.n_inputs, params.n_hidden
+    names = list(feature_names or [f"x{i + 1}" for i in range(d)])
+    fig = new_figure(figsize=(6, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+
+    def column(count: int, x: float) -> Array:
+        ys = np.linspace(0.9, 0.1, count) if count > 1 else np.array([0.5])
+        return np.column_stack([np.full(count, x), ys])
+
+    k = params.n_outputs
+    inputs, hidden, output = column(d, 0.1), column(h, 0.5), column(k, 0.9)
+    out_names = ["p"] if k == 1 else [f"p{c}" for c in range(k)]
+    scale = max(*(np.abs(W).max() for W in (params.W1, params.W2, params.W3) if W is not None),
+                1e-12)  # fmt: skip
+    layers = [(inputs, hidden, params.W1), (hidden, output, params.W2)]
+    if params.W3 is not None:  # the shortcut, drawn dashed: it passes the hidden layer by
+        layers.append((inputs, output, params.W3))
+    for src, dst, W in layers:
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                weight = W[i, j]
+                ax.plot([src[i, 0], dst[j, 0]], [src[i, 1], dst[j, 1]],
+                        color=CLASS_COLOURS[1] if weight > 0 else CLASS_COLOURS[0],
+                        linewidth=0.5 + 5.0 * abs(weight) / scale, alpha=0.8, zorder=1,
+                        linestyle="--" if W is params.W3 else "-")  # fmt: skip
+                if W.size <= 16:
+                    near = 0.75 if W is params.W3 else 0.6  # where along the edge to label it
+                    mx, my = near * src[i] + (1.0 - near) * dst[j]
+                    ax.text(mx, my, f"{weight:+.2f}", fontsize=7, ha="center", va="center",
+                            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                                  "alpha": 0.8}, zorder=2)  # fmt: skip
+    for points, biases, label in ((inputs, None, names), (hidden, params.b1, None),
+                                  (output, params.b2, out_names)):  # fmt: skip
+        size = 900 if len(points) <= 4 else max(250, 3600 // len(points))
+        ax.scatter(points[:, 0], points[:, 1], s=size, c="white", edgecolors="#333333",
+                   linewidths=1.5, zorder=3)  # fmt: skip
+        for u, (x, yv) in enumerate(points):
+            text = label[u] if label else f"h{u + 1}"
+            ax.text(x, yv, text, ha="center", va="center", fontsize=9, zorder=4)
+            if biases is not None:  # to the right of the unit, clear of its neighbours
+                ax.text(x + 0.045, yv, f"b={biases[u]:+.2f}", ha="left", va="center",
+                        fontsize=7, color="#555555", zorder=4)  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    dashed = ", dashed: the shortcut" if params.shortcut else ""
+    ax.set_title(f"the {d}-{h}-{k} network: orange weights positive, blue negative, "
+                 f"width by size{dashed}", fontsize=9)  # fmt: skip
+    return fig
+
+
+def save_figures(
+    directory: str | Path,
+    params: Params,
+    X: Array,
+    y: Array,
+    activation: str = "sigmoid",
+    *,
+    curve: LossCurve | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write the figures for one trained network as PNG files into ``directory``.
+
+    ``loss.png`` (when a curve is given), ``boundary.png (2-D inputs), ``hidden.png``,
+    ``network.png``. Each file is written atomically.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if missing.
+    params : Params
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    activation : str
+    curve : LossCurve, optional
+        For the loss figure (skipped when None).
+    feature_names : sequence of str, optional
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Figure] = {}
+    if curve is not None:
+        figures["loss"] = curve.plot()
+    if X.shape[1] == 2:
+        figures["boundary"] = plot_boundary(params, X, y, activation)
+    figures["hidden"] = plot_hidden_space(params, X, y, activation)
+    figures["network"] = plot_network(params, feature_names)
+    return [save_png(fig, directory / f"{name}.png") for name, fig in figures.items()]
