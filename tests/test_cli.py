@@ -303,20 +303,20 @@ def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
 
 
 def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monkeypatch):
-    from xornet.engines import _unrolled as unrolled
+    from xornet.engines import _cache, _written
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     where = tmp_path / "xornet" / "kernels"
     code, out, _ = run(capsys, "cache")  # no directory yet: an empty cache, not an error
     assert code == 0
     assert out == f"{where}: 0 kernels, 0.0 MB\n"
-    unrolled._load("xornet_unrolled_test_cli", unrolled.source(4, 2, 2), "run_unrolled")
+    _cache.load("xornet_written_test_cli", _written.source(4, 2, 2), "run_written")
     (where / "__pycache__").mkdir(exist_ok=True)
-    compiled = where / "__pycache__" / "xornet_unrolled_test_cli.run_unrolled-1.py311.nbi"
+    compiled = where / "__pycache__" / "xornet_written_test_cli.run_written-1.py311.nbi"
     compiled.write_bytes(b"x" * 1000)
     (where / "notes.txt").write_text("not ours")
-    (where / "xornet_unrolled_abc.tmp").write_bytes(b"x" * 10)  # a killed process's half file
-    size = (where / "xornet_unrolled_test_cli.py").stat().st_size + 1000 + 10
+    (where / "xornet_written_abc.tmp").write_bytes(b"x" * 10)  # a killed process's half file
+    size = (where / "xornet_written_test_cli.py").stat().st_size + 1000 + 10
     size += sum(f.stat().st_size for f in (where / "__pycache__").glob("*.pyc"))
     code, out, _ = run(capsys, "cache", "--json")
     assert code == 0
@@ -324,8 +324,8 @@ def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monk
     code, out, _ = run(capsys, "cache", "--clear")
     assert code == 0
     assert out == f"removed 1 kernel ({size / 1e6:.1f} MB) from {where}\n"
-    assert not list(where.glob("xornet_unrolled_*"))
-    assert not list((where / "__pycache__").glob("xornet_unrolled_*"))
+    assert not list(where.glob("xornet_written_*"))
+    assert not list((where / "__pycache__").glob("xornet_written_*"))
     assert (where / "notes.txt").read_text() == "not ours"  # nothing else is touched
     assert run(capsys, "cache")[1] == f"{where}: 0 kernels, 0.0 MB\n"
 

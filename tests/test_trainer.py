@@ -229,3 +229,17 @@ def test_a_run_takes_the_same_seeds_as_every_start(xor_data, seed):
     X, y = xor_data
     with pytest.raises(XornetError, match="rng must be"):
         Trainer(X, y, TrainConfig(), rng=seed)
+
+
+def test_a_resumed_run_checks_its_stop_rules_again_where_it_stopped(xor_data):
+    X, y = xor_data
+    config = TrainConfig(tol=0.3, steps=10_000)
+    stopped = Trainer(X, y, config, rng=0, engine="numpy").run()
+    assert stopped.stop_reason == "tolerance"
+    same = Trainer.resume(X, y, config, stopped.params, stopped.state(), engine="numpy").run()
+    assert (same.steps, same.stop_reason) == (stopped.steps, "tolerance")
+    looser = config.replace(tol=0.01)
+    further = Trainer.resume(X, y, looser, stopped.params, stopped.state(), engine="numpy").run()
+    whole = Trainer(X, y, looser, rng=0, engine="numpy").run()
+    assert further.steps == whole.steps > stopped.steps
+    np.testing.assert_array_equal(further.params.ravel(), whole.params.ravel())

@@ -465,7 +465,9 @@ class Trainer:
 
         ``config`` may differ from the saved run's in ``steps`` (to train longer) and in the
         stop rules; the rest should be the run's own. A run continued this way takes the same
-        steps as one that was never stopped (tested).
+        steps as one that was never stopped (tested). The saved stop reason is not restored:
+        the stop rules are checked again at the saved step, so a run that stopped at a
+        tolerance stops there again under the same rule and goes on under a looser one.
 
         Raises
         ------
@@ -491,8 +493,6 @@ class Trainer:
             raise XornetError(str(error)) from None
         trainer._gen.bit_generator.state = state.rng
         trainer._order, trainer._order_epoch = order, int(state.order_epoch)
-        if state.stop_reason in ("tolerance", "all_correct"):
-            trainer.stop_reason = state.stop_reason  # type: ignore[assignment]
         return trainer
 
 

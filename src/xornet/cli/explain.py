@@ -4,7 +4,6 @@ and the gradients checked against finite differences."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -129,8 +128,7 @@ def _from_model(args: argparse.Namespace) -> tuple[Trainer, Dataset, int]:
     _full_batch(saved, dataset, f"{args.model} was trained with mini-batches")
     if model.state is not None:
         config = saved.replace(steps=model.state.step + args.after, **_NO_STOP)
-        state = dataclasses.replace(model.state, stop_reason=None)
-        trainer = Trainer.resume(dataset.X, dataset.y, config, model.params, state,
+        trainer = Trainer.resume(dataset.X, dataset.y, config, model.params, model.state,
                                  engine=args.engine)  # fmt: skip
         return trainer, dataset, 0
     # A file without the run's state: its steps from the metadata, a fresh optimizer.

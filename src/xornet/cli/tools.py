@@ -51,7 +51,7 @@ def playground(args: argparse.Namespace) -> int:
 
 
 def cache(args: argparse.Namespace) -> int:
-    from xornet.engines._unrolled import cache_dir, cache_usage, clear_cache
+    from xornet.engines._cache import cache_dir, cache_usage, clear_cache
 
     kernels, size = clear_cache() if args.clear else cache_usage()
     if args.json:

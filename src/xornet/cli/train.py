@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -159,8 +158,6 @@ def _resumed(args: argparse.Namespace) -> tuple[Trainer, Dataset, int, dict[str,
     if config.steps <= state.step:
         raise UsageError(f"the run in {path} is at step {state.step:,} and its step limit is "
                          f"{config.steps:,}; give a larger --steps to continue it")  # fmt: skip
-    # The stop rules are checked again where the run stopped: a changed rule may let it go on.
-    state = dataclasses.replace(state, stop_reason=None)
     trainer = Trainer.resume(dataset.X, dataset.y, config, model.params, state, engine=args.engine)
     return trainer, dataset, seed, data
 
