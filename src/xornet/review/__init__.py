@@ -25,7 +25,7 @@ the functions in the calling process, with no limits at all.
 from __future__ import annotations
 
 from xornet.review._model import CHECKS, Finding, Review, Shown
-from xornet.review.batch import review_folder, write_csv, write_html
+from xornet.review.batch import find_submissions, review_folder, write_csv, write_html
 from xornet.review.checks import check
 from xornet.review.isolate import review_file
 from xornet.review.post_layout import post_arrays, render_post
@@ -36,6 +36,7 @@ __all__ = [
     "Review",
     "Shown",
     "check",
+    "find_submissions",
     "post_arrays",
     "render_post",
     "review_file",

@@ -40,9 +40,10 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
                "{name}이(가) {case}에서 {error}을(를) 던졌다{at}."),
     "returns": ("{name} returned {got}; the post's {name} returns {post}.",
                 "{name}이(가) {got}을(를) 돌려주었다; 글의 {name}은(는) {post}을(를) 돌려준다."),
-    "mistake": ("Your numbers equal those of a known mistake (on {case} and the other inputs "
-                "tried): {what}.",
-                "결과가 알려진 실수의 결과와 정확히 같다 ({case}와 다른 입력 모두에서): {what}."),
+    "mistake": ("Known mistake: {what} (your numbers equal this mistake's on {case} and on "
+                "the other inputs tried).",
+                "알려진 실수: {what} ({case}와 다른 입력 모두에서 결과가 이 실수의 결과와 정확히 "
+                "같다)."),
     "only_post": ("Right on the post's data, but not on {case} ({name}: {how}). Does the code "
                   "use the global X and Y, or fixed sizes such as 2 or 4, instead of its "
                   "arguments?",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from xornet._typing import Array
     from xornet.explain import Explanation
 
-__all__ = ["POST_NAMES", "format_array", "post_arrays", "render_post", "step_label"]
+__all__ = ["POST_NAMES", "format_array", "post_arrays", "post_json", "render_post", "step_label"]
 
 # The post's name of each array, from the explanation's key, and how it changes layout:
 # "T" transposes (samples move to columns), "col" turns a 1-D bias into a column, "row" turns
@@ -100,6 +100,7 @@ _HEADINGS: Final = {
         "backward": "get_gradients (the post's seven steps)",
         "update": "optimize: params[i] += -{lr:g} * dparams[i]",
         "shape": "shape",
+        "loss_new": "loss after the step",
     },
     "ko": {
         "title": "글의 배치(특성 x 샘플)로 본 학습 한 단계, {step}번 학습한 뒤",
@@ -109,6 +110,7 @@ _HEADINGS: Final = {
         "backward": "get_gradients (글의 역전파 일곱 단계)",
         "update": "optimize: params[i] += -{lr:g} * dparams[i]",
         "shape": "모양",
+        "loss_new": "업데이트 후 손실",
     },
 }
 
@@ -186,7 +188,7 @@ def render_post(explanation: Explanation, *, lang: str = "en") -> str:
                 heading = f"optimize ({explanation.optimizer})"
             lines += ["", heading]
         if quantity.stage == "update":
-            lines += _update_line(name, arrays, quantity.key)
+            lines += _update_line(name, arrays, quantity.key, words["loss_new"])
             continue
         formula, english, korean = _LINES[name]
         formula = formula.format(act=act, grad=grad)
@@ -201,10 +203,40 @@ def render_post(explanation: Explanation, *, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _update_line(name: str, arrays: dict[str, Array], key: str) -> list[str]:
+def post_json(explanation: Explanation) -> str:
+    """Every array of the step as JSON, in the post's layout and names.
+
+    ``{"layout": "post", "step": ..., "arrays": {name: nested lists}, "post_step": {name:
+    "backward 1"}}``, with the names of :func:`post_arrays`.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        As for :func:`post_arrays`.
+
+    Returns
+    -------
+    str
+    """
+    import json
+
+    arrays = post_arrays(explanation)
+    record = {
+        "layout": "post",
+        "step": explanation.step,
+        "activation": explanation.activation,
+        "optimizer": explanation.optimizer,
+        "learning_rate": explanation.learning_rate,
+        "arrays": {name: value.tolist() for name, value in arrays.items()},
+        "post_step": {name: f"{stage} {n}" for name, (stage, n) in _STEPS.items()},
+    }
+    return json.dumps(record, indent=2)
+
+
+def _update_line(name: str, arrays: dict[str, Array], key: str, label: str) -> list[str]:
     if key == "loss_new":
         change = float(arrays["loss_new"] - arrays["loss"])
-        return [f"loss after the step = {float(arrays['loss_new']):.6f}  ({change:+.3g})"]
+        return [f"{label} = {float(arrays['loss_new']):.6f}  ({change:+.3g})"]
     text = format_array(arrays[name])
     return [f"{name.removesuffix('_new')} <- " + text.replace("\n", "\n" + " " * 6)]
 
