@@ -1,14 +1,15 @@
 """The ``xornet`` command line: argument parsing and printing only, no maths.
 
 One module per group of commands (``train``, ``predict``, ``explain`` with ``gradcheck``,
-``figures`` for ``plot`` and ``report``, ``sweep``, ``tools`` for ``playground`` and
-``cache``), each registering its parser and the function that runs it; the option groups they
+``figures`` for ``plot`` and ``report``, ``sweep``, ``review``, ``tools`` for ``playground``
+and ``cache``), each registering its parser and the function that runs it; the option groups they
 share and the flag of each configuration field in :mod:`xornet.cli.options`; what they print in
 :mod:`xornet.cli.output`. Building the parser imports no NumPy, so ``xornet --help`` is quick.
 
-Exit codes: 0 success; 1 training diverged or a gradient check failed; 2 bad arguments,
-data or files (one line on stderr, no traceback); 130 training interrupted with Ctrl-C
-(after reporting, and saving when ``--save`` was given).
+Exit codes: 0 success; 1 training diverged, a gradient check failed, or a reviewed
+submission failed a check; 2 bad arguments, data or files (one line on stderr, no traceback);
+130 training (or a review) interrupted with Ctrl-C (after reporting, and saving when
+``--save`` was given).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from xornet.cli import explain, figures, predict, sweep, tools, train
+from xornet.cli import explain, figures, predict, review, sweep, tools, train
 from xornet.cli.options import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -49,6 +50,7 @@ def build_parser() -> Parser:
     sweep.add_parser(sub)
     explain.add_explain(sub)
     tools.add_parsers(sub)  # playground, cache
+    review.add_parser(sub)
     return parser
 
 

@@ -180,15 +180,16 @@ def model_and_data(args: argparse.Namespace) -> tuple[Model, Dataset]:
     return model, dataset
 
 
-def progress_bar(total: int, *, enabled: bool, initial: int = 0) -> Any:
-    """A tqdm bar on a terminal that appears only for runs longer than a second (or None)."""
+def progress_bar(total: int, *, enabled: bool, initial: int = 0, unit: str = "step") -> Any:
+    """A tqdm bar on a terminal that appears only for runs longer than a second (or None);
+    ``unit`` counts steps (shown as 1.2M) or whole things such as submissions."""
     if not (enabled and sys.stderr.isatty()):
         return None
     try:
         from tqdm import tqdm
     except ImportError:  # the 'cli' extra is not installed: no bar
         return None
-    return tqdm(total=total, initial=initial, delay=1.0, unit="step", unit_scale=True,
+    return tqdm(total=total, initial=initial, delay=1.0, unit=unit, unit_scale=unit == "step",
                 leave=False, file=sys.stderr)  # fmt: skip
 
 

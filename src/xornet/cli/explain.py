@@ -25,6 +25,7 @@ from xornet.cli.options import (
 if TYPE_CHECKING:
     from xornet.config import TrainConfig
     from xornet.data import Dataset
+    from xornet.explain import Explanation
     from xornet.training import Trainer
 
 
@@ -78,6 +79,14 @@ def add_explain(sub: Any) -> None:
         default="en",
         help="labels in English or Korean (formulas are the same)",
     )
+    p.add_argument(
+        "--layout",
+        choices=("library", "post"),
+        default="library",
+        help="library: rows are samples (Z1 = X @ W1 + b1); post: the study post's layout and "
+        "names, features x samples (Z1 = W1.T @ X + B1, dLdZ2 ... dLdB1), to compare with "
+        "code written as the post's",
+    )
     p.add_argument("--json", action="store_true", help="every array as JSON")
     p.set_defaults(run=explain)
 
@@ -95,10 +104,27 @@ def explain(args: argparse.Namespace) -> int:
     explanation = explain_step(trainer.params, dataset.X, dataset.y,
                                activation=config.activation, optimizer=trainer.optimizer,
                                step=offset + trainer.steps, kind=config.loss)  # fmt: skip
+    if args.layout == "post":
+        return _post_layout(args, explanation)
     if args.json:
         print(to_json(explanation))
     else:
         sys.stdout.write(render(explanation, lang=args.lang, colour=output.colour(sys.stdout)))
+    return EXIT_OK
+
+
+def _post_layout(args: argparse.Namespace, explanation: Explanation) -> int:
+    """The step in the post's layout and names (:mod:`xornet.review.post_layout`)."""
+    from xornet.errors import XornetError
+    from xornet.review.post_layout import post_json, render_post
+
+    try:
+        text = (
+            post_json(explanation) + "\n" if args.json else render_post(explanation, lang=args.lang)
+        )
+    except XornetError as exc:
+        raise UsageError(f"--layout post: {exc}") from None
+    sys.stdout.write(text)
     return EXIT_OK
 
 
