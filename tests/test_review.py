@@ -585,3 +585,69 @@ def test_the_posts_whole_run_with_full():
     differs = only(short, "full", "full.differs")
     assert "off by up to" in differs.text["en"]
     assert differs.shown[-1].actual == 1999
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_xornet_review_a_file(capsys):
+    from xornet.cli import main
+
+    assert main(["review", str(SUBMISSIONS / "post.py")]) == 0
+    assert "All 8 checks pass." in capsys.readouterr().out
+    assert main(["review", str(SUBMISSIONS / "mistakes" / "no_mean.py"), "--json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    assert record["checks"]["get_gradients"] == "fail"
+    assert only(Review.from_dict(record), "get_gradients", "mistake").data["mistake"] == "no_mean"
+    assert main(["review", str(SUBMISSIONS / "mistakes" / "sigmoid_sign.py"), "--lang", "ko"]) == 1
+    assert "exp(-z)의 마이너스가 빠져서" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.py"], "missing.py: No such file or directory"),
+    (["{post}", "--out", "grades.csv"], "--out writes a folder's grades"),
+    (["{post}", "--timeout", "0"], "--timeout: must be a positive number"),
+    (["{post}", "--jobs", "0"], "--jobs"),
+])  # fmt: skip
+def test_xornet_review_refuses_bad_input_in_one_line(capsys, args, message):
+    from xornet.cli import main
+
+    args = [a.replace("{post}", str(SUBMISSIONS / "post.py")) for a in args]
+    assert main(["review", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_xornet_review_a_folder(tmp_path, capsys):
+    from xornet.cli import main
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("post.py", "mistakes/dB1_from_dZ2.py", "behaviour/exits.py"):
+        shutil.copy(SUBMISSIONS / name, folder / Path(name).name)
+    out = tmp_path / "new" / "grades.csv"
+    assert main(["review", str(folder), "--jobs", "2", "--out", str(out), "--lang", "ko"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("dB1_from_dZ2.py  ok       7/8 통과; get_gradients: 알려진 실수: ")
+    assert lines[3] == "제출물 3개 중 1개 통과 (exits 1)"
+    assert out.exists()
+    assert out.with_suffix(".html").exists()
+    assert main(["review", str(folder), "--json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    assert (record["submissions"], record["passed"]) == (3, 1)
+
+
+def test_xornet_explain_in_the_posts_layout_shows_the_reviews_numbers(capsys):
+    from xornet.cli import main
+
+    command = "xornet explain --preset post --seed 3 --layout post"
+    assert only(review("mistakes/no_mean.py"), "get_gradients", "mistake").explain == command
+    assert main([*command.split()[1:], "--json"]) == 0
+    arrays = json.loads(capsys.readouterr().out)["arrays"]
+    for name, value in network_cases()[0].ref.items():
+        np.testing.assert_allclose(arrays[name], value, rtol=1e-12, err_msg=name)
+    assert main(command.split()[1:]) == 0
+    assert "6) dLdW1 = np.dot(X, dLdZ1.T)  [shape (2, 2)]" in capsys.readouterr().out
+    assert main(["explain", "--dataset", "spiral3", "--layout", "post"]) == 2
+    assert "--layout post: the post's layout shows" in capsys.readouterr().err
