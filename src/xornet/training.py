@@ -433,7 +433,9 @@ class Trainer:
             final_loss=final_loss,
             probabilities=probabilities,
             accuracy=float(np.mean(predicted_class(probabilities) == self.y)),
-            outcome=diagnose(probabilities, self.y, np.append(losses, final_loss)),
+            outcome=diagnose(
+                probabilities, self.y, np.append(losses, final_loss), kind=config.loss
+            ),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
         )
