@@ -71,6 +71,9 @@ class TrainResult:
         Wall time of the training loop (not of loading the numba engine).
     engine : {"numpy", "numba"}
         The engine that ran.
+    compile_seconds : float
+        Wall time of loading the numba engine before the loop: compiling it, the first time
+        on a machine, or reading it from the disk cache (0 with the NumPy engine).
     """
 
     params: Params
@@ -85,6 +88,7 @@ class TrainResult:
     outcome: Outcome
     train_seconds: float
     engine: str = "numpy"
+    compile_seconds: float = 0.0
 
     def __repr__(self) -> str:
         return (
@@ -168,6 +172,8 @@ class Trainer:
         later :meth:`run` continues).
     train_seconds : float
         Time spent in :meth:`run` and :meth:`step`, not in loading the compiled engine.
+    compile_seconds : float
+        Time spent loading the compiled engine (compiling it, the first time on a machine).
 
     Raises
     ------
@@ -215,6 +221,7 @@ class Trainer:
         self.steps = 0
         self.stop_reason: StopReason | None = None
         self.train_seconds = 0.0
+        self.compile_seconds = 0.0
         self.engines_run: set[str] = set()
         self._history: list[float] = []
         self._batch, self._per_epoch = batch_schedule(X.shape[0], config.batch_size)
@@ -297,7 +304,9 @@ class Trainer:
         if chosen == "numba" and self.steps < until:
             from xornet.engines import fused
 
-            fused.load()  # the first time in a process this compiles or reads the cache
+            start = time.perf_counter()  # compiling, the first time on a machine, or reading
+            fused.load_run(self.X, self.y, self.config, self.params, until - self.steps)
+            self.compile_seconds += time.perf_counter() - start
         start = time.perf_counter()
         if chosen == "numba" and self.steps < until:
             self._numba_steps(until, callback)
@@ -438,6 +447,7 @@ class Trainer:
             ),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
+            compile_seconds=self.compile_seconds,
         )
 
     def state(self) -> TrainState:

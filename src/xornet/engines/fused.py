@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Callback = Callable[[int, float], bool | None]
 
-__all__ = ["Stretch", "advance", "load", "pack_settings"]
+__all__ = ["Stretch", "advance", "compiled", "load", "load_run", "pack_settings"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
@@ -98,6 +98,52 @@ def load() -> None:
     X, y = np.zeros((2, 1)), np.array([0.0, 1.0])
     advance(X, y, TrainConfig(hidden=1, steps=1, tol=None), tiny, GD(1.0), 0, 1, 0,
             np.arange(2), -1, np.random.default_rng(0), None)  # fmt: skip
+
+
+def load_run(X: Array, y: Array, config: TrainConfig, params: Params, steps: int) -> None:
+    """:func:`load`, and the loop with the step written out when a stretch of ``steps`` steps
+    of this run takes one (compiled now for its shape, the first time on a machine), so that
+    the stretch's timing includes neither. Nothing of the run changes."""
+    load()
+    n, d = X.shape
+    k = params.n_outputs
+    written = _written_out(config, n, d, k, batch_schedule(n, config.batch_size)[1], steps)
+    if written is not None:  # a call that takes no step compiles it for these argument types
+        fs, ints = pack_settings(config, n)
+        counters = np.array([0, 0, STOP_CODES["running"], 0, -1, -1], dtype=np.int64)
+        written(X, y, params.ravel(), np.zeros((3, params.size)), fs, ints, 0, np.empty(1),
+                counters)  # fmt: skip
+
+
+def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool | None:
+    """Whether the loops a stretch of ``steps`` steps of this run takes are compiled for this
+    machine already (in this process, or in numba's disk cache), so that :func:`load_run`
+    takes a moment rather than seconds of compiling.
+
+    Returns
+    -------
+    bool or None
+        None when numba's cache cannot be read (its index is numba's own, private format).
+    """
+    n, d = X.shape
+    per_epoch = batch_schedule(n, config.batch_size)[1]
+    loops = [kernels.run, _written_out(config, n, d, n_outputs, per_epoch, steps)]
+    try:
+        return all(_in_cache(loop) for loop in loops if loop is not None)
+    except Exception:  # numba's private cache layout changed: cannot tell
+        return None
+
+
+def _in_cache(dispatcher: object) -> bool:
+    """Whether a numba dispatcher has code for this machine, compiled or on disk (any
+    argument types): numba's index keys are (signature, machine, hashes of the code)."""
+    if getattr(dispatcher, "signatures", None):
+        return True
+    cache = dispatcher._cache  # type: ignore[attr-defined]
+    codegen = dispatcher.targetctx.codegen()  # type: ignore[attr-defined]
+    _, machine, code = cache._index_key((), codegen)
+    index = cache._cache_file._load_index()
+    return any(key[1] == machine and key[2] == code for key in index)
 
 
 class Stretch(NamedTuple):
