@@ -625,7 +625,7 @@ def test_every_command_that_trains_draws_and_prints_its_seed(capsys, tmp_path):
     assert code == 0
     seed = int(out.splitlines()[0].removeprefix("seed        "))
     assert f"xornet report: xor, seed {seed}" in (tmp_path / "r.html").read_text()
-    for command in ("train", "explain", "report"):
+    for command in ("train", "explain", "report", "landscape"):
         text = " ".join(run(capsys, command, "--help")[1].split())
         assert "without it, one is drawn and printed" in text, command
 

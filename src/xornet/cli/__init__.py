@@ -2,7 +2,7 @@
 
 One module per group of commands (``train``, ``predict``, ``explain`` with ``gradcheck``,
 ``figures`` for ``plot`` and ``report``, ``sweep``, ``tools`` for ``playground`` and
-``cache``), each registering its parser and the function that runs it; the
+``cache``, ``landscape``), each registering its parser and the function that runs it; the
 option groups they share and the flag of each configuration field in
 :mod:`xornet.cli.options`; what they print in :mod:`xornet.cli.output`. Building the parser
 imports no NumPy, so ``xornet --help`` is quick.
@@ -18,7 +18,7 @@ Exit codes (every exit of :func:`main`):
 * 130: interrupted with Ctrl-C: ``train`` reports the run as it stands (and saves it with
   ``--save``), every other command stops with one line.
 
-Commands that train a run (train, explain, report) take ``--seed``; without it
+Commands that train a run (train, explain, report, landscape) take ``--seed``; without it
 they draw one and print it (:func:`xornet.cli.common.run_seed`).
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from xornet.cli import explain, figures, predict, sweep, tools, train
+from xornet.cli import explain, figures, landscape, predict, sweep, tools, train
 from xornet.cli.options import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -60,6 +60,7 @@ def build_parser() -> Parser:
     sweep.add_parser(sub)
     explain.add_explain(sub)
     tools.add_parsers(sub)  # playground, cache
+    landscape.add_parser(sub)
     return parser
 
 

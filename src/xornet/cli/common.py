@@ -152,7 +152,7 @@ def check_seed(seed: object, flag: str) -> int:
 
 def run_seed(seed: int | None) -> int:
     """The seed of a run: ``--seed`` when given (checked), else one drawn from fresh entropy.
-    The one rule of every command that trains a run (train, explain, report); each
+    The one rule of every command that trains a run (train, explain, report, landscape); each
     prints the seed it used."""
     if seed is not None:
         return check_seed(seed, "--seed")

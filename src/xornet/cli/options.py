@@ -52,7 +52,7 @@ FLAGS: Final = {
     "start": "--start",
 }
 
-#: ``--seed`` of every command that trains a run (train, explain, report): one rule,
+#: ``--seed`` of every command that trains a run (train, explain, report, landscape): one rule,
 #: :func:`xornet.cli.common.run_seed`.
 SEED_HELP: Final = ("seed of the start weights and the shuffling (with --start post: the post's "
                     "np.random.seed); without it, one is drawn and printed, so that any run can "
