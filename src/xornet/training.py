@@ -301,18 +301,20 @@ class Trainer:
             return self
         self.stop_reason = None
         chosen = resolve_engine(self.engine, until - self.steps)
+        compiling = 0.0
         if chosen == "numba" and self.steps < until:
             from xornet.engines import fused
 
             start = time.perf_counter()  # compiling, the first time on a machine, or reading
-            fused.load_run(self.X, self.y, self.config, self.params, until - self.steps)
+            fused.load()
             self.compile_seconds += time.perf_counter() - start
         start = time.perf_counter()
         if chosen == "numba" and self.steps < until:
-            self._numba_steps(until, callback)
+            compiling = self._numba_steps(until, callback)
         else:
             self._numpy_steps(until, callback)
-        self.train_seconds += time.perf_counter() - start
+        self.train_seconds += time.perf_counter() - start - compiling
+        self.compile_seconds += compiling
         self.engines_run.add(chosen)
         self._finish()
         return self
@@ -399,8 +401,9 @@ class Trainer:
                 self.stop_reason = "interrupted"
         return self.stop_reason is not None
 
-    def _numba_steps(self, until: int, callback: Callback | None) -> None:
-        """A stretch of the run compiled (:func:`xornet.engines.fused.advance`)."""
+    def _numba_steps(self, until: int, callback: Callback | None) -> float:
+        """A stretch of the run compiled (:func:`xornet.engines.fused.advance`); returns the
+        seconds it spent compiling the loop written out for the run's shape."""
         from xornet.engines import fused
 
         stretch = fused.advance(self.X, self.y, self.config, self.params, self.optimizer,
@@ -412,6 +415,7 @@ class Trainer:
         if stretch.stop == "diverged":
             raise TrainingDiverged.at(self.steps, self.config.learning_rate)
         self.stop_reason = stretch.stop  # type: ignore[assignment]
+        return stretch.compile_seconds
 
     # ------------------------------------------------------------------ results and state
 

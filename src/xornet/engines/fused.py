@@ -8,6 +8,7 @@ milliseconds of work, so Ctrl-C and progress bars stay responsive.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Callback = Callable[[int, float], bool | None]
 
-__all__ = ["Stretch", "advance", "compiled", "load", "load_run", "pack_settings"]
+__all__ = ["Stretch", "advance", "compiled", "load", "pack_settings"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
@@ -100,25 +101,11 @@ def load() -> None:
             np.arange(2), -1, np.random.default_rng(0), None)  # fmt: skip
 
 
-def load_run(X: Array, y: Array, config: TrainConfig, params: Params, steps: int) -> None:
-    """:func:`load`, and the loop with the step written out when a stretch of ``steps`` steps
-    of this run takes one (compiled now for its shape, the first time on a machine), so that
-    the stretch's timing includes neither. Nothing of the run changes."""
-    load()
-    n, d = X.shape
-    k = params.n_outputs
-    written = _written_out(config, n, d, k, batch_schedule(n, config.batch_size)[1], steps)
-    if written is not None:  # a call that takes no step compiles it for these argument types
-        fs, ints = pack_settings(config, n)
-        counters = np.array([0, 0, STOP_CODES["running"], 0, -1, -1], dtype=np.int64)
-        written(X, y, params.ravel(), np.zeros((3, params.size)), fs, ints, 0, np.empty(1),
-                counters)  # fmt: skip
-
-
 def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool | None:
     """Whether the loops a stretch of ``steps`` steps of this run takes are compiled for this
-    machine already (in this process, or in numba's disk cache), so that :func:`load_run`
-    takes a moment rather than seconds of compiling.
+    machine already (in this process, or in numba's disk cache), so that loading them
+    (:func:`load`, and :func:`advance` before its first step) takes a moment rather than
+    seconds of compiling.
 
     Returns
     -------
@@ -148,12 +135,15 @@ def _in_cache(dispatcher: object) -> bool:
 
 class Stretch(NamedTuple):
     """What :func:`advance` did: the step reached, why it stopped there (None: it reached
-    ``until``), the new loss records, and the epoch whose order ``order`` now holds."""
+    ``until``), the new loss records, the epoch whose order ``order`` now holds, and the
+    seconds it spent loading (the first time on a machine, compiling) the loop written out for
+    the run's shape before its first step."""
 
     steps: int
     stop: str | None
     records: list[float]
     order_epoch: int
+    compile_seconds: float = 0.0
 
 
 def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
@@ -227,6 +217,12 @@ def advance(
     scratch = _scratch(n, h, k, theta.size)
     chunk = chunk_size(n, d + k - 1, h)
     written = _written_out(config, n, d, k, per_epoch, until - start_step)
+    compiling = 0.0
+    if written is not None:  # a call that takes no step compiles it now, timed apart
+        begin = time.perf_counter()
+        written(X, y, theta.copy(), state.copy(), fs, ints, start_step, np.empty(1),
+                counters.copy())  # fmt: skip
+        compiling = time.perf_counter() - begin
     records: list[float] = []
     stop: str | None = None
     while counters[kernels.STEP] < until and counters[kernels.STOP] == STOP_CODES["running"]:
@@ -259,7 +255,7 @@ def advance(
         stop = stop_reason_of(code)
     _copy_back(params, theta)
     _set_optimizer(optimizer, params, state, int(counters[kernels.ADAM_T]))
-    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch)
+    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch, compiling)
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
