@@ -215,7 +215,7 @@ def announce_compiling(
 
     if fused.compiled(X, config, n_outputs, steps) is not False:
         return False
-    print("xornet: compiling the numba engine for this machine and network (once; a few "
+    print("xornet: compiling the numba engine for this machine and network (once; it takes "
           "seconds)...", file=sys.stderr, flush=True)  # fmt: skip
     return True
 
