@@ -616,3 +616,83 @@ def test_state_members_are_bounded_before_they_are_read(tmp_path):
     members["state.loss_history.npy"] = npy(shape=(10**11,), data=b"")
     write_zip(path, members)
     refused(path, r"member 'state.loss_history.npy' declares a \(100000000000,\) float64 array")
+
+
+# ----------------------------------------------------------------------------- killed saves
+
+
+def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path, trained):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.npz"
+    script = (
+        "import sys, time\n"
+        "from xornet.modelfile import atomic_write\n"
+        "def write(f):\n"
+        "    f.write(b'half a model'); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+        f"atomic_write({str(path)!r}, write)\n"
+    )
+    src = os.path.dirname(os.path.dirname(xornet.__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout.readline() == b"writing\n"
+    finally:
+        child.kill()  # SIGKILL: no handler runs, the temporary stays
+        child.wait()
+        child.stdout.close()
+    [left] = [p.name for p in tmp_path.iterdir()]
+    assert re.fullmatch(rf"\.m\.npz\.{child.pid}\.[a-z0-9_]{{8}}\.tmp", left)
+    save_model(path, trained.params)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_only_stale_temporaries_of_this_target_are_removed(tmp_path, trained):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, check=True).stdout)  # fmt: skip
+    alive = os.getpid()
+    old = time.time() - 120
+
+    def make(name, age=None, *, kind="file"):
+        p = tmp_path / name
+        if kind == "dir":
+            p.mkdir()
+        elif kind == "link":
+            p.symlink_to(tmp_path / "target.txt")
+        else:
+            p.write_bytes(b"x")
+        if age is not None:
+            os.utime(p, (age, age), follow_symlinks=False)
+        return name
+
+    (tmp_path / "target.txt").write_text("keep me")
+    removed = {
+        make(f".m.npz.{gone}.abcd_123.tmp"),  # its writer is gone
+        make(f".m.npz.{alive}.abcdefgh.tmp", old),  # a minute old, whoever wrote it
+        make(".m.npz.k2j4h5g6.tmp", old),  # an older xornet's name, a minute old
+    }
+    kept = {
+        make(f".m.npz.{alive}.zyxwvuts.tmp"),  # a save in progress
+        make(".m.npz.k2j4h5g7.tmp"),  # an older xornet's: no writer to ask, and fresh
+        make(f".other.npz.{gone}.abcdefgh.tmp", old),  # another target's
+        make(f".m.npz.{gone}.abcdefgh.tmp.bak", old),
+        make(f"m.npz.{gone}.abcdefgh.tmp", old),  # not hidden: not ours
+        make(f".m.npz.{gone}.abc.tmp", old),  # not mkstemp's 8 characters
+        make(f".M.npz.{gone}.abcdefgh.tmp", old),
+        make(f".m.npz.{gone}.abcdefgh.tmp", old, kind="dir"),
+        make(f".m.npz.{gone}.ABCDEFGH.tmp", old, kind="link"),
+        make(f".m.npz.{gone}.abcdefg1.tmp", old, kind="link"),
+        "target.txt",
+    }
+    save_model(tmp_path / "m.npz", trained.params)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == kept | {"m.npz"}
+    assert not names & removed
+    assert (tmp_path / "target.txt").read_text() == "keep me"

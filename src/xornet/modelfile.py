@@ -25,6 +25,8 @@ applies the same rules before it writes, so it never writes a file that ``load_m
 
 Saves are atomic: the archive is written to a temporary file in the target's directory, flushed
 to disk, then renamed over the target, so an interrupted save never leaves a half-written model.
+A save that was killed leaves its temporary file behind; the next save of the same target
+removes it (see :func:`atomic_write`).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ import math
 import os
 import re
 import reprlib
+import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -119,13 +123,19 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     Notes
     -----
     If ``write`` raises (or the process is interrupted), the target is left as it was and the
-    temporary file is removed.
+    temporary file is removed. A process killed outright cannot remove it: the temporary file,
+    hidden beside the target as ``.NAME.PID.XXXXXXXX.tmp``, is removed by the next save of the
+    same target once it is a minute old or its writer (process ``PID``) is gone. Only files of
+    this exact pattern for this target, regular files of the same user, are ever removed. (In
+    a folder that several machines share, a writer on another machine looks gone: its save
+    may then fail with an error, never leave a broken target.)
     """
     path = Path(path)
     directory = path.parent
     if not directory.is_dir():
         raise ModelFileError(f"{path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
         os.chmod(tmp, _new_file_mode())
@@ -137,6 +147,56 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: How old a temporary file must be to count as left behind, whoever wrote it.
+STALE_SECONDS: Final = 60.0
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporary files that killed saves of ``path`` left (best effort, silent).
+
+    Two names are xornet's: ``.NAME.PID.XXXXXXXX.tmp`` (this version: removed when a minute old
+    or when process PID is gone) and ``.NAME.XXXXXXXX.tmp`` (older versions, which wrote no
+    PID: removed when a minute old). ``XXXXXXXX`` is :func:`tempfile.mkstemp`'s random part.
+    """
+    name = re.escape(path.name)
+    pattern = re.compile(rf"\.{name}\.(?:(\d{{1,10}})\.)?[a-z0-9_]{{8}}\.tmp")
+    prefix = f".{path.name}."
+    now = time.time()
+    try:
+        entries = [e for e in os.scandir(path.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or (
+                hasattr(os, "getuid") and info.st_uid != os.getuid()
+            ):
+                continue
+            pid = match.group(1)
+            old = now - info.st_mtime > STALE_SECONDS
+            if old or (pid is not None and not _is_running(int(pid))):
+                os.unlink(entry.path)
+        except OSError:  # gone already, or not ours to remove: leave it
+            continue
+
+
+def _is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (True when it cannot be told)."""
+    if os.name != "posix" or not 0 < pid < 2**31:  # on Windows, os.kill(pid, 0) would kill
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user's
+        return True
+    return True
 
 
 def _new_file_mode() -> int:
