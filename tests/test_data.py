@@ -307,3 +307,8 @@ def test_a_random_set_is_bounded_before_it_is_drawn():
     for noise in ("loud", 1e308, float("nan"), float("inf")):
         with pytest.raises(DataError, match=r"noise must be a finite number >= 0 \(at most 1e\+06"):
             make_dataset("moons", noise=noise)
+
+
+def test_a_path_with_a_nul_character_is_a_data_error():
+    with pytest.raises(DataError, match="not a file name"):
+        load_csv("data\0.csv")  # ValueError before

@@ -696,3 +696,27 @@ def test_only_stale_temporaries_of_this_target_are_removed(tmp_path, trained):
     assert names == kept | {"m.npz"}
     assert not names & removed
     assert (tmp_path / "target.txt").read_text() == "keep me"
+
+
+def test_a_failed_write_is_one_error_naming_the_target(tmp_path, trained):
+    folder = tmp_path / "taken.npz"
+    folder.mkdir()
+    with pytest.raises(ModelFileError, match=r"taken\.npz: cannot be written \(Is a directory\)"):
+        save_model(folder, trained.params)  # IsADirectoryError before
+    long = tmp_path / ("x" * 300 + ".npz")
+    with pytest.raises(ModelFileError, match=r"cannot be written \(File name too long\)"):
+        save_model(long, trained.params)  # an OSError naming the temporary file before
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.npz"]
+
+
+def test_names_that_are_no_regular_file_are_refused(tmp_path):
+    import os
+
+    with pytest.raises(ModelFileError, match="not a file name"):
+        load_model("m\0.npz")  # ValueError before
+    with pytest.raises(ModelFileError, match="not a file name"):
+        save_model("m\0.npz", xornet.init_params(2, 2, rng=0))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.npz")
+        with pytest.raises(ModelFileError, match=r"pipe\.npz: not a regular file"):
+            load_model(tmp_path / "pipe.npz")

@@ -545,6 +545,8 @@ def _read_csv(path: Path, choose: _Choose) -> tuple[list[str], Array]:
     header : list of str
     values : ndarray of shape (n_rows, n_chosen)
     """
+    if "\x00" in str(path):
+        raise DataError(f"{str(path)!r}: not a file name (it holds a NUL character)")
     try:
         with path.open("rb") as f:
             raw = f.read(MAX_CSV_BYTES + 1)  # never more, whatever the file (a pipe, a device)
@@ -655,9 +657,6 @@ def load_csv(path: str | Path, label: str = "label") -> Dataset:
         only.
     """
     path = Path(path)
-    problem = name_problem(path.stem)
-    if problem is not None:
-        raise DataError(f"{path}: the file's name, which names the dataset, {problem}")
 
     def choose(header: list[str]) -> list[tuple[int, Callable[[str, str], float]]]:
         if label not in header:
@@ -670,6 +669,9 @@ def load_csv(path: str | Path, label: str = "label") -> Dataset:
         return [*features, (header.index(label), _parse_label)]
 
     header, values = _read_csv(path, choose)
+    problem = name_problem(path.stem)
+    if problem is not None:
+        raise DataError(f"{path}: the file's name, which names the dataset, {problem}")
     X, y = values[:, :-1], values[:, -1]
     if np.all(y == y[0]):
         raise DataError(f"{path}: every label is {int(y[0])}; training needs two classes or more")

@@ -31,6 +31,7 @@ removes it (see :func:`atomic_write`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -130,12 +131,17 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     a folder that several machines share, a writer on another machine looks gone: its save
     may then fail with an error, never leave a broken target.)
     """
-    path = Path(path)
+    path = _checked_path(path)
     directory = path.parent
     if not directory.is_dir():
         raise ModelFileError(f"{path}: directory {directory} does not exist")
     _remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
+        )
+    except OSError as exc:  # a folder we may not write in, a name too long
+        raise ModelFileError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     try:
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
         os.chmod(tmp, _new_file_mode())
@@ -144,9 +150,19 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk, a target that is a folder
+            raise ModelFileError(f"{path}: cannot be written ({exc.strerror or exc})") from None
         raise
+
+
+def _checked_path(path: str | Path) -> Path:
+    """``path`` as a Path; ModelFileError for a name no file can have (a NUL character)."""
+    if "\x00" in str(path):
+        raise ModelFileError(f"{str(path)!r}: not a file name (it holds a NUL character)")
+    return Path(path)
 
 
 #: How old a temporary file must be to count as left behind, whoever wrote it.
@@ -313,11 +329,12 @@ def load_model(path: str | Path) -> Model:
         non-finite weights, or was written in a newer format. The message names the file and
         the member or key.
     """
-    path = Path(path)
+    path = _checked_path(path)
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory, not a model file")
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
+        what = "not a regular file" if path.exists() else "no such model file"
+        raise ModelFileError(f"{path}: {what}")
     try:
         # Open the file ourselves: np.load leaves its own handle open when the zip is broken.
         with path.open("rb") as handle:
