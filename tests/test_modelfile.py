@@ -312,7 +312,8 @@ BAD_VALUES = {
     "shapes": [5, [], {"W1": 2}, {"W1": [2, 3], "b1": [3], "W2": [3, 1]},
                {"W1": [2.0, 3], "b1": [3], "W2": [3, 1], "b2": [1]},
                {"W1": [2, 3, 1], "b1": [3], "W2": [3, 1], "b2": [1]}],
-    "config": [[], "adam", {"hidden": [3]}, {"hidden": {"deep": 1}}, {"record_every": 10**30}],
+    "config": [[], "adam", {"hidden": [3]}, {"hidden": {"deep": 1}}, {"record_every": 10**30},
+               {"learning_rate": 10**400}],
     "dataset": [3, "", "x" * 256, "a\nb", ["xor"]],
     "feature_names": ["ab", ["a"], ["a", "b", "c"], ["a", "a"], ["a", 2], ["a", ""], None],
     "data_options": [[], {"samples": "many"}, {"colour": 1}, {"noise": True}],
@@ -320,10 +321,10 @@ BAD_VALUES = {
     "seed": [-1, 2**32, "0", 1.5],
     "steps": [-1, "10", 10**11, 1.0],
     "stop_reason": ["bored", 1],
-    "final_loss": ["low", -1.0, [0.1], True],
-    "accuracy": [1.5, "all", None],
+    "final_loss": ["low", -1.0, [0.1], True, 10**400],  # 10**400: OverflowError
+    "accuracy": [1.5, "all", None, 10**400],
     "outcome": ["great", None],
-    "loss_history": ["a", ["a"], [-1.0], [[0.5]]],
+    "loss_history": ["a", ["a"], [-1.0], [[0.5]], [10**400]],
     "history_steps": [["1"], [1, 2, 3], "0", [-1]],
     "source": [1, "", "a\tb"],
 }  # fmt: skip
@@ -335,8 +336,10 @@ def test_every_key_of_the_schema_is_tried():
     assert set(BAD_VALUES) == set(METADATA_SCHEMA) - {"state"}  # the state: tests below
 
 
-@pytest.mark.parametrize(("key", "value"),
-                         [(k, v) for k, values in BAD_VALUES.items() for v in values])  # fmt: skip
+@pytest.mark.parametrize(("key", "value"), [
+    pytest.param(k, v, id=f"{k}-{i}") for k, values in BAD_VALUES.items()
+    for i, v in enumerate(values)
+])  # fmt: skip
 def test_metadata_of_the_wrong_type_is_one_error_naming_file_and_key(tmp_path, trained, key,
                                                                      value):  # fmt: skip
     path = saved_record(tmp_path, trained)

@@ -674,8 +674,11 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    """A finite JSON number (not a boolean)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number (not a boolean); a whole one within 64 bits (JSON has larger ones,
+    which no field holds and which NumPy cannot take as a number)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def _is_text(value: object, limit: int = 255) -> bool:
@@ -740,10 +743,7 @@ def _are_data_options(value: object, record: Mapping[str, Any]) -> bool:
 
 
 def _is_scalar(value: object) -> bool:
-    """A configuration value: null, true/false, a short text or a number (whole numbers within
-    64 bits: no field holds more, and a larger one breaks NumPy's arithmetic, not a rule)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return -(2**63) <= value < 2**63
+    """A configuration value: null, true/false, a short text or a number."""
     return value is None or isinstance(value, bool) or _is_number(value) or _is_text(value)
 
 
