@@ -226,6 +226,8 @@ def test_a_file_without_state_loads_as_before_and_a_state_file_reads_without_it(
     (lambda r: r["rng"]["state"].update(inc=-5), "has no valid generator"),
     (lambda r: r.update(optimizer=[1]), "has no optimizer record"),
     (lambda r: r["optimizer"].update(t=-1), "optimizer entry 't' = -1"),
+    (lambda r: r["optimizer"].update(t=10**400), "optimizer entry 't' = 1000"),  # OverflowError
+    (lambda r: r.update(step=10**400), "has step 1000000"),  # a 400-digit message
     (lambda r: r["optimizer"].update(extra="arrays"), "state.optimizer.extra.W1"),
 ])  # fmt: skip
 def test_a_bad_state_record_is_refused(tmp_path, change, message):
@@ -306,7 +308,7 @@ def saved_record(tmp_path, trained, **extra):
 # Each key of the schema, with values that are not what it holds.
 BAD_VALUES = {
     "format": ["other", 1, None],
-    "format_version": ["one", 0, True, 1.0],
+    "format_version": ["one", 0, True, 1.0, 10**400],
     "xornet_version": [1, "", "x" * 65, "1\n2"],
     "activation": [["x"], "softplus", None],
     "shapes": [5, [], {"W1": 2}, {"W1": [2, 3], "b1": [3], "W2": [3, 1]},
@@ -316,7 +318,8 @@ BAD_VALUES = {
                {"learning_rate": 10**400}],
     "dataset": [3, "", "x" * 256, "a\nb", ["xor"]],
     "feature_names": ["ab", ["a"], ["a", "b", "c"], ["a", "a"], ["a", 2], ["a", ""], None],
-    "data_options": [[], {"samples": "many"}, {"colour": 1}, {"noise": True}],
+    "data_options": [[], {"samples": "many"}, {"colour": 1}, {"noise": True},
+                     {"samples": 10**400}, {"data_seed": 10**400}, {"data_seed": -1}],
     "data_sha256": ["abc", 5, "G" * 64],
     "seed": [-1, 2**32, "0", 1.5],
     "steps": [-1, "10", 10**11, 1.0],

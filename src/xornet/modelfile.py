@@ -689,8 +689,11 @@ def _is_name(value: object) -> bool:
     return isinstance(value, str) and name_problem(value) is None
 
 
-def _whole(low: int, high: int | None = None) -> Callable[[Any, Mapping[str, Any]], bool]:
-    return lambda v, r: _is_int(v) and v >= low and (high is None or v <= high)
+_INT64_MAX: Final = 2**63 - 1  # no whole number of a model file is larger
+
+
+def _whole(low: int, high: int = _INT64_MAX) -> _Valid:
+    return lambda v, r: _is_int(v) and low <= v <= high
 
 
 def _are_shapes(value: object, record: Mapping[str, Any]) -> bool:
@@ -726,9 +729,9 @@ def _is_seed(value: object) -> bool:
 
 
 _DATA_OPTIONS: Final = {
-    "samples": _is_int,
+    "samples": lambda v: _is_int(v) and _is_number(v),
     "noise": lambda v: v is None or _is_number(v),
-    "data_seed": _is_int,
+    "data_seed": _is_seed,
 }
 
 
@@ -792,7 +795,7 @@ _HAS: Final = "has {key} {value}"
 #: The ``state`` record's keys (a closed record: exactly these). Its arrays are members, checked
 #: against it before they are read (:func:`_check_state_layout`) and once read.
 STATE_SCHEMA: Final[Mapping[str, _Key]] = {
-    "step": _Key("a whole number from 0", _whole(0), True, _HAS),
+    "step": _Key(f"a whole number from 0 to {MAX_STEPS:.0e}", _whole(0, MAX_STEPS), True, _HAS),
     "stop_reason": _Key(f"null or one of {', '.join(_REASONS)}", _one_of(_REASONS, none=True),
                         True, "has an unknown stop reason {value}"),
     "order_epoch": _Key("a whole number from -1", _whole(-1), True, _HAS),
@@ -914,7 +917,7 @@ def _state_members(
         if value == _ARRAYS:
             for name, shape in shapes.items():
                 expected[f"{_STATE}optimizer.{key}.{name}"] = (shape, np.float64)
-        elif not (value is None or (_is_int(value) and value >= 0)):
+        elif not (value is None or _whole(0)(value, record)):
             raise XornetError(f"has an optimizer entry {_shown(key)} = {_shown(value)}")
     return expected
 
