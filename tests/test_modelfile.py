@@ -249,6 +249,7 @@ def test_a_bad_state_record_is_refused(tmp_path, change, message):
     ("state.optimizer.v.b2", None, "state.optimizer.v.b2 of shape"),
     ("state.loss_history", np.array([[0.5]]), "loss_history"),
     ("state.loss_history", np.array([1, 2]), "loss_history"),
+    ("state.loss_history", np.array([0.7, -1.0]), "has a negative loss record (-1)"),
     ("state.order", np.array([0, 0, 1], dtype=np.int64), "not an order of the samples"),
     ("state.order", np.arange(8.0), "a batch order that is not"),
     ("state.colour", np.zeros(1), "unexpected arrays (state.colour)"),

@@ -969,6 +969,9 @@ def _join_state(record: object, members: dict[str, Any], params: Params) -> Trai
             optimizer[key] = [members[f"{_STATE}optimizer.{key}.{name}"] for name in params.names]
         else:
             optimizer[key] = value
+    history = members[f"{_STATE}loss_history"]
+    if (history < 0).any():  # a loss (cross-entropy, squared error) is never negative
+        raise XornetError(f"has a negative loss record ({history[history < 0][0]:g})")
     order = members[f"{_STATE}order"]
     if not np.array_equal(np.sort(order), np.arange(order.size)):
         raise XornetError("has a batch order that is not an order of the samples")
