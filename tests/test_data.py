@@ -234,6 +234,9 @@ def test_a_long_cell_is_quoted_short(tmp_path):
     ("x1," + "x" * 256 + ",label\n0,0,0\n1,1,1\n",
      "a column name is longer than 255 characters (column 2: 'xxx"),
     ("x1,x2,x1,label\n0,0,0,0\n", "repeated column names in the header ('x1')"),
+    ("x1;x2;label\n0,5;1;0\n", "the header row has one column, 'x1;x2;label': the file seems "
+                               "separated by ';'; xornet reads comma-separated values"),
+    ("x1\tx2\tlabel\n0\t1\t0\n", "the file seems separated by tabs"),
 ])  # fmt: skip
 def test_a_bad_header_row_is_named_for_what_it_is(tmp_path, text, message):
     path = write(tmp_path, text)

@@ -605,6 +605,12 @@ def _check_header(path: Path, row: list[str]) -> list[str]:
         raise DataError(
             f"{path}: {len(header):,} columns; a CSV file may have at most {MAX_CSV_COLUMNS:,}"
         )
+    if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
+        shown = "tabs" if separator == "\t" else repr(separator)
+        raise DataError(
+            f"{path}: the header row has one column, {_shown(header[0])}: the file "
+            f"seems separated by {shown}; xornet reads comma-separated values"
+        )
     if all(_NUMBER.fullmatch(name.strip(_BLANKS)) for name in header if name):
         shown = _listed([_shown(name) for name in header], 4)
         raise DataError(
