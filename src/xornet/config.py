@@ -187,10 +187,15 @@ class TrainConfig:
                 expected = " or ".join(names.get(k, "None" if k is type(None) else k.__name__)
                                        for k in kinds)  # fmt: skip
                 raise bad(name, f"must be {expected}")
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                object.__setattr__(self, name, int(value))
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                continue
+            # A real field stores a float (10**30 given as an int included), an integer field
+            # an int; a number too large for a float is refused here, not deep in training.
+            try:
+                stored = int(value) if numbers.Integral in kinds else float(value)  # type: ignore[call-overload]
+            except OverflowError:
+                raise bad(name, "is too large") from None
+            object.__setattr__(self, name, stored)
 
         if not 1 <= self.hidden <= MAX_HIDDEN:
             raise bad("hidden", f"must be from 1 to {MAX_HIDDEN}")
@@ -219,10 +224,10 @@ class TrainConfig:
             raise bad("eps", "must be a positive number")
         if not 0 <= self.steps <= MAX_STEPS:
             raise bad("steps", f"must be from 0 to {MAX_STEPS:.0e}")
-        if self.batch_size is not None and self.batch_size < 1:
+        if self.batch_size is not None and not 1 <= self.batch_size <= MAX_STEPS:
             raise bad("batch_size", "must be at least 1 (or None for full batch)")
-        if self.record_every < 1:
-            raise bad("record_every", "must be at least 1")
+        if not 1 <= self.record_every <= MAX_STEPS:
+            raise bad("record_every", f"must be from 1 to {MAX_STEPS:.0e}")
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise bad("tol", "must be a finite number >= 0 (or None)")
         if self.start not in STARTS:
