@@ -379,3 +379,25 @@ def test_loss_curve_from_a_result_and_from_metadata(solved):
     assert again is not None
     assert again.final_step == 7
     assert again.plot().axes[0].lines[0].get_xdata()[-1] == 7
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown", "hidden"),
+    [
+        ({}, [], ["momentum", "nesterov", "beta1", "beta2", "eps", "init_scale", "shuffle"]),
+        ({"optimizer": "momentum"}, ["momentum", "nesterov"], ["beta1", "beta2", "eps"]),
+        ({"optimizer": "adam", "learning_rate": 0.05}, ["beta1", "beta2", "eps"], ["momentum"]),
+        ({"init": "uniform", "batch_size": 2}, ["init_scale", "shuffle"], ["momentum", "beta1"]),
+    ],
+    ids=["gd", "momentum", "adam", "uniform-minibatch"],
+)
+def test_report_shows_only_the_settings_the_run_reads(changes, shown, hidden):
+    # A plain gradient-descent run's report once listed momentum and Adam's betas.
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, steps=5, **changes)
+    page = build_report(xornet.init_params(2, 2, rng=0), data.X, data.y, config=config.to_dict())
+    table = page.split('<section id="configuration">')[1].split("</section>")[0]
+    for name in ["optimizer", "learning_rate", "loss", "init", "steps", "tol", *shown]:
+        assert f"<th>{name}</th>" in table, name
+    for name in hidden:
+        assert f"<th>{name}</th>" not in table, name
