@@ -401,3 +401,42 @@ def test_report_shows_only_the_settings_the_run_reads(changes, shown, hidden):
         assert f"<th>{name}</th>" in table, name
     for name in hidden:
         assert f"<th>{name}</th>" not in table, name
+
+
+@pytest.mark.parametrize(("n", "m"), [(4, 8), (40, 5), (3, 100), (200, 16)])
+def test_principal_directions_are_the_svds_with_a_fixed_sign(n, m):
+    from xornet.hidden_space import principal_directions
+
+    rng = np.random.default_rng(n * m)
+    H = rng.normal(size=(n, m)) * np.geomspace(3, 0.1, m)  # spread unevenly over the axes
+    C = H - H.mean(axis=0)
+    basis = principal_directions(C)
+    svd = np.linalg.svd(C, full_matrices=False)[2][:2].T
+    signs = np.sign(np.sum(basis * svd, axis=0))
+    np.testing.assert_allclose(basis, svd * signs, rtol=0, atol=1e-12)
+    largest = basis[np.argmax(np.abs(basis), axis=0), [0, 1]]
+    assert np.all(largest > 0)
+
+
+@pytest.mark.parametrize("points", [np.ones((1, 6)), np.ones((4, 6)), np.eye(2, 6)],
+                         ids=["one", "identical", "two"])  # fmt: skip
+def test_principal_directions_without_spread_are_still_a_plane(points):
+    from xornet.hidden_space import principal_directions
+
+    basis = principal_directions(points - points.mean(axis=0))
+    np.testing.assert_allclose(basis.T @ basis, np.eye(2), rtol=0, atol=1e-12)
+
+
+def test_the_hidden_plane_does_not_mirror_when_the_samples_are_reordered():
+    # The SVD's signs depend on the order of the rows: the same network could be drawn
+    # mirrored. The plane's directions have a fixed sign (their largest component positive).
+    data = xornet.make_dataset("moons", n_samples=40, rng=0)
+    rng = np.random.default_rng(0)
+    for seed in range(6):
+        params = xornet.init_params(2, 5, rng=seed)
+        plane = hidden_plane(params, data.X)
+        for _ in range(4):
+            order = rng.permutation(len(data.X))
+            again = hidden_plane(params, data.X[order])
+            np.testing.assert_allclose(again.basis, plane.basis, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(again.coords, plane.coords[order], rtol=0, atol=1e-12)
