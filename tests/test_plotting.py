@@ -687,3 +687,11 @@ def test_the_animation_keeps_its_text_inside(monkeypatch, tmp_path):
                    xornet.TrainConfig(hidden=1, shortcut=True, steps=20)):  # fmt: skip
         animate(data.X, data.y, config, tmp_path / "a.gif", rng=0, frames=2)
     assert problems == []
+
+
+def test_report_of_many_classes_and_mathtext_names():
+    # The playground's report export once failed with 500 on either.
+    params, X, y = many_classes(12)
+    page = build_report(params, X, y, feature_names=["$x$", "cost ($) \\frac{"])
+    assert page.count("<img") == 3  # boundary, hidden space, network (no loss curve given)
+    assert "<th>$x$</th>" in page

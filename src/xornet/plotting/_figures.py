@@ -211,6 +211,10 @@ def plot_hidden_space(
     plane. For 2-D inputs a grid of the input plane is mapped too, as faint lines, to show how
     the hidden layer bends the plane.
 
+    A softmax output has a boundary per pair of classes, each drawn and named for up to 4
+    classes; with more, the figure draws where the most probable class changes (and the
+    3-D view draws no planes).
+
     Parameters
     ----------
     params : Params
