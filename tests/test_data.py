@@ -250,7 +250,8 @@ def test_a_bad_header_row_is_named_for_what_it_is(tmp_path, text, message):
 
 def test_a_file_name_that_cannot_name_a_dataset_is_refused(tmp_path):
     path = write(tmp_path, "x,label\n0,0\n1,1\n", name="two\nlines.csv")
-    with pytest.raises(DataError, match="the file's name, which names the dataset, holds the character U[+]000A"):
+    message = r"the file's name, which names the dataset, holds the character U\+000A"
+    with pytest.raises(DataError, match=message):
         load_csv(path)
 
 

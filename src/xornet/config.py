@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -39,6 +39,7 @@ __all__ = [
     "TrainConfig",
     "batch_schedule",
     "check_seed",
+    "settings_that_apply",
     "start_params",
     "start_params_many",
     "stop_reason_of",
@@ -361,3 +362,35 @@ def start_params_many(
         return post_initial_params_many([int(s) for s in seeds], config.hidden, n_features,
                                         n_classes=n_classes)  # fmt: skip
     return [start_params(config, n_features, n_classes, int(seed)) for seed in seeds]
+
+
+# The settings that only some runs read, and when they do: the rest of a configuration
+# applies to every run. A plain gradient-descent run has no momentum and no Adam betas.
+_APPLIES_WHEN: Final[dict[str, Callable[[dict[str, Any]], bool]]] = {
+    "momentum": lambda c: c.get("optimizer") == "momentum",
+    "nesterov": lambda c: c.get("optimizer") == "momentum",
+    "beta1": lambda c: c.get("optimizer") == "adam",
+    "beta2": lambda c: c.get("optimizer") == "adam",
+    "eps": lambda c: c.get("optimizer") == "adam",
+    "init_scale": lambda c: c.get("init") == "uniform",
+    "shuffle": lambda c: c.get("batch_size") is not None,
+}
+
+
+def settings_that_apply(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a configuration that its run reads, in their order.
+
+    Momentum's settings only with the momentum optimizer, Adam's only with Adam,
+    ``init_scale`` only with the uniform initialisation, ``shuffle`` only with mini-batches;
+    every other key is kept (the playground's own settings included).
+
+    Parameters
+    ----------
+    config : dict
+        As :meth:`xornet.TrainConfig.to_dict` gives it.
+
+    Returns
+    -------
+    dict
+    """
+    return {k: v for k, v in config.items() if k not in _APPLIES_WHEN or _APPLIES_WHEN[k](config)}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
+from xornet.config import settings_that_apply
 from xornet.diagnosis import predicted_class
 from xornet.explain import Explanation, explain_step, render
 from xornet.modelfile import atomic_write
@@ -24,7 +25,7 @@ from xornet.params import Params
 if TYPE_CHECKING:
     from xornet.plotting import LossCurve
 
-__all__ = ["SECTIONS", "build_report", "settings_that_apply", "write_report"]
+__all__ = ["SECTIONS", "build_report", "write_report"]
 
 #: The ids of the report's sections, in order.
 SECTIONS = ("configuration", "truth-table", "outcome", "loss", "boundary", "hidden", "network",
@@ -40,38 +41,6 @@ th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: ta
 pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
 .outcome { padding: 0.6rem 0.8rem; border-left: 4px solid #1f5fa8; background: #f3f7fc; }
 """
-
-
-# The settings that only some runs read, and when they do: the rest of a configuration
-# applies to every run. A plain gradient-descent run has no momentum and no Adam betas.
-_APPLIES_WHEN: Final[dict[str, Callable[[dict[str, Any]], bool]]] = {
-    "momentum": lambda c: c.get("optimizer") == "momentum",
-    "nesterov": lambda c: c.get("optimizer") == "momentum",
-    "beta1": lambda c: c.get("optimizer") == "adam",
-    "beta2": lambda c: c.get("optimizer") == "adam",
-    "eps": lambda c: c.get("optimizer") == "adam",
-    "init_scale": lambda c: c.get("init") == "uniform",
-    "shuffle": lambda c: c.get("batch_size") is not None,
-}
-
-
-def settings_that_apply(config: dict[str, Any]) -> dict[str, Any]:
-    """The settings of a configuration that its run reads, in their order.
-
-    Momentum's settings only with the momentum optimizer, Adam's only with Adam,
-    ``init_scale`` only with the uniform initialisation, ``shuffle`` only with mini-batches;
-    every other key is kept (the playground's own settings included).
-
-    Parameters
-    ----------
-    config : dict
-        As :meth:`xornet.TrainConfig.to_dict` gives it.
-
-    Returns
-    -------
-    dict
-    """
-    return {k: v for k, v in config.items() if k not in _APPLIES_WHEN or _APPLIES_WHEN[k](config)}
 
 
 def _png(fig: Any) -> str:
@@ -108,8 +77,8 @@ def build_report(
     title : str
     config : dict, optional
         Shown as the configuration table, the settings that apply to the run only
-        (:func:`settings_that_apply`); its ``loss`` (``bce`` when absent) is the loss of
-        the step explained from ``explain_params``.
+        (:func:`xornet.config.settings_that_apply`); its ``loss`` (``bce`` when absent) is the
+        loss of the step explained from ``explain_params``.
     outcome : Outcome, optional
         The diagnosis.
     curve : LossCurve, optional
