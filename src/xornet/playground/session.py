@@ -25,7 +25,6 @@ import math
 import tempfile
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
@@ -34,7 +33,7 @@ import numpy as np
 
 from xornet._typing import Array, IntArray
 from xornet.config import TrainConfig
-from xornet.data import Dataset, load_csv, make_dataset
+from xornet.data import MAX_NAME_CHARS, Dataset, load_csv, make_dataset, name_problem
 from xornet.diagnosis import Outcome, diagnose, predicted_class
 from xornet.errors import DataError, TrainingDiverged, XornetError
 from xornet.explain import explain_next, render
@@ -69,7 +68,7 @@ LIMITS: Final[dict[str, Any]] = {
     "csv_rows": 5000,
     "csv_features": 16,
     "classes": 10,  # of an upload (the page has ten class colours)
-    "name_chars": 255,  # of an uploaded file's name, and of each column name
+    "name_chars": MAX_NAME_CHARS,  # of an uploaded file's name, and of each column name
     "view_rows": 2000,  # samples the views draw (an evenly spaced subset of a larger upload)
     "steps_per_frame": 20_000,
     "steps": 10_000_000,  # steps of one run (its loss record grows by one every 100)
@@ -304,15 +303,11 @@ def _file_stem(name: str) -> str:
 
 
 def _check_name(name: str, what: str) -> None:
-    """Raise :class:`DataError` for a name that is empty, too long, or holds a control,
-    invisible or line-breaking character (it goes into headers, file names and figures)."""
-    if not name.strip():
-        raise DataError(f"{what} is empty")
-    if len(name) > LIMITS["name_chars"]:
-        raise DataError(f"{what} is longer than {LIMITS['name_chars']} characters")
-    for char in name:
-        if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
-            raise DataError(f"{what} {_shown(name)} holds the character U+{ord(char):04X}")
+    """Raise :class:`DataError` for a name that :func:`xornet.data.name_problem` refuses (it
+    goes into headers, file names and figures)."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise DataError(f"{what} {problem}")
 
 
 class Session:
