@@ -247,6 +247,25 @@ def test_bad_messages_get_an_error_and_exports_come_as_bytes(widget, tmp_path):
     assert pg.sent[-1][1][0][:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("where", ["answer", "frames"])
+def test_a_fault_of_the_library_is_told_to_the_page_and_logged(widget, monkeypatch, caplog, where):
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated fault")
+
+    pg = widget()
+    talk(pg, {"type": "connect"})
+    monkeypatch.setattr(Session, "explain" if where == "answer" else "advance", broken)
+    if where == "answer":  # raised on, for ipywidgets to log (the kernel's log, its traceback)
+        talk(pg, {"type": "explain"})
+    else:
+        talk(pg, {"type": "play"})
+        wait_until(lambda: pg._thread is None)
+        assert pg.sent[-2][0] == {"type": "state", "playing": False, "speed": 10}
+    assert "simulated fault" in caplog.text
+    assert pg.sent[-1][0] == {"type": "error", "message": "internal error (RuntimeError: "
+                              "simulated fault): see the kernel's log"}  # fmt: skip
+
+
 def test_closing_the_widget_stops_its_player(widget):
     pg = widget(dataset="spiral", samples=400, hidden=16)
     talk(pg, {"type": "connect"})

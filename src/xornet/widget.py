@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -56,6 +57,8 @@ from xornet.playground.session import (
 from xornet.training import TrainResult
 
 __all__ = ["Playground", "page_module"]
+
+_LOG = logging.getLogger("xornet.playground")
 
 # The line of widget.js that the built module replaces with playground.js itself.
 _IMPORT = 'import { mount } from "./playground.js";\n'
@@ -245,6 +248,9 @@ class Playground(anywidget.AnyWidget):
         except (XornetError, ValueError) as error:
             self.send({"type": "error", "message": one_line(error)})
             return
+        except Exception as error:  # a fault of the library: say so on the page, and in the log
+            self.send({"type": "error", "message": _fault(error)})
+            raise
         for reply in replies:
             self.send(reply)
         if self._player.playing:
@@ -278,16 +284,22 @@ class Playground(anywidget.AnyWidget):
             started = time.monotonic()
             try:
                 messages = play_frame(self.session, self._player, FRAME_BUDGET)
-            except Exception as error:  # a fault of the library: say so on the page, stop
+            except Exception as error:  # a fault of the library: say so on the page, and stop
+                _LOG.exception("the playground widget's frames failed")
                 self._player.playing = False
                 self.send(state_message(self._player))
-                self.send({"type": "error", "message": f"internal error: {one_line(error)}"})
+                self.send({"type": "error", "message": _fault(error)})
                 continue
             if self._closed:
                 continue
             for message in messages:
                 self.send(message)
             time.sleep(max(0.0, frame_interval(self._player) - (time.monotonic() - started)))
+
+
+def _fault(error: Exception) -> str:
+    """What the page shows for a fault of the library's own."""
+    return f"internal error ({type(error).__name__}: {one_line(error)}): see the kernel's log"
 
 
 def _start_params(given: Params | TrainResult | Model | None) -> Params | None:
