@@ -174,6 +174,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       else $(name).value = value === null ? "" : String(value);
     }
     $("dataset").querySelector('option[value="csv"]').disabled = settings.dataset !== "csv";
+    $("samples").disabled = settings.dataset === "csv"; // an upload has its own points
     writeUrl();
   }
 
@@ -265,7 +266,9 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     show("loss-value", frame.loss === null ? "diverged" : frame.loss.toPrecision(4));
     show("accuracy", `${(100 * frame.accuracy).toFixed(1)}%`);
     show("outcome", frame.outcome); // announced when it changes
-    show("summary", frame.diverged || [frame.summary, frame.ended].filter(Boolean).join(" "));
+    const summary = frame.diverged || [frame.summary, frame.ended].filter(Boolean).join(" ");
+    show("summary", summary);
+    $("summary").title = summary; // shown whole on hover; three lines at most on the page
     if (!data) return;
     drawBoundary(frame.boundary, frame.units);
     drawHidden(frame.hidden);
@@ -415,8 +418,13 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   function drawBoundary(boundary, units) {
     const [ctx, width, height] = canvasContext($("boundary-view"));
     if (!boundary || !data.extent) {
-      ctx.fillStyle = "#555";
-      ctx.fillText("the boundary needs 2 features", 20, 30);
+      const box = plotBox(width, height);
+      ctx.fillStyle = "#f1f3f5";
+      ctx.fillRect(box.x, box.y, box.w, box.h);
+      ctx.fillStyle = "#57606a";
+      ctx.textAlign = "center";
+      ctx.fillText("the boundary is drawn over 2 features;", box.x + box.w / 2, box.y + box.h / 2 - 8);
+      ctx.fillText(`this data has ${data.features.length}`, box.x + box.w / 2, box.y + box.h / 2 + 8);
       showLegend($("boundary-legend"), false, []);
       return;
     }
@@ -546,8 +554,8 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     const columns = Math.ceil(h / 16);
     const rows = Math.ceil(h / columns);
     const width = 360;
-    const size = Math.max(16, Math.min(44, 250 / rows - 10)); // a hidden unit's square
-    const gap = size >= 28 ? 14 : 6; // room for its name under it
+    const size = Math.max(16, Math.min(44, 300 / rows - 12)); // a hidden unit's square
+    const gap = size >= 24 ? 17 : 6; // room for its name under it
     const height = Math.max(200, rows * (size + gap) + 30);
     root.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const place = (count, x, side) => Array.from({ length: count }, (_, i) =>
@@ -574,12 +582,14 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     connect(hidden, outputs, frame.network.W2, "W2");
     if (W3) connect(inputs, outputs, W3, "W3"); // the shortcut, dashed
     const units = [];
+    // The output's picture is the boundary: one output only (a softmax's has one per class).
+    const pictured = (kind) => plane && (kind !== "output" || k === 1);
     const unit = ([x, y], side, name, label, kind) => {
       const group = svg("g", { "data-unit": name, class: `xp-node xp-${kind}` });
       const title = svg("title", {}, name);
       group.appendChild(title);
       let canvas = null;
-      if (plane) {
+      if (pictured(kind)) {
         const holder = svg("foreignObject", { x: x - side / 2, y: y - side / 2, width: side, height: side });
         canvas = document.createElement("canvas");
         canvas.className = "xp-thumb";
@@ -587,9 +597,9 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
         group.appendChild(holder);
       }
       group.appendChild(svg("rect", { x: x - side / 2, y: y - side / 2, width: side, height: side,
-        rx: 3, fill: plane ? "none" : "#fff", stroke: "#3d434c", "stroke-width": 1 }));
-      if (side >= 28 || !plane) {
-        group.appendChild(svg("text", { x, y: plane ? y + side / 2 + 11 : y + 4,
+        rx: 3, fill: canvas ? "none" : "#fff", stroke: "#3d434c", "stroke-width": 1 }));
+      if (side >= 24 || !canvas) {
+        group.appendChild(svg("text", { x, y: canvas ? y + side / 2 + 11 : y + 4,
           "text-anchor": "middle", class: "xp-node-label" }, label));
       }
       root.appendChild(group);
@@ -681,7 +691,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       } else if (unit.kind === "output") {
         const i = outputIndex++;
         unit.title.textContent = `output ${unit.name}: bias b2[${i}] = ${weights.b2[i].toFixed(4)}`;
-        if (unit.canvas && frame.boundary && i === 0) {
+        if (unit.canvas && frame.boundary) {
           const ctx = unit.canvas.getContext("2d");
           const image = boundaryImage(frame.boundary);
           unit.canvas.width = image.width;
