@@ -369,6 +369,7 @@ def free_port():
 NOTEBOOK_CELLS = [
     'from xornet.widget import Playground\npg = Playground(dataset="xor", hidden=2, seed=3)\npg',
     "print(pg.result.outcome.kind, pg.step)",
+    "pg  # a second view of the same widget",
 ]
 
 
@@ -500,6 +501,20 @@ def test_the_widget_in_jupyterlab_solves_xor_steps_and_explains(jupyter_lab, tmp
             output = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
             output.wait_for(timeout=30_000)
             assert output.text_content().strip() == f"solved {step + 1}"
+
+            # A second view of the same widget: its own ids, the same run, kept in step.
+            page.evaluate(f"{notebook}.content.activeCellIndex = 2")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+            until(page, "document.querySelectorAll('.xornet-playground').length === 2")
+            until(page, f"window.xornet.lastFrame && window.xornet.lastFrame.step === {step + 1}")
+            ids = page.evaluate(
+                "[...document.querySelectorAll('.xornet-playground [id]')].map((el) => el.id)"
+            )
+            assert len(ids) == len(set(ids))  # no id twice in the document
+            page.locator(".xornet-playground").nth(1).locator(".xp-step").click()
+            shown = "[...document.querySelectorAll('.xornet-playground [id$=\"-step\"]')]"
+            until(page, f"{shown}.every((el) => el.textContent === '{step + 2}')")
+            assert page.evaluate(f"{shown}.length") == 2
         finally:
             page.screenshot(path=tmp_path / "lab.png")
             print(f"screenshots in {tmp_path}")

@@ -116,11 +116,20 @@ class Playground(anywidget.AnyWidget):
     activation : str, optional
         ``"sigmoid"``, ``"tanh"`` or ``"relu"``: by default the one ``params`` were trained
         with (a result's or a model file's), else the sigmoid.
-    init, optimizer, loss, learning_rate, batch_size, seed, samples
-        As on the page and in :class:`xornet.TrainConfig`: the start weights' scheme, ``"gd"``,
-        ``"momentum"`` or ``"adam"``, ``"bce"`` or ``"sse"``, the step size, None for the full
-        batch, the seed of the start weights, batch order and random data, and the points of
-        a random data set.
+    init : {"normal", "glorot", "he", "uniform"}
+        The start weights' scheme (``normal`` is the post's).
+    optimizer : {"gd", "momentum", "adam"}
+    loss : {"bce", "sse"}
+        Cross-entropy (the post's) or the squared error (1986's; two classes only).
+    learning_rate : float
+        In (0, 100].
+    batch_size : int or None
+        None for the full batch (the post's).
+    seed : int
+        The start weights, the mini-batch order and a random data set's points, as
+        ``xornet train --seed`` draws them.
+    samples : int
+        Points of a random data set (moons, circles, spirals, noisy XOR), 4 to 2,000.
     engine : {"auto", "numpy", "numba"}
         Who runs stretches of steps while playing (single steps are always the reference).
     **kwargs
