@@ -6,6 +6,7 @@ go to pytest's temporary folder (printed with ``-s``). Chromium comes from Debia
 (``apt-get install chromium``; ``.ci/run`` installs it); Playwright never downloads a browser.
 """
 
+import base64
 import os
 import threading
 import time
@@ -225,10 +226,9 @@ def test_a_file_beyond_the_limits_is_refused_and_a_large_one_is_sampled(page, se
 # ----------------------------------------------------------------------------- the page itself
 
 
-def colour_of(value, scale, strength=0.85):
-    """The colour the page gives ``value`` on ``scale`` (blue, white in the middle, orange)."""
-    lo, hi = scale
-    p = (value - lo) / max(hi - lo, 1e-12)
+def colour_of(level, strength=0.85):
+    """The colour the page gives a level from 0 to 255 (blue, white in the middle, orange)."""
+    p = level / 255
     end = (0x1F, 0x5F, 0xA8) if p < 0.5 else (0xD9, 0x48, 0x0F)
     t = min(1.0, abs(p - 0.5) * 2)
     return [int(np.floor(255 + (c - 255) * t * strength + 0.5)) for c in end]
@@ -243,15 +243,16 @@ def test_each_hidden_unit_shows_its_own_output_over_the_plane(page, server):
     assert page.locator("#network-view .xp-thumb").count() == 2 + 3 + 1
     units = last_frame(page)["units"]
     size = units["size"]
+    levels = np.frombuffer(base64.b64decode(units["levels"]), np.uint8).reshape(3, size * size)
     pixels = page.evaluate(
         """() => [...document.querySelectorAll('#network-view .xp-hidden .xp-thumb')].map(
             (c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))"""
     )
-    for values, image in zip(units["h"], pixels, strict=True):
+    for unit, image in zip(levels, pixels, strict=True):
         image = np.array(image).reshape(size, size, 4)
         for k in (0, size - 1, size * (size - 1), size * size - 1, size * size // 2 + 3):
             row, col = divmod(k, size)  # grid row 0 is the lowest y: the picture's bottom row
-            assert list(image[size - 1 - row, col, :3]) == colour_of(values[k], units["range"])
+            assert list(image[size - 1 - row, col, :3]) == colour_of(unit[k])
     # Pointing at a unit shows its output in the output view, large; leaving, the boundary.
     page.hover('#network-view [data-unit="h2"]')
     wait_for(page, "window.xornet.boundaryUnit === 1")

@@ -8,6 +8,7 @@ plays until XOR is solved, takes one step, explains it, exports the model, and r
 JavaScript error.
 """
 
+import base64
 import json
 import os
 import re
@@ -329,6 +330,12 @@ def grid(X, r):
     return np.array([[xs[k % r], ys[k // r]] for k in range(r * r)])
 
 
+def levels(units):
+    """A frame's hidden-unit pictures as an array of shape (n_hidden, size * size), 0 to 255."""
+    cells = units["size"] ** 2
+    return np.frombuffer(base64.b64decode(units["levels"]), np.uint8).reshape(-1, cells)
+
+
 @pytest.mark.parametrize(
     ("activation", "scale"), [("sigmoid", [0.0, 1.0]), ("tanh", [-1.0, 1.0]), ("relu", None)]
 )
@@ -340,11 +347,13 @@ def test_each_hidden_units_thumbnail_is_its_output_over_the_plane(activation, sc
     r = units["size"]
     assert r == LIMITS["unit_resolution"]
     H = xornet.forward(session.params, grid(session.data.X, r), activation).H  # (r * r, 3)
-    assert np.array(units["h"]).shape == (3, r * r)
-    np.testing.assert_allclose(units["h"], H.T, rtol=0, atol=0.005)  # rounded to 2 digits
     if scale is None:  # relu: centred on 0, up to the largest value
         scale = [-H.max(), H.max()]
     np.testing.assert_allclose(units["range"], scale, atol=1e-4)
+    lo, hi = units["range"]
+    shown = lo + (hi - lo) * levels(units) / 255  # (3, r * r)
+    assert shown.shape == (3, r * r)
+    np.testing.assert_allclose(shown, H.T, rtol=0, atol=(hi - lo) / 255 / 2 + 1e-9)
 
 
 def test_thumbnails_stay_within_their_bound():
@@ -352,7 +361,8 @@ def test_thumbnails_stay_within_their_bound():
         session = Session(Settings(hidden=hidden), engine="numpy")
         units = session.frame()["units"]
         assert units["size"] == size
-        assert len(units["h"]) * size**2 <= LIMITS["unit_cells"]
+        assert levels(units).shape == (hidden, size**2)
+        assert hidden * size**2 <= LIMITS["unit_cells"]
     wide = xornet.Dataset("wide", np.random.default_rng(0).normal(size=(8, 3)), np.arange(8) % 2)
     assert Session(Settings(dataset="csv"), wide).frame()["units"] is None  # no plane
 

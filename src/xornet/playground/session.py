@@ -20,6 +20,7 @@ ask for a network, a dataset or a frame that would swamp the machine.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import math
 import tempfile
@@ -669,11 +670,15 @@ class Session:
         """Each hidden unit's output over the input plane (TensorFlow Playground's node
         pictures), or None without a plane (not 2 features).
 
-        ``h`` holds one row per unit, ``size`` x ``size`` values from the lowest y up, on the
-        boundary's extent; ``size`` shrinks as units grow so that all of them together stay
-        within ``LIMITS["unit_cells"]``. ``range`` is the activation's scale, centred on its
-        middle value (0.5 for the sigmoid, 0 for tanh and relu), so one colour scale serves
-        every unit: ``[0, 1]``, ``[-1, 1]``, and ``[-m, m]`` for relu's largest value ``m``.
+        ``levels`` holds, base64-encoded, bytes of shape (n_hidden, size * size): each unit's
+        output at ``size`` x ``size`` points of the boundary's extent, from the lowest y up, as
+        a level from 0 to 255 of ``range`` (level ``q`` is ``lo + (hi - lo) q / 255``). Bytes,
+        not numbers in JSON, because they cost a frame next to nothing to send and to read:
+        the pictures are drawn 44 pixels wide at most. ``size`` shrinks as units grow so that
+        all of them together stay within ``LIMITS["unit_cells"]``. ``range`` is the
+        activation's scale, centred on its middle value (0.5 for the sigmoid, 0 for tanh and
+        relu), so one colour scale serves every unit: ``[0, 1]``, ``[-1, 1]``, and
+        ``[-m, m]`` for relu's largest value ``m``.
         """
         if self.data.n_features != 2:
             return None
@@ -682,13 +687,15 @@ class Session:
         H = forward(self.params, self._grid(r), self.config.activation).H  # (r * r, h)
         activation = self.config.activation
         if activation == "sigmoid":
-            scale = [0.0, 1.0]
+            lo, hi = 0.0, 1.0
         elif activation == "tanh":
-            scale = [-1.0, 1.0]
+            lo, hi = -1.0, 1.0
         else:  # relu: from 0 up, unbounded
-            top = float(np.max(H)) if H.size else 1.0
-            scale = [-max(top, 1e-9), max(top, 1e-9)]
-        return {"size": r, "h": _round(H.T, 2), "range": _round(np.array(scale), 4)}
+            top = round(max(float(np.max(H)), 1e-4), 4)
+            lo, hi = -top, top
+        levels = np.clip(np.rint((H.T - lo) / (hi - lo) * 255), 0, 255).astype(np.uint8)
+        return {"size": r, "levels": base64.b64encode(levels.tobytes()).decode("ascii"),
+                "range": [lo, hi]}  # fmt: skip
 
     def _hidden(self, H: Array) -> dict[str, Any]:
         X = self.data.X[self.view]

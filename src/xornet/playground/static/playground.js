@@ -44,11 +44,6 @@ function probabilityColour(p, strength = 0.85) {
   return end.map((c) => Math.round(255 + (c - 255) * t * strength));
 }
 
-// A value on the scale [lo, hi] (centred on the activation's middle value) on the same colours.
-function scaleColour(value, [lo, hi], strength = 0.85) {
-  return probabilityColour((value - lo) / Math.max(hi - lo, 1e-12), strength);
-}
-
 // About `count` round ticks (1, 2 or 5 times a power of ten) from lo to hi.
 function niceTicks(lo, hi, count) {
   const rough = Math.max(hi - lo, 1e-12) / Math.max(count, 1);
@@ -408,10 +403,31 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     return small;
   }
 
+  // Each hidden unit's levels (0 to 255 of the frame's range), decoded once per frame.
+  const levelsOf = new WeakMap();
+  function allLevels(units) {
+    if (!levelsOf.has(units)) {
+      const text = atob(units.levels);
+      const bytes = new Uint8Array(text.length);
+      for (let k = 0; k < text.length; k += 1) bytes[k] = text.charCodeAt(k);
+      levelsOf.set(units, bytes);
+    }
+    return levelsOf.get(units);
+  }
+
+  function unitLevels(units, i) {
+    const cells = units.size * units.size;
+    return allLevels(units).subarray(i * cells, (i + 1) * cells);
+  }
+
+  function unitCount(units) {
+    return units ? allLevels(units).length / (units.size * units.size) : 0;
+  }
+
   // A hidden unit's grid as a small image, as boundaryImage draws the output's.
   function unitImage(units, i, strength = 0.85) {
     const small = document.createElement("canvas");
-    paintUnit(small, units.h[i], units.size, units.range, strength);
+    paintUnit(small, unitLevels(units, i), units.size, strength);
     return small;
   }
 
@@ -430,7 +446,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     }
     const box = plotBox(width, height);
     ctx.imageSmoothingEnabled = true;
-    const unit = units && shownUnit !== null && shownUnit < units.h.length ? shownUnit : null;
+    const unit = units && shownUnit !== null && shownUnit < unitCount(units) ? shownUnit : null;
     stats.boundaryUnit = unit;
     show("boundary-caption", unit === null
       ? "decision boundary: the network's output over the input plane"
@@ -650,7 +666,8 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     });
   }
 
-  function paintUnit(canvas, values, size, range, strength = 0.85) {
+  // A unit's levels (0 to 255, blue through white to orange) painted, the lowest y at the bottom.
+  function paintUnit(canvas, levels, size, strength = 0.85) {
     if (canvas.width !== size) {
       canvas.width = size;
       canvas.height = size;
@@ -659,7 +676,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     const image = ctx.createImageData(size, size);
     for (let row = 0; row < size; row += 1) {
       for (let col = 0; col < size; col += 1) {
-        const colour = scaleColour(values[row * size + col], range, strength);
+        const colour = probabilityColour(levels[row * size + col] / 255, strength);
         image.data.set([...colour, 255], ((size - 1 - row) * size + col) * 4);
       }
     }
@@ -686,7 +703,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
         unit.title.textContent = `hidden unit h${i + 1}: its output over the input plane; `
           + `bias b1[${i}] = ${weights.b1[i].toFixed(4)}`;
         if (unit.canvas && frame.units) {
-          paintUnit(unit.canvas, frame.units.h[i], frame.units.size, frame.units.range);
+          paintUnit(unit.canvas, unitLevels(frame.units, i), frame.units.size);
         }
       } else if (unit.kind === "output") {
         const i = outputIndex++;
