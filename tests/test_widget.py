@@ -317,6 +317,19 @@ def test_import_xornet_and_the_server_load_no_widget_library():
     assert out.stdout.strip() == "[]"
 
 
+def test_without_anywidget_the_import_says_what_to_install():
+    code = (
+        "import sys\n"
+        "sys.modules['anywidget'] = None  # as if it were not installed\n"
+        "try:\n"
+        "    import xornet.widget\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "xornet.widget needs anywidget: pip install 'xornet[notebook]'"
+
+
 # ----------------------------------------------------------------------------- the page's data
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 try:
     import anywidget
-except ImportError as error:  # pragma: no cover - exercised only without anywidget
+except ImportError as error:  # pragma: no cover - tested in a subprocess without it
     raise ImportError("xornet.widget needs anywidget: pip install 'xornet[notebook]'") from error
 
 from xornet.data import Dataset
