@@ -572,11 +572,12 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     const width = 360;
     const size = Math.max(16, Math.min(44, 300 / rows - 12)); // a hidden unit's square
     const gap = size >= 24 ? 17 : 6; // room for its name under it
-    const height = Math.max(200, rows * (size + gap) + 30);
+    const side = Math.max(16, Math.min(36, 300 / d - 12)); // an input's square
+    const height = Math.max(200, rows * (size + gap) + 30, d * (side + (plane ? 17 : 6)) + 30);
     root.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const place = (count, x, side) => Array.from({ length: count }, (_, i) =>
       [x, count === 1 ? height / 2 : 20 + side / 2 + (i * (height - 40 - side)) / (count - 1)]);
-    const inputs = place(d, 44, 36);
+    const inputs = place(d, 44, side);
     const hidden = [];
     for (let c = 0; c < columns; c += 1) {
       const inColumn = Math.min(rows, h - c * rows);
@@ -614,15 +615,22 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       }
       group.appendChild(svg("rect", { x: x - side / 2, y: y - side / 2, width: side, height: side,
         rx: 3, fill: canvas ? "none" : "#fff", stroke: "#3d434c", "stroke-width": 1 }));
-      if (side >= 24 || !canvas) {
+      if (kind === "input" && canvas) { // its name under it, shortened (whole on hover)
+        const short = label.length > 12 ? `${label.slice(0, 11)}…` : label;
+        group.appendChild(svg("text", { x, y: y + side / 2 + 11, "text-anchor": "middle",
+          class: "xp-node-label" }, short));
+      } else if (kind === "input") { // x1, x2, ... inside it (the name on hover)
+        group.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle",
+          class: "xp-node-label" }, name));
+      } else if (side >= 24 || !canvas) { // under a picture, or inside a plain box
         group.appendChild(svg("text", { x, y: canvas ? y + side / 2 + 11 : y + 4,
           "text-anchor": "middle", class: "xp-node-label" }, label));
       }
       root.appendChild(group);
-      units.push({ canvas, title, kind, name });
+      units.push({ canvas, title, kind, name, label });
       return units[units.length - 1];
     };
-    inputs.forEach((p, i) => unit(p, 36, `x${i + 1}`, (data && data.features[i]) || `x${i + 1}`, "input"));
+    inputs.forEach((p, i) => unit(p, side, `x${i + 1}`, (data && data.features[i]) || `x${i + 1}`, "input"));
     hidden.forEach((p, i) => {
       unit(p, size, `h${i + 1}`, `h${i + 1}`, "hidden");
       if (!plane) return;
@@ -716,7 +724,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
           ctx.drawImage(image, 0, 0);
         }
       } else {
-        unit.title.textContent = `input ${unit.name}`;
+        unit.title.textContent = `input ${unit.name}: ${unit.label}`;
       }
     }
   }
