@@ -71,6 +71,9 @@ class TrainResult:
         Wall time of the training loop (not of loading the numba engine).
     engine : {"numpy", "numba"}
         The engine that ran.
+    X : ndarray of shape (n_samples, n_features) or None
+    y : ndarray of shape (n_samples,) or None
+        The data trained on, for the truth table a notebook shows (None when not given).
     """
 
     params: Params
@@ -85,6 +88,13 @@ class TrainResult:
     outcome: Outcome
     train_seconds: float
     engine: str = "numpy"
+    X: Array | None = None
+    y: Array | None = None
+
+    def _repr_html_(self) -> str:
+        from xornet._html import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         return (
@@ -436,6 +446,8 @@ class Trainer:
             outcome=diagnose(probabilities, self.y, np.append(losses, final_loss)),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
+            X=self.X,
+            y=self.y,
         )
 
     def state(self) -> TrainState:
