@@ -142,6 +142,10 @@ class SweepRow:
 class SweepTable(list[SweepRow]):
     """What :func:`sweep` returns: its rows, a list that a notebook shows as a table."""
 
+    def __repr__(self) -> str:
+        runs = f", {self[0].runs} starts each" if self else ""
+        return f"SweepTable({len(self)} settings{runs})"
+
     def _repr_html_(self) -> str:
         from xornet._html import sweep_html
 
