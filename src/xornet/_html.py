@@ -41,18 +41,23 @@ MAX_ROWS: Final = 16
 
 _OPTIMIZERS: Final = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
 
+# Doubled class selectors outrank the host page's own table and <pre> rules (JupyterLab's
+# fixed table layout, a documentation theme's padding), so a result looks the same everywhere.
 _STYLE: Final = (
     "<style>"
-    ".xn{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4}"
-    ".xn table{border-collapse:collapse;margin:0.3em 0}"
-    ".xn td,.xn th{padding:0.15em 0.6em;border-bottom:1px solid #ddd;text-align:right;"
-    "vertical-align:top}"
-    ".xn th{background:#f3f3f3}"
-    ".xn td.l,.xn th.l{text-align:left}"
-    ".xn pre{margin:0;padding:0;background:none;font-size:12px}"
-    ".xn .ok{color:#2e7d32}.xn .bad{color:#c62828;font-weight:bold}"
-    ".xn .verdict{border-left:4px solid;padding:0.2em 0.7em;margin:0.4em 0}"
-    ".xn .dim{color:#666}.xn code,.xn .nw{white-space:nowrap}.xn td.m{min-width:16em}"
+    ".xn.xn{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4}"
+    ".xn.xn table{border-collapse:collapse;margin:0.3em 0;table-layout:auto;width:auto;"
+    "display:table;font-size:13px;border:none;box-shadow:none}"
+    ".xn.xn td,.xn.xn th{padding:0.15em 0.6em;border:none;border-bottom:1px solid #ddd;"
+    "text-align:right;vertical-align:top;background:none}"
+    ".xn.xn th{background:#f3f3f3;font-weight:bold}"
+    ".xn.xn td.l,.xn.xn th.l{text-align:left}"
+    ".xn.xn pre{margin:0;padding:0;background:none;font-size:12px;white-space:pre;"
+    "word-break:normal;overflow-wrap:normal;border:none}"
+    ".xn.xn .ok{color:#2e7d32}.xn.xn .bad{color:#c62828;font-weight:bold}"
+    ".xn.xn .verdict{border-left:4px solid;padding:0.2em 0.7em;margin:0.4em 0}"
+    ".xn.xn .dim{color:#666}.xn.xn code,.xn.xn .nw{white-space:nowrap}"
+    ".xn.xn td.m{min-width:16em}"
     "</style>"
 )
 
@@ -76,7 +81,8 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int = 0) ->
                        for i, c in enumerate(row))  # fmt: skip
 
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    return f"<table><thead><tr>{cells('th', head)}</tr></thead><tbody>{body}</tbody></table>"
+    head_row = f"<thead><tr>{cells('th', head)}</tr></thead>"
+    return f"<table class='xn-t'>{head_row}<tbody>{body}</tbody></table>"
 
 
 def _array_text(value: Array) -> str:
@@ -188,7 +194,7 @@ def result_html(result: TrainResult) -> str:
     return (
         f'<div class="xn">{_STYLE}<b>TrainResult</b>: {_e(head)}'
         f'<div style="display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start">'
-        f"<div>{table}</div><div><table>{facts_html}</table>{curve}</div></div>"
+        f"<div>{table}</div><div><table class='xn-t'>{facts_html}</table>{curve}</div></div>"
         f"{_verdict(result.outcome.kind, result.outcome.summary, result.outcome.suggestion)}"
         "</div>"
     )
@@ -275,7 +281,7 @@ def explanation_html(e: Explanation) -> str:
                 parts.append("</tbody></table>")
             stage = q.stage
             parts.append(f"<h4>{_both(en[stage].format(rule=rule), ko[stage].format(rule=rule))}"
-                         "</h4><table><tbody>")  # fmt: skip
+                         "</h4><table class='xn-t'><tbody>")  # fmt: skip
         formula, english, korean = _words_of(e, q)
         number = f"{q.number})" if q.number else ""
         value = np.asarray(q.value)
