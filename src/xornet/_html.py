@@ -236,7 +236,8 @@ def sweep_html(rows: Sequence[SweepRow]) -> str:
     body = [
         [*(_e(f"{r.settings[a]:g}" if isinstance(r.settings[a], float) else r.settings[a])
            for a in axes),
-         f"{r.success_rate:.1%}", f"{r.ci_low:.1%}-{r.ci_high:.1%}", _steps_text(r),
+         f"{r.success_rate:.1%}", f"{r.ci_low:.1%}-{r.ci_high:.1%}",
+         f"<span class='nw'>{_steps_text(r)}</span>",
          *(str(r.outcomes[k]) for k in OUTCOME_COLUMNS)]
         for r in rows
     ]  # fmt: skip
