@@ -82,6 +82,16 @@ class Explanation:
         """Whether the step has an array named ``key`` (``W3`` only with a shortcut)."""
         return key in self._index
 
+    def __repr__(self) -> str:
+        d, h = self["W1"].shape
+        return (f"Explanation(step={self.step}, network={d}-{h}-{self['W2'].shape[1]}, "
+                f"optimizer={self.optimizer!r}, loss={float(self['loss']):.6g})")  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        from xornet._html import explanation_html
+
+        return explanation_html(self)
+
 
 def _gradients(b: Backprop) -> Params:
     return Params(b.dW1, b.db1, b.dW2, b.db2, b.dW3)

@@ -45,6 +45,7 @@ __all__ = [
     "SWEEP_AXES",
     "Study",
     "SweepRow",
+    "SweepTable",
     "read_study",
     "sweep",
     "wilson_interval",
@@ -132,6 +133,36 @@ class SweepRow:
         record.update(self.outcomes)
         return record
 
+    def _repr_html_(self) -> str:
+        from xornet._html import sweep_html
+
+        return sweep_html([self])
+
+
+class SweepTable(list[SweepRow]):
+    """What :func:`sweep` returns: its rows, a list that a notebook shows as a table."""
+
+    def __repr__(self) -> str:
+        runs = f", {self[0].runs} starts each" if self else ""
+        return f"SweepTable({len(self)} settings{runs})"
+
+    def _repr_html_(self) -> str:
+        from xornet._html import sweep_html
+
+        return sweep_html(self)
+
+    def to_frame(self) -> Any:
+        """One row per setting (:meth:`SweepRow.as_dict`) as a pandas ``DataFrame``.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        """
+        from xornet._html import frame
+
+        return frame([row.as_dict() for row in self])
+
 
 def _outcome_counts(outcome: np.ndarray, probabilities: Array) -> dict[str, int]:
     """Outcome counts; "near half" means undecided (for K classes: the top two within
@@ -162,7 +193,7 @@ def sweep(
     *,
     engine: str = "auto",
     progress: Callable[[int, int], object] | None = None,
-) -> list[SweepRow]:
+) -> SweepTable:
     """Train every seed for every combination of the grid and summarise each combination.
 
     Parameters
@@ -186,7 +217,8 @@ def sweep(
 
     Returns
     -------
-    list of SweepRow
+    SweepTable
+        The rows (a list of :class:`SweepRow`).
 
     Raises
     ------
@@ -241,7 +273,7 @@ def sweep(
                 {a: values[a] for a in axes}, len(seeds), n_solved, n_solved / len(seeds), low,
                 high, median, p10, p90, _outcome_counts(outcome, many.probabilities[part]),
             )  # fmt: skip
-    return [rows[key] for key in sorted(rows)]  # the order of the product over the axes
+    return SweepTable(rows[key] for key in sorted(rows))  # the order of the product over the axes
 
 
 @dataclass(frozen=True)
