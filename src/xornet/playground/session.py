@@ -272,7 +272,9 @@ def check_dataset(dataset: Dataset, source: str | None = None) -> None:
     playground's bounds: rows, features, classes and the length of its names.
 
     Classes are bounded like rows and features because a frame's cost grows with them (one
-    boundary line per pair of classes, one output per class on every point of the grid).
+    boundary line per pair of classes, one output per class on every point of the grid). Each
+    feature's values must be close enough together that the region the views draw around them
+    is finite (1e308 and -1e308 are not), or every frame would hold NaN, which is not JSON.
 
     Parameters
     ----------
@@ -291,6 +293,24 @@ def check_dataset(dataset: Dataset, source: str | None = None) -> None:
     _check_name(dataset.name, "the dataset's name")
     for column in dataset.feature_names:
         _check_name(column, "a column name")
+    low, high = _extent(dataset.X)
+    too_wide = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
+    if too_wide.size:
+        raise DataError(
+            f"{source}: the values of column {_shown(dataset.feature_names[too_wide[0]])} are "
+            "too far apart to draw (their range, with a margin, is beyond the largest float); "
+            "scale them"
+        )
+
+
+def _extent(X: Array) -> tuple[Array, Array]:
+    """The region the views draw, per feature: the data's range and a quarter of it on each
+    side (lowest, highest), each of shape (n_features,). Not finite when the values are too far
+    apart for a float (1e308 and -1e308): :func:`check_dataset` refuses such data."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        margin = 0.25 * np.maximum(high - low, 1e-9)
+        return low - margin, high + margin
 
 
 def _file_stem(name: str) -> str:
@@ -594,9 +614,8 @@ class Session:
             X, d = self.data.X, self.data.n_features
             extent = None
             if d == 2:
-                low, high = X.min(axis=0), X.max(axis=0)
-                margin = 0.25 * np.maximum(high - low, 1e-9)
-                extent = [*(low - margin).tolist(), *(high + margin).tolist()]
+                low, high = _extent(X)
+                extent = [*low.tolist(), *high.tolist()]
             return {
                 "type": "data",
                 "name": self.data.name,
@@ -648,11 +667,9 @@ class Session:
     def _grid(self, r: int) -> Array:
         """An ``r`` x ``r`` grid over the data's extent (a quarter of its range around it), as
         rows of points of shape (r * r, 2); the first ``r`` rows are the lowest y, x rising."""
-        X = self.data.X
-        low, high = X.min(axis=0), X.max(axis=0)
-        margin = 0.25 * np.maximum(high - low, 1e-9)
-        xs = np.linspace(low[0] - margin[0], high[0] + margin[0], r)
-        ys = np.linspace(low[1] - margin[1], high[1] + margin[1], r)
+        low, high = _extent(self.data.X)
+        xs = np.linspace(low[0], high[0], r)
+        ys = np.linspace(low[1], high[1], r)
         xx, yy = np.meshgrid(xs, ys)  # row j is y = ys[j]
         grid: Array = np.column_stack([xx.ravel(), yy.ravel()])  # (r * r, 2)
         return grid
