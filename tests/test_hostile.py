@@ -155,3 +155,13 @@ def test_code_that_writes_into_the_reviews_record_fails_its_own_review_only(tmp_
     review = review_file(path, timeout=60)  # no traceback
     assert not review.passed
     assert review.status in ("crashes", "exits")
+
+
+@pytest.mark.parametrize("eps", ["0", "-1e-5"])
+def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
+    from xornet.cli import main
+
+    assert main(["gradcheck", f"--eps={eps}"]) == 2
+    err = capsys.readouterr().err
+    assert "eps must be a positive finite number" in err
+    assert len(err.strip().splitlines()) == 1
