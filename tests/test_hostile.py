@@ -165,3 +165,22 @@ def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
     err = capsys.readouterr().err
     assert "eps must be a positive finite number" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--steps", "5", "--plots", ""],
+        ["train", "--steps", "5", "--save", " "],
+        ["review", ""],
+    ],
+)
+def test_an_empty_path_is_an_error_not_the_working_directory(argv, capsys, tmp_path, monkeypatch):
+    from xornet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "empty path" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # nothing written where the user stands

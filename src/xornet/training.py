@@ -457,7 +457,11 @@ class Trainer:
             probabilities=probabilities,
             accuracy=float(np.mean(predicted_class(probabilities) == self.y)),
             outcome=diagnose(
-                probabilities, self.y, np.append(losses, final_loss), kind=config.loss
+                probabilities,
+                self.y,
+                np.append(losses, final_loss),
+                kind=config.loss,
+                config=config,
             ),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
