@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import xornet
-from xornet import explain
+from xornet import _text
 from xornet.cli import main
 from xornet.explain import explain_next, explain_step, render, to_json
 
@@ -188,7 +188,7 @@ def test_render_shows_no_negative_zero(config, seed):
     for q in e.quantities:  # every number is the one NumPy prints, but for the sign of zero
         if q.value.ndim:
             numpy = np.array2string(q.value, precision=4, suppress_small=True, max_line_width=96)
-            assert numbers(explain._array_text(q.value, 96)) == numbers(numpy), q.key
+            assert numbers(_text.array_text(q.value, 96)) == numbers(numpy), q.key
 
 
 def numbers(text):

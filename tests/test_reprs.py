@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import xornet
-from xornet import _html
+from xornet import _html, _text
 from xornet.explain import explain_step, render
 from xornet.review import Finding, Review
 from xornet.sweep import SweepTable, sweep
@@ -183,7 +183,7 @@ def test_an_explanation_of_a_softmax_shortcut_network_uses_its_words():
 
 
 def test_negative_zero_shows_without_a_sign():
-    assert _html._array_text(np.array([-0.0, -1e-9, 0.5])) == "[0.  0.  0.5]"
+    assert _text.array_text(np.array([-0.0, -1e-9, 0.5])) == "[0.  0.  0.5]"
 
 
 def test_a_model_shows_its_arrays_and_escapes_its_metadata(result, tmp_path):

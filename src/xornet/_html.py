@@ -13,18 +13,12 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 
+from xornet._text import array_text
 from xornet._typing import Array
-
-if TYPE_CHECKING:
-    from xornet.engines.many import ManyResult
-    from xornet.explain import Explanation, Quantity
-    from xornet.modelfile import Model
-    from xornet.sweep import SweepRow
-    from xornet.training import TrainResult
 
 __all__ = [
     "explanation_html",
@@ -83,17 +77,6 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int = 0) ->
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
     head_row = f"<thead><tr>{cells('th', head)}</tr></thead>"
     return f"<table class='xn-t'>{head_row}<tbody>{body}</tbody></table>"
-
-
-def _array_text(value: Array) -> str:
-    """An array at 4 decimals, as ``xornet explain`` prints it, without a sign on a zero."""
-    options: dict[str, Any] = {"precision": 4, "suppress_small": True, "max_line_width": 75}
-    shown = np.where(value == 0, 0.0, value)  # -0.0 as 0.0
-    text = np.array2string(shown, **options)
-    if "e" not in text:  # fixed notation: what rounds to zero prints as zero
-        shown = np.where(np.abs(shown) < 0.5e-4, 0.0, shown)
-        text = np.array2string(shown, **options)
-    return text
 
 
 def _network(d: int, h: int, k: int, shortcut: bool, activation: str) -> str:
@@ -172,7 +155,7 @@ def _verdict(kind: str, summary: str, suggestion: str) -> str:
             f"{_e(summary)}{tip}</div>")  # fmt: skip
 
 
-def result_html(result: TrainResult) -> str:
+def result_html(result: Any) -> str:
     """A trained result: the network, the truth table, loss, steps, the verdict, the curve."""
     c, p = result.config, result.params
     tol = f"loss <= {c.tol:g}" if c.tol is not None else "tolerance"
@@ -200,7 +183,7 @@ def result_html(result: TrainResult) -> str:
     )
 
 
-def many_html(many: ManyResult) -> str:
+def many_html(many: Any) -> str:
     """``train_many``'s result: how many networks ended each way, and the first networks."""
     kinds, counts = np.unique(many.outcome, return_counts=True)
     n = len(many)
@@ -219,17 +202,16 @@ def many_html(many: ManyResult) -> str:
             f"({_e(many.engine)} engine): {summary}{_table(head, rows)}{more}</div>")  # fmt: skip
 
 
-def _steps_text(row: SweepRow) -> str:
+def _steps_text(row: Any) -> str:
     if row.steps_median is None or row.steps_p10 is None or row.steps_p90 is None:
         return "-"
     return f"{row.steps_median:,.0f} ({row.steps_p10:,.0f}-{row.steps_p90:,.0f})"
 
 
-def sweep_html(rows: Sequence[SweepRow]) -> str:
+def sweep_html(rows: Sequence[Any], outcome_columns: Sequence[str]) -> str:
     """A sweep's table: each setting, its success rate with the Wilson 95% interval, the steps
-    to solve (median, 10th-90th percentile) and each outcome's count."""
-    from xornet.sweep import OUTCOME_COLUMNS
-
+    to solve (median, 10th-90th percentile) and each outcome's count (``outcome_columns``,
+    the sweep's own list)."""
     axes = list(rows[0].settings) if rows else []
     head = [*axes, "success", "95% CI", "steps to solve (p10-p90)", "solved", "2@0.5", "all@0.5",
             "other", "improving", "diverged"]  # fmt: skip
@@ -238,24 +220,22 @@ def sweep_html(rows: Sequence[SweepRow]) -> str:
            for a in axes),
          f"{r.success_rate:.1%}", f"{r.ci_low:.1%}-{r.ci_high:.1%}",
          f"<span class='nw'>{_steps_text(r)}</span>",
-         *(str(r.outcomes[k]) for k in OUTCOME_COLUMNS)]
+         *(str(r.outcomes[k]) for k in outcome_columns)]
         for r in rows
     ]  # fmt: skip
     runs = f" ({rows[0].runs:,} starts per setting)" if rows else ""
     return f'<div class="xn">{_STYLE}<b>Sweep</b>{runs}{_table(head, body)}</div>'
 
 
-def _words_of(e: Explanation, q: Quantity) -> tuple[str, str, str]:
+def _words_of(e: Any, q: Any, words: Mapping[str, Any]) -> tuple[str, str, str]:
     """A quantity's formula and its meaning in English and Korean, as ``render`` words it."""
-    from xornet.explain import _ACT_FORMULA, _SOFTMAX_WORDS, _SSE_WORDS, _WORDS
-
-    table = _WORDS
-    if e.loss == "sse" and q.key in _SSE_WORDS:
-        table = _SSE_WORDS
-    elif e["W2"].shape[1] > 1 and q.key in _SOFTMAX_WORDS:
-        table = _SOFTMAX_WORDS
+    table = words["words"]
+    if e.loss == "sse" and q.key in words["sse"]:
+        table = words["sse"]
+    elif e["W2"].shape[1] > 1 and q.key in words["softmax"]:
+        table = words["softmax"]
     formula, english, korean = table[q.key]
-    act, grad = _ACT_FORMULA[e.activation]
+    act, grad = words["act"][e.activation]
     shortcut = " + X @ W3" if "W3" in e else ""
     return formula.format(act=act, grad=grad, shortcut=shortcut), english, korean
 
@@ -264,15 +244,15 @@ def _both(english: str, korean: str) -> str:
     return f'<span class="xn-en">{_e(english)}</span><span class="xn-ko">{_e(korean)}</span>'
 
 
-def explanation_html(e: Explanation) -> str:
+def explanation_html(e: Any, words: Mapping[str, Any]) -> str:
     """Every array of one step, stage by stage, in the post's order, in English with a
-    switch to Korean (two radio buttons and CSS: no script)."""
-    from xornet.explain import _HEADINGS, _RULES
-
-    en, ko = _HEADINGS["en"], _HEADINGS["ko"]
+    switch to Korean (two radio buttons and CSS: no script). ``words`` are explain's tables
+    (formulas, meanings, headings, update rules), handed over by the explanation itself."""
+    en, ko = words["headings"]["en"], words["headings"]["ko"]
     d, h = e["W1"].shape
     fill = {"d": d, "h": h, "k": e["W2"].shape[1], "act": e.activation, "step": e.step}
-    rule = _RULES.get(e.optimizer, _RULES["gd"]).format(lr=e.learning_rate)
+    rules = words["rules"]
+    rule = rules.get(e.optimizer, rules["gd"]).format(lr=e.learning_rate)
     parts, stage = [], None
     for q in e.quantities:
         if q.key.endswith("_new") and q.key != "loss_new":
@@ -283,7 +263,7 @@ def explanation_html(e: Explanation) -> str:
             stage = q.stage
             parts.append(f"<h4>{_both(en[stage].format(rule=rule), ko[stage].format(rule=rule))}"
                          "</h4><table class='xn-t'><tbody>")  # fmt: skip
-        formula, english, korean = _words_of(e, q)
+        formula, english, korean = _words_of(e, q, words)
         number = f"{q.number})" if q.number else ""
         value = np.asarray(q.value)
         if q.key == "loss_new":
@@ -292,13 +272,13 @@ def explanation_html(e: Explanation) -> str:
         elif value.ndim == 0:
             shown = f"{float(value):.6f}"
         else:
-            shown = f"<pre>{_e(_array_text(value))}</pre>"
+            shown = f"<pre>{_e(array_text(value))}</pre>"
         shape = "" if value.ndim == 0 else _e(value.shape)
         parts.append(f'<tr><td class="l">{number}</td><td class="l"><code>{_e(formula)}</code>'
                      f'</td><td class="l dim nw">{shape}</td><td class="l">{shown}</td>'
                      f'<td class="l m dim">{_both(english, korean)}</td></tr>')  # fmt: skip
     parts.append("</tbody></table>")
-    news = [[f"<code>{k} &lt;-</code>", f"<pre>{_e(_array_text(e[f'{k}_new']))}</pre>"]
+    news = [[f"<code>{k} &lt;-</code>", f"<pre>{_e(array_text(e[f'{k}_new']))}</pre>"]
             for k in ("W1", "b1", "W2", "b2", "W3") if f"{k}_new" in e]  # fmt: skip
     parts.append(_table(["", ""], news, left=2))
     n = next(_ids)
@@ -317,7 +297,7 @@ def explanation_html(e: Explanation) -> str:
             f"{''.join(parts)}</div></div>")  # fmt: skip
 
 
-def model_html(model: Model) -> str:
+def model_html(model: Any) -> str:
     """A model file's contents: the network, its metadata record and its arrays."""
     p = model.params
     head = _network(p.n_inputs, p.n_hidden, p.n_outputs, p.shortcut, model.activation)
@@ -325,7 +305,7 @@ def model_html(model: Model) -> str:
              else "the network only")  # fmt: skip
     meta = [[_e(k), f"<code>{_e(_short(v))}</code>"] for k, v in model.metadata.items()]
     arrays = [
-        [_e(name), f'<span class="nw">{_e(a.shape)}</span>', f"<pre>{_e(_array_text(a))}</pre>"]
+        [_e(name), f'<span class="nw">{_e(a.shape)}</span>', f"<pre>{_e(array_text(a))}</pre>"]
         for name, a in zip(p.names, p, strict=True)
     ]
     return (f'<div class="xn">{_STYLE}<b>Model</b>: {_e(head)}, {state}'

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from xornet._text import array_text
 from xornet._typing import Array
 from xornet.network import Backprop, backward_steps, check_data, forward, loss
 from xornet.optim import Optimizer, make_optimizer
@@ -24,7 +25,14 @@ from xornet.params import Params
 if TYPE_CHECKING:
     from xornet.training import Trainer
 
-__all__ = ["Explanation", "Quantity", "explain_next", "explain_step", "render", "to_json"]
+__all__ = [
+    "Explanation",
+    "Quantity",
+    "explain_next",
+    "explain_step",
+    "render",
+    "to_json",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +98,9 @@ class Explanation:
     def _repr_html_(self) -> str:
         from xornet._html import explanation_html
 
-        return explanation_html(self)
+        words = {"act": _ACT_FORMULA, "sse": _SSE_WORDS, "softmax": _SOFTMAX_WORDS,
+                 "words": _WORDS, "headings": _HEADINGS, "rules": _RULES}  # fmt: skip
+        return explanation_html(self, words)
 
 
 def _gradients(b: Backprop) -> Params:
@@ -348,21 +358,6 @@ def _style(text: str, code: str, colour: bool) -> str:
 _PRECISION: Final = 4  # decimals shown
 
 
-def _array_text(value: Array, max_line_width: int = 75) -> str:
-    """An array as NumPy prints it at 4 decimals, but a number shown as zero has no sign.
-
-    NumPy prints ``-0.0``, and a small negative number that rounds to zero, as ``-0.``: a
-    sign without a value. The array itself is not changed.
-    """
-    options = {"precision": _PRECISION, "suppress_small": True, "max_line_width": max_line_width}
-    shown = np.where(value == 0, 0.0, value)  # -0.0 as 0.0
-    text = np.array2string(shown, **options)  # type: ignore[arg-type]
-    if "e" not in text:  # fixed notation: what rounds to zero prints as zero
-        shown = np.where(np.abs(shown) < 0.5 * 10.0**-_PRECISION, 0.0, shown)
-        text = np.array2string(shown, **options)  # type: ignore[arg-type]
-    return text
-
-
 def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) -> str:
     """The step as text for a terminal.
 
@@ -422,12 +417,12 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
         shape = f"{words['shape']} {value.shape}"
         lines.append(f"{number}{_style(formula, '1', colour)}  [{shape}]  "
                      f"{_style(meaning, '2', colour)}")  # fmt: skip
-        text = _array_text(value, max_line_width=96)
+        text = array_text(value, max_line_width=96)
         lines += ["    " + line for line in text.splitlines()]
     for key in ("W1", "b1", "W2", "b2", "W3"):
         if f"{key}_new" not in e:
             continue
-        text = _array_text(e[f"{key}_new"])
+        text = array_text(e[f"{key}_new"])
         label = f"{key} <-"
         lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", "\n" + " " * 7))
     return "\n".join(lines) + "\n"

@@ -136,7 +136,7 @@ class SweepRow:
     def _repr_html_(self) -> str:
         from xornet._html import sweep_html
 
-        return sweep_html([self])
+        return sweep_html([self], OUTCOME_COLUMNS)
 
 
 class SweepTable(list[SweepRow]):
@@ -149,7 +149,7 @@ class SweepTable(list[SweepRow]):
     def _repr_html_(self) -> str:
         from xornet._html import sweep_html
 
-        return sweep_html(self)
+        return sweep_html(self, OUTCOME_COLUMNS)
 
     def to_frame(self) -> Any:
         """One row per setting (:meth:`SweepRow.as_dict`) as a pandas ``DataFrame``.

@@ -283,10 +283,11 @@ def model_and_data(args: argparse.Namespace) -> tuple[Model, Dataset]:
 def progress_bar(total: int, *, enabled: bool, initial: int = 0, unit: str = "step") -> Any:
     """A tqdm bar on a terminal that appears only for work longer than a second (or None);
     ``unit`` counts steps (shown as 1.2M) or whole things such as frames or submissions."""
-    if not (enabled and sys.stderr.isatty()):
+    in_notebook = "ipykernel" in sys.modules  # main([...]) called from a Jupyter cell
+    if not (enabled and (sys.stderr.isatty() or in_notebook)):
         return None
-    try:
-        from tqdm import tqdm
+    try:  # tqdm.auto draws a notebook widget inside Jupyter, text on a terminal
+        from tqdm.auto import tqdm
     except ImportError:  # the 'cli' extra is not installed: no bar
         return None
     return tqdm(total=total, initial=initial, delay=1.0, unit=unit, unit_scale=unit == "step",

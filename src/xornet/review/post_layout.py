@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from xornet._text import array_text
 from xornet.errors import XornetError
 
 if TYPE_CHECKING:
@@ -243,4 +244,4 @@ def _update_line(name: str, arrays: dict[str, Array], key: str, label: str) -> l
 
 def format_array(value: Array) -> str:
     """An array as the post's readers see it printed, four decimals."""
-    return np.array2string(value, precision=4, suppress_small=True, max_line_width=96)
+    return array_text(np.asarray(value, dtype=np.float64), max_line_width=96)

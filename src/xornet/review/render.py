@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from xornet._text import array_text
 from xornet.errors import XornetError
 from xornet.review._model import CHECKS, Finding, Review, Shown
 from xornet.review._words import LANGS
@@ -68,7 +69,7 @@ def _array_text(value: Any) -> str:
         return str(value)
     if array.ndim == 0:
         return f"{float(array):.6g}"
-    return np.array2string(array, precision=4, suppress_small=True, max_line_width=88)
+    return array_text(array, max_line_width=88)
 
 
 def _shown_lines(s: Shown, words: dict[str, str]) -> list[str]:
