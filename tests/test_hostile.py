@@ -13,7 +13,8 @@ FAR_APART = "a,b,label\n" + "".join(f"{1e308 if i % 2 else -1e308},{i},{i % 2}\n
 
 
 def test_an_upload_too_wide_to_draw_is_refused_whole():
-    from xornet.playground.session import Session, Settings, parse_csv
+    from xornet.playground.session import Session
+    from xornet.playground.settings import Settings, parse_csv
 
     with pytest.raises(DataError, match="column 'a' are too far apart to draw"):
         parse_csv(FAR_APART, "far.csv")

@@ -17,7 +17,8 @@ from xornet.errors import DataError, XornetError
 from xornet.explain import explain_step, render
 from xornet.playground import is_loopback
 from xornet.playground.server import MAX_MESSAGE, create_app, expire
-from xornet.playground.session import LIMITS, Session, Settings, parse_csv
+from xornet.playground.session import Session
+from xornet.playground.settings import LIMITS, Settings, parse_csv
 
 ORIGIN = {"origin": "http://testserver"}
 HOSTS = ("testserver",)  # the name Starlette's test client sends as Host

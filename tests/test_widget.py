@@ -27,7 +27,8 @@ import pytest
 import xornet
 from xornet.errors import XornetError
 from xornet.explain import explain_step, render
-from xornet.playground.session import LIMITS, Session, Settings
+from xornet.playground.session import Session
+from xornet.playground.settings import LIMITS, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTS = ("testserver",)

@@ -6,7 +6,7 @@ notebook cell: JupyterLab, Notebook 7, VS Code or Colab, with no server of xorne
 is the same one, built from the same files; only its transport differs. Where the server's
 page talks over a WebSocket, this one sends the same messages through the widget (anywidget's
 ``model.send``), and the kernel answers them with the server's own code
-(:func:`xornet.playground.session.answer`), so every number is the library's, computed in
+(:func:`xornet.playground.protocol.answer`), so every number is the library's, computed in
 the kernel.
 
 Needs anywidget (``pip install 'xornet[notebook]'``); ``import xornet`` never imports it.
@@ -38,13 +38,9 @@ from xornet.data import Dataset
 from xornet.errors import XornetError
 from xornet.modelfile import Model
 from xornet.params import Params
-from xornet.playground.session import (
-    EXPORTS,
+from xornet.playground.protocol import (
     FRAME_BUDGET,
-    LIMITS,
     Player,
-    Session,
-    Settings,
     answer,
     check_message,
     frame_interval,
@@ -54,6 +50,8 @@ from xornet.playground.session import (
     preload,
     state_message,
 )
+from xornet.playground.session import EXPORTS, Session
+from xornet.playground.settings import LIMITS, Settings
 from xornet.training import TrainResult
 
 __all__ = ["Playground", "page_module"]

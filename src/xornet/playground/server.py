@@ -4,7 +4,7 @@ Starlette serves the page and its scripts from the package (nothing from a CDN),
 WebSocket owns one :class:`~xornet.playground.session.Session`. Training runs in a worker
 thread between frames so the server stays responsive; frames go out at up to 30 a second.
 
-Protocol: JSON text messages, answered by :func:`xornet.playground.session.answer` (the
+Protocol: JSON text messages, answered by :func:`xornet.playground.protocol.answer` (the
 notebook widget answers the same messages with it). The server adds ``hello`` (the session's
 id and the limits), sent first, and ``error`` (a one-line message the page shows; sent too just
 before the server closes the connection). Exports are files over HTTP,
@@ -53,12 +53,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from xornet.errors import XornetError
-from xornet.playground.session import (
-    EXPORTS,
+from xornet.playground.protocol import (
     FRAME_BUDGET,
-    LIMITS,
     Player,
-    Session,
     answer,
     check_message,
     frame_interval,
@@ -67,6 +64,8 @@ from xornet.playground.session import (
     play_frame,
     preload,
 )
+from xornet.playground.session import EXPORTS, Session
+from xornet.playground.settings import LIMITS
 
 __all__ = ["LOOPBACK_HOSTS", "MAX_MESSAGE", "SECURITY_HEADERS", "create_app"]
 
@@ -362,7 +361,7 @@ async def _serve_messages(ws: WebSocket, entry: _Entry) -> None:
 
 def _parse(text: str) -> dict[str, Any]:
     """A page's message, checked in size, then in shape by
-    :func:`~xornet.playground.session.check_message`, before anything reads it.
+    :func:`~xornet.playground.protocol.check_message`, before anything reads it.
 
     Raises
     ------

@@ -1,21 +1,13 @@
-"""One playground page's state, independent of the web: its settings, data and training run.
+"""One playground page's run and its views, independent of the web.
 
 A :class:`Session` drives a :class:`xornet.Trainer`, the run every front end of xornet uses
 (so a step on the page is the step ``xornet train`` takes, and its verdict is the one
 ``xornet train`` prints), and hands the page what it draws: :meth:`Session.frame` (the
 boundary, each hidden unit's output over the input plane, the hidden plane, the network, the
 loss curve, the verdict), :meth:`Session.explain` (every number of the next step), and the
-exports (:meth:`Session.export`). Everything here is plain NumPy and testable.
-
-The page's messages are answered here too, once for both of its transports: :func:`answer`
-acts on one message and returns the replies, :func:`play_frame` trains one frame while the
-page plays. The web server (:mod:`xornet.playground.server`, a WebSocket per tab) and the
-notebook widget (:mod:`xornet.widget`, the widget's messages) only carry them.
-
-Every setting and upload is validated and bounded (:class:`Settings`, :func:`parse_csv`,
-:func:`check_dataset`), and so is what a frame costs: the views draw at most
-``LIMITS["view_rows"]`` samples and at most ``LIMITS["classes"]`` classes, so the page cannot
-ask for a network, a dataset or a frame that would swamp the machine.
+exports (:meth:`Session.export`). Everything here is plain NumPy and testable. What a page may
+ask for is checked in :mod:`xornet.playground.settings`; its messages are answered in
+:mod:`xornet.playground.protocol`.
 """
 
 from __future__ import annotations
@@ -26,309 +18,29 @@ import math
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from xornet._typing import Array, IntArray
 from xornet.config import TrainConfig
-from xornet.data import MAX_NAME_CHARS, Dataset, load_csv, make_dataset, name_problem
+from xornet.data import Dataset, make_dataset
 from xornet.diagnosis import Outcome, diagnose, predicted_class
-from xornet.errors import DataError, TrainingDiverged, XornetError
+from xornet.errors import TrainingDiverged, XornetError
 from xornet.explain import explain_next, render
 from xornet.hidden_space import hidden_plane
 from xornet.network import forward, loss, output_probabilities
 from xornet.optim import Optimizer
 from xornet.params import Params
+from xornet.playground.settings import LIMITS, Settings, _extent, check_dataset
 from xornet.training import Trainer
 
-__all__ = [
-    "EXPORTS",
-    "LIMITS",
-    "Player",
-    "Session",
-    "Settings",
-    "answer",
-    "check_dataset",
-    "check_message",
-    "parse_csv",
-    "play_frame",
-]
+__all__ = ["EXPORTS", "Session"]
 
-#: Datasets the page offers (``csv`` is an uploaded file).
-DATASETS: Final = ("xor", "and", "or", "nand", "nor", "xnor", "noisy-xor", "moons", "circles",
-                   "spiral", "spiral3", "csv")  # fmt: skip
-
-#: Bounds on everything a page can ask for.
-LIMITS: Final[dict[str, Any]] = {
-    "hidden": 64,  # hidden units
-    "samples": 2000,  # points of a random dataset
-    "csv_bytes": 1_000_000,  # size of an uploaded CSV file
-    "csv_rows": 5000,
-    "csv_features": 16,
-    "classes": 10,  # of an upload (the page has ten class colours)
-    "name_chars": MAX_NAME_CHARS,  # of an uploaded file's name, and of each column name
-    "view_rows": 2000,  # samples the views draw (an evenly spaced subset of a larger upload)
-    "steps_per_frame": 20_000,
-    "steps": 10_000_000,  # steps of one run (its loss record grows by one every 100)
-    "learning_rate": 100.0,
-    "seed": 2**32 - 1,
-    "resolution": 40,  # boundary grid points per side
-    "unit_resolution": 20,  # grid points per side of a hidden unit's thumbnail, at most
-    "unit_cells": 6400,  # grid points of all the thumbnails together, at most
-    "history": 400,  # loss points kept (older ones thinned)
-}
-
-# Speed levels of the page's slider: steps per frame, None meaning "as many as fit in the
-# frame's time budget".
-SPEEDS: Final = (1, 1, 2, 5, 10, 25, 50, 100, 250, None)
-#: Seconds between frames while playing (30 a second), and when slowed right down (speed 1).
-FRAME_INTERVAL: Final = 1 / 30
-SLOW_INTERVAL: Final = 0.25
-#: Seconds of training per frame, shared by the pages playing at once.
-FRAME_BUDGET: Final = 0.02
-#: Longest error message sent to a page (one line).
-MAX_ERROR: Final = 300
 #: What a page can export: the model file, the HTML report, and each figure as PNG.
 EXPORTS: Final = ("model.npz", "report.html", "boundary.png", "hidden.png", "loss.png",
                   "network.png")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What a page chooses, validated.
-
-    Attributes
-    ----------
-    dataset : str
-        One of :data:`DATASETS`.
-    hidden : int
-        Hidden units, 1 to 64.
-    shortcut : bool
-        Also wire the inputs straight to the output (the 1986 2-1-1 network).
-    activation, init, optimizer, loss : str
-        As in :class:`xornet.TrainConfig` (``loss="sse"``: two classes only).
-    learning_rate : float
-        In (0, 100].
-    batch_size : int or None
-        None for the full batch.
-    seed : int
-        The start weights, the mini-batch order and the data of a random set, as
-        ``xornet train --seed`` draws them (0 to 2**32 - 1).
-    samples : int
-        Points of a random set, 4 to 2,000.
-    """
-
-    dataset: str = "xor"
-    hidden: int = 4
-    shortcut: bool = False
-    activation: str = "sigmoid"
-    init: str = "normal"
-    optimizer: str = "gd"
-    loss: str = "bce"
-    learning_rate: float = 1.0
-    batch_size: int | None = None
-    seed: int = 0
-    samples: int = 200
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Settings:
-        """Settings from a page's JSON, with a one-line error for anything out of bounds.
-
-        Raises
-        ------
-        XornetError
-        """
-        if not isinstance(values, dict):
-            raise XornetError("settings must be an object")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise XornetError(f"unknown setting {_shown(unknown[0])}")
-        merged = {**dataclasses.asdict(cls()), **values}
-        for name, value in merged.items():  # a page's JSON may hold lists, objects, huge text
-            if not isinstance(value, str | int | float | None):
-                raise XornetError(f"{name.replace('_', ' ')} must be a number or a name")
-        for name in ("hidden", "seed", "samples"):
-            _integer(merged, name)
-        if not isinstance(merged["shortcut"], bool):
-            raise XornetError(f"shortcut must be true or false, got {_shown(merged['shortcut'])}")
-        if merged["batch_size"] is not None:
-            _integer(merged, "batch_size")
-        lr = merged["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, int | float):
-            raise XornetError(f"learning rate must be a number, got {_shown(lr)}")
-        try:  # a JSON integer of 400 digits is a Python int too large for a float
-            lr = float(lr)
-        except OverflowError:
-            lr = math.inf
-        if not math.isfinite(lr):
-            raise XornetError(f"learning rate must be a number in (0, {LIMITS['learning_rate']:g}]")
-        settings = cls(**{**merged, "learning_rate": lr})
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        """Raise :class:`XornetError` for a value out of bounds."""
-        if self.dataset not in DATASETS:
-            raise XornetError(f"unknown dataset {_shown(self.dataset)}")
-        if not 1 <= self.hidden <= LIMITS["hidden"]:
-            raise XornetError(f"hidden units must be from 1 to {LIMITS['hidden']}")
-        if not 0 < self.learning_rate <= LIMITS["learning_rate"]:
-            raise XornetError(f"learning rate must be in (0, {LIMITS['learning_rate']:g}]")
-        if not 0 <= self.seed <= LIMITS["seed"]:
-            raise XornetError(f"seed must be from 0 to {LIMITS['seed']}")
-        if not 4 <= self.samples <= LIMITS["samples"]:
-            raise XornetError(f"samples must be from 4 to {LIMITS['samples']}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise XornetError("batch size must be at least 1")
-        self.train_config(self.samples)
-
-    def train_config(self, n_samples: int) -> TrainConfig:
-        """The run these settings ask for, on ``n_samples`` samples (validated).
-
-        The page trains until it is stopped (no tolerance; at most ``LIMITS["steps"]``
-        steps) and records the loss every 100 steps like ``xornet train``, so that both
-        give the same verdict on the same run.
-
-        Raises
-        ------
-        XornetError
-        """
-        batch = self.batch_size
-        return TrainConfig(hidden=self.hidden, activation=self.activation, init=self.init,
-                           optimizer=self.optimizer, learning_rate=self.learning_rate,
-                           loss=self.loss, shortcut=self.shortcut,
-                           batch_size=None if batch is None or batch >= n_samples else batch,
-                           steps=LIMITS["steps"], tol=None)  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return dataclasses.asdict(self)
-
-
-def _integer(values: dict[str, Any], name: str) -> None:
-    value = values[name]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise XornetError(f"{name.replace('_', ' ')} must be a whole number, got {_shown(value)}")
-
-
-def _shown(value: object) -> str:
-    """``repr(value)`` cut to 40 characters: a message quotes a page's value, not all of it."""
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
-
-
-def parse_csv(text: str, name: str = "upload.csv") -> Dataset:
-    """A dataset from the text of an uploaded CSV file (header row, a ``label`` column).
-
-    Everything is bounded before it is used: the file's size, its name (which names the
-    dataset and is never used as a path), then its rows, features, classes and column names
-    (:func:`check_dataset`).
-
-    Parameters
-    ----------
-    text : str
-        The file's contents.
-    name : str
-        The file's name as the browser gives it (no folders); its stem names the dataset.
-
-    Returns
-    -------
-    Dataset
-
-    Raises
-    ------
-    DataError
-        For a name or file that is too large or malformed (the message names the file, and
-        the row and column).
-    """
-    stem = _file_stem(name)
-    try:
-        size = len(text.encode())
-    except UnicodeEncodeError:  # a lone surrogate, which a JSON string can carry
-        raise DataError(f"{name}: not UTF-8 text") from None
-    if size > LIMITS["csv_bytes"]:
-        raise DataError(f"{name}: larger than {LIMITS['csv_bytes'] // 1000} kB")
-    lines = sum(1 for line in text.splitlines() if line.strip())
-    if lines > LIMITS["csv_rows"] + 1:  # with its header
-        raise DataError(f"{name}: more than {LIMITS['csv_rows']} rows")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.csv"  # the page's name never becomes a path
-        path.write_text(text, encoding="utf-8")
-        try:
-            loaded = load_csv(path)
-        except DataError as error:  # the temporary file means nothing to the user
-            raise DataError(str(error).replace(str(path), name)) from None
-    dataset = Dataset(stem, loaded.X, loaded.y, loaded.feature_names)
-    check_dataset(dataset, name)
-    return dataset
-
-
-def check_dataset(dataset: Dataset, source: str | None = None) -> None:
-    """Raise :class:`~xornet.errors.DataError` unless an uploaded dataset is within the
-    playground's bounds: rows, features, classes and the length of its names.
-
-    Classes are bounded like rows and features because a frame's cost grows with them (one
-    boundary line per pair of classes, one output per class on every point of the grid). Each
-    feature's values must be close enough together that the region the views draw around them
-    is finite (1e308 and -1e308 are not), or every frame would hold NaN, which is not JSON.
-
-    Parameters
-    ----------
-    dataset : Dataset
-    source : str, optional
-        The file's name, for the message (the dataset's name when not given).
-    """
-    source = source or dataset.name
-    for count, what, limit in ((dataset.n_samples, "rows", "csv_rows"),
-                               (dataset.n_features, "features", "csv_features"),
-                               (dataset.n_classes, "classes", "classes")):  # fmt: skip
-        if count > LIMITS[limit]:
-            raise DataError(
-                f"{source}: {count} {what}; the playground takes at most {LIMITS[limit]}"
-            )
-    _check_name(dataset.name, "the dataset's name")
-    for column in dataset.feature_names:
-        _check_name(column, "a column name")
-    low, high = _extent(dataset.X)
-    too_wide = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
-    if too_wide.size:
-        raise DataError(
-            f"{source}: the values of column {_shown(dataset.feature_names[too_wide[0]])} are "
-            "too far apart to draw (their range, with a margin, is beyond the largest float); "
-            "scale them"
-        )
-
-
-def _extent(X: Array) -> tuple[Array, Array]:
-    """The region the views draw, per feature: the data's range and a quarter of it on each
-    side (lowest, highest), each of shape (n_features,). Not finite when the values are too far
-    apart for a float (1e308 and -1e308): :func:`check_dataset` refuses such data."""
-    low, high = X.min(axis=0), X.max(axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        margin = 0.25 * np.maximum(high - low, 1e-9)
-        return low - margin, high + margin
-
-
-def _file_stem(name: str) -> str:
-    """The dataset name an uploaded file's name gives (its stem), checked like a file name."""
-    if not isinstance(name, str):
-        raise DataError("the file name must be text")
-    _check_name(name, "the file name")
-    if name in (".", "..") or "/" in name:
-        raise DataError(f"{name!r} is not a file name")
-    return PurePosixPath(name).stem
-
-
-def _check_name(name: str, what: str) -> None:
-    """Raise :class:`DataError` for a name that :func:`xornet.data.name_problem` refuses (it
-    goes into headers, file names and figures)."""
-    problem = name_problem(name)
-    if problem is not None:
-        raise DataError(f"{what} {problem}")
 
 
 class Session:
@@ -846,149 +558,6 @@ class Session:
 
 
 # ----------------------------------------------------------------------------- the page's messages
-
-
-@dataclass(kw_only=True)
-class Player:
-    """Whether a page is playing its run, and how fast (the speed slider's 1 to 10)."""
-
-    playing: bool = False
-    speed: int = 10
-
-
-def check_message(message: object) -> dict[str, Any]:
-    """A page's message, checked in shape before anything reads it.
-
-    A message is an object with a ``type``, whose values are numbers, text, true/false or
-    null, except ``settings``: an object of such values. Nothing nests deeper.
-
-    Raises
-    ------
-    XornetError
-    """
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise XornetError("message must be an object with a 'type'")
-    for key, value in message.items():
-        inner = value.values() if key == "settings" and isinstance(value, dict) else [value]
-        if not all(isinstance(v, str | int | float | bool | None) for v in inner):
-            raise XornetError(f"message field {str(key)[:40]!r} must be a number, text or a flag")
-    return message
-
-
-def one_line(error: BaseException | str) -> str:
-    """The first line of an error's message, cut to :data:`MAX_ERROR` characters."""
-    lines = str(error).splitlines()
-    text = lines[0] if lines else type(error).__name__
-    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
-
-
-def state_message(player: Player) -> dict[str, Any]:
-    """Whether the page plays, and its speed."""
-    return {"type": "state", "playing": player.playing, "speed": player.speed}
-
-
-def page_state(session: Session, player: Player) -> list[dict[str, Any]]:
-    """All a page needs to draw itself afresh: the state, the data, a frame."""
-    return [state_message(player), session.data_message(), session.frame()]
-
-
-def answer(session: Session, player: Player, message: dict[str, Any]) -> list[dict[str, Any]]:
-    """Act on one of a page's messages (checked by :func:`check_message`); the replies.
-
-    The protocol, whichever transport carries it. From the page: ``settings`` (with
-    ``settings``), ``csv`` (with ``name`` and ``text``), ``play``, ``pause``, ``step``,
-    ``reset``, ``new_start``, ``speed`` (``value`` 1-10), ``explain`` (``lang``), ``frame``.
-    To the page: ``state`` (playing or not), ``data``, ``frame`` and ``explain``. The
-    transport adds its own greeting (``hello``) and ``error`` (a one-line message).
-
-    A new run (new settings, data, start) starts paused; so do a step and an explanation,
-    which are of the step the page shows. It blocks for as long as the work takes (a CSV
-    upload, an explanation): transports call it from a worker thread.
-
-    Raises
-    ------
-    XornetError
-        For a message the page should not have sent, or settings or data that do not fit;
-        ``player`` and ``session`` are then as they were. Anything else is a fault of the
-        library, not of the page.
-    """
-    kind = message["type"]
-    if kind == "settings":
-        settings = Settings.from_dict(message.get("settings", {}))
-        session.configure(settings)
-        player.playing = False  # a new run starts paused (a refused change changes nothing)
-        return page_state(session, player)
-    if kind == "csv":
-        name, body = message.get("name", "upload.csv"), message.get("text")
-        if not isinstance(body, str) or not isinstance(name, str):
-            raise XornetError("a csv message needs 'name' and 'text' strings")
-        dataset = parse_csv(body, name)
-        settings = Settings.from_dict({**session.settings.to_dict(), "dataset": "csv"})
-        session.configure(settings, dataset)
-        player.playing = False
-        return page_state(session, player)
-    if kind in ("play", "pause"):
-        player.playing = kind == "play"
-        return [state_message(player)]
-    if kind == "step":
-        player.playing = False
-        session.advance(1)
-        return [state_message(player), session.frame()]
-    if kind in ("reset", "new_start"):
-        player.playing = False
-        if kind == "reset":
-            session.reset()
-        else:
-            session.new_start()
-        return page_state(session, player)
-    if kind == "speed":
-        value = message.get("value")
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-            raise XornetError("speed must be a whole number from 1 to 10")
-        player.speed = value
-        return []
-    if kind == "explain":
-        lang = message.get("lang", "en")
-        if lang not in ("en", "ko"):
-            raise XornetError("language must be en or ko")
-        player.playing = False
-        return [state_message(player), session.explain(lang)]
-    if kind == "frame":
-        return [session.frame()]
-    raise XornetError(f"unknown message type {kind[:40]!r}")
-
-
-def play_frame(session: Session, player: Player, budget: float) -> list[dict[str, Any]]:
-    """One frame of a playing page: train for up to ``budget`` seconds, then the frame.
-
-    The speed sets the steps (:data:`SPEEDS`; the top speed as many as the budget allows);
-    the budget bounds them whatever the network and data cost. When the run can go no
-    further (diverged, or at the step limit) the page stops playing and is told so before
-    the frame.
-    """
-    steps = SPEEDS[player.speed - 1]
-    session.advance(steps or LIMITS["steps_per_frame"], budget)
-    frame = session.frame()
-    if session.ended:
-        player.playing = False
-        return [state_message(player), frame]
-    return [frame]
-
-
-def frame_interval(player: Player) -> float:
-    """Seconds from one frame's start to the next one's while playing."""
-    return SLOW_INTERVAL if player.speed == 1 else FRAME_INTERVAL
-
-
-def preload() -> None:
-    """Load the compiled training loop, when numba is installed (about a second; a page's
-    first frames would wait for it otherwise): call it in a thread at startup."""
-    from xornet.engines import numba_available
-
-    if numba_available():
-        from xornet.engines import fused
-
-        fused.load()
 
 
 def _dataset(settings: Settings, upload: Dataset | None) -> Dataset:
