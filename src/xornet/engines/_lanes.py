@@ -1,19 +1,26 @@
 """Many networks in SIMD lanes (numba): the compiled loop with networks on the vector axis.
 
-Used by :func:`xornet.train_many` (through :mod:`._blocks`) for the case most studies run:
-full-batch training of sigmoid, tanh or ReLU networks with one output and no shortcut, by
-gradient descent, momentum or Adam, on the cross-entropy or the squared error, with every stop
-rule (for long jobs on small networks, :mod:`._written` writes the step out and calls this
-module's activations and evaluation, with :mod:`._exp`'s exp). Everything else goes through
-:func:`xornet.engines._kernels.run_many`, one network at a time.
+Used by :func:`xornet.train_many` (through :mod:`._blocks`) from 16 networks, for every
+setting it trains: sigmoid, tanh or ReLU hidden units, gradient descent, momentum or Adam, the
+cross-entropy or the squared error, every stop rule. Two kernels:
+
+* :func:`run_lanes`, for the case most studies run: full batch, one output, no shortcut (for
+  long jobs on small networks, :mod:`._written` writes the step out and calls this module's
+  activations and evaluation, with :mod:`._exp`'s exp);
+* :func:`run_lanes_general`, for the rest: mini-batches in a fixed order (the 1986 studies'
+  one pattern at a time included), softmax outputs, shortcut weights.
 
 ``run`` in :mod:`._kernels` computes its exps one at a time (:func:`._exp.exp_table`). Here the
 parameters of ``L`` networks sit side by side (``T[p, lane]``), every operation is a loop over
 the lanes, and ``exp`` is written out (:func:`._exp.exp_nonpos`) from arithmetic and a bit
-cast, so LLVM turns each loop into vector instructions without any fast-math flag (512-bit ones
-on AVX-512 CPUs: :func:`prefer_512_bit_vectors`). Per lane the arithmetic is that of ``run``,
-in the same order; ``exp`` is within 2 ulp of libm's, so the results equal the reference to the
-engines' stated 1e-10 (tested).
+cast, so LLVM turns each loop into vector instructions without any fast-math flag. Per lane
+the arithmetic is that of ``run``, in the same order; ``exp`` is within 2 ulp of libm's, so the
+results equal the reference to the engines' stated 1e-10 (tested).
+
+The vector width follows the CPU, read at run time (:func:`vector_bits`): each kernel is
+compiled, the first time it runs, in one of two forms, with 512-bit vectors on AVX-512 CPUs
+(:func:`prefer_512_bit_vectors`) or with LLVM's own width for the CPU (256 bits with AVX2).
+Only the width differs, not the arithmetic: both give the same bits (tested).
 
 Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)`` (the parameters of ``N`` networks, ``N`` a
 multiple of ``L``, packed as ``Params.ravel()``), ``V (k, P, N)`` the optimizer's state packed
@@ -25,16 +32,19 @@ m and v), ``lr (N,)``, and per network ``step``, ``stop``, ``first_correct``, ``
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from xornet._typing import Array, IntArray
 from xornet.engines._exp import exp_nonpos
 from xornet.engines._kernels import (
     ACT,
     ADAM,
     ALL_CORRECT,
+    BATCH,
     BETA1,
     BETA2,
     DIVERGED,
@@ -45,8 +55,10 @@ from xornet.engines._kernels import (
     MU,
     NESTEROV,
     OPT,
+    RECORD_EVERY,
     RELU,
     RUNNING,
+    SHORTCUT,
     SSE,
     STOP_CORRECT,
     TANH,
@@ -57,6 +69,7 @@ from xornet.engines._kernels import (
     USE_TOL,
     log1p_exp,
 )
+from xornet.errors import XornetError
 
 #: Most networks per block. The loops over a block's lanes are what LLVM vectorises, and it
 #: only does so for long loops (a loop of 8 is unrolled instead); 256 networks' working set
@@ -67,6 +80,54 @@ LANES = 256
 # error_model "numpy": a division by zero gives inf instead of raising, so a division
 # carries no branch and vectorises.
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+#: Set it to 512, 256 or 128 to run the lanes with vectors of at most that many bits whatever
+#: the CPU has (for example 256 to run an AVX2 machine's kernels on an AVX-512 one).
+VECTOR_BITS_VARIABLE = "XORNET_VECTOR_BITS"
+
+
+def cpu_vector_bits() -> int:
+    """The widest vectors of the CPU that numba compiles for: 512 with AVX-512, 256 with AVX2,
+    else 128.
+
+    The features are numba's (``NUMBA_CPU_FEATURES`` when set, else the host's, as llvmlite
+    reads them), so the answer is that of the code numba generates. Recent LLVMs also need
+    ``evex512`` for 512-bit registers on AVX-512 CPUs; it is on unless turned off.
+    """
+    import llvmlite.binding as llvm
+    import numba
+
+    listed = numba.config.CPU_FEATURES
+    if listed is None:
+        listed = llvm.get_host_cpu_features().flatten()
+    names = listed.split(",")
+    if "+avx512f" in names and "-evex512" not in names:
+        return 512
+    return 256 if "+avx2" in names else 128
+
+
+def vector_bits() -> int:
+    """The vector width the lanes are compiled for: :func:`cpu_vector_bits`, or less when
+    :data:`VECTOR_BITS_VARIABLE` asks for less.
+
+    With 512 the kernels ask LLVM for 512-bit vectors (:func:`prefer_512_bit_vectors`) and
+    the written-out step shares a division among four sigmoids; otherwise they keep LLVM's
+    width for the CPU and a division each (:mod:`._written`). The numbers are the same either
+    way to the engines' 1e-10 (tested); ``xornet.ManyResult.kernel`` names the width used.
+
+    Raises
+    ------
+    XornetError
+        If the variable is set to anything but 128, 256 or 512.
+    """
+    bits = cpu_vector_bits()
+    asked = os.environ.get(VECTOR_BITS_VARIABLE, "").strip()
+    if not asked:
+        return bits
+    if asked not in ("128", "256", "512"):
+        raise XornetError(f"{VECTOR_BITS_VARIABLE} must be 128, 256 or 512, got {asked!r}")
+    return min(bits, int(asked))
 
 
 @intrinsic
@@ -229,20 +290,47 @@ def settle(s, lo, y, z2, low, finite, correct, active, unsolved, seeking, fs, in
             stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
 
 
-@njit(**_OPTIONS)
-def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
-              first_target):  # fmt: skip
+def run_lanes(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Array, ints: IntArray,
+              h: int, L: int, start_step: int, stop_step: int, step: IntArray, stop: IntArray,
+              first_correct: IntArray, first_target: IntArray) -> None:  # fmt: skip
     """Advance every network, ``L`` at a time, from ``start_step`` to ``stop_step`` or its stop.
 
     Not ``parallel=True``: numba's outlined parallel loops lose the vectorisation, and so does a
     block loop with a start or a stride passed in. The caller gives each thread its own
-    contiguous arrays instead; this function releases the GIL.
+    contiguous arrays instead; the kernel releases the GIL. Compiled for the vector width of
+    :func:`vector_bits` (:func:`_run_lanes_512` or :func:`_run_lanes_narrow`).
 
     Mirrors :func:`xornet.engines._kernels.run` for full-batch training (every step evaluates
     the full data: the finiteness check, the first all-correct and target steps, the stop
     rules), then the backward pass and the update, for the networks still running.
     """
+    kernel = _run_lanes_512 if vector_bits() == 512 else _run_lanes_narrow
+    kernel(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
+           first_target)  # fmt: skip
+
+
+@njit(**_OPTIONS)
+def _run_lanes_512(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
+                   first_correct, first_target):  # fmt: skip
+    """:func:`run_lanes` with 512-bit vectors."""
     prefer_512_bit_vectors()
+    _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
+               first_target)  # fmt: skip
+
+
+@njit(**_OPTIONS)
+def _run_lanes_narrow(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
+                      first_correct, first_target):  # fmt: skip
+    """:func:`run_lanes` with LLVM's vector width for the CPU (256 bits with AVX2)."""
+    _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
+               first_target)  # fmt: skip
+
+
+@njit(inline="always", **_OPTIONS)
+def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
+               first_target):  # fmt: skip
+    """The body of :func:`run_lanes`, inlined by numba into each width's kernel (the vector
+    width is an attribute of the function that holds the loops)."""
     n, d = X.shape
     P, N = T.shape
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)
@@ -387,6 +475,357 @@ def run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                         V[0, c, lo + q] = active[q] * m + (1.0 - active[q]) * V[0, c, lo + q]
                         V[1, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[1, c, lo + q]
                         change = lr[lo + q] * (m / c1) / (math.sqrt(v / c2) + eps)
+                        T[c, lo + q] += active[q] * -change
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                else:
+                    for q in range(L):
+                        T[c, lo + q] += active[q] * -(lr[lo + q] * grad[c, q])
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+            for q in range(L):
+                if active[q] == 1.0 and finite[q] == 0.0:
+                    stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
+        for q in range(L):
+            if active[q] == 1.0:
+                step[lo + q] = stop_step
+
+
+@njit(**_OPTIONS)
+def settle_general(s, lo, y, Z, low, finite, correct, active, unsolved, seeking, fs, ints,
+                   stop, step, first_correct, first_target, epoch_start):  # fmt: skip
+    """:func:`settle` for :func:`run_lanes_general`: logits ``Z (n, K, L)`` of one output
+    (``K = 1``) or of a softmax; at a step that starts no epoch (a record step of a
+    mini-batch run) only the overflow check, as the reference's evaluation there."""
+    n, K = Z.shape[0], Z.shape[1]
+    sse = ints[LOSS] == SSE
+    use_tol, use_target, stop_correct = (
+        ints[USE_TOL] == 1,
+        ints[USE_TARGET] == 1,
+        ints[STOP_CORRECT] == 1,
+    )
+    tol, target = fs[TOL], fs[TARGET]
+    tol_level = tol if use_tol else -1.0
+    for q in range(active.size):
+        if active[q] == 0.0:
+            continue
+        net = lo + q
+        if finite[q] == 0.0:  # an overflow: the reference calls it divergence
+            stop[net], step[net], active[q] = DIVERGED, s, 0.0
+            continue
+        if not epoch_start:
+            continue
+        loss = math.inf
+        seek_target = use_target and first_target[net] < 0
+        if use_tol or seek_target:
+            # The loss matters only if it can reach a level still to be checked.
+            bound = max(tol_level, target if seek_target else -1.0)
+            if sse:
+                loss = low[q]
+            elif low[q] / n <= bound * (1.0 + 1e-12):  # else the rules cannot fire
+                loss = 0.0
+                for r in range(n):
+                    if K == 1:  # the BCE from the logit
+                        loss += log1p_exp((1.0 - 2.0 * y[r]) * Z[r, 0, q])
+                    else:  # the cross-entropy from the logits, as _kernels.log_softmax_at
+                        best = 0
+                        for c in range(1, K):
+                            if Z[r, c, q] > Z[r, best, q]:
+                                best = c
+                        top = Z[r, best, q]
+                        rest = 0.0
+                        for c in range(K):
+                            if c != best:
+                                rest += math.exp(Z[r, c, q] - top)
+                        loss -= (Z[r, int(y[r]), q] - top) - math.log1p(rest)
+                loss /= n
+        is_correct = correct[q] == 1.0
+        if is_correct and first_correct[net] < 0:
+            first_correct[net], unsolved[q] = s, 0.0
+        if use_target and loss <= target and first_target[net] < 0:
+            first_target[net], seeking[q] = s, 0.0
+        if use_tol and loss <= tol:
+            stop[net], step[net], active[q] = TOLERANCE, s, 0.0
+        elif stop_correct and is_correct:
+            stop[net], step[net], active[q] = ALL_CORRECT, s, 0.0
+
+
+def run_lanes_general(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Array,
+                      ints: IntArray, h: int, K: int, L: int, start_step: int, stop_step: int,
+                      step: IntArray, stop: IntArray, first_correct: IntArray,
+                      first_target: IntArray) -> None:  # fmt: skip
+    """:func:`run_lanes` for every other network: mini-batches in a fixed order (one pattern
+    at a time included), ``K >= 3`` softmax outputs (``K = 1``: one sigmoid output), shortcut
+    weights ``W3 (d, K)``.
+
+    Mirrors :func:`xornet.engines._kernels.run` with the identity order: a step that starts an
+    epoch or takes a record evaluates the full data (the overflow check; at an epoch's start
+    also the first all-correct and target steps and the stop rules), then the batch's backward
+    pass and the update. Each sample's backward pass follows its forward pass, so only one
+    sample's hidden units are kept (a pass over 1,024 samples stays in the cache); each
+    gradient still sums its samples in their order. On an evaluating step the batch's samples
+    are among those the evaluation has run forward: their numbers are the ones a second pass
+    would give.
+    """
+    kernel = _run_general_512 if vector_bits() == 512 else _run_general_narrow
+    kernel(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop, first_correct,
+           first_target)  # fmt: skip
+
+
+@njit(**_OPTIONS)
+def _run_general_512(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
+                     first_correct, first_target):  # fmt: skip
+    """:func:`run_lanes_general` with 512-bit vectors."""
+    prefer_512_bit_vectors()
+    _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
+                 first_correct, first_target)  # fmt: skip
+
+
+@njit(**_OPTIONS)
+def _run_general_narrow(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
+                        first_correct, first_target):  # fmt: skip
+    """:func:`run_lanes_general` with LLVM's vector width for the CPU (256 bits with AVX2)."""
+    _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
+                 first_correct, first_target)  # fmt: skip
+
+
+@njit(inline="always", **_OPTIONS)
+def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
+                 first_correct, first_target):  # fmt: skip
+    """The body of :func:`run_lanes_general` (see :func:`_run_lanes`)."""
+    n, d = X.shape
+    P, N = T.shape
+    b1o, W2o = d * h, d * h + h  # offsets of b1, W2, b2 and W3 (W1 starts at 0)
+    b2o = W2o + h * K
+    W3o = b2o + K
+    shortcut = ints[SHORTCUT] == 1
+    momentum, nesterov, sse = ints[OPT] == MOMENTUM, ints[NESTEROV] == 1, ints[LOSS] == SSE
+    adam, beta1, beta2, eps = ints[OPT] == ADAM, fs[BETA1], fs[BETA2], fs[EPS]
+    act, use_tol = ints[ACT], ints[USE_TOL] == 1
+    mu, tol, target, margin = fs[MU], fs[TOL], fs[TARGET], fs[MARGIN]
+    tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
+    batch, record_every = ints[BATCH], ints[RECORD_EVERY]
+    per_epoch = (n + batch - 1) // batch
+    for block in range(N // L):
+        lo = block * L
+        H = np.empty((h, L))  # one sample's hidden activations
+        Z = np.empty((n, K, L))  # the logits of every sample run forward this step
+        Pr = np.empty((K, L))  # one sample's probabilities
+        dz = np.empty((K, L))  # and its output deltas
+        grad = np.empty((P, L))
+        acc = np.empty(L)
+        top = np.empty(L)
+        total = np.empty(L)
+        dz1 = np.empty(L)
+        finite = np.empty(L)
+        correct = np.empty(L)
+        low = np.empty(L)
+        active, unsolved, seeking = lane_flags(lo, L, stop, first_correct, first_target, ints)
+        for s in range(start_step, stop_step):
+            running = 0.0
+            for q in range(L):
+                running += active[q]
+            if running == 0.0:
+                break
+            position = s % per_epoch
+            epoch_start = position == 0
+            evaluate = epoch_start or s % record_every == 0
+            first = position * batch
+            m = min(batch, n - first)
+            r0, r1 = (0, n) if evaluate else (first, first + m)
+            for q in range(L):
+                finite[q] = 1.0
+                correct[q] = 1.0
+                low[q] = 0.0
+            for c in range(P):
+                for q in range(L):
+                    grad[c, q] = 0.0
+            for r in range(r0, r1):
+                # Forward: Z1 = X W1 + b1, H = act(Z1), z2 = H W2 + b2 (+ X W3), P = sigmoid
+                # or softmax of z2; loops over the lanes innermost, as in run_lanes.
+                for j in range(h):
+                    x = X[r, 0]
+                    for q in range(L):
+                        acc[q] = x * T[j, lo + q]
+                    for k in range(1, d):
+                        x = X[r, k]
+                        for q in range(L):
+                            acc[q] += x * T[k * h + j, lo + q]
+                    if act == RELU:
+                        for q in range(L):
+                            a = acc[q] + T[b1o + j, lo + q]
+                            finite[q] = finite[q] if math.isfinite(a) else 0.0
+                            H[j, q] = max(a, 0.0)
+                    elif act == TANH:
+                        for q in range(L):
+                            a = acc[q] + T[b1o + j, lo + q]
+                            finite[q] = finite[q] if math.isfinite(a) else 0.0
+                            H[j, q] = tanh_v(a)
+                    else:
+                        for q in range(L):
+                            a = acc[q] + T[b1o + j, lo + q]
+                            finite[q] = finite[q] if math.isfinite(a) else 0.0
+                            H[j, q], _ = sigmoid_e(a)
+                for c in range(K):
+                    for q in range(L):
+                        acc[q] = H[0, q] * T[W2o + c, lo + q]
+                    for j in range(1, h):
+                        for q in range(L):
+                            acc[q] += H[j, q] * T[W2o + j * K + c, lo + q]
+                    for q in range(L):
+                        acc[q] += T[b2o + c, lo + q]
+                    if shortcut:  # + X W3, summed on its own first, as the scalar loop does
+                        x = X[r, 0]
+                        for q in range(L):
+                            top[q] = x * T[W3o + c, lo + q]
+                        for k in range(1, d):
+                            x = X[r, k]
+                            for q in range(L):
+                                top[q] += x * T[W3o + k * K + c, lo + q]
+                        for q in range(L):
+                            acc[q] += top[q]
+                    for q in range(L):
+                        finite[q] = finite[q] if math.isfinite(acc[q]) else 0.0
+                        Z[r, c, q] = acc[q]
+                target_r = y[r]
+                if K == 1 and not epoch_start:
+                    for q in range(L):
+                        Pr[0, q], _ = sigmoid_e(Z[r, 0, q])
+                elif K == 1:  # with the sums of the evaluation, as run_lanes
+                    side = 1.0 if target_r > 0.5 else -1.0
+                    edge = 0.5 + margin if target_r > 0.5 else -(0.5 - margin)
+                    sign = 1.0 - 2.0 * target_r
+                    for q in range(L):
+                        a = Z[r, 0, q]
+                        pr, e = sigmoid_e(a)
+                        Pr[0, q] = pr
+                        correct[q] = correct[q] if side * pr > edge else 0.0
+                        # The squared error itself; or a lower bound of the BCE (run_lanes).
+                        if sse:
+                            low[q] += 0.5 * (pr - target_r) ** 2
+                        else:
+                            low[q] += max(sign * a, 0.0) + (e - 0.5 * e * e)
+                else:
+                    own = int(target_r)
+                    # softmax: exp(z - top) / their sum, top the largest logit (as
+                    # _kernels.softmax_row); acc: the sum of the other classes' exps.
+                    for q in range(L):
+                        top[q] = Z[r, 0, q]
+                    for c in range(1, K):
+                        for q in range(L):
+                            top[q] = max(top[q], Z[r, c, q])
+                    for q in range(L):
+                        total[q] = 0.0
+                        acc[q] = 0.0
+                        dz1[q] = -1.0  # the logits equal to the top, less the top's own
+                    for c in range(K):
+                        for q in range(L):
+                            shifted = Z[r, c, q] - top[q]
+                            e = exp_nonpos(shifted)
+                            Pr[c, q] = e
+                            total[q] += e
+                            below = shifted < 0.0
+                            acc[q] += e if below else 0.0
+                            dz1[q] += 0.0 if below else 1.0
+                    for q in range(L):
+                        acc[q] += dz1[q]  # each of those adds exp(0) = 1 to the rest
+                    for c in range(K):
+                        for q in range(L):
+                            Pr[c, q] /= total[q]
+                    # Right by the margin: its own class's probability beats every other by
+                    # 2 margin. The loss's lower bound: top - z_own + log1p(rest), with
+                    # log1p(x) >= x - x^2 / 2 (and >= 0) for x >= 0.
+                    for q in range(L):
+                        dz1[q] = -math.inf
+                    for c in range(K):
+                        if c != own:
+                            for q in range(L):
+                                dz1[q] = max(dz1[q], Pr[c, q])
+                    for q in range(L):
+                        right = Pr[own, q] - dz1[q] > 2.0 * margin
+                        correct[q] = correct[q] if right else 0.0
+                        rest = acc[q]
+                        low[q] += (top[q] - Z[r, own, q]) + max(rest - 0.5 * rest * rest, 0.0)
+                if r < first or r >= first + m:
+                    continue  # evaluated only, not in this step's batch
+                # Backward: the post's seven steps for this sample, added to the batch's sums.
+                if K == 1:
+                    for q in range(L):
+                        pr = Pr[0, q]
+                        if sse:  # 1) dE/dz2 = (p - y) p (1 - p)
+                            dz[0, q] = (pr - target_r) * pr * (1.0 - pr)
+                        else:  # 1) dL/dz2 = (p - y) / m
+                            dz[0, q] = (pr - target_r) / m
+                else:
+                    for c in range(K):
+                        hit = 1.0 if c == target_r else 0.0
+                        for q in range(L):
+                            dz[c, q] = (Pr[c, q] - hit) / m  # 1) (P - onehot) / m
+                for c in range(K):
+                    for q in range(L):
+                        grad[b2o + c, q] += dz[c, q]  # 3) dL/db2
+                    if shortcut:
+                        for k in range(d):
+                            x = X[r, k]
+                            for q in range(L):
+                                grad[W3o + k * K + c, q] += x * dz[c, q]  # dL/dW3
+                for j in range(h):
+                    for c in range(K):
+                        for q in range(L):
+                            grad[W2o + j * K + c, q] += H[j, q] * dz[c, q]  # 2) dL/dW2
+                    for q in range(L):  # 4) dL/dH = dz W2^T, 5) times act'(H)
+                        dz1[q] = dz[0, q] * T[W2o + j * K, lo + q]
+                    for c in range(1, K):
+                        for q in range(L):
+                            dz1[q] += dz[c, q] * T[W2o + j * K + c, lo + q]
+                    for q in range(L):
+                        dz1[q] *= activation_slope(H[j, q], act)
+                        grad[b1o + j, q] += dz1[q]  # 7) dL/db1
+                    for k in range(d):
+                        x = X[r, k]
+                        for q in range(L):
+                            grad[k * h + j, q] += x * dz1[q]  # 6) dL/dW1
+            # The lanes with an overflow, or at an epoch's start something to record or a
+            # rule to check (as run_lanes).
+            events = 0
+            if epoch_start:
+                for q in range(L):
+                    level = low[q] if sse else low[q] / n
+                    reach = max(tol_level, target if seeking[q] == 1.0 else -1.0)
+                    near = 1.0 if level <= reach * (1.0 + 1e-12) else 0.0
+                    event = (1.0 - finite[q]) + correct[q] * unsolved[q] + near
+                    events += 1 if active[q] == 1.0 and event > 0.0 else 0
+            else:
+                for q in range(L):
+                    events += 1 if active[q] * (1.0 - finite[q]) > 0.0 else 0
+            if events > 0:
+                settle_general(s, lo, y, Z, low, finite, correct, active, unsolved, seeking, fs,
+                               ints, stop, step, first_correct, first_target,
+                               epoch_start)  # fmt: skip
+            # Update the running networks (a stopped one adds 0 * its step: unchanged).
+            for q in range(L):
+                finite[q] = 1.0
+            c1 = c2 = 1.0  # Adam's bias corrections for update t = s + 1 (see run_lanes)
+            if adam:
+                c1 = 1.0 - beta1 ** (s + 1)
+                c2 = 1.0 - beta2 ** (s + 1)
+            for c in range(P):
+                if momentum:
+                    for q in range(L):
+                        v = V[0, c, lo + q] * mu
+                        v -= lr[lo + q] * grad[c, q]
+                        V[0, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[0, c, lo + q]
+                        change = mu * v - lr[lo + q] * grad[c, q] if nesterov else v
+                        T[c, lo + q] += active[q] * change
+                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                elif adam:
+                    for q in range(L):
+                        g = grad[c, q]
+                        mo = V[0, c, lo + q] * beta1
+                        mo += (1.0 - beta1) * g
+                        v = V[1, c, lo + q] * beta2
+                        v += (1.0 - beta2) * g * g
+                        V[0, c, lo + q] = active[q] * mo + (1.0 - active[q]) * V[0, c, lo + q]
+                        V[1, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[1, c, lo + q]
+                        change = lr[lo + q] * (mo / c1) / (math.sqrt(v / c2) + eps)
                         T[c, lo + q] += active[q] * -change
                         finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
                 else:
