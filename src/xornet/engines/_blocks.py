@@ -161,19 +161,22 @@ def run_lanes(
     first_target = np.full(N, -1, dtype=np.int64)
     state = (T, V, lrs, step, stop, first_correct, first_target)
 
-    def leg(start: int, end: int) -> None:
+    cores = os.cpu_count() or 1
+
+    def leg(start: int, end: int, pool: ThreadPoolExecutor) -> None:
         for chunk in range(start, end, LANE_CHUNK):
             running = np.flatnonzero(stop == STOP_CODES["running"])
             if running.size == 0:
                 break
             stop_step = min(end, chunk + LANE_CHUNK)
-            _chunk(X, y, fs, ints, state, running, chunk, stop_step, kernel, lanes)
+            _chunk(X, y, fs, ints, state, running, chunk, stop_step, kernel, lanes, pool, cores)
             progress(stop_step, config.steps)
 
-    leg(0, earlier_step)
-    thetas[...] = T.T
-    earlier = _loss_at(thetas, X, y, config, k)
-    leg(earlier_step, config.steps)
+    with ThreadPoolExecutor(cores) as pool:  # one thread a core, for the whole run
+        leg(0, earlier_step, pool)
+        thetas[...] = T.T
+        earlier = _loss_at(thetas, X, y, config, k)
+        leg(earlier_step, config.steps, pool)
     thetas[...] = T.T
     return _stacked.Run(step, _reasons(stop), first_correct, first_target, earlier)
 
@@ -207,22 +210,18 @@ def _chunk(
     end: int,
     kernel: Kernel,
     lanes: int,
+    pool: ThreadPoolExecutor,
+    cores: int,
 ) -> None:
     """Advance the ``running`` networks from ``start`` to ``end`` in ``kernel``: packed into
-    whole blocks of up to ``lanes`` networks (:func:`split`; 0: the written-out kernel's fixed
-    blocks), split over the cores, each thread on its own contiguous copy; the results are
-    scattered back into ``state``."""
+    whole blocks of up to ``lanes`` networks (:func:`split`: as many for each of the ``cores``;
+    0: the written-out kernel's fixed blocks), each block on its own contiguous copy, taken by
+    the ``pool``'s threads as they come free (so a thread that the machine holds up does not
+    hold the others up); the results are scattered back into ``state``."""
     from xornet.engines import _written
 
-    cores = os.cpu_count() or 1
-    if lanes:
-        block, blocks_per_thread = split(running.size, cores, lanes)
-        per_thread = blocks_per_thread * block
-    else:  # blocks of a fixed size, as many a thread
-        block = _written.LANES
-        threads = max(1, min(cores, -(-running.size // block)))
-        per_thread = block * -(-running.size // (threads * block))
-    parts = [running[a : a + per_thread] for a in range(0, running.size, per_thread)]
+    block = split(running.size, cores, lanes)[0] if lanes else _written.LANES
+    parts = [running[a : a + block] for a in range(0, running.size, block)]
 
     def work(nets: IntArray) -> None:
         width = -(-nets.size // block) * block
@@ -236,6 +235,5 @@ def _chunk(
         for a, packed in zip(state, own, strict=True):
             a[..., nets] = packed[..., : nets.size]
 
-    with ThreadPoolExecutor(len(parts)) as pool:
-        for done in [pool.submit(work, nets) for nets in parts]:
-            done.result()
+    for done in [pool.submit(work, nets) for nets in parts]:
+        done.result()

@@ -341,6 +341,20 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
     tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
     for block in range(N // L):
         lo = block * L
+        # The block's parameters, optimizer state and rates as arrays of their own, indexed
+        # from 0: an index lo + q could be negative as far as numba knows, and the check
+        # for it in every access kept LLVM from vectorising the loops.
+        Tb = np.empty((P, L))
+        Vb = np.empty((V.shape[0], P, L))
+        lrb = np.empty(L)
+        for c in range(P):
+            for q in range(L):
+                Tb[c, q] = T[c, lo + q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    Vb[i, c, q] = V[i, c, lo + q]
+        for q in range(L):
+            lrb[q] = lr[lo + q]
         H = np.empty((n, h, L))
         z2 = np.empty((n, L))
         dz = np.empty((n, L))
@@ -374,30 +388,30 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
                 for j in range(h):
                     x = X[r, 0]
                     for q in range(L):
-                        acc[q] = x * T[j, lo + q]  # = 0 + x T: the scalar loop's first term
+                        acc[q] = x * Tb[j, q]  # = 0 + x T: the scalar loop's first term
                     for k in range(1, d):
                         x = X[r, k]
                         for q in range(L):
-                            acc[q] += x * T[k * h + j, lo + q]
+                            acc[q] += x * Tb[k * h + j, q]
                     # One loop per activation: a branch inside the loop would be turned
                     # into computing every activation for every lane.
                     if act == RELU:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = acc[q] + Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[r, j, q] = max(a, 0.0)
                     elif act == TANH:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = acc[q] + Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[r, j, q] = tanh_v(a)
                     else:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = acc[q] + Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[r, j, q], _ = sigmoid_e(a)
                     for q in range(L):
-                        z2acc[q] += H[r, j, q] * T[W2o + j, lo + q]
+                        z2acc[q] += H[r, j, q] * Tb[W2o + j, q]
                 # Right by the margin: p > 0.5 + margin for label 1, p < 0.5 - margin for 0,
                 # both as side * p > edge (side = +-1; negating is exact).
                 target_r = y[r]
@@ -407,7 +421,7 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
                 # The squared error: the loss itself, and dE/dz2 = (p - y) p (1 - p). The BCE: a
                 # lower bound of it, log1p(e) >= e - e^2 / 2 on [0, 1], and dL/dz2 = (p - y) / n.
                 for q in range(L):
-                    a = z2acc[q] + T[b2o, lo + q]
+                    a = z2acc[q] + Tb[b2o, q]
                     finite[q] = finite[q] if math.isfinite(a) else 0.0
                     z2[r, q] = a
                     pr, e = sigmoid_e(a)
@@ -443,7 +457,7 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
                         hj = H[r, j, q]
                         grad[W2o + j, q] += hj * dz[r, q]  # 2) dL/dW2 = H^T dz
                         slope = activation_slope(hj, act)
-                        dz1[q] = (dz[r, q] * T[W2o + j, lo + q]) * slope  # 4) 5)
+                        dz1[q] = (dz[r, q] * Tb[W2o + j, q]) * slope  # 4) 5)
                         grad[b1o + j, q] += dz1[q]  # 7) dL/db1
                     for k in range(d):
                         x = X[r, k]
@@ -459,34 +473,43 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
             for c in range(P):
                 if momentum:
                     for q in range(L):
-                        v = V[0, c, lo + q] * mu
-                        v -= lr[lo + q] * grad[c, q]
-                        V[0, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[0, c, lo + q]
-                        change = mu * v - lr[lo + q] * grad[c, q] if nesterov else v
-                        T[c, lo + q] += active[q] * change
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        v = Vb[0, c, q] * mu
+                        v -= lrb[q] * grad[c, q]
+                        Vb[0, c, q] = active[q] * v + (1.0 - active[q]) * Vb[0, c, q]
+                        change = mu * v - lrb[q] * grad[c, q] if nesterov else v
+                        t = Tb[c, q] + active[q] * change
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
                 elif adam:
                     for q in range(L):
                         g = grad[c, q]
-                        m = V[0, c, lo + q] * beta1
+                        m = Vb[0, c, q] * beta1
                         m += (1.0 - beta1) * g
-                        v = V[1, c, lo + q] * beta2
+                        v = Vb[1, c, q] * beta2
                         v += (1.0 - beta2) * g * g
-                        V[0, c, lo + q] = active[q] * m + (1.0 - active[q]) * V[0, c, lo + q]
-                        V[1, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[1, c, lo + q]
-                        change = lr[lo + q] * (m / c1) / (math.sqrt(v / c2) + eps)
-                        T[c, lo + q] += active[q] * -change
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        Vb[0, c, q] = active[q] * m + (1.0 - active[q]) * Vb[0, c, q]
+                        Vb[1, c, q] = active[q] * v + (1.0 - active[q]) * Vb[1, c, q]
+                        change = lrb[q] * (m / c1) / (math.sqrt(v / c2) + eps)
+                        t = Tb[c, q] + active[q] * -change
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
                 else:
                     for q in range(L):
-                        T[c, lo + q] += active[q] * -(lr[lo + q] * grad[c, q])
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        t = Tb[c, q] + active[q] * -(lrb[q] * grad[c, q])
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
             for q in range(L):
                 if active[q] == 1.0 and finite[q] == 0.0:
                     stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
         for q in range(L):
             if active[q] == 1.0:
                 step[lo + q] = stop_step
+        for c in range(P):
+            for q in range(L):
+                T[c, lo + q] = Tb[c, q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    V[i, c, lo + q] = Vb[i, c, q]
 
 
 @njit(**_OPTIONS)
@@ -606,11 +629,28 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
     per_epoch = (n + batch - 1) // batch
     for block in range(N // L):
         lo = block * L
+        # The block's parameters, optimizer state and rates as arrays of their own, indexed
+        # from 0: an index lo + q could be negative as far as numba knows, and the check
+        # for it in every access kept LLVM from vectorising the loops.
+        Tb = np.empty((P, L))
+        Vb = np.empty((V.shape[0], P, L))
+        lrb = np.empty(L)
+        for c in range(P):
+            for q in range(L):
+                Tb[c, q] = T[c, lo + q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    Vb[i, c, q] = V[i, c, lo + q]
+        for q in range(L):
+            lrb[q] = lr[lo + q]
         H = np.empty((h, L))  # one sample's hidden activations
         Z = np.empty((n, K, L))  # the logits of every sample run forward this step
         Pr = np.empty((K, L))  # one sample's probabilities
         dz = np.empty((K, L))  # and its output deltas
-        grad = np.empty((P, L))
+        grad = np.empty((P, L))  # the batch's gradients (more than one sample)
+        Hb = np.empty((h, L))  # one sample's hidden units and dL/dZ1, for the update
+        D1 = np.empty((h, L))
+        ones = np.ones(L)
         acc = np.empty(L)
         top = np.empty(L)
         total = np.empty(L)
@@ -619,10 +659,10 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
         correct = np.empty(L)
         low = np.empty(L)
         active, unsolved, seeking = lane_flags(lo, L, stop, first_correct, first_target, ints)
+        running = 0.0  # counted again only when lanes stop
+        for q in range(L):
+            running += active[q]
         for s in range(start_step, stop_step):
-            running = 0.0
-            for q in range(L):
-                running += active[q]
             if running == 0.0:
                 break
             position = s % per_epoch
@@ -633,60 +673,74 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
             r0, r1 = (0, n) if evaluate else (first, first + m)
             for q in range(L):
                 finite[q] = 1.0
-                correct[q] = 1.0
-                low[q] = 0.0
-            for c in range(P):
+            if epoch_start:  # the evaluation's sums
                 for q in range(L):
-                    grad[c, q] = 0.0
+                    correct[q] = 1.0
+                    low[q] = 0.0
+            if m > 1:
+                for c in range(P):
+                    for q in range(L):
+                        grad[c, q] = 0.0
             for r in range(r0, r1):
                 # Forward: Z1 = X W1 + b1, H = act(Z1), z2 = H W2 + b2 (+ X W3), P = sigmoid
                 # or softmax of z2; loops over the lanes innermost, as in run_lanes.
+                # Each sum's last term is added in the loop that uses the sum (one pass over
+                # the lanes fewer); acc holds the terms before it (none: 0).
+                x = X[r, d - 1]
                 for j in range(h):
-                    x = X[r, 0]
-                    for q in range(L):
-                        acc[q] = x * T[j, lo + q]
-                    for k in range(1, d):
-                        x = X[r, k]
+                    for k in range(d - 1):
+                        w = X[r, k]
                         for q in range(L):
-                            acc[q] += x * T[k * h + j, lo + q]
+                            acc[q] = (acc[q] if k > 0 else 0.0) + w * Tb[k * h + j, q]
+                    last = (d - 1) * h + j
                     if act == RELU:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = (acc[q] if d > 1 else 0.0) + x * Tb[last, q]
+                            a += Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[j, q] = max(a, 0.0)
                     elif act == TANH:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = (acc[q] if d > 1 else 0.0) + x * Tb[last, q]
+                            a += Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[j, q] = tanh_v(a)
                     else:
                         for q in range(L):
-                            a = acc[q] + T[b1o + j, lo + q]
+                            a = (acc[q] if d > 1 else 0.0) + x * Tb[last, q]
+                            a += Tb[b1o + j, q]
                             finite[q] = finite[q] if math.isfinite(a) else 0.0
                             H[j, q], _ = sigmoid_e(a)
                 for c in range(K):
-                    for q in range(L):
-                        acc[q] = H[0, q] * T[W2o + c, lo + q]
-                    for j in range(1, h):
+                    if shortcut:  # X W3, summed on its own, as the scalar loop does
+                        w = X[r, 0]
                         for q in range(L):
-                            acc[q] += H[j, q] * T[W2o + j * K + c, lo + q]
-                    for q in range(L):
-                        acc[q] += T[b2o + c, lo + q]
-                    if shortcut:  # + X W3, summed on its own first, as the scalar loop does
-                        x = X[r, 0]
-                        for q in range(L):
-                            top[q] = x * T[W3o + c, lo + q]
+                            top[q] = w * Tb[W3o + c, q]
                         for k in range(1, d):
-                            x = X[r, k]
+                            w = X[r, k]
                             for q in range(L):
-                                top[q] += x * T[W3o + k * K + c, lo + q]
+                                top[q] += w * Tb[W3o + k * K + c, q]
+                    for j in range(h - 1):
                         for q in range(L):
-                            acc[q] += top[q]
+                            acc[q] = (acc[q] if j > 0 else 0.0) + H[j, q] * Tb[W2o + j * K + c, q]
+                    last = W2o + (h - 1) * K + c
                     for q in range(L):
-                        finite[q] = finite[q] if math.isfinite(acc[q]) else 0.0
-                        Z[r, c, q] = acc[q]
+                        a = (acc[q] if h > 1 else 0.0) + H[h - 1, q] * Tb[last, q]
+                        a += Tb[b2o + c, q]
+                        a += top[q] if shortcut else 0.0  # + X W3 (or + 0: the same number)
+                        finite[q] = finite[q] if math.isfinite(a) else 0.0
+                        Z[r, c, q] = a
                 target_r = y[r]
-                if K == 1 and not epoch_start:
+                if K == 1 and not epoch_start and m == 1 and r == first:
+                    # One pattern a step: its output and 1) its delta in one pass
+                    for q in range(L):
+                        pr, _ = sigmoid_e(Z[r, 0, q])
+                        Pr[0, q] = pr
+                        if sse:
+                            dz[0, q] = (pr - target_r) * pr * (1.0 - pr)
+                        else:
+                            dz[0, q] = (pr - target_r) / m
+                elif K == 1 and not epoch_start:
                     for q in range(L):
                         Pr[0, q], _ = sigmoid_e(Z[r, 0, q])
                 elif K == 1:  # with the sums of the evaluation, as run_lanes
@@ -747,7 +801,9 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 if r < first or r >= first + m:
                     continue  # evaluated only, not in this step's batch
                 # Backward: the post's seven steps for this sample, added to the batch's sums.
-                if K == 1:
+                if K == 1 and not epoch_start and m == 1:
+                    pass  # dz is done
+                elif K == 1:
                     for q in range(L):
                         pr = Pr[0, q]
                         if sse:  # 1) dE/dz2 = (p - y) p (1 - p)
@@ -759,6 +815,26 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         hit = 1.0 if c == target_r else 0.0
                         for q in range(L):
                             dz[c, q] = (Pr[c, q] - hit) / m  # 1) (P - onehot) / m
+                if m == 1:
+                    # One sample: its deltas are the gradients' factors, and the update takes
+                    # them straight (below), with no sums to keep. 4) 5) dL/dZ1, from this
+                    # sample's hidden units, kept apart from the next sample's.
+                    for j in range(h):
+                        if K == 1:
+                            for q in range(L):
+                                Hb[j, q] = H[j, q]
+                                dh = dz[0, q] * Tb[W2o + j, q]
+                                D1[j, q] = dh * activation_slope(H[j, q], act)
+                            continue
+                        for q in range(L):
+                            Hb[j, q] = H[j, q]
+                            D1[j, q] = dz[0, q] * Tb[W2o + j * K, q]
+                        for c in range(1, K):
+                            for q in range(L):
+                                D1[j, q] += dz[c, q] * Tb[W2o + j * K + c, q]
+                        for q in range(L):
+                            D1[j, q] *= activation_slope(H[j, q], act)
+                    continue
                 for c in range(K):
                     for q in range(L):
                         grad[b2o + c, q] += dz[c, q]  # 3) dL/db2
@@ -772,10 +848,10 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         for q in range(L):
                             grad[W2o + j * K + c, q] += H[j, q] * dz[c, q]  # 2) dL/dW2
                     for q in range(L):  # 4) dL/dH = dz W2^T, 5) times act'(H)
-                        dz1[q] = dz[0, q] * T[W2o + j * K, lo + q]
+                        dz1[q] = dz[0, q] * Tb[W2o + j * K, q]
                     for c in range(1, K):
                         for q in range(L):
-                            dz1[q] += dz[c, q] * T[W2o + j * K + c, lo + q]
+                            dz1[q] += dz[c, q] * Tb[W2o + j * K + c, q]
                     for q in range(L):
                         dz1[q] *= activation_slope(H[j, q], act)
                         grad[b1o + j, q] += dz1[q]  # 7) dL/db1
@@ -800,6 +876,9 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 settle_general(s, lo, y, Z, low, finite, correct, active, unsolved, seeking, fs,
                                ints, stop, step, first_correct, first_target,
                                epoch_start)  # fmt: skip
+                running = 0.0
+                for q in range(L):
+                    running += active[q]
             # Update the running networks (a stopped one adds 0 * its step: unchanged).
             for q in range(L):
                 finite[q] = 1.0
@@ -808,33 +887,66 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 c1 = 1.0 - beta1 ** (s + 1)
                 c2 = 1.0 - beta2 ** (s + 1)
             for c in range(P):
+                # The gradient g = 0 + (x A) B: the batch's sum (x = 1, B = 1), or for one
+                # sample its factors, 6) x dL/dZ1, 7) dL/dZ1, 2) H dz, 3) dz, x dz; each as
+                # the reference's sum of one term (0 + x dz1, ...: multiplying by 1 is exact).
+                x = 1.0
+                B = ones
+                if m > 1:
+                    A = grad[c]
+                elif c < b1o:
+                    A, x = D1[c % h], X[first, c // h]
+                elif c < W2o:
+                    A = D1[c - b1o]
+                elif c < b2o:
+                    A, B = Hb[(c - W2o) // K], dz[(c - W2o) % K]
+                elif c < W3o:
+                    A = dz[c - b2o]
+                else:
+                    A, x = dz[(c - W3o) % K], X[first, (c - W3o) // K]
                 if momentum:
                     for q in range(L):
-                        v = V[0, c, lo + q] * mu
-                        v -= lr[lo + q] * grad[c, q]
-                        V[0, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[0, c, lo + q]
-                        change = mu * v - lr[lo + q] * grad[c, q] if nesterov else v
-                        T[c, lo + q] += active[q] * change
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        g = 0.0 + (x * A[q]) * B[q]
+                        v = Vb[0, c, q] * mu
+                        v -= lrb[q] * g
+                        Vb[0, c, q] = active[q] * v + (1.0 - active[q]) * Vb[0, c, q]
+                        change = mu * v - lrb[q] * g if nesterov else v
+                        t = Tb[c, q] + active[q] * change
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
                 elif adam:
                     for q in range(L):
-                        g = grad[c, q]
-                        mo = V[0, c, lo + q] * beta1
+                        g = 0.0 + (x * A[q]) * B[q]
+                        mo = Vb[0, c, q] * beta1
                         mo += (1.0 - beta1) * g
-                        v = V[1, c, lo + q] * beta2
+                        v = Vb[1, c, q] * beta2
                         v += (1.0 - beta2) * g * g
-                        V[0, c, lo + q] = active[q] * mo + (1.0 - active[q]) * V[0, c, lo + q]
-                        V[1, c, lo + q] = active[q] * v + (1.0 - active[q]) * V[1, c, lo + q]
-                        change = lr[lo + q] * (mo / c1) / (math.sqrt(v / c2) + eps)
-                        T[c, lo + q] += active[q] * -change
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        Vb[0, c, q] = active[q] * mo + (1.0 - active[q]) * Vb[0, c, q]
+                        Vb[1, c, q] = active[q] * v + (1.0 - active[q]) * Vb[1, c, q]
+                        change = lrb[q] * (mo / c1) / (math.sqrt(v / c2) + eps)
+                        t = Tb[c, q] + active[q] * -change
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
                 else:
                     for q in range(L):
-                        T[c, lo + q] += active[q] * -(lr[lo + q] * grad[c, q])
-                        finite[q] = finite[q] if math.isfinite(T[c, lo + q]) else 0.0
+                        g = 0.0 + (x * A[q]) * B[q]
+                        t = Tb[c, q] + active[q] * -(lrb[q] * g)
+                        Tb[c, q] = t
+                        finite[q] = finite[q] if math.isfinite(t) else 0.0
+            spoiled = 0.0
             for q in range(L):
-                if active[q] == 1.0 and finite[q] == 0.0:
-                    stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
+                spoiled += active[q] * (1.0 - finite[q])
+            if spoiled > 0.0:  # an update overflowed: the reference calls it divergence
+                for q in range(L):
+                    if active[q] == 1.0 and finite[q] == 0.0:
+                        stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
+                running -= spoiled
         for q in range(L):
             if active[q] == 1.0:
                 step[lo + q] = stop_step
+        for c in range(P):
+            for q in range(L):
+                T[c, lo + q] = Tb[c, q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    V[i, c, lo + q] = Vb[i, c, q]
