@@ -223,6 +223,11 @@ def test_which_kernel_trains_which_job():
         == "general"
     )
     assert kernel_for(post.replace(steps=1000), 4, 2, 1, 15) == "each"
+    # n-bit parity with n hidden units, full batch: the lane kernel keeps every sample's hidden
+    # units, the general kernel one sample's; from 7 bits the general one.
+    parity = post.replace(steps=1000, hidden=6)
+    assert kernel_for(parity, 64, 6, 1, 1000) == "lanes"
+    assert kernel_for(parity.replace(hidden=7), 128, 7, 1, 1000) == "general"
 
 
 def test_a_block_of_many_samples_holds_fewer_networks():
@@ -242,9 +247,11 @@ def test_a_block_of_many_samples_holds_fewer_networks():
         assert block <= lanes
 
 
-def test_ten_bit_parity_in_lanes_equals_the_reference(spy):
-    # 1,024 samples a step: the lane kernel (one output, full batch) and the general one
-    # (mini-batches of 100, so the last batch of an epoch has 24).
+def test_ten_bit_parity_in_lanes_equals_the_reference(spy, monkeypatch):
+    # 1,024 samples a step, full batch in the general kernel (and, made to, in the lane
+    # kernel) and in mini-batches of 100 (the last of an epoch has 24).
+    from xornet.engines import many as many_module
+
     data = xornet.parity(10)
     config = TrainConfig(hidden=10, init="uniform", init_scale=0.5, loss="sse",
                          optimizer="momentum", momentum=0.9, learning_rate=0.01, steps=12,
@@ -252,9 +259,14 @@ def test_ten_bit_parity_in_lanes_equals_the_reference(spy):
     seeds = list(range(16))
     for setting in (config, config.replace(batch_size=100, shuffle=False, steps=25)):
         many, reference = both_engines(data.X, data.y, setting, seeds=seeds, target=None)
+        assert many.kernel.startswith("general/")
         assert_same_training(many, reference)
+    assert not spy.lanes
+    monkeypatch.setattr(many_module, "LANE_KERNEL_MAX_UNITS", 10**6)
+    many, reference = both_engines(data.X, data.y, config, seeds=seeds, target=None)
+    assert many.kernel.startswith("lanes/")
     assert spy.lanes
-    assert spy.general
+    assert_same_training(many, reference)
 
 
 # ------------------------------------------------------------------------ the vector width

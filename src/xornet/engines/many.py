@@ -317,11 +317,21 @@ MIN_LANES = 16
 def kernel_for(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> str:
     """Which compiled kernel trains a job of ``n_networks`` on ``n`` samples of ``d`` inputs
     with ``k`` outputs: ``written`` (:func:`_written_out_applies`), ``lanes``
-    (:func:`_lanes_apply`), ``general`` (every other job from :data:`MIN_LANES` networks: the
-    general lane kernel) or ``each`` (the one-network loop per network)."""
+    (:func:`_lanes_apply`, up to :data:`LANE_KERNEL_MAX_UNITS`), ``general`` (every other job
+    from :data:`MIN_LANES` networks: the general lane kernel) or ``each`` (the one-network loop
+    per network)."""
     if _lanes_apply(config, n, d, k, n_networks):
-        return "written" if _written_out_applies(config, n, d, n_networks) else "lanes"
+        if _written_out_applies(config, n, d, n_networks):
+            return "written"
+        return "lanes" if n * config.hidden <= LANE_KERNEL_MAX_UNITS else "general"
     return "general" if n_networks >= MIN_LANES else "each"
+
+
+#: Samples times hidden units above which a full-batch job runs in the general lane kernel.
+#: The lane kernel keeps every sample's hidden units for its backward pass, ``n h`` numbers a
+#: network, which past this no longer stay in the core's cache; the general kernel keeps one
+#: sample's (n-bit parity with n hidden units: the lane kernel to 6 bits, the general from 7).
+LANE_KERNEL_MAX_UNITS = 512
 
 
 def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> bool:
