@@ -646,11 +646,15 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
         H = np.empty((h, L))  # one sample's hidden activations
         Z = np.empty((n, K, L))  # the logits of every sample run forward this step
         Pr = np.empty((K, L))  # one sample's probabilities
-        dz = np.empty((K, L))  # and its output deltas
-        grad = np.empty((P, L))  # the batch's gradients (more than one sample)
-        Hb = np.empty((h, L))  # one sample's hidden units and dL/dZ1, for the update
-        D1 = np.empty((h, L))
-        ones = np.ones(L)
+        # The update's factors, rows of one array: the batch's gradients (more than one
+        # sample); for one sample, its dL/dZ1, its hidden units and its output deltas; ones.
+        F = np.empty((P + 2 * h + K + 1, L))
+        grad, D1, Hb = F[:P], F[P : P + h], F[P + h : P + 2 * h]
+        dz = F[P + 2 * h : P + 2 * h + K]
+        ONE = P + 2 * h + K
+        for q in range(L):
+            F[ONE, q] = 1.0
+        rate = np.empty(L)  # the learning rate of a running network, 0 for a stopped one
         acc = np.empty(L)
         top = np.empty(L)
         total = np.empty(L)
@@ -662,6 +666,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
         running = 0.0  # counted again only when lanes stop
         for q in range(L):
             running += active[q]
+            rate[q] = active[q] * lrb[q]
         for s in range(start_step, stop_step):
             if running == 0.0:
                 break
@@ -879,6 +884,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 running = 0.0
                 for q in range(L):
                     running += active[q]
+                    rate[q] = active[q] * lrb[q]
             # Update the running networks (a stopped one adds 0 * its step: unchanged).
             for q in range(L):
                 finite[q] = 1.0
@@ -890,23 +896,22 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 # The gradient g = 0 + (x A) B: the batch's sum (x = 1, B = 1), or for one
                 # sample its factors, 6) x dL/dZ1, 7) dL/dZ1, 2) H dz, 3) dz, x dz; each as
                 # the reference's sum of one term (0 + x dz1, ...: multiplying by 1 is exact).
-                x = 1.0
-                B = ones
+                x, a, b = 1.0, c, ONE  # g = 0 + (x F[a]) F[b]
                 if m > 1:
-                    A = grad[c]
+                    pass
                 elif c < b1o:
-                    A, x = D1[c % h], X[first, c // h]
+                    a, x = P + c % h, X[first, c // h]
                 elif c < W2o:
-                    A = D1[c - b1o]
+                    a = P + c - b1o
                 elif c < b2o:
-                    A, B = Hb[(c - W2o) // K], dz[(c - W2o) % K]
+                    a, b = P + h + (c - W2o) // K, P + 2 * h + (c - W2o) % K
                 elif c < W3o:
-                    A = dz[c - b2o]
+                    a = P + 2 * h + c - b2o
                 else:
-                    A, x = dz[(c - W3o) % K], X[first, (c - W3o) // K]
+                    a, x = P + 2 * h + (c - W3o) % K, X[first, (c - W3o) // K]
                 if momentum:
                     for q in range(L):
-                        g = 0.0 + (x * A[q]) * B[q]
+                        g = 0.0 + (x * F[a, q]) * F[b, q]
                         v = Vb[0, c, q] * mu
                         v -= lrb[q] * g
                         Vb[0, c, q] = active[q] * v + (1.0 - active[q]) * Vb[0, c, q]
@@ -916,7 +921,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 elif adam:
                     for q in range(L):
-                        g = 0.0 + (x * A[q]) * B[q]
+                        g = 0.0 + (x * F[a, q]) * F[b, q]
                         mo = Vb[0, c, q] * beta1
                         mo += (1.0 - beta1) * g
                         v = Vb[1, c, q] * beta2
@@ -929,8 +934,8 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 else:
                     for q in range(L):
-                        g = 0.0 + (x * A[q]) * B[q]
-                        t = Tb[c, q] + active[q] * -(lrb[q] * g)
+                        g = 0.0 + (x * F[a, q]) * F[b, q]
+                        t = Tb[c, q] + -(rate[q] * g)  # = active * -(lr g), exactly
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
             spoiled = 0.0
@@ -940,6 +945,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 for q in range(L):
                     if active[q] == 1.0 and finite[q] == 0.0:
                         stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
+                    rate[q] = active[q] * lrb[q]
                 running -= spoiled
         for q in range(L):
             if active[q] == 1.0:
