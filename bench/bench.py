@@ -283,23 +283,144 @@ def written_out_from(min_work: int) -> Iterator[None]:
         many_module.WRITTEN_OUT_MIN_WORK = default
 
 
-def long_job(n_networks: int, steps: int, repeats: int) -> list[tuple[str, float]]:
-    """Network-steps per second (millions) of a long ``train_many`` job, each numba kernel:
-    the median of ``repeats`` runs, the kernels in turns (this shared VM's speed drifts)."""
+def long_job(
+    n_networks: int, steps: int, repeats: int, widths: tuple[int, ...]
+) -> list[tuple[str, float]]:
+    """Network-steps per second (millions) of a long ``train_many`` job, each numba kernel and
+    each vector width in ``widths`` (the CPU's own first; others by ``XORNET_VECTOR_BITS``):
+    the median of ``repeats`` runs, the kernels in turns (this shared VM's speed drifts). Each
+    label names the kernel that ran (``ManyResult.kernel``)."""
     config = xornet.PRESETS["post"].replace(steps=steps)
-    kernels = (("lanes", n_networks * steps + 1), ("step written out", 0))
-    for _, min_work in kernels:
-        with written_out_from(min_work):
-            xornet.train_many(X4, Y4, config.replace(steps=2), 16, engine="numba")  # warm up
-    seconds: dict[str, list[float]] = {label: [] for label, _ in kernels}
-    for _ in range(repeats):
-        for label, min_work in kernels:
-            with written_out_from(min_work):
-                result = xornet.train_many(X4, Y4, config, n_networks, engine="numba")
-            seconds[label].append(result.train_seconds)
-    return [
-        (label, n_networks * steps / statistics.median(s) / 1e6) for label, s in seconds.items()
+    kernels = [
+        (label, min_work, bits)
+        for bits in widths
+        for label, min_work in (("lanes", n_networks * steps + 1), ("step written out", 0))
     ]
+    for _, min_work, bits in kernels:
+        with written_out_from(min_work), vector_bits(bits):
+            xornet.train_many(X4, Y4, config.replace(steps=2), 16, engine="numba")  # warm up
+    seconds: dict[tuple[str, int], list[float]] = {(lb, bits): [] for lb, _, bits in kernels}
+    ran: dict[tuple[str, int], str] = {}
+    for _ in range(repeats):
+        for label, min_work, bits in kernels:
+            with written_out_from(min_work), vector_bits(bits):
+                result = xornet.train_many(X4, Y4, config, n_networks, engine="numba")
+            seconds[label, bits].append(result.train_seconds)
+            ran[label, bits] = result.kernel
+    return [
+        (f"{label} ({ran[label, bits]})", n_networks * steps / statistics.median(s) / 1e6)
+        for (label, bits), s in seconds.items()
+    ]
+
+
+@contextlib.contextmanager
+def vector_bits(bits: int | None) -> Iterator[None]:
+    """Within the block, the lanes use vectors of at most ``bits`` (None: the CPU's)."""
+    from xornet.engines._lanes import VECTOR_BITS_VARIABLE
+
+    default = os.environ.pop(VECTOR_BITS_VARIABLE, None)
+    if bits is not None:
+        os.environ[VECTOR_BITS_VARIABLE] = str(bits)
+    try:
+        yield
+    finally:
+        os.environ.pop(VECTOR_BITS_VARIABLE, None)
+        if default is not None:
+            os.environ[VECTOR_BITS_VARIABLE] = default
+
+
+def lanes_report() -> str:
+    """Which vector width the lanes run with here, and why (the CPU numba compiles for)."""
+    import llvmlite.binding as llvm
+    import numba
+
+    from xornet.engines._lanes import cpu_vector_bits
+    from xornet.engines._lanes import vector_bits as chosen
+
+    cpu = numba.config.CPU_NAME or llvm.get_host_cpu_name()
+    features = numba.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
+    has = [name for name in ("avx512f", "avx2", "fma") if f"+{name}" in features.split(",")]
+    return (
+        f"lanes: {chosen()}-bit vectors (numba compiles for CPU {cpu!r} with "
+        f"{', '.join(has) or 'none of avx512f, avx2, fma'}; the CPU's widest: "
+        f"{cpu_vector_bits()} bits)"
+    )
+
+
+# ------------------------------------------------------------------ every setting in lanes
+
+#: docs/experiments.md, section 2: one pattern a step, in a fixed order, 1,000 starts.
+PER_PATTERN = xornet.TrainConfig(
+    hidden=2, init="uniform", init_scale=1.0, loss="sse", learning_rate=0.5, batch_size=1,
+    shuffle=False, tol=0.04, steps=40_000,
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def one_network_at_a_time() -> Iterator[None]:
+    """Within the block, ``train_many`` runs every network alone (the compiled one-network
+    loop per network, spread over the cores): what it did for mini-batches, softmax and
+    shortcut networks before they ran in lanes."""
+    default, many_module.MIN_LANES = many_module.MIN_LANES, 10**18
+    try:
+        yield
+    finally:
+        many_module.MIN_LANES = default
+
+
+def before_and_after(
+    X: np.ndarray, y: np.ndarray, config: xornet.TrainConfig, n_networks: int, rounds: int
+) -> dict[str, float | str]:
+    """One job through ``train_many`` one network at a time (before) and in lanes (after), in
+    turns: the median train and wall seconds of each, and whether the numbers agree."""
+    xornet.train_many(X, y, config.replace(steps=2), 16, engine="numba")  # warm up both
+    with one_network_at_a_time():
+        xornet.train_many(X, y, config.replace(steps=2), 16, engine="numba")
+    runs: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+    results = {}
+    for _ in range(rounds):
+        for when in ("before", "after"):
+            context = one_network_at_a_time() if when == "before" else contextlib.nullcontext()
+            with context:
+                start = time.perf_counter()
+                result = xornet.train_many(X, y, config, n_networks, engine="numba")
+                runs[when].append((result.train_seconds, time.perf_counter() - start))
+            results[when] = result
+    out: dict[str, float | str] = {}
+    for when, times in runs.items():
+        out[f"{when} train"] = statistics.median(t for t, _ in times)
+        out[f"{when} wall"] = statistics.median(w for _, w in times)
+        out[f"{when} kernel"] = results[when].kernel
+    same_steps = bool((results["before"].steps == results["after"].steps).all())
+    out["max |difference|"] = float(
+        np.abs(results["before"].thetas - results["after"].thetas).max()
+    )
+    out["same steps"] = "yes" if same_steps else "NO"
+    return out
+
+
+def parity_rates(bits: int, n_networks: int, seconds: float) -> list[tuple[str, float, float]]:
+    """n-bit parity (2^n samples, n hidden units, the setting of docs/experiments.md section 6
+    without its stop rule): million network-steps and million sample-steps a second of
+    ``train_many`` in lanes and of the NumPy reference (``engine="numpy"``)."""
+    data = xornet.parity(bits)
+    n = data.X.shape[0]
+    config = xornet.TrainConfig(hidden=bits, init="uniform", init_scale=0.5, loss="sse",
+                                optimizer="momentum", momentum=0.9, learning_rate=0.1,
+                                tol=None)  # fmt: skip
+    rows = []
+    for engine in ("numba", "numpy"):
+        xornet.train_many(data.X, data.y, config.replace(steps=2), n_networks, engine=engine)
+        steps = 4
+        while True:  # double the steps until a run takes a good part of ``seconds``
+            result = xornet.train_many(data.X, data.y, config.replace(steps=steps), n_networks,
+                                       engine=engine)  # fmt: skip
+            if result.train_seconds > seconds / 4 or steps > 10**6:
+                break
+            steps *= 2
+        rate = n_networks * steps / result.train_seconds
+        rows.append((f"{engine} ({result.kernel})", rate / 1e6, rate * n / 1e6))
+    return rows
 
 
 def run_process(args: list[str], repeats: int) -> float:
@@ -432,7 +553,8 @@ def main() -> None:
     repeats = 3 if args.quick else 5
     sizes = [1, 100, 10_000] if args.quick else [1, 100, 10_000, 100_000]
 
-    print(f"machine: {versions()}\n")
+    print(f"machine: {versions()}")
+    print(f"{lanes_report()}\n")
     rows = one_network(repeats)
     post_ns = next(ns for name, ns, _ in rows if name.startswith("the post's"))
     jax_ns = next(ns for name, ns, _ in rows if name.startswith("JAX"))
@@ -463,12 +585,45 @@ def main() -> None:
         print(f"\nbest xornet numba vs best PyTorch batched: {ours_best / torch_best:.2f}x")
     if not args.quick:
         long_repeats = 3
+        from xornet.engines._lanes import cpu_vector_bits
+
+        widths = (None, 256) if cpu_vector_bits() > 256 else (None,)
         print(
             "\nA long job, 10,000 networks x 20,000 steps (the table's cells are short; "
-            f"median of {long_repeats}, in turns):"
+            f"median of {long_repeats}, in turns; on an AVX-512 CPU also with the kernels an "
+            "AVX2 CPU runs, XORNET_VECTOR_BITS=256):"
         )
-        for label, rate in long_job(10_000, 20_000, long_repeats):
+        for label, rate in long_job(10_000, 20_000, long_repeats, widths):
             print(f"- xornet train_many, {label}: {rate:.1f} M network-steps/s")
+
+    print("\n## Every setting in lanes\n")
+    rounds = 1 if args.quick else 3
+    data = xornet.xor()
+    pp = before_and_after(data.X, data.y, PER_PATTERN, 1_000, rounds)
+    print(
+        "Per-pattern study, 1,000 starts (docs/experiments.md section 2: 2-2-1, SSE, lr 0.5, "
+        f"batch 1 in a fixed order, tol 0.04, 40,000 steps), median of {rounds}, in turns:\n"
+    )
+    print("| train_many | train seconds | wall seconds | kernel |")
+    print("| --- | --- | --- | --- |")
+    for when, label in (("before", "one network at a time (before)"), ("after", "in lanes")):
+        print(f"| {label} | {pp[f'{when} train']:.3f} | {pp[f'{when} wall']:.3f} | "
+              f"{pp[f'{when} kernel']} |")  # fmt: skip
+    print(
+        f"\nin lanes: {float(pp['before train']) / float(pp['after train']):.1f}x faster "
+        f"(train), {float(pp['before wall']) / float(pp['after wall']):.1f}x (wall, with the "
+        f"starts and the diagnosis); the same numbers: max |difference| of the weights "
+        f"{pp['max |difference|']:.1e}, the same steps: {pp['same steps']}"
+    )
+    print("\nn-bit parity, 256 networks, full batch (n hidden units, momentum, SSE):\n")
+    print("| bits | samples | engine (kernel) | M network-steps/s | M sample-steps/s | vs NumPy |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for bits in (4, 6) if args.quick else (4, 6, 8, 10):
+        rows = parity_rates(bits, 256, 1.0 if args.quick else 4.0)
+        numpy_rate = rows[-1][1]
+        for label, rate, samples in rows:
+            print(f"| {bits} | {2**bits:,} | {label} | {rate:,.3f} | {samples:,.1f} | "
+                  f"{rate / numpy_rate:,.1f}x |")  # fmt: skip
 
     if not args.quick:
         traced, rss = peak_memory(100_000, 8)

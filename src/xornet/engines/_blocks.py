@@ -5,10 +5,11 @@ Two ways to train many networks compiled, chosen by :mod:`.many`:
 * :func:`run_lanes`: networks side by side in SIMD lanes, in blocks spread over threads (the
   kernels release the GIL). Every few thousand steps the running networks are packed again
   into whole blocks (:func:`split`), so that networks which have stopped do not hold a block
-  up; each block runs the lane kernel (:func:`._lanes.run_lanes`) or, for a small network and
-  a long job, the step written out for its shape (:mod:`._written`).
-* :func:`run_each`: every other configuration (mini-batches in a fixed order, softmax
-  outputs, shortcut networks not written out), through the one-network loop
+  up; each block runs the lane kernel (:func:`._lanes.run_lanes`: full batch, one output), for
+  a small network and a long job the step written out for its shape (:mod:`._written`), or
+  for mini-batches, softmax outputs and shortcut networks the general lane kernel
+  (:func:`._lanes.run_lanes_general`).
+* :func:`run_each`: fewer networks than fill a few lanes, through the one-network loop
   (:func:`._kernels.run_many`), one network per core at a time.
 
 Both train to the 90% point of the run, measure the loss there (:mod:`._stacked`), and go on
@@ -34,20 +35,22 @@ __all__ = ["LANE_CHUNK", "run_each", "run_lanes", "split"]
 LANE_CHUNK = 5_000
 
 
-def split(n_networks: int, threads: int) -> tuple[int, int]:
+def split(n_networks: int, threads: int, lanes: int = 0) -> tuple[int, int]:
     """How to lay ``n_networks`` out over ``threads`` for the lane kernel:
     ``(block, blocks_per_thread)``.
 
-    Every thread gets the same number of equal blocks, each up to ``_lanes.LANES`` networks
-    and a multiple of 8, with as little padding as that allows: the threads finish together,
-    and the padded lanes (trained for nothing) are fewer than 8 a block. For example 609
+    Every thread gets the same number of equal blocks, each up to ``lanes`` networks (by
+    default ``_lanes.LANES``) and a multiple of 8, with as little padding as that allows: the
+    threads finish together, and the padded lanes (trained for nothing) are fewer than 8 a
+    block. For example 609
     networks on 2 threads are 2 x 2 blocks of 160 (640 lanes), not 3 blocks of 256 with one
     thread doing two of them.
     """
     from xornet.engines._lanes import LANES
 
+    lanes = lanes or LANES
     threads = max(1, min(threads, -(-n_networks // 8)))  # no thread without 8 networks
-    per_thread = -(-n_networks // (threads * LANES))
+    per_thread = -(-n_networks // (threads * lanes))
     blocks = threads * per_thread
     return 8 * -(-n_networks // (8 * blocks)), per_thread
 
@@ -120,18 +123,35 @@ def run_lanes(
     progress: Callable[[int, int], object],
     *,
     written: bool = False,
+    general: bool = False,
+    k: int = 1,
 ) -> _stacked.Run:
-    """All networks (one output, full batch) in SIMD lanes, in blocks over the threads:
-    through the lane kernel, or with ``written`` through the step written out for their shape
-    (:func:`._written.kernel`)."""
-    from xornet.engines import _written
+    """All networks in SIMD lanes, in blocks over the threads: one output and full batch
+    through the lane kernel (:func:`._lanes.run_lanes`), or with ``written`` through the step
+    written out for their shape (:func:`._written.kernel`); with ``general`` (mini-batches,
+    ``k`` softmax outputs, shortcut weights) through :func:`._lanes.run_lanes_general`."""
+    from xornet.engines import _lanes, _written
 
     N, P = thetas.shape
     (n, d), h = X.shape, config.hidden
-    kernel = None
+    run = None
     if written:
-        kernel = _written.kernel(n, d, h, config.activation, config.optimizer, config.loss,
-                                 config.shortcut)  # fmt: skip
+        run = _written.kernel(n, d, h, config.activation, config.optimizer, config.loss,
+                              config.shortcut)  # fmt: skip
+
+    def kernel(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Array, ints: IntArray,
+               block: int, start: int, end: int, *counters: IntArray) -> None:  # fmt: skip
+        """The chosen kernel on one thread's blocks (the written-out one has fixed blocks)."""
+        if run is not None:
+            run(X, y, T, V, lr, fs, ints, start, end, *counters)
+        elif general:
+            _lanes.run_lanes_general(X, y, T, V, lr, fs, ints, h, k, block, start, end,
+                                     *counters)  # fmt: skip
+        else:
+            _lanes.run_lanes(X, y, T, V, lr, fs, ints, h, block, start, end, *counters)
+
+    # Networks a block: 0 for the written-out kernel's own fixed blocks.
+    lanes = 0 if written else general_lanes(n, k) if general else _lanes.LANES
     T = np.ascontiguousarray(thetas.T)  # (P, N): each parameter's values for every network
     slots = {"gd": 0, "momentum": 1, "adam": 2}[config.optimizer]
     V = np.zeros((slots, P, N))  # the optimizer's state: momentum's velocities, Adam's m and v
@@ -141,21 +161,42 @@ def run_lanes(
     first_target = np.full(N, -1, dtype=np.int64)
     state = (T, V, lrs, step, stop, first_correct, first_target)
 
-    def leg(start: int, end: int) -> None:
+    cores = os.cpu_count() or 1
+
+    def leg(start: int, end: int, pool: ThreadPoolExecutor) -> None:
         for chunk in range(start, end, LANE_CHUNK):
             running = np.flatnonzero(stop == STOP_CODES["running"])
             if running.size == 0:
                 break
             stop_step = min(end, chunk + LANE_CHUNK)
-            _chunk(X, y, fs, ints, h, state, running, chunk, stop_step, kernel)
+            _chunk(X, y, fs, ints, state, running, chunk, stop_step, kernel, lanes, pool, cores)
             progress(stop_step, config.steps)
 
-    leg(0, earlier_step)
-    thetas[...] = T.T
-    earlier = _loss_at(thetas, X, y, config, 1)
-    leg(earlier_step, config.steps)
+    with ThreadPoolExecutor(cores) as pool:  # one thread a core, for the whole run
+        leg(0, earlier_step, pool)
+        thetas[...] = T.T
+        earlier = _loss_at(thetas, X, y, config, k)
+        leg(earlier_step, config.steps, pool)
     thetas[...] = T.T
     return _stacked.Run(step, _reasons(stop), first_correct, first_target, earlier)
+
+
+#: A lane kernel as :func:`_chunk` calls it: ``kernel(X, y, T, V, lr, fs, ints, block,
+#: start_step, stop_step, step, stop, first_correct, first_target)``.
+Kernel = Callable[..., None]
+
+#: The most logits a block of :func:`._lanes.run_lanes_general` keeps (``n K L`` doubles,
+#: 2 MB): a block of many samples gets fewer lanes, so that they stay in the core's cache.
+GENERAL_MAX_LOGITS = 2**18
+
+
+def general_lanes(n: int, k: int) -> int:
+    """The most networks a block of :func:`._lanes.run_lanes_general` holds for ``n`` samples
+    and ``k`` outputs: :data:`._lanes.LANES`, fewer (a multiple of 8, at least 8) when their
+    logits would not fit :data:`GENERAL_MAX_LOGITS`."""
+    from xornet.engines._lanes import LANES
+
+    return max(8, min(LANES, GENERAL_MAX_LOGITS // (n * k) // 8 * 8))
 
 
 def _chunk(
@@ -163,27 +204,24 @@ def _chunk(
     y: Array,
     fs: Array,
     ints: IntArray,
-    h: int,
     state: tuple[np.ndarray, ...],
     running: IntArray,
     start: int,
     end: int,
-    written: Callable[..., object] | None,
+    kernel: Kernel,
+    lanes: int,
+    pool: ThreadPoolExecutor,
+    cores: int,
 ) -> None:
-    """Advance the ``running`` networks from ``start`` to ``end`` in the lane kernel, or in
-    the ``written`` out one: packed into whole blocks, split over the cores, each thread on
-    its own contiguous copy; the results are scattered back into ``state``."""
-    from xornet.engines import _lanes, _written
+    """Advance the ``running`` networks from ``start`` to ``end`` in ``kernel``: packed into
+    whole blocks of up to ``lanes`` networks (:func:`split`: as many for each of the ``cores``;
+    0: the written-out kernel's fixed blocks), each block on its own contiguous copy, taken by
+    the ``pool``'s threads as they come free (so a thread that the machine holds up does not
+    hold the others up); the results are scattered back into ``state``."""
+    from xornet.engines import _written
 
-    cores = os.cpu_count() or 1
-    if written is None:
-        block, blocks_per_thread = split(running.size, cores)
-        per_thread = blocks_per_thread * block
-    else:  # blocks of a fixed size, as many a thread
-        block = _written.LANES
-        threads = max(1, min(cores, -(-running.size // block)))
-        per_thread = block * -(-running.size // (threads * block))
-    parts = [running[a : a + per_thread] for a in range(0, running.size, per_thread)]
+    block = split(running.size, cores, lanes)[0] if lanes else _written.LANES
+    parts = [running[a : a + block] for a in range(0, running.size, block)]
 
     def work(nets: IntArray) -> None:
         width = -(-nets.size // block) * block
@@ -193,13 +231,9 @@ def _chunk(
             packed[..., : nets.size] = a[..., nets]
             own.append(packed)
         own[4][nets.size :] = STOP_CODES["diverged"]  # padding: never trained
-        if written is None:
-            _lanes.run_lanes(X, y, *own[:3], fs, ints, h, block, start, end, *own[3:])
-        else:
-            written(X, y, *own[:3], fs, ints, start, end, *own[3:])
+        kernel(X, y, *own[:3], fs, ints, block, start, end, *own[3:])
         for a, packed in zip(state, own, strict=True):
             a[..., nets] = packed[..., : nets.size]
 
-    with ThreadPoolExecutor(len(parts)) as pool:
-        for done in [pool.submit(work, nets) for nets in parts]:
-            done.result()
+    for done in [pool.submit(work, nets) for nets in parts]:
+        done.result()

@@ -84,6 +84,8 @@ def source(
     optimizer: str = "gd",
     loss: str = "bce",
     shortcut: bool = False,
+    *,
+    wide: bool = True,
 ) -> str:
     """The Python source of the kernel for one shape and one choice.
 
@@ -96,6 +98,11 @@ def source(
     loss : {"bce", "sse"}
     shortcut : bool
         Direct input-to-output weights ``W3 (d, 1)``.
+    wide : bool
+        The kernel's shape for a CPU with AVX-512 (:func:`._lanes.vector_bits`): 512-bit
+        vectors, and four sigmoids sharing a division (:data:`SHARED_DIVISION`). Without it,
+        LLVM's width for the CPU and a division for each sigmoid: with AVX2's 16 vector
+        registers, against AVX-512's 32, the shared divisions' extra live numbers did not pay.
 
     Returns
     -------
@@ -142,7 +149,8 @@ def source(
     put(0, '@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})')
     put(0, "def run_written(X, y, T, V, lr, fs, ints, start_step, stop_step, step, stop, "
         "first_correct, first_target):")  # fmt: skip
-    put(1, "prefer_512_bit_vectors()")
+    if wide:
+        put(1, "prefer_512_bit_vectors()")
     put(1, "N = T.shape[1]")
     put(1, "mu, beta1, beta2, eps = fs[MU], fs[BETA1], fs[BETA2], fs[EPS]")
     put(1, "nesterov, target, margin = ints[NESTEROV] == 1, fs[TARGET], fs[MARGIN]")
@@ -173,7 +181,7 @@ def source(
     put(3, "for _ in range(2):")
     put(4, "events = 0")
     put(4, "for q in range(L):")
-    body = _step(n, d, h, activation, optimizer, loss, shortcut, P)
+    body = _step(n, d, h, activation, optimizer, loss, shortcut, P, SHARED_DIVISION if wide else 1)
     for text in body:
         put(5, text)
     put(4, "if first == 0.0 or events == 0:")
@@ -357,7 +365,14 @@ def _data(n: int, d: int) -> list[str]:
 
 
 def _samples(
-    n: int, d: int, h: int, activation: str, loss: str, shortcut: bool, lanes: bool
+    n: int,
+    d: int,
+    h: int,
+    activation: str,
+    loss: str,
+    shortcut: bool,
+    lanes: bool,
+    shared: int = 1,
 ) -> list[str]:
     """Forward and backward in the post's seven steps: the gradients ``g{c}`` of parameters
     ``t{c}``, with ``check`` (0 while every sum is finite) and ``worst`` (the least of
@@ -385,7 +400,7 @@ def _samples(
     units = [f"{r}_{j}" for r in range(n) for j in range(h)]
     out.append(f"# H = {activation}(Z1)")
     if activation == "sigmoid":
-        out += _sigmoids([f"a{u}" for u in units], [f"h{u}" for u in units], lanes)
+        out += _sigmoids([f"a{u}" for u in units], [f"h{u}" for u in units], lanes, shared)
     else:
         act = {"tanh": "tanh_v({})" if lanes else "math.tanh({})", "relu": "max({}, 0.0)"}
         out += [f"h{u} = {act[activation].format(f'a{u}')}" for u in units]
@@ -401,7 +416,7 @@ def _samples(
         out.append(f"check += 0.0 * z{r}")
         if lanes:
             out.append(f"B[Z2 + {r}, q] = z{r}")
-    out += _sigmoids([f"z{r}" for r in range(n)], [f"p{r}" for r in range(n)], lanes)
+    out += _sigmoids([f"z{r}" for r in range(n)], [f"p{r}" for r in range(n)], lanes, shared)
     for r in range(n):
         out.append(f"# sample {r}, backward")
         out.append(f"worst = min(worst, side{r} * p{r} - edge{r})")
@@ -430,17 +445,18 @@ def _samples(
 SHARED_DIVISION = 4
 
 
-def _sigmoids(zs: list[str], outs: list[str], lanes: bool) -> list[str]:
+def _sigmoids(zs: list[str], outs: list[str], lanes: bool, shared: int = 1) -> list[str]:
     """``outs[k] = sigmoid(zs[k])``. For one network, :func:`._kernels.sigmoid`, one at a
     time. In lanes, from ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs')
-    and ``r_{out} = 1 / (1 + e)``, with the divisions shared (:func:`_reciprocals`)."""
+    and ``r_{out} = 1 / (1 + e)``, with ``shared`` divisions shared (:func:`_reciprocals`)."""
     if not lanes:
         return [f"{o} = sigmoid({z})" for z, o in zip(zs, outs, strict=True)]
     text = [f"e_{o} = exp_nonpos_horner(-abs({z}))" for z, o in zip(zs, outs, strict=True)]
     text += [f"d_{o} = 1.0 + e_{o}" for o in outs]
-    text.append(f"# r = 1 / d, {SHARED_DIVISION} at a time with one division (see _reciprocals)")
-    for k in range(0, len(outs), SHARED_DIVISION):
-        group = outs[k : k + SHARED_DIVISION]
+    if shared > 1:
+        text.append(f"# r = 1 / d, {shared} at a time with one division (see _reciprocals)")
+    for k in range(0, len(outs), shared):
+        group = outs[k : k + shared]
         text += _reciprocals([f"d_{o}" for o in group], [f"r_{o}" for o in group])
     text += [f"{o} = sigmoid_from({z}, e_{o}, r_{o})" for z, o in zip(zs, outs, strict=True)]
     return text
@@ -490,15 +506,17 @@ def _step(
     loss: str,
     shortcut: bool,
     P: int,
+    shared: int,
 ) -> list[str]:
-    """The body of the loop over the lanes: one network's whole step (see :func:`source`)."""
+    """The body of the loop over the lanes: one network's whole step (see :func:`source`),
+    ``shared`` sigmoids to a division."""
     out = [f"t{c} = B[{c}, q]" for c in range(P)]
     out += [f"g{c} = 0.0" for c in range(P)]
     # Few branches, since each costs numba compile time in a function this long: 0 * a is 0
     # for a finite a and nan otherwise, so ``check`` stays 0 while every sum is finite; and
     # ``worst`` is the least of side * p - edge, positive when every sample is right.
     out += ["check, worst, low = 0.0, math.inf, 0.0  # finiteness, correctness, the loss's bound"]
-    out += _samples(n, d, h, activation, loss, shortcut, lanes=True)
+    out += _samples(n, d, h, activation, loss, shortcut, lanes=True, shared=shared)
     out += [
         "# The evaluation: is there anything to record or check (see _lanes.run_lanes)?",
         f"level = low{'' if loss == 'sse' else f' / {n}.0'}",
@@ -546,7 +564,6 @@ def _step(
     return out
 
 
-@functools.cache
 def kernel(
     n: int,
     d: int,
@@ -559,7 +576,8 @@ def kernel(
     one: bool = False,
 ) -> Callable[..., Any]:
     """The compiled kernel for one shape and choice (once a process), from the disk cache
-    (:mod:`._cache`) when an earlier process compiled it.
+    (:mod:`._cache`) when an earlier process compiled it; in lanes, of the shape for the
+    vector width of :func:`._lanes.vector_bits`.
 
     Parameters
     ----------
@@ -573,6 +591,30 @@ def kernel(
     callable
         ``run_one`` or ``run_written``.
     """
-    write, entry = (source_one, "run_one") if one else (source, "run_written")
-    text = write(n, d, h, activation, optimizer, loss, shortcut)
-    return _cache.load(_cache.name_for(text), text, entry)
+    if one:
+        return _compiled(n, d, h, activation, optimizer, loss, shortcut, one=True, wide=False)
+    from xornet.engines._lanes import vector_bits
+
+    wide = vector_bits() == 512
+    return _compiled(n, d, h, activation, optimizer, loss, shortcut, one=False, wide=wide)
+
+
+@functools.cache
+def _compiled(
+    n: int,
+    d: int,
+    h: int,
+    activation: str,
+    optimizer: str,
+    loss: str,
+    shortcut: bool,
+    *,
+    one: bool,
+    wide: bool,
+) -> Callable[..., Any]:
+    """:func:`kernel`, compiled or loaded once a process for each shape, choice and width."""
+    if one:
+        text = source_one(n, d, h, activation, optimizer, loss, shortcut)
+        return _cache.load(_cache.name_for(text), text, "run_one")
+    text = source(n, d, h, activation, optimizer, loss, shortcut, wide=wide)
+    return _cache.load(_cache.name_for(text), text, "run_written")

@@ -7,11 +7,13 @@ module holds the public :func:`train_many` and the choice of engine; the engines
 * ``numpy`` (:mod:`._stacked`): the networks stacked along a leading axis, ``W1 (N, d, h)``,
   through the reference's own forward and backward; networks that stop early or diverge are
   frozen by a mask.
-* ``numba`` (:mod:`._blocks`): full-batch networks with one output (any activation), trained
-  by gradient descent, momentum or Adam (the post's setup and the 1986 ones), run side by
-  side in SIMD lanes (:mod:`._lanes`), blocks of networks over the threads; for a long job on
-  a small network, through the step written out for its shape (:mod:`._written`, shortcut
-  networks too). Every other configuration runs the compiled one-network loop per network,
+* ``numba`` (:mod:`._blocks`): from 16 networks, side by side in SIMD lanes (:mod:`._lanes`),
+  blocks of networks over the threads. Full-batch networks with one output (the post's setup
+  and the 1986 ones) run in the lane kernel, or for a long job on a small network through the
+  step written out for its shape (:mod:`._written`, shortcut networks too); mini-batches in a
+  fixed order (one pattern at a time included), softmax outputs and the other shortcut
+  networks run in the general lane kernel. The kernels' vector width and shape follow the CPU
+  (:func:`._lanes.vector_bits`). Fewer networks run the compiled one-network loop each,
   spread over the cores.
 
 Memory grows linearly in N: per network the parameters, the optimizer state and a few numbers.
@@ -70,6 +72,11 @@ class ManyResult:
         ``solved``, ``plateau``, ``improving`` or ``diverged``, as :func:`xornet.diagnose`.
     train_seconds : float
     engine : {"numpy", "numba"}
+    kernel : str
+        What trained them: ``stacked`` (the NumPy engine), ``each`` (the one-network loop per
+        network), or a lane kernel and its vector width in bits: ``lanes/512`` (full batch,
+        one output), ``written/512`` (the step written out), ``general/512`` (mini-batches,
+        softmax or shortcut networks); ``/256`` on a CPU without AVX-512.
     """
 
     thetas: Array
@@ -89,6 +96,7 @@ class ManyResult:
     outcome: np.ndarray
     train_seconds: float
     engine: str
+    kernel: str = ""
 
     def __len__(self) -> int:
         return int(self.thetas.shape[0])
@@ -222,9 +230,12 @@ def train_many(
     earlier_step = index * config.record_every if index < n_records else config.steps
 
     start = time.perf_counter()
-    loop = _run_numba if chosen == "numba" else _stacked.run
     report = progress if progress is not None else _no_progress
-    run = loop(X, y, config, thetas, lrs, target, earlier_step, k, report)  # updates thetas
+    if chosen == "numba":  # each updates thetas
+        run, kernel = _run_numba(X, y, config, thetas, lrs, target, earlier_step, k, report)
+    else:
+        run = _stacked.run(X, y, config, thetas, lrs, target, earlier_step, k, report)
+        kernel = "stacked"
     seconds = time.perf_counter() - start
     report(config.steps, config.steps)
 
@@ -256,6 +267,7 @@ def train_many(
         outcome=outcome,
         train_seconds=seconds,
         engine=chosen,
+        kernel=kernel,
     )
 
 
@@ -300,20 +312,49 @@ def _run_numba(
     earlier_step: int,
     k: int,
     progress: Callable[[int, int], object],
-) -> _stacked.Run:
-    """The compiled engine for this job: in lanes when :func:`_lanes_apply`, the step written
-    out when also :func:`_written_out_applies`, else the one-network loop for each network."""
+) -> tuple[_stacked.Run, str]:
+    """The compiled engine for this job (:func:`kernel_for`), and what it ran
+    (``ManyResult.kernel``)."""
     from xornet.engines import _blocks
+    from xornet.engines._lanes import vector_bits
     from xornet.engines.fused import pack_settings
 
     n, d = X.shape
     N = thetas.shape[0]
     fs, ints = pack_settings(config, n, target)
-    if _lanes_apply(config, n, d, k, N):
-        written = _written_out_applies(config, n, d, N)
-        return _blocks.run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress,
-                                 written=written)  # fmt: skip
-    return _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
+    kind = kernel_for(config, n, d, k, N)
+    if kind == "each":
+        run = _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
+        return run, kind
+    bits = vector_bits()  # before training: a bad XORNET_VECTOR_BITS fails here
+    run = _blocks.run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress,
+                            written=kind == "written", general=kind == "general", k=k)  # fmt: skip
+    return run, f"{kind}/{bits}"
+
+
+#: Networks from which they run in lanes: below it the one-network loop per network is as
+#: fast.
+MIN_LANES = 16
+
+
+def kernel_for(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> str:
+    """Which compiled kernel trains a job of ``n_networks`` on ``n`` samples of ``d`` inputs
+    with ``k`` outputs: ``written`` (:func:`_written_out_applies`), ``lanes``
+    (:func:`_lanes_apply`, up to :data:`LANE_KERNEL_MAX_UNITS`), ``general`` (every other job
+    from :data:`MIN_LANES` networks: the general lane kernel) or ``each`` (the one-network loop
+    per network)."""
+    if _lanes_apply(config, n, d, k, n_networks):
+        if _written_out_applies(config, n, d, n_networks):
+            return "written"
+        return "lanes" if n * config.hidden <= LANE_KERNEL_MAX_UNITS else "general"
+    return "general" if n_networks >= MIN_LANES else "each"
+
+
+#: Samples times hidden units above which a full-batch job runs in the general lane kernel.
+#: The lane kernel keeps every sample's hidden units for its backward pass, ``n h`` numbers a
+#: network, which past this no longer stay in the core's cache; the general kernel keeps one
+#: sample's (n-bit parity with n hidden units: the lane kernel to 6 bits, the general from 7).
+LANE_KERNEL_MAX_UNITS = 512
 
 
 def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> bool:
@@ -321,14 +362,17 @@ def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -
     network they handle (with a shortcut only when written out), and enough of them to fill a
     few lanes (below 16 the one-network loop is as fast)."""
     full_batch = batch_schedule(n, config.batch_size)[1] == 1
-    lanes = full_batch and k == 1 and n_networks >= 16
+    lanes = full_batch and k == 1 and n_networks >= MIN_LANES
     return lanes and (not config.shortcut or _written_out_applies(config, n, d, n_networks))
 
 
 #: Network-steps from which the lanes run the step written out for the shape
 #: (:mod:`._written`): faster than the lane kernel, for a few seconds of compiling the first
 #: time a shape runs on a machine (later ones load it from the disk cache). Which kernel runs
-#: depends only on the call, so the same call gives the same numbers.
+#: depends only on the call, so the same call gives the same numbers on a machine; across
+#: machines, the written-out step's shape follows the CPU's vector width
+#: (:func:`._lanes.vector_bits`), which moves its numbers within 1e-10 (``XORNET_VECTOR_BITS``
+#: set alike on every machine gives the same bits).
 WRITTEN_OUT_MIN_WORK = 200_000_000
 
 
