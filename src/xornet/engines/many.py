@@ -116,6 +116,7 @@ def train_many(
     engine: str = "auto",
     n_classes: int | None = None,
     progress: Callable[[int, int], object] | None = None,
+    kernel_for: int | None = None,
 ) -> ManyResult:
     """Train many independent networks on the same data in one call.
 
@@ -146,6 +147,11 @@ def train_many(
         ``progress(step, steps)`` as training advances: every network has reached ``step`` of
         ``config.steps`` (or stopped before it). Called every few thousand steps where the
         engine runs in stretches, and always once at the end, with ``step == steps``.
+    kernel_for : int, optional
+        The number of networks that chooses the compiled kernel (default: this call's). The
+        kernels agree to about 1e-14, not to the bit, so a study split into blocks passes the
+        whole setting's count: every block then runs the kernel the whole would, and the
+        numbers do not depend on how the networks were split.
 
     Returns
     -------
@@ -189,6 +195,8 @@ def train_many(
             raise XornetError("every learning rate must be a positive finite number")
     if target is not None and not np.isfinite(target):
         raise XornetError(f"target must be a finite number, got {target}")
+    if kernel_for is not None and kernel_for < 1:
+        raise XornetError(f"kernel_for must be at least 1, got {kernel_for}")
     if params is not None and len(params) != N:
         raise XornetError(f"{len(params)} initial params for {N} networks")
     thetas = _starts(config, d, K, seed_array, params)
@@ -199,9 +207,12 @@ def train_many(
     earlier_step = index * config.record_every if index < n_records else config.steps
 
     start = time.perf_counter()
-    loop = _run_numba if chosen == "numba" else _stacked.run
     report = progress if progress is not None else _no_progress
-    run = loop(X, y, config, thetas, lrs, target, earlier_step, k, report)  # updates thetas
+    if chosen == "numba":  # updates thetas
+        run = _run_numba(X, y, config, thetas, lrs, target, earlier_step, k, report,
+                         N if kernel_for is None else kernel_for)  # fmt: skip
+    else:
+        run = _stacked.run(X, y, config, thetas, lrs, target, earlier_step, k, report)
     seconds = time.perf_counter() - start
     report(config.steps, config.steps)
 
@@ -277,17 +288,18 @@ def _run_numba(
     earlier_step: int,
     k: int,
     progress: Callable[[int, int], object],
+    kernel_for: int,
 ) -> _stacked.Run:
     """The compiled engine for this job: in lanes when :func:`_lanes_apply`, the step written
-    out when also :func:`_written_out_applies`, else the one-network loop for each network."""
+    out when also :func:`_written_out_applies`, else the one-network loop for each network;
+    chosen as for ``kernel_for`` networks."""
     from xornet.engines import _blocks
     from xornet.engines.fused import pack_settings
 
     n, d = X.shape
-    N = thetas.shape[0]
     fs, ints = pack_settings(config, n, target)
-    if _lanes_apply(config, n, d, k, N):
-        written = _written_out_applies(config, n, d, N)
+    if _lanes_apply(config, n, d, k, kernel_for):
+        written = _written_out_applies(config, n, d, kernel_for)
         return _blocks.run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress,
                                  written=written)  # fmt: skip
     return _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
