@@ -371,6 +371,8 @@ CONFIG_ERRORS = [
     (["--beta2", "1"], "--beta2: must be in [0, 1), got 1.0"),
     (["--margin", "0.7"], "--margin: must be in [0, 0.5), got 0.7"),
     (["--tol", "-1"], "--tol: must be a finite number >= 0 (or None), got -1.0"),
+    # Before, U(-1e308, 1e308) overflowed while drawing the start: a traceback.
+    (["--init-scale", "1e308"], "--init-scale: must be at most 1e+06, got 1e+308"),
 ]  # fmt: skip
 
 
@@ -588,3 +590,212 @@ def test_explain_help_lists_no_stop_rules(capsys):
         assert f"{flag}\n" not in out, flag
     assert "--after" in out
     assert "--engine" in out
+
+
+# ----------------------------------------------------------------------------- issue 16: the CLI
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "gd"])
+def test_a_loss_that_ends_orders_of_magnitude_above_its_start_is_divergence(capsys, optimizer):
+    # Before, Adam at lr 1e300 ended at loss 2.8e299 and was told "still improving, raise the
+    # learning rate"; plain gradient descent was called a plateau. Exit 1, as for divergence.
+    code, out, err = run(capsys, "train", "--optimizer", optimizer, "--lr", "1e300", "--seed",
+                         "0", "--steps", "300", "--engine", "numpy")  # fmt: skip
+    assert code == 1
+    assert err == ""
+    assert "outcome     Diverged: the loss rose from 0.7965 to" in out
+    assert "Try a smaller learning rate." in out
+    code, out, _ = run(capsys, "train", "--optimizer", optimizer, "--lr", "1e300", "--seed",
+                       "0", "--steps", "300", "--engine", "numpy", "--json")  # fmt: skip
+    assert code == 1
+    assert json.loads(out)["outcome"] == "diverged"
+
+
+def test_every_command_that_trains_draws_and_prints_its_seed(capsys, tmp_path):
+    # Before, explain and report started from seed 0 while train drew one.
+    first = run_json(capsys, "explain", "--hidden", "2")
+    again = run_json(capsys, "explain", "--hidden", "2", "--seed", str(first["seed"]))
+    assert again["arrays"] == first["arrays"]
+    assert again["seed"] == first["seed"]
+    seeds = {run_json(capsys, "explain", "--hidden", "2")["seed"] for _ in range(3)}
+    assert len(seeds | {first["seed"]}) > 1  # drawn, not fixed
+    out = run(capsys, "explain", "--hidden", "2", "--seed", "7")[1]
+    assert out.startswith("xornet explain: xor, seed 7\n")
+    code, out, _ = run(capsys, "report", "--steps", "20", "--out", str(tmp_path / "r.html"))
+    assert code == 0
+    seed = int(out.splitlines()[0].removeprefix("seed        "))
+    assert f"xornet report: xor, seed {seed}" in (tmp_path / "r.html").read_text()
+    for command in ("train", "explain", "report", "landscape"):
+        text = " ".join(run(capsys, command, "--help")[1].split())
+        assert "without it, one is drawn and printed" in text, command
+
+
+def test_the_result_is_printed_before_the_animation_with_a_progress_bar(capsys, monkeypatch,
+                                                                        tmp_path):  # fmt: skip
+    # Before, --animation trained the run again and drew 60 frames (a minute for a long run)
+    # with nothing on the screen, and only then printed the result.
+    from xornet import plotting
+
+    seen = {}
+
+    def animate(X, y, config, path, **kwargs):
+        seen["printed"] = capsys.readouterr().out
+        seen["progress"] = kwargs["progress"]
+        kwargs["progress"](1, 2)
+        path.write_bytes(b"GIF89a")
+        return path
+
+    monkeypatch.setattr(plotting, "animate", animate)
+    gif = tmp_path / "a.gif"
+    code, out, _ = run(capsys, "train", "--seed", "0", "--animation", str(gif))
+    assert code == 0
+    assert "outcome     Solved" in seen["printed"]
+    assert callable(seen["progress"])
+    assert out == f"figure      {gif}\n"
+    code, out, _ = run(capsys, "train", "--seed", "0", "--animation", str(gif), "--json")
+    assert json.loads(seen["printed"] + out)["figures"] == [str(gif)]  # the JSON comes last
+
+
+def test_json_lists_the_figures_it_wrote(capsys, tmp_path):
+    # Before, train --json --plots DIR always said "figures": [].
+    record = run_json(capsys, "train", "--seed", "0", "--plots", str(tmp_path / "f"))
+    assert record["figures"] == [str(tmp_path / "f" / f"{name}.png")
+                                 for name in ("loss", "boundary", "hidden", "network")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--animation", "{tmp}/a.txt"], "--animation: {tmp}/a.txt must be a .gif or an .mp4 file"),
+    (["--animation", "{tmp}/no/a.gif"], "--animation: directory {tmp}/no does not exist"),
+    (["--animation", "{tmp}/a.gif", "--dataset", "parity3"], "--animation draws 2 input features"),
+    (["--plots", "{tmp}/file"], "--plots: {tmp}/file is a file, not a directory"),
+    (["--plots", "{tmp}/file/sub"], "--plots: {tmp}/file is a file, not a directory"),
+    (["--save", "{tmp}"], "--save: {tmp} is a directory"),
+])  # fmt: skip
+def test_every_output_option_is_checked_before_training(capsys, tmp_path, monkeypatch, args,
+                                                        message):  # fmt: skip
+    from xornet import training
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(training.Trainer, "run", lambda *a, **k: pytest.fail("trained"))
+    code, out, err = run(capsys, "train", *(a.format(tmp=tmp_path) for a in args))
+    assert code == 2
+    assert out == ""
+    assert message.format(tmp=tmp_path) in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_report_checks_its_output_before_training(capsys, tmp_path, monkeypatch):
+    from xornet import training
+
+    monkeypatch.setattr(training.Trainer, "run", lambda *a, **k: pytest.fail("trained"))
+    code, _, err = run(capsys, "report", "--out", str(tmp_path / "no" / "r.html"))
+    assert code == 2
+    assert f"--out: directory {tmp_path / 'no'} does not exist" in err
+
+
+def test_report_on_a_model_saved_without_its_run_is_not_called_diverged(capsys, tmp_path,
+                                                                       monkeypatch):  # fmt: skip
+    # Before, a model file without a saved final loss got the verdict of a NaN loss: diverged.
+    import xornet.report
+
+    seen = {}
+    build = xornet.report.build_report
+
+    def spy(*args, **kwargs):
+        seen["outcome"] = kwargs["outcome"]
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(xornet.report, "build_report", spy)
+    data = xornet.xor()
+    result = xornet.train(data.X, data.y, rng=0)
+    bare = tmp_path / "bare.npz"
+    xornet.save_model(bare, result.params)
+    assert run(capsys, "report", "--model", str(bare), "--out", str(tmp_path / "r.html"))[0] == 0
+    assert seen["outcome"].kind == "solved"
+    assert seen["outcome"].summary == result.outcome.summary
+
+
+def test_compiling_is_announced_and_timed_apart_from_training(capsys, monkeypatch):
+    # Before, the first numba run on a machine compiled for 5-12 s in silence and reported
+    # that time as training time.
+    import time
+
+    from xornet.engines import fused
+
+    load = fused.load
+
+    def slow():
+        time.sleep(0.3)
+        load()
+
+    monkeypatch.setattr(fused, "compiled", lambda *args: False)
+    monkeypatch.setattr(fused, "load", slow)
+    code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
+    assert code == 0
+    assert err.startswith("xornet: compiling the numba engine for this machine")
+    assert len(err.splitlines()) == 1
+    assert "s (numba engine), after 0.3" in out
+    assert "s compiling it for this machine (once)" in out
+    record = run_json(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
+    assert record["compile_seconds"] >= 0.3 > record["train_seconds"]
+    monkeypatch.setattr(fused, "compiled", lambda *args: True)
+    code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
+    assert err == ""
+    assert "s loading it" in out
+    code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numpy", "--steps", "500")
+    assert err == ""
+    assert "s (numpy engine)\n" in out
+
+
+def test_whether_a_kernel_is_compiled_is_read_from_numbas_disk_cache(tmp_path, monkeypatch):
+    # The written-out loop of one shape, in an empty cache: not compiled; compiled by a run,
+    # its time apart; and, with the module imported afresh (as a new process would), on disk.
+    import sys
+
+    from xornet.engines import _cache, _written, fused
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data, config = xornet.xor(), xornet.PRESETS["post"].replace(hidden=3, loss="sse")
+    fused.load()
+    assert fused.compiled(data.X, config, 1, 10) is True  # the general loop alone (short runs)
+    assert fused.compiled(data.X, config, 1, 200_000) is False
+    result = xornet.train(data.X, data.y, config, rng=0, engine="numba")
+    assert result.compile_seconds > 0.2 > result.train_seconds  # compiling takes seconds
+    assert fused.compiled(data.X, config, 1, 200_000) is True
+    for name in [m for m in sys.modules if m.startswith(_cache.PREFIX)]:
+        monkeypatch.delitem(sys.modules, name)
+    _written.kernel.cache_clear()
+    assert fused.compiled(data.X, config, 1, 200_000) is True
+    _written.kernel.cache_clear()  # the next test loads its kernels from its own cache
+
+
+@pytest.mark.parametrize(("error", "code", "message"), [
+    (KeyboardInterrupt, 130, "xornet: interrupted\n"),
+    (MemoryError, 2, "xornet sweep: error: out of memory: the data, the network or the number"),
+])  # fmt: skip
+def test_ctrl_c_and_memory_in_any_command_are_one_line(capsys, monkeypatch, error, code, message):
+    # Before, Ctrl-C during a sweep (or explain, report) ended in a traceback.
+    import xornet.sweep
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(xornet.sweep, "sweep", fail)
+    got, out, err = run(capsys, "sweep", "--seeds", "2", "--steps", "5")
+    assert got == code
+    assert out == ""
+    assert err.startswith(message)
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_explain_follows_engine(capsys, monkeypatch):
+    from xornet.engines import fused
+
+    calls = []
+    advance = fused.advance
+    monkeypatch.setattr(fused, "advance", lambda *a: calls.append(a[6]) or advance(*a))
+    args = ["explain", "--preset", "post", "--seed", "2", "--after", "300", "--json"]
+    run_json(capsys, *args[:-1], "--engine", "numpy")
+    assert calls == []
+    run_json(capsys, *args[:-1], "--engine", "numba")
+    assert calls[-1] == 300

@@ -167,3 +167,151 @@ def test_make_dataset_reports_bad_arguments_as_data_errors():
         make_dataset("moons", noise=-1.0)
     with pytest.raises(DataError, match="at least one sample each"):
         make_dataset("spiral5", n_samples=3)
+
+
+# ----------------------------------------------------------------------------- strict CSV cells
+
+
+def one_cell(tmp_path, cell, column="x2"):
+    """A CSV file whose row 3 has ``cell`` in ``column`` (x2 or label)."""
+    row = f"1,{cell},1" if column == "x2" else f"1,1,{cell}"
+    return write(tmp_path, f"x1,x2,label\n0,0,0\n{row}\n")
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("1_000", "'1_000' is not a number"),  # float() reads 1000
+    ("1__0", "'1__0' is not a number"),
+    ("\uff11", "is not a number"),  # full-width 1: float() reads 1
+    ("\u0661", "is not a number"),  # Arabic-Indic 1: float() reads 1
+    ("1\u00a0", "is not a number"),  # a no-break space: float() strips it
+    ("0x10", "'0x10' is not a number"),
+    ("1 000", "'1 000' is not a number"),
+    ("1e", "'1e' is not a number"),
+    (".", "'.' is not a number"),
+    ("\u22121", "is not a number"),  # the minus sign, not a hyphen
+    ("inf", "'inf' is not a finite number"),
+    ("-Infinity", "'-Infinity' is not a finite number"),
+    ("NaN", "'NaN' is not a finite number"),
+    ("1e999", "'1e999' is not a finite number"),  # float() reads inf
+])  # fmt: skip
+def test_a_cell_is_a_plain_decimal_number_or_an_error(tmp_path, cell, message):
+    for column in ("x2", "label"):
+        path = one_cell(tmp_path, cell, column)
+        with pytest.raises(DataError, match=message) as info:
+            load_csv(path)
+        assert str(info.value).startswith(f"{path}, row 3, column '{column}': ")
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    (" 1 ", 1.0), ("\t2", 2.0), ("+3", 3.0), ("1.", 1.0), (".5", 0.5), ("-0.25", -0.25),
+    ("1e3", 1000.0), ("2.5E-1", 0.25), ("007", 7.0), ("1e-400", 0.0),
+])  # fmt: skip
+def test_plain_decimal_numbers_are_read(tmp_path, cell, value):
+    assert load_csv(one_cell(tmp_path, cell)).X[1, 1] == value
+
+
+def test_label_one_underscore_zero_is_not_class_ten(tmp_path):
+    with pytest.raises(DataError, match="column 'label': '1_0' is not a number"):
+        load_csv(one_cell(tmp_path, "1_0", "label"))
+
+
+def test_a_long_cell_is_quoted_short(tmp_path):
+    with pytest.raises(DataError, match=r"'zzzzz.*\.\.\.' is not a number") as info:
+        load_csv(one_cell(tmp_path, "z" * 100_000))
+    assert len(str(info.value)) < len(str(tmp_path)) + 100
+
+
+# ----------------------------------------------------------------------------- the header row
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0,0,0\n0,1,1\n1,0,1\n", "the first row should be the column names, but it holds numbers "
+                              "('0', '0', '0'); add a header row"),
+    ("0.5,1.5,1\n0,1,1\n", "the first row should be the column names"),
+    (",x1,x2,label\n0,0,0,0\n1,0,1,1\n", "column 1 has no name in the header row"),  # pandas
+    ('x1,"a\nb",label\n0,0,0\n1,0,1\n',
+     "a column name holds a line break or another control character (column 2: 'a\\nb')"),
+    ("x1," + "x" * 256 + ",label\n0,0,0\n1,1,1\n",
+     "a column name is longer than 255 characters (column 2: 'xxx"),
+    ("x1,x2,x1,label\n0,0,0,0\n", "repeated column names in the header ('x1')"),
+    ("x1;x2;label\n0,5;1;0\n", "the header row has one column, 'x1;x2;label': the file seems "
+                               "separated by ';'; xornet reads comma-separated values"),
+    ("x1\tx2\tlabel\n0\t1\t0\n", "the file seems separated by tabs"),
+])  # fmt: skip
+def test_a_bad_header_row_is_named_for_what_it_is(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        load_csv(path)
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"{path}: ")
+    assert "\n" not in str(info.value)
+
+
+def test_a_file_name_that_cannot_name_a_dataset_is_refused(tmp_path):
+    path = write(tmp_path, "x,label\n0,0\n1,1\n", name="two\nlines.csv")
+    with pytest.raises(DataError, match="the file's name, which names the dataset, holds a line"):
+        load_csv(path)
+
+
+def test_many_columns_are_listed_short(tmp_path):
+    header = ",".join(f"c{i}" for i in range(500))
+    path = write(tmp_path, f"{header}\n" + ",".join("0" * 500) + "\n")
+    with pytest.raises(DataError, match=r"the columns are c0, c1, .*, c9, \.\.\. \(500 columns\)"):
+        load_csv(path)
+
+
+# ----------------------------------------------------------------------------- bounds
+
+
+def test_a_csv_file_is_bounded_before_it_is_parsed(tmp_path, monkeypatch):
+    import xornet.data as data
+
+    path = write(tmp_path, "x1,label\n" + "0,0\n1,1\n" * 50)
+    monkeypatch.setattr(data, "MAX_CSV_BYTES", 100)
+    with pytest.raises(DataError, match="larger than 0 MiB, the most a CSV file may hold"):
+        load_csv(path)
+    monkeypatch.setattr(data, "MAX_CSV_BYTES", 10_000)
+    monkeypatch.setattr(data, "MAX_CSV_ROWS", 99)
+    with pytest.raises(DataError, match="more than 99 rows"):
+        load_csv(path)
+    monkeypatch.setattr(data, "MAX_CSV_ROWS", 100)
+    assert load_csv(path).n_samples == 100
+    wide = write(tmp_path, ",".join(f"c{i}" for i in range(1001)) + ",label\n", name="w.csv")
+    with pytest.raises(DataError, match="1,002 columns; a CSV file may have at most 1,000"):
+        load_csv(wide)
+
+
+def test_a_csv_from_a_pipe_is_read_up_to_the_bound(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os = pytest.importorskip("os")
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    import threading
+
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w") as f:
+            f.write("x1,label\n0,0\n1,1\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert load_csv(fifo).n_samples == 2
+    finally:
+        writer.join()
+
+
+def test_a_random_set_is_bounded_before_it_is_drawn():
+    with pytest.raises(DataError, match="n_samples must be a whole number from 2 to 1,000,000"):
+        make_dataset("moons", n_samples=10**12)
+    with pytest.raises(DataError, match="n_samples must be a whole number"):
+        make_dataset("circles", n_samples=2.5)
+    for noise in ("loud", 1e308, float("nan"), float("inf")):
+        with pytest.raises(DataError, match=r"noise must be a finite number >= 0 \(at most 1e\+06"):
+            make_dataset("moons", noise=noise)
+
+
+def test_a_path_with_a_nul_character_is_a_data_error():
+    with pytest.raises(DataError, match="not a file name"):
+        load_csv("data\0.csv")  # ValueError before

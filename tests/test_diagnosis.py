@@ -70,3 +70,38 @@ def test_diverged(bad):
     outcome = diagnose(np.array([0.5, bad, 0.5, 0.5]), Y, FLAT)
     assert outcome.kind == "diverged"
     assert "smaller learning rate" in outcome.suggestion
+
+
+@pytest.mark.parametrize("kind", [None, "bce"])
+def test_a_loss_orders_of_magnitude_above_its_start_is_divergence(kind):
+    # Before, a finite loss of 2.8e299 from a start of 0.8 was "still improving" (it fell over
+    # the last 10% of the run) or a plateau.
+    falling = np.r_[0.8, np.linspace(5e299, 2.8e299, 50)]
+    outcome = diagnose(np.array([0.0, 1.0, 0.0, 1.0]), Y, falling, kind=kind)
+    assert outcome.kind == "diverged"
+    assert outcome.summary.startswith("Diverged: the loss rose from 0.8 to 2.8e+299")
+    assert outcome.misclassified == (2, 3)
+    assert "smaller learning rate" in outcome.suggestion
+    assert diagnose(np.array([0.0, 1.0, 0.0, 1.0]), Y, np.r_[0.8, np.full(9, 9e3)]).kind == (
+        "diverged"
+    )
+
+
+def test_the_divergence_rule_needs_both_a_rise_and_a_loss_above_chance():
+    p = np.array([0.4, 0.6, 0.6, 0.4])  # all right: a loss below ln 2, whatever its start
+    tiny_start = np.r_[1e-6, np.full(9, 0.5)]  # 500000 times the start, but under chance
+    assert diagnose(p, Y, tiny_start).kind == "solved"
+    wrong = np.array([0.6, 0.4, 0.4, 0.6])
+    assert diagnose(wrong, Y, tiny_start).kind == "plateau"
+    assert diagnose(wrong, Y, np.r_[0.7, np.full(9, 699.0)]).kind == "plateau"  # under 1e3 x
+    # The chance level is the loss's: ln K for cross-entropy, n / 8 for the total squared error.
+    from xornet.diagnosis import chance_loss
+
+    assert chance_loss(4, 2, "bce") == pytest.approx(np.log(2))
+    assert chance_loss(4, 3, "bce") == pytest.approx(np.log(3))
+    assert chance_loss(40, 2, "sse") == 5.0
+    assert chance_loss(40, 2) == 5.0
+    sse_rise = np.r_[1e-3, np.full(9, 3.0)]  # 3000 times the start: above ln 2, below 40 / 8
+    p40, y40 = np.full(40, 0.6), np.tile([0.0, 1.0], 20)
+    assert diagnose(p40, y40, sse_rise, kind="bce").kind == "diverged"
+    assert diagnose(p40, y40, sse_rise, kind="sse").kind == "plateau"

@@ -277,3 +277,14 @@ def test_the_cli_has_a_column_for_every_sweepable_setting():
     from xornet.sweep import SWEEP_AXES
 
     assert set(SWEEP_HEADS) == set(SWEEP_AXES)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_cli_sweep_of_diverging_networks_warns_nothing_and_counts_them(capsys, engine):
+    # Before, the NumPy engine's networks that overflowed printed RuntimeWarnings (an error
+    # here), and finite losses of 1e299 were counted as "other" plateaus.
+    assert main(["sweep", "--activation", "relu", "--lr", "1e300", "--seeds", "4", "--steps",
+                 "200", "--json", "--engine", engine]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert json.loads(out)["rows"][0]["diverged"] == 4

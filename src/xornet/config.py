@@ -90,6 +90,10 @@ _FIELD_TYPES: Final[dict[str, tuple[type, ...]]] = {
 #: Largest accepted values, to turn absurd settings into a clear error instead of a hang.
 MAX_HIDDEN: Final = 100_000
 MAX_STEPS: Final = 10**10
+#: Largest uniform range: any unit saturates long before (a sigmoid is 1 - 4e-18 at 40), and
+#: weights this size times any sensible input stay far from overflow (drawing U(-r, r) itself
+#: overflows near r = 1e308).
+MAX_INIT_SCALE: Final = 1e6
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class TrainConfig:
     init : {"normal", "glorot", "he", "uniform"}
         Weight initialisation (see :func:`xornet.init_params`).
     init_scale : float
-        The range ``r`` of the uniform initialisation.
+        The range ``r`` of the uniform initialisation (up to ``MAX_INIT_SCALE``, 1e6).
     loss : {"bce", "sse"}
         Mean cross-entropy (the post's binary cross-entropy; with more than two classes, the
         softmax cross-entropy) or the total squared error of the 1986 experiments,
@@ -196,6 +200,8 @@ class TrainConfig:
             raise bad("init", f"must be one of {', '.join(INITS)}")
         if not (math.isfinite(self.init_scale) and self.init_scale > 0):
             raise bad("init_scale", "must be a positive number")
+        if self.init_scale > MAX_INIT_SCALE:
+            raise bad("init_scale", f"must be at most {MAX_INIT_SCALE:g}")
         if self.loss not in LOSS_NAMES:
             raise bad("loss", f"must be one of {', '.join(LOSS_NAMES)}")
         if not 0 <= self.margin < 0.5:

@@ -11,10 +11,12 @@ from xornet._typing import Array, IntArray
 from xornet.functional import class_probabilities
 
 __all__ = [
+    "DIVERGED_RISE",
     "NEAR_HALF",
     "XOR_PLATEAU_LOSS",
     "Outcome",
     "all_correct",
+    "chance_loss",
     "classify",
     "diagnose",
     "earlier_index",
@@ -29,6 +31,10 @@ NEAR_HALF: Final = 0.15
 #: Loss of the classic stuck XOR state: two outputs at 0.5 (each costing ln 2), two outputs
 #: right, so the mean loss is (2 ln 2) / 4 = ln(2) / 2, about 0.347.
 XOR_PLATEAU_LOSS: Final = float(np.log(2.0) / 2.0)
+
+#: A loss that ends more than this many times above where it started, and above
+#: :func:`chance_loss`, has diverged, even while it is still a finite number.
+DIVERGED_RISE: Final = 1e3
 
 # Training counts as still improving when the loss fell by more than this fraction between
 # the record at 90% of the run and the end.
@@ -88,6 +94,25 @@ def all_correct(probabilities: Array, y: Array, margin: float = 0.0) -> bool:
     return bool(np.all(correct_by_margin(probabilities, y, margin)))
 
 
+def chance_loss(n_samples: int, n_classes: int, kind: str | None = None) -> float:
+    """The loss of an undecided network, which gives every class the same probability (0.5
+    for two classes): the most any network that classifies every sample right can have.
+
+    Parameters
+    ----------
+    n_samples, n_classes : int
+    kind : {"bce", "sse"} or None
+        The loss: mean cross-entropy, ``ln K``; the total squared error ``1/2 sum (p - y)^2``,
+        ``n / 8``. None when unknown: the larger of the two.
+
+    Returns
+    -------
+    float
+    """
+    bce, sse = float(np.log(max(n_classes, 2))), n_samples / 8.0
+    return {"bce": bce, "sse": sse}.get(kind or "", max(bce, sse))
+
+
 def earlier_index(n_entries: int) -> int:
     """Index of the entry at 90% of a loss history of ``n_entries`` entries."""
     return int(0.9 * (n_entries - 1))
@@ -100,11 +125,12 @@ class Outcome:
     Attributes
     ----------
     kind : {"solved", "plateau", "improving", "diverged", "untrained"}
-        ``solved``: every sample is on the right side of 0.5. ``improving``: not solved, but the
-        loss is still falling, so more steps would help. ``plateau``: not solved and the loss
-        has stopped falling. ``diverged``: the loss or the weights are no longer finite.
-        ``untrained``: not solved and no step taken yet, so nothing is known of the loss's
-        course.
+        ``solved``: every sample is on the right side of 0.5. ``diverged``: the loss or the
+        weights are no longer finite, or the loss ended orders of magnitude above where it
+        started (see :func:`classify`). ``improving``: not solved, but the loss is still
+        falling, so more steps would help. ``plateau``: not solved and the loss has stopped
+        falling. ``untrained``: not solved and no step taken yet, so nothing is known of the
+        loss's course.
     summary : str
         One sentence saying what happened.
     suggestion : str
@@ -125,7 +151,9 @@ class Outcome:
         return f"{self.summary} {self.suggestion}".strip()
 
 
-def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
+def diagnose(
+    probabilities: Array, y: Array, loss_history: Array, *, kind: str | None = None
+) -> Outcome:
     """Say in plain words how a training run ended.
 
     Parameters
@@ -139,6 +167,8 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
         entry is a network before its first step (:meth:`xornet.Trainer.result` after 0
         steps): unless it is solved already, its verdict is ``untrained``, never one about
         the loss's course.
+    kind : {"bce", "sse"} or None
+        The loss, for the divergence rule (see :func:`classify`).
 
     Returns
     -------
@@ -148,10 +178,11 @@ def diagnose(probabilities: Array, y: Array, loss_history: Array) -> Outcome:
     if history.size == 0:
         raise ValueError("loss_history is empty: it needs at least the final loss")
     if history.size == 1:
-        return _untrained(classify(probabilities, y, history[0], history[0], history[0]),
+        return _untrained(classify(probabilities, y, history[0], history[0], history[0],
+                                   kind=kind),
                           int(np.shape(probabilities)[0]), float(history[0]))  # fmt: skip
     earlier = history[earlier_index(history.size)]
-    return classify(probabilities, y, history[0], earlier, history[-1])
+    return classify(probabilities, y, history[0], earlier, history[-1], kind=kind)
 
 
 def _untrained(outcome: Outcome, n: int, start_loss: float) -> Outcome:
@@ -170,9 +201,22 @@ def _untrained(outcome: Outcome, n: int, start_loss: float) -> Outcome:
 
 
 def classify(
-    probabilities: Array, y: Array, initial_loss: float, earlier_loss: float, final_loss: float
+    probabilities: Array,
+    y: Array,
+    initial_loss: float,
+    earlier_loss: float,
+    final_loss: float,
+    *,
+    kind: str | None = None,
 ) -> Outcome:
     """The diagnosis from a run's summary, without its whole history.
+
+    A run has diverged when its loss or outputs are no longer finite, or when its loss ended
+    more than :data:`DIVERGED_RISE` times above where it started and above
+    :func:`chance_loss` (the loss of an undecided network): a learning rate so large that
+    each step overshoots. The second condition keeps a tiny loss that grew (1e-6 to 1e-2) from
+    being called divergence, and since a network with every sample right has a loss below
+    chance, a solved run is never called diverged.
 
     Parameters
     ----------
@@ -186,6 +230,8 @@ def classify(
         Loss at 90% of the run (see :func:`earlier_index`); ``inf`` when unknown.
     final_loss : float
         Loss at the end.
+    kind : {"bce", "sse"} or None
+        The loss, for :func:`chance_loss` (None: unknown, the larger bound).
 
     Returns
     -------
@@ -205,6 +251,16 @@ def classify(
     near = tuple(int(i) for i in np.flatnonzero(top2[:, 1] - top2[:, 0] < 2.0 * NEAR_HALF))
     final = float(final_loss)
     binary = p.ndim == 1
+    chance = chance_loss(p.shape[0], 2 if binary else p.shape[1], kind)
+    if final > DIVERGED_RISE * initial_loss and final > chance:
+        return Outcome(
+            "diverged",
+            f"Diverged: the loss rose from {initial_loss:.4g} to {final:.4g}, orders of "
+            f"magnitude above where it started (an undecided network's is {chance:.3g}).",
+            "Try a smaller learning rate.",
+            near,
+            wrong,
+        )
     if not wrong:
         where = "on the right side of 0.5" if binary else "given its own class"
         return Outcome(

@@ -71,6 +71,9 @@ class TrainResult:
         Wall time of the training loop (not of loading the numba engine).
     engine : {"numpy", "numba"}
         The engine that ran.
+    compile_seconds : float
+        Wall time of loading the numba engine before the loop: compiling it, the first time
+        on a machine, or reading it from the disk cache (0 with the NumPy engine).
     """
 
     params: Params
@@ -85,6 +88,7 @@ class TrainResult:
     outcome: Outcome
     train_seconds: float
     engine: str = "numpy"
+    compile_seconds: float = 0.0
 
     def __repr__(self) -> str:
         return (
@@ -168,6 +172,8 @@ class Trainer:
         later :meth:`run` continues).
     train_seconds : float
         Time spent in :meth:`run` and :meth:`step`, not in loading the compiled engine.
+    compile_seconds : float
+        Time spent loading the compiled engine (compiling it, the first time on a machine).
 
     Raises
     ------
@@ -215,6 +221,7 @@ class Trainer:
         self.steps = 0
         self.stop_reason: StopReason | None = None
         self.train_seconds = 0.0
+        self.compile_seconds = 0.0
         self.engines_run: set[str] = set()
         self._history: list[float] = []
         self._batch, self._per_epoch = batch_schedule(X.shape[0], config.batch_size)
@@ -294,16 +301,20 @@ class Trainer:
             return self
         self.stop_reason = None
         chosen = resolve_engine(self.engine, until - self.steps)
+        compiling = 0.0
         if chosen == "numba" and self.steps < until:
             from xornet.engines import fused
 
-            fused.load()  # the first time in a process this compiles or reads the cache
+            start = time.perf_counter()  # compiling, the first time on a machine, or reading
+            fused.load()
+            self.compile_seconds += time.perf_counter() - start
         start = time.perf_counter()
         if chosen == "numba" and self.steps < until:
-            self._numba_steps(until, callback)
+            compiling = self._numba_steps(until, callback)
         else:
             self._numpy_steps(until, callback)
-        self.train_seconds += time.perf_counter() - start
+        self.train_seconds += time.perf_counter() - start - compiling
+        self.compile_seconds += compiling
         self.engines_run.add(chosen)
         self._finish()
         return self
@@ -390,8 +401,9 @@ class Trainer:
                 self.stop_reason = "interrupted"
         return self.stop_reason is not None
 
-    def _numba_steps(self, until: int, callback: Callback | None) -> None:
-        """A stretch of the run compiled (:func:`xornet.engines.fused.advance`)."""
+    def _numba_steps(self, until: int, callback: Callback | None) -> float:
+        """A stretch of the run compiled (:func:`xornet.engines.fused.advance`); returns the
+        seconds it spent compiling the loop written out for the run's shape."""
         from xornet.engines import fused
 
         stretch = fused.advance(self.X, self.y, self.config, self.params, self.optimizer,
@@ -403,6 +415,7 @@ class Trainer:
         if stretch.stop == "diverged":
             raise TrainingDiverged.at(self.steps, self.config.learning_rate)
         self.stop_reason = stretch.stop  # type: ignore[assignment]
+        return stretch.compile_seconds
 
     # ------------------------------------------------------------------ results and state
 
@@ -433,9 +446,12 @@ class Trainer:
             final_loss=final_loss,
             probabilities=probabilities,
             accuracy=float(np.mean(predicted_class(probabilities) == self.y)),
-            outcome=diagnose(probabilities, self.y, np.append(losses, final_loss)),
+            outcome=diagnose(
+                probabilities, self.y, np.append(losses, final_loss), kind=config.loss
+            ),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
+            compile_seconds=self.compile_seconds,
         )
 
     def state(self) -> TrainState:

@@ -1,15 +1,26 @@
 """The ``xornet`` command line: argument parsing and printing only, no maths.
 
 One module per group of commands (``train``, ``predict``, ``explain`` with ``gradcheck``,
-``figures`` for ``plot`` and ``report``, ``sweep``, ``review``, ``tools`` for ``playground``
-and ``cache``), each registering its parser and the function that runs it; the option groups they
-share and the flag of each configuration field in :mod:`xornet.cli.options`; what they print in
-:mod:`xornet.cli.output`. Building the parser imports no NumPy, so ``xornet --help`` is quick.
+``figures`` for ``plot`` and ``report``, ``sweep``, ``review``, ``landscape``, ``tools`` for
+``playground`` and ``cache``), each registering its parser and the function that runs it; the
+option groups they share and the flag of each configuration field in
+:mod:`xornet.cli.options`; what they print in :mod:`xornet.cli.output`. Building the parser
+imports no NumPy, so ``xornet --help`` is quick.
 
-Exit codes: 0 success; 1 training diverged, a gradient check failed, or a reviewed
-submission failed a check; 2 bad arguments, data or files (one line on stderr, no traceback);
-130 training (or a review) interrupted with Ctrl-C (after reporting, and saving when
-``--save`` was given).
+Exit codes (every exit of :func:`main`):
+
+* 0: success; also ``--help``, ``--version``, and output cut short by its reader (``| head``);
+* 1: training diverged (its loss or weights stopped being finite: one line; or its loss ended
+  orders of magnitude above its start: the result is printed first), a gradient check
+  failed, or a reviewed submission failed a check; also any error xornet did not foresee,
+  with Python's traceback (a bug: report it);
+* 2: bad arguments, data or files, or a task too large for memory: one line on stderr naming
+  the problem, no traceback;
+* 130: interrupted with Ctrl-C: ``train`` reports the run as it stands (and saves it with
+  ``--save``), every other command stops with one line.
+
+Commands that train a run (train, explain, report, landscape) take ``--seed``; without it
+they draw one and print it (:func:`xornet.cli.common.run_seed`).
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from xornet.cli import explain, figures, predict, review, sweep, tools, train
+from xornet.cli import explain, figures, landscape, predict, review, sweep, tools, train
 from xornet.cli.options import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -51,6 +62,7 @@ def build_parser() -> Parser:
     explain.add_explain(sub)
     tools.add_parsers(sub)  # playground, cache
     review.add_parser(sub)
+    landscape.add_parser(sub)
     return parser
 
 
@@ -86,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C outside train's own handling (which reports the run)
+        print("xornet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print(f"{command.prog}: error: out of memory: the data, the network or the number of "
+              "runs is too large for this machine", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     except TrainingDiverged as exc:
         print(f"xornet: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

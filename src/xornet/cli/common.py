@@ -8,9 +8,11 @@ to flags), the data module knows the datasets, the Trainer trains.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +20,12 @@ from xornet.cli.options import FLAGS, UsageError, flag_error
 from xornet.errors import XornetError
 
 if TYPE_CHECKING:
+    from xornet._typing import Array
     from xornet.config import TrainConfig
     from xornet.data import Dataset
+    from xornet.diagnosis import Outcome
     from xornet.modelfile import Model
+    from xornet.training import Trainer, TrainResult
 
 # What a random set is drawn from when neither the flags nor a model say otherwise.
 _DATA_DEFAULTS = {"samples": 200, "noise": None, "data_seed": 0}
@@ -145,6 +150,76 @@ def check_seed(seed: object, flag: str) -> int:
         raise UsageError(str(exc)) from None
 
 
+def run_seed(seed: int | None) -> int:
+    """The seed of a run: ``--seed`` when given (checked), else one drawn from fresh entropy.
+    The one rule of every command that trains a run (train, explain, report, landscape); each
+    prints the seed it used."""
+    if seed is not None:
+        return check_seed(seed, "--seed")
+    import numpy as np
+
+    return int(np.random.default_rng().integers(2**32))
+
+
+def check_file_target(path: Path, flag: str) -> None:
+    """Refuse, before any work, a file that cannot be written: its directory missing or not
+    writable, or a directory in its place."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag}: directory {parent} does not exist")
+    if path.is_dir():
+        raise UsageError(f"{flag}: {path} is a directory")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{flag}: directory {parent} is not writable")
+
+
+def check_directory_target(path: Path, flag: str) -> None:
+    """Refuse, before any work, a directory that cannot be made or written into."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag}: {path} is a file, not a directory")
+    existing = path
+    while not existing.exists():  # the nearest ancestor there is: where it will be made
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"{flag}: directory {existing} is not writable")
+
+
+def need_matplotlib() -> None:
+    """Refuse figures without matplotlib before any work (the message says what to install)."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise XornetError("figures need matplotlib: pip install 'xornet[plot]'")
+
+
+def announce_compiling(
+    X: Array, config: TrainConfig, n_outputs: int, steps: int, engine: str
+) -> bool:
+    """Say on stderr, before it happens, that a run of ``steps`` steps will first compile the
+    numba engine (seconds, once per machine and network shape), rather than leave the
+    terminal silent.
+
+    Returns
+    -------
+    bool
+        Whether the engine is to be compiled (False when it is compiled already, not used, or
+        numba's cache cannot tell).
+    """
+    from xornet.engines import resolve_engine
+
+    if steps <= 0 or resolve_engine(engine, steps) != "numba":
+        return False
+    from xornet.engines import fused
+
+    if fused.compiled(X, config, n_outputs, steps) is not False:
+        return False
+    print("xornet: compiling the numba engine for this machine and network (once; it takes "
+          "seconds)...", file=sys.stderr, flush=True)  # fmt: skip
+    return True
+
+
 def saved_config(model: Model, path: object) -> TrainConfig:
     """The configuration a model was trained with (from its metadata), or, for a file saved
     without one, the defaults for its network."""
@@ -168,6 +243,29 @@ def saved_config(model: Model, path: object) -> TrainConfig:
     return config
 
 
+def model_outcome(model: Model, dataset: Dataset, config: TrainConfig) -> Outcome:
+    """The verdict on a saved model, as :meth:`xornet.Trainer.result` gives it: its loss
+    record (the run's state, else the metadata's, else none) and its loss on ``dataset``."""
+    import numpy as np
+
+    from xornet.diagnosis import diagnose
+    from xornet.network import forward, loss, output_probabilities
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        cache = forward(model.params, dataset.X, config.activation)
+        final = loss(cache, dataset.y, config.loss)
+    if model.state is not None:
+        history = np.asarray(model.state.loss_history, dtype=np.float64)
+    else:
+        kept = model.metadata.get("loss_history")
+        numbers = isinstance(kept, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in kept
+        )
+        history = np.array(kept if numbers else [], dtype=np.float64)
+    return diagnose(output_probabilities(cache.P), dataset.y, np.append(history, final),
+                    kind=config.loss)  # fmt: skip
+
+
 def model_and_data(args: argparse.Namespace) -> tuple[Model, Dataset]:
     """The model of ``args.model`` and the data to show it on (by default its own)."""
     from xornet.modelfile import load_model
@@ -181,8 +279,8 @@ def model_and_data(args: argparse.Namespace) -> tuple[Model, Dataset]:
 
 
 def progress_bar(total: int, *, enabled: bool, initial: int = 0, unit: str = "step") -> Any:
-    """A tqdm bar on a terminal that appears only for runs longer than a second (or None);
-    ``unit`` counts steps (shown as 1.2M) or whole things such as submissions."""
+    """A tqdm bar on a terminal that appears only for work longer than a second (or None);
+    ``unit`` counts steps (shown as 1.2M) or whole things such as frames or submissions."""
     if not (enabled and sys.stderr.isatty()):
         return None
     try:
@@ -191,6 +289,30 @@ def progress_bar(total: int, *, enabled: bool, initial: int = 0, unit: str = "st
         return None
     return tqdm(total=total, initial=initial, delay=1.0, unit=unit, unit_scale=unit == "step",
                 leave=False, file=sys.stderr)  # fmt: skip
+
+
+def train_run(
+    trainer: Trainer, *, quiet: bool, callback: Callable[[int, float], object] | None = None
+) -> TrainResult:
+    """Run the trainer to its end with a progress bar; the first Ctrl-C stops it cleanly
+    (stop reason ``interrupted``). ``callback(step, loss)`` also sees each loss record."""
+    bar = progress_bar(trainer.config.steps, enabled=not quiet, initial=trainer.steps)
+    with Interrupt() as interrupt:
+
+        def each_record(step: int, loss: float) -> bool:
+            if callback is not None:
+                callback(step, loss)
+            if bar is not None:
+                bar.update(step - bar.n)
+                bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
+            return interrupt.requested
+
+        try:
+            trainer.run(callback=each_record)
+        finally:
+            if bar is not None:
+                bar.close()
+    return trainer.result()
 
 
 class Interrupt:

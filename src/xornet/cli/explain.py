@@ -41,7 +41,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--activation", choices=ACTIVATION_NAMES, default="sigmoid")
     p.add_argument("--init", choices=INIT_NAMES, default="normal")
     p.add_argument("--loss", choices=LOSS_NAMES, default="bce")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the weights checked (default 0: unlike a run's, fixed, so that a check "
+        "repeats exactly)",
+    )
     p.add_argument("--eps", type=finite_float, default=1e-5, help="finite-difference step")
     p.add_argument(
         "--tolerance", type=finite_float, default=1e-6, help="largest relative error that passes"
@@ -95,20 +101,29 @@ def explain(args: argparse.Namespace) -> int:
     """Train to the step asked for with a Trainer, then show the next step in full."""
     from xornet.explain import explain_step, render, to_json
 
+    seed: int | None = None
     if args.model is not None:
         trainer, dataset, offset = _from_model(args)
     else:
-        trainer, dataset, offset = _fresh(args)
-    trainer.run()  # to config.steps: the step to explain, with no stop rule on the way
+        seed = common.run_seed(args.seed)
+        trainer, dataset, offset = _fresh(args, seed)
     config = trainer.config
+    common.announce_compiling(trainer.X, config, trainer.params.n_outputs,
+                              config.steps - trainer.steps, trainer.engine)  # fmt: skip
+    trainer.run()  # to config.steps: the step to explain, with no stop rule on the way
     explanation = explain_step(trainer.params, dataset.X, dataset.y,
                                activation=config.activation, optimizer=trainer.optimizer,
                                step=offset + trainer.steps, kind=config.loss)  # fmt: skip
     if args.layout == "post":
         return _post_layout(args, explanation)
     if args.json:
-        print(to_json(explanation))
+        record = json.loads(to_json(explanation))
+        if seed is not None:
+            record["seed"] = seed
+        print(json.dumps(record, indent=2))
     else:
+        if seed is not None:
+            print(f"xornet explain: {dataset.name}, seed {seed}\n")
         sys.stdout.write(render(explanation, lang=args.lang, colour=output.colour(sys.stdout)))
     return EXIT_OK
 
@@ -132,14 +147,13 @@ def _post_layout(args: argparse.Namespace, explanation: Explanation) -> int:
 _NO_STOP: dict[str, Any] = {"tol": None, "stop_when_correct": False}
 
 
-def _fresh(args: argparse.Namespace) -> tuple[Trainer, Dataset, int]:
+def _fresh(args: argparse.Namespace, seed: int) -> tuple[Trainer, Dataset, int]:
     """A new run's trainer, to stop after ``--after`` steps."""
     from xornet.training import Trainer
 
     config = common.config_from_args(args, steps=args.after, **_NO_STOP)
     dataset = common.load_data(args)
     _full_batch(config, dataset, "drop --batch-size")
-    seed = common.check_seed(0 if args.seed is None else args.seed, "--seed")
     return Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine), dataset, 0
 
 

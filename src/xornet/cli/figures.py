@@ -58,34 +58,35 @@ def plot(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    """Report on a saved model, or train one (seed 0 unless --seed) and report on it."""
-    import numpy as np
-
-    from xornet.diagnosis import diagnose
+    """Report on a saved model, or train one (with --seed, or a seed drawn and printed, as
+    train does) and report on it."""
     from xornet.plotting import LossCurve
     from xornet.report import build_report, write_report
     from xornet.training import Trainer
 
+    common.check_file_target(args.out, "--out")
+    common.need_matplotlib()
     if args.model is not None:
         common.refuse_config_flags(args, "report --model shows the model as it was trained")
         model, dataset = common.model_and_data(args)
         meta = model.metadata
-        curve = LossCurve.from_metadata(meta)
-        history = np.array([] if curve is None else curve.losses, dtype=np.float64)
-        p = model.predict_proba(dataset.X)
+        config = common.saved_config(model, args.model)
         page = build_report(
             model.params, dataset.X, dataset.y, activation=model.activation,
             title=f"xornet report: {args.model.name}", config=meta.get("config"),
-            outcome=diagnose(p, dataset.y, np.append(history, meta.get("final_loss", np.nan))),
-            curve=curve, feature_names=meta.get("feature_names"),
+            outcome=common.model_outcome(model, dataset, config),
+            curve=LossCurve.from_metadata(meta), feature_names=meta.get("feature_names"),
         )  # fmt: skip
     else:
         dataset = common.load_data(args)
         config = common.config_from_args(args)
-        seed = common.check_seed(0 if args.seed is None else args.seed, "--seed")
+        seed = common.run_seed(args.seed)
         trainer = Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine)
         start = trainer.params.copy()
+        common.announce_compiling(trainer.X, config, trainer.params.n_outputs, config.steps,
+                                  args.engine)  # fmt: skip
         result = trainer.run().result()
+        print(f"seed        {seed}")
         page = build_report(
             result.params, dataset.X, dataset.y, activation=config.activation,
             title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),

@@ -52,6 +52,12 @@ FLAGS: Final = {
     "start": "--start",
 }
 
+#: ``--seed`` of every command that trains a run (train, explain, report, landscape): one rule,
+#: :func:`xornet.cli.common.run_seed`.
+SEED_HELP: Final = ("seed of the start weights and the shuffling (with --start post: the post's "
+                    "np.random.seed); without it, one is drawn and printed, so that any run can "
+                    "be repeated")  # fmt: skip
+
 #: The fields of the stop rules: they decide when a run ends, not what a step computes.
 STOP_RULES: Final = ("tol", "stop_when_correct", "margin")
 
@@ -218,12 +224,7 @@ def add_model_options(p: argparse.ArgumentParser, *, stop_rules: bool = True) ->
             type=finite_float,
             help="'right side' means beyond 0.5 +- MARGIN (0.1: the 40-20-40 rule)",
         )
-    g.add_argument(
-        "--seed",
-        type=int,
-        help="seed for the initial weights and shuffling "
-        "(with --start post: the post's np.random.seed)",
-    )
+    g.add_argument("--seed", type=int, help=SEED_HELP)
     add_engine(g)
 
 

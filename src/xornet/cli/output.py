@@ -62,16 +62,18 @@ def print_train(
     save: Path | None,
     out: TextIO,
     resumed: tuple[Path, int] | None = None,
+    compiled: bool = False,
 ) -> None:
-    """A run's report: the network, the truth table, loss, accuracy, steps, time, verdict."""
+    """A run's report: the network, the truth table, loss, accuracy, steps, time, verdict.
+
+    The time is the training loop's; loading the numba engine before it shows apart
+    (``compiled``: it was compiled for this machine, not read from the cache).
+    """
     c = result.config
-    optimizer = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}[c.optimizer]
     n_right = round(result.accuracy * dataset.n_samples)
     lines = [
-        f"xornet: {dataset.name}, {dataset.n_features}-{c.hidden}-{result.params.n_outputs} "
-        f"network{'' if result.params.n_outputs == 1 else ' (softmax)'}"
-        f"{' with shortcut weights' if c.shortcut else ''}, {c.activation} "
-        f"hidden units, {c.init} init, {optimizer} at lr {c.learning_rate:g}, seed {seed}",
+        f"xornet: {dataset.name}, {network(c, dataset.n_features, result.params.n_outputs)}, "
+        f"seed {seed}",
         "",
         *table(dataset.X, dataset.feature_names, result.probabilities, dataset.y),
         "",
@@ -81,8 +83,9 @@ def print_train(
     ]
     if resumed is not None:
         lines.append(f"resumed     from {resumed[0]} at step {resumed[1]:,}")
+    seconds = f"{result.train_seconds:.3g} s ({result.engine} engine)"
     lines += [
-        f"time        {result.train_seconds:.3g} s ({result.engine} engine)",
+        f"time        {seconds}{loading(result, compiled)}",
         "",
         f"outcome     {result.outcome.summary}",
     ]
@@ -91,6 +94,25 @@ def print_train(
     if save is not None:
         lines.append(f"saved       {save}")
     out.write("\n".join(lines) + "\n")
+
+
+def network(c: TrainConfig, n_features: int, n_outputs: int) -> str:
+    """The network and how it trains, in words: ``2-8-1 network, sigmoid hidden units, normal
+    init, gradient descent at lr 1``."""
+    optimizer = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}[c.optimizer]
+    return (
+        f"{n_features}-{c.hidden}-{n_outputs} network{'' if n_outputs == 1 else ' (softmax)'}"
+        f"{' with shortcut weights' if c.shortcut else ''}, {c.activation} hidden units, "
+        f"{c.init} init, {optimizer} at lr {c.learning_rate:g}"
+    )
+
+
+def loading(result: TrainResult, compiled: bool) -> str:
+    """The time of loading the numba engine, apart from training ("" with NumPy's)."""
+    if result.engine != "numba":
+        return ""
+    doing = "compiling it for this machine (once)" if compiled else "loading it"
+    return f", after {result.compile_seconds:.3g} s {doing}"
 
 
 def reason(stop_reason: str, config: TrainConfig) -> str:
@@ -118,6 +140,7 @@ def train_json(result: TrainResult, dataset: Dataset, seed: int, save: Path | No
         "steps": result.steps,
         "stop_reason": result.stop_reason,
         "train_seconds": result.train_seconds,
+        "compile_seconds": result.compile_seconds,
         "engine": result.engine,
         "seed": seed,
         "config": result.config.to_dict(),

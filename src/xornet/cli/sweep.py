@@ -127,9 +127,11 @@ def run(args: argparse.Namespace) -> int:
     varied = [a for a in grid if len(grid[a]) > 1] or list(grid)[:1]
     if args.plot is not None and not varied:
         raise UsageError("--plot needs at least one swept setting")
-    for path in (args.out_csv, args.plot):
-        if path is not None and not path.parent.is_dir():
-            raise XornetError(f"{path}: directory {path.parent} does not exist")
+    for path, flag in ((args.out_csv, "--out-csv"), (args.plot, "--plot")):
+        if path is not None:
+            common.check_file_target(path, flag)
+    if args.plot is not None:
+        common.need_matplotlib()
 
     bar = common.progress_bar(1, enabled=not (args.quiet or args.json))
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xornet.cli import common, output
 from xornet.cli.options import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     STOP_RULES,
@@ -73,7 +76,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train (or resume), save, draw, then report."""
+    """Check the outputs, train (or resume), save, report, then draw.
+
+    The result is printed before the figures are drawn (an animation trains the run again,
+    frame by frame, with its own progress bar); ``--json`` prints one object at the end.
+    """
     from xornet.modelfile import save_model
 
     _check_outputs(args)
@@ -83,20 +90,35 @@ def run(args: argparse.Namespace) -> int:
     else:
         trainer, dataset, seed, data = _fresh(args)
         resumed = None
+    _check_figures(args, dataset)
     start = trainer.params.copy()
-    result = _train(trainer, quiet=args.quiet or args.json)
+    quiet = args.quiet or args.json
+    left = trainer.config.steps - trainer.steps
+    compiling = common.announce_compiling(trainer.X, trainer.config, trainer.params.n_outputs,
+                                          left, trainer.engine)  # fmt: skip
+    result = common.train_run(trainer, quiet=quiet)
     if args.save is not None:
         record = output.model_record(result, data, seed)
         save_model(args.save, result.params, result.config.activation, record,
                    state=trainer.state())  # fmt: skip
-    figures = _figures(args, result, dataset, seed, start)
     if args.json:
-        print(json.dumps(output.train_json(result, dataset, seed, args.save, resumed), indent=2))
+        record = output.train_json(result, dataset, seed, args.save, resumed)
+        record["figures"] = [str(p) for p in _figures(args, result, dataset, seed, start, quiet)]
+        print(json.dumps(record, indent=2))
     else:
-        output.print_train(result, dataset, seed, args.save, sys.stdout, resumed)
-        for path in figures:
-            print(f"figure      {path}")
-    return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else EXIT_OK
+        output.print_train(result, dataset, seed, args.save, sys.stdout, resumed, compiling)
+        sys.stdout.flush()  # the result shows before the figures are drawn
+        for path in _figures(args, result, dataset, seed, start, quiet):
+            print(f"figure      {path}", flush=True)
+    return exit_code(result)
+
+
+def exit_code(result: TrainResult) -> int:
+    """130 for a run stopped by Ctrl-C, 1 for one that diverged (its loss ended orders of
+    magnitude above its start: :func:`xornet.diagnosis.classify`), else 0."""
+    if result.stop_reason == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if result.outcome.kind == "diverged" else EXIT_OK
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -105,23 +127,36 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise UsageError("--starts goes with --plots DIR")
     if args.resume is not None and args.animation is not None:
         raise UsageError("--animation draws a run from its start; it cannot go with --resume")
-    if args.save is not None and not args.save.parent.is_dir():
-        raise XornetError(f"{args.save}: directory {args.save.parent} does not exist")
+    if args.save is not None:
+        common.check_file_target(args.save, "--save")
+    if args.plots is not None:
+        common.check_directory_target(args.plots, "--plots")
+    if args.animation is not None:
+        common.check_file_target(args.animation, "--animation")
+        if args.animation.suffix not in (".gif", ".mp4"):
+            raise UsageError(f"--animation: {args.animation} must be a .gif or an .mp4 file")
+        if args.animation.suffix == ".mp4" and shutil.which("ffmpeg") is None:
+            raise UsageError(f"--animation: {args.animation}: MP4 needs ffmpeg on the PATH; "
+                             "write a .gif instead")  # fmt: skip
+    if args.plots is not None or args.animation is not None:
+        common.need_matplotlib()
+
+
+def _check_figures(args: argparse.Namespace, dataset: Dataset) -> None:
+    """What the figures need of the data, checked before training too."""
+    if args.animation is not None and dataset.n_features != 2:
+        raise UsageError(f"--animation draws 2 input features; {dataset.name} has "
+                         f"{dataset.n_features}")  # fmt: skip
 
 
 def _fresh(args: argparse.Namespace) -> tuple[Trainer, Dataset, int, dict[str, Any]]:
     """A new run from the flags. Without --seed, one is drawn from fresh entropy (and
     printed, so that any run can be repeated)."""
-    import numpy as np
-
     from xornet.training import Trainer
 
     dataset = common.load_data(args)
     config = common.config_from_args(args)
-    if args.seed is None:
-        seed = int(np.random.default_rng().integers(2**32))
-    else:
-        seed = common.check_seed(args.seed, "--seed")
+    seed = common.run_seed(args.seed)
     trainer = Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine)
     return trainer, dataset, seed, common.data_record(args, dataset)
 
@@ -162,34 +197,14 @@ def _resumed(args: argparse.Namespace) -> tuple[Trainer, Dataset, int, dict[str,
     return trainer, dataset, seed, data
 
 
-def _train(trainer: Trainer, *, quiet: bool) -> TrainResult:
-    """Run the trainer to its end with a progress bar; the first Ctrl-C stops it cleanly."""
-    bar = common.progress_bar(trainer.config.steps, enabled=not quiet, initial=trainer.steps)
-    with common.Interrupt() as interrupt:
-
-        def callback(step: int, loss: float) -> bool:
-            if bar is not None:
-                bar.update(step - bar.n)
-                bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
-            return interrupt.requested
-
-        try:
-            trainer.run(callback=callback)
-        finally:
-            if bar is not None:
-                bar.close()
-    return trainer.result()
-
-
 def _figures(args: argparse.Namespace, result: TrainResult, dataset: Dataset, seed: int,
-             start: Params) -> list[Path]:  # fmt: skip
-    """The figures train was asked for (--plots, --starts, --animation)."""
+             start: Params, quiet: bool) -> Iterator[Path]:  # fmt: skip
+    """The figures train was asked for (--plots, --starts, --animation), each as written."""
     config = result.config
-    written: list[Path] = []
     if args.plots is not None:
         from xornet.plotting import LossCurve, plot_starts, save_figures, save_png
 
-        written += save_figures(args.plots, result.params, dataset.X, dataset.y,
+        yield from save_figures(args.plots, result.params, dataset.X, dataset.y,
                                 config.activation, curve=LossCurve.from_result(result),
                                 feature_names=dataset.feature_names)  # fmt: skip
         if args.starts is not None:
@@ -198,10 +213,20 @@ def _figures(args: argparse.Namespace, result: TrainResult, dataset: Dataset, se
             seeds = list(range(args.starts))
             starts = start_params_many(config, dataset.n_features, dataset.n_classes, seeds)
             fig = plot_starts(dataset.X, dataset.y, config, seeds, params=starts)
-            written.append(save_png(fig, args.plots / "starts.png"))
+            yield save_png(fig, args.plots / "starts.png")
     if args.animation is not None:
         from xornet.plotting import animate
 
-        written.append(animate(dataset.X, dataset.y, config, args.animation, rng=seed,
-                               params=start))  # fmt: skip
-    return written
+        bar = common.progress_bar(1, enabled=not quiet, unit="frame")
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+        try:
+            yield animate(dataset.X, dataset.y, config, args.animation, rng=seed, params=start,
+                          engine=args.engine, progress=progress)  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.close()

@@ -177,10 +177,12 @@ def run(
                 grad.W3[...] = back.dW3
             _update(config, thetas, grads, state, adam_t, lr, active)
             stop(active & ~np.isfinite(thetas).all(axis=1), "diverged", step)
-    if earlier_step >= config.steps or np.isnan(earlier).any():
-        missing = np.isnan(earlier)
-        earlier[missing] = losses(forward(thetas, X, d, h, k, config.activation).Z2, y,
-                                  config.loss)[missing]  # fmt: skip
+        # The loss at the 90% point of the networks that stopped before it, at their end; a
+        # diverged network's weights may overflow here too, so still inside the errstate.
+        if earlier_step >= config.steps or np.isnan(earlier).any():
+            missing = np.isnan(earlier)
+            earlier[missing] = losses(forward(thetas, X, d, h, k, config.activation).Z2, y,
+                                      config.loss)[missing]  # fmt: skip
     return Run(steps, stops, solve, reach, earlier)
 
 

@@ -8,6 +8,7 @@ milliseconds of work, so Ctrl-C and progress bars stay responsive.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Callback = Callable[[int, float], bool | None]
 
-__all__ = ["Stretch", "advance", "load", "pack_settings"]
+__all__ = ["Stretch", "advance", "compiled", "load", "pack_settings"]
 
 ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
 OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
@@ -100,14 +101,49 @@ def load() -> None:
             np.arange(2), -1, np.random.default_rng(0), None)  # fmt: skip
 
 
+def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool | None:
+    """Whether the loops a stretch of ``steps`` steps of this run takes are compiled for this
+    machine already (in this process, or in numba's disk cache), so that loading them
+    (:func:`load`, and :func:`advance` before its first step) takes a moment rather than
+    seconds of compiling.
+
+    Returns
+    -------
+    bool or None
+        None when numba's cache cannot be read (its index is numba's own, private format).
+    """
+    n, d = X.shape
+    per_epoch = batch_schedule(n, config.batch_size)[1]
+    loops = [kernels.run, _written_out(config, n, d, n_outputs, per_epoch, steps)]
+    try:
+        return all(_in_cache(loop) for loop in loops if loop is not None)
+    except Exception:  # numba's private cache layout changed: cannot tell
+        return None
+
+
+def _in_cache(dispatcher: object) -> bool:
+    """Whether a numba dispatcher has code for this machine, compiled or on disk (any
+    argument types): numba's index keys are (signature, machine, hashes of the code)."""
+    if getattr(dispatcher, "signatures", None):
+        return True
+    cache = dispatcher._cache  # type: ignore[attr-defined]
+    codegen = dispatcher.targetctx.codegen()  # type: ignore[attr-defined]
+    _, machine, code = cache._index_key((), codegen)
+    index = cache._cache_file._load_index()
+    return any(key[1] == machine and key[2] == code for key in index)
+
+
 class Stretch(NamedTuple):
     """What :func:`advance` did: the step reached, why it stopped there (None: it reached
-    ``until``), the new loss records, and the epoch whose order ``order`` now holds."""
+    ``until``), the new loss records, the epoch whose order ``order`` now holds, and the
+    seconds it spent loading (the first time on a machine, compiling) the loop written out for
+    the run's shape before its first step."""
 
     steps: int
     stop: str | None
     records: list[float]
     order_epoch: int
+    compile_seconds: float = 0.0
 
 
 def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
@@ -181,6 +217,12 @@ def advance(
     scratch = _scratch(n, h, k, theta.size)
     chunk = chunk_size(n, d + k - 1, h)
     written = _written_out(config, n, d, k, per_epoch, until - start_step)
+    compiling = 0.0
+    if written is not None:  # a call that takes no step compiles it now, timed apart
+        begin = time.perf_counter()
+        written(X, y, theta.copy(), state.copy(), fs, ints, start_step, np.empty(1),
+                counters.copy())  # fmt: skip
+        compiling = time.perf_counter() - begin
     records: list[float] = []
     stop: str | None = None
     while counters[kernels.STEP] < until and counters[kernels.STOP] == STOP_CODES["running"]:
@@ -213,7 +255,7 @@ def advance(
         stop = stop_reason_of(code)
     _copy_back(params, theta)
     _set_optimizer(optimizer, params, state, int(counters[kernels.ADAM_T]))
-    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch)
+    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch, compiling)
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
