@@ -1,5 +1,6 @@
 """Studies: the same records wherever and in whatever pieces they run, kept and resumed."""
 
+import json
 import os
 import random
 import signal
@@ -21,6 +22,7 @@ from xornet.study import (
     Records,
     Task,
     connect,
+    local_cluster,
     outcome_labels,
     read_records,
     run_study,
@@ -182,11 +184,8 @@ def test_resume_trains_only_what_the_file_lacks(tmp_path, monkeypatch):
     assert sum(len(s) for s in trained) == 48 - 10  # nothing trained twice
     # A finished study resumes to itself without training anything.
     trained.clear()
-    stale = tmp_path / ".study.csv.x1y2.tmp"  # what a write killed half-way leaves
-    stale.write_text("half")
     assert run_study(XOR.X, XOR.y, BASE, GRID, seeds, out=out, resume=True)[1].same_as(whole)
     assert trained == []
-    assert not stale.exists()
 
 
 def test_resume_refuses_another_studys_file_and_says_what_differs(tmp_path):
@@ -255,6 +254,7 @@ def test_a_study_killed_at_random_moments_resumes_to_the_uninterrupted_file(tmp_
     done = subprocess.run([sys.executable, "-c", script, str(out)], env=env, timeout=120)
     assert done.returncode == 0
     assert out.read_bytes() == reference.read_bytes()
+    assert list(tmp_path.glob(".study.csv.*")) == []  # what killed writes left is gone
 
 
 def test_dask_is_imported_only_for_a_cluster(tmp_path):
@@ -285,13 +285,8 @@ def test_a_bad_scheduler_address_is_one_line():
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                     dashboard_address=None) as cluster,
-        Client(cluster) as client,
-    ):  # fmt: skip
+    # LocalCluster(n_workers=2, processes=True, threads_per_worker=1) on 127.0.0.1
+    with local_cluster(2) as client:
         yield client
 
 
@@ -374,3 +369,103 @@ def test_records_refuse_a_network_counted_twice():
     _, records = run_study(XOR.X, XOR.y, BASE, {}, [0, 1], engine="numpy")
     with pytest.raises(XornetError, match="setting 0, seed 0: counted twice"):
         Records.concat([records, records.of(0)])
+
+
+def test_sweep_on_a_cluster_gives_the_rows_it_gives_here(client):
+    from xornet.sweep import sweep
+
+    here = sweep(XOR.X, XOR.y, BASE, GRID, range(20))
+    assert sweep(XOR.X, XOR.y, BASE, GRID, range(20), client=client, block=6) == here
+
+
+# ---------------------------------------------------------------------------------- the CLI
+
+SWEEP = ["sweep", "--hidden", "2", "3", "--lr", "0.5", "2", "--steps", "600", "--seeds", "12",
+         "--json"]  # fmt: skip
+
+
+def _one_line_error(capsys, pattern):
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert __import__("re").search(pattern, err), err
+
+
+def test_cli_out_resume_and_another_study(tmp_path, capsys, monkeypatch):
+    from xornet.cli import main
+
+    assert main(SWEEP) == 0
+    expected = json.loads(capsys.readouterr().out)
+    out = tmp_path / "study.csv"
+    calls = []
+
+    import xornet.study as study
+
+    real = study.run_task
+
+    def interrupted(task, X, y, progress=None):
+        calls.append(task)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(task, X, y, progress)
+
+    monkeypatch.setattr(study, "run_task", interrupted)
+    assert main([*SWEEP, "--out", str(out), "--block", "5"]) == 130
+    _one_line_error(capsys, rf"interrupted; the finished tasks are in {out} \(--resume goes on\)")
+    assert len(read_records(out)[1]) == 5
+    monkeypatch.setattr(study, "run_task", real)
+    assert main([*SWEEP, "--out", str(out), "--resume"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+    assert len(read_records(out)[1]) == 4 * 12
+    # The same file without --resume, or with other settings: one line, exit 2.
+    assert main([*SWEEP, "--out", str(out)]) == 2
+    _one_line_error(capsys, "exists: resume the study it holds")
+    assert main([*SWEEP, "--out", str(out), "--resume", "--steps", "700"]) == 2
+    _one_line_error(capsys, r"holds another study: grid steps \[600\] there, \[700\] here$")
+    assert main([*SWEEP, "--resume"]) == 2
+    _one_line_error(capsys, r"--resume needs the study's file: --out FILE")
+    assert main([*SWEEP, "--out", str(tmp_path / "none" / "s.csv")]) == 2
+    _one_line_error(capsys, "--out: directory .* does not exist")
+
+
+def test_cli_bad_scheduler_addresses_are_one_line(capsys, monkeypatch):
+    import xornet.study as study
+    from xornet.cli import main
+
+    monkeypatch.setattr(study, "CONNECT_TIMEOUT", 0.5)
+    assert main([*SWEEP, "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    _one_line_error(capsys, r"cannot reach a Dask scheduler at 'tcp://127.0.0.1:1': Timed out")
+    assert main([*SWEEP, "--scheduler", "nowhere"]) == 2
+    _one_line_error(capsys, "missing port number")
+    assert main([*SWEEP, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"]) == 2
+    _one_line_error(capsys, "not allowed with argument")
+
+
+def test_cli_at_a_scheduler_gives_the_same_table_and_refuses_other_versions(client, capsys):
+    from xornet.cli import main
+
+    assert main(SWEEP) == 0
+    expected = json.loads(capsys.readouterr().out)
+    address = client.scheduler.address
+    assert main([*SWEEP, "--scheduler", address, "--block", "5"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+
+    def pretend(version):
+        import xornet
+
+        xornet.__version__ = version
+
+    client.run(pretend, "0.0.1")
+    try:
+        assert main([*SWEEP, "--scheduler", address]) == 2
+        _one_line_error(capsys, r"Dask worker tcp://\S+ runs other versions \(xornet 0.0.1 there")
+    finally:
+        client.run(pretend, xornet.__version__)
+
+
+def test_cli_workers_start_a_local_cluster_with_the_same_table(capsys):
+    from xornet.cli import main
+
+    assert main(SWEEP) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert main([*SWEEP, "--workers", "2", "--block", "4"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected

@@ -15,8 +15,9 @@ What a study promises:
   its own seed, through the kernel the whole setting would choose
   (``train_many(kernel_for=...)``); the kernels agree only to about 1e-14.
 * With an ``out`` file (CSV, or Parquet when pyarrow is installed) the records are written as
-  tasks finish, each write atomic (a whole new file renamed over the old one): a study killed
-  at any moment loses only the tasks still running. ``resume`` trains only the networks the
+  tasks finish, each write atomic (a whole new file renamed over the old one,
+  :func:`xornet.modelfile.atomic_write`, which also removes what a killed write left): a study
+  killed at any moment loses only the tasks still running. ``resume`` trains only the networks the
   file lacks, and refuses a file that another study made, naming what differs.
 * On a Dask cluster (``client``), a task whose worker is lost runs again on another (the
   scheduler does this); each network's record is kept once. Ctrl-C cancels the unfinished
@@ -37,6 +38,7 @@ comment="#")`` reads the rest), in a Parquet file in its metadata.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import itertools
@@ -44,6 +46,7 @@ import json
 import math
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -639,8 +642,6 @@ def _open(path: Path, resume: bool, plan: _Plan) -> tuple[str, Records]:
     if not resume:
         raise XornetError(f"{path} exists: resume the study it holds (--resume) "
                           "or choose another file")  # fmt: skip
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a write that was killed
-        stale.unlink(missing_ok=True)
     identity, records = read_records(path)
     differ = _differences(identity, plan.identity)
     if differ:
@@ -775,20 +776,33 @@ def _run_on(
 
     if not tasks:
         return
-    X, y = client.scatter([plan.X, plan.y], broadcast=True)  # the data once per worker
     run = uuid.uuid4().hex[:12]
-    futures = [client.submit(run_task, task, X, y, key=f"xornet-study-{run}-{i}", pure=False)
-               for i, task in enumerate(tasks)]  # fmt: skip
+    # The data as a task's result, not scattered: a worker fetches it once from another, and
+    # if the workers holding it are lost the scheduler makes it again (scattered data, of
+    # which Dask keeps one copy, would be lost with its worker).
+    data = client.submit(_data, plan.X, plan.y, key=f"xornet-data-{run}", pure=False)
+    futures = [client.submit(_run_on_data, task, data, key=f"xornet-study-{run}-{i}",
+                             pure=False) for i, task in enumerate(tasks)]  # fmt: skip
     try:
         for done, future in enumerate(as_completed(futures), 1):
             writer.add(future.result())
             progress(done, len(tasks))
     except BaseException as exc:
-        client.cancel([*futures, X, y])
+        client.cancel([*futures, data])
         error = _cluster_error(exc)
         if error is exc:
             raise
         raise error from None
+
+
+def _data(X: Array, y: Array) -> tuple[Array, Array]:
+    """The study's data, as a task of the cluster."""
+    return X, y
+
+
+def _run_on_data(task: Task, data: tuple[Array, Array]) -> Records:
+    """:func:`run_task` on the data of :func:`_data`."""
+    return run_task(task, *data)
 
 
 def _cluster_error(exc: BaseException) -> BaseException:
@@ -848,15 +862,15 @@ def check_versions(client: Client, engine: str = "numba") -> None:
                               "install the same ones everywhere")  # fmt: skip
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+def connect(address: str, timeout: float | None = None) -> Client:
     """A client of the Dask scheduler at ``address`` (close it when done).
 
     Parameters
     ----------
     address : str
         Such as ``tcp://10.0.0.5:8786``.
-    timeout : float
-        Seconds to wait for the scheduler.
+    timeout : float, optional
+        Seconds to wait for the scheduler (default :data:`CONNECT_TIMEOUT`).
 
     Raises
     ------
@@ -864,10 +878,15 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
         When the address is malformed or nothing answers there in time.
     """
     distributed = _distributed()
+    wait = CONNECT_TIMEOUT if timeout is None else timeout
     try:
-        return distributed.Client(address, timeout=timeout)  # type: ignore[no-any-return]
+        return distributed.Client(address, timeout=wait)  # type: ignore[no-any-return]
     except (OSError, ValueError, TypeError) as exc:
-        raise XornetError(f"cannot reach a Dask scheduler at {address!r}: {_line(exc)}") from None
+        failure = _line(exc)
+    # The client that failed to start closes when collected, and closing it while another
+    # client or cluster starts can deadlock: collect it now, its traceback gone.
+    gc.collect()
+    raise XornetError(f"cannot reach a Dask scheduler at {address!r}: {failure}")
 
 
 @contextmanager
@@ -884,9 +903,12 @@ def local_cluster(workers: int) -> Iterator[Client]:
     if isinstance(workers, bool) or workers < 1:
         raise XornetError(f"a local cluster needs at least one worker, got {workers}")
     distributed = _distributed()
-    with (
-        distributed.LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                                 host="127.0.0.1", dashboard_address=None) as cluster,
-        distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    with warnings.catch_warnings():
+        # On a busy machine the workers' scratch folders can take over a second to make; the
+        # warning's advice (a network file system) does not apply to a cluster on this one.
+        warnings.filterwarnings("ignore", "Creating scratch directories", UserWarning)
+        cluster = distributed.LocalCluster(n_workers=workers, processes=True,
+                                           threads_per_worker=1, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0")  # fmt: skip
+    with cluster, distributed.Client(cluster) as client:
         yield client
