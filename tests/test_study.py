@@ -280,6 +280,18 @@ def test_a_bad_scheduler_address_is_one_line():
         connect("nowhere")
 
 
+def test_without_dask_a_cluster_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(
+        XornetError, match=r"need dask and distributed: pip install 'xornet\[dask\]'"
+    ):
+        connect("tcp://127.0.0.1:8786")
+    with pytest.raises(XornetError, match="pip install 'xornet\\[dask\\]'"), local_cluster(2):
+        pass
+    with pytest.raises(XornetError, match="at least one worker, got 0"), local_cluster(0):
+        pass
+
+
 # ------------------------------------------------------------ on a local cluster of 2 processes
 
 
