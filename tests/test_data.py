@@ -230,7 +230,8 @@ def test_a_long_cell_is_quoted_short(tmp_path):
     ("0.5,1.5,1\n0,1,1\n", "the first row should be the column names"),
     (",x1,x2,label\n0,0,0,0\n1,0,1,1\n", "column 1 has no name in the header row"),  # pandas
     ('x1,"a\nb",label\n0,0,0\n1,0,1\n',
-     "a column name holds a line break or another control character (column 2: 'a\\nb')"),
+     "a column name holds the character U+000A (a line break, control or invisible one) "
+     "(column 2: 'a\\nb')"),
     ("x1," + "x" * 256 + ",label\n0,0,0\n1,1,1\n",
      "a column name is longer than 255 characters (column 2: 'xxx"),
     ("x1,x2,x1,label\n0,0,0,0\n", "repeated column names in the header ('x1')"),
@@ -249,7 +250,8 @@ def test_a_bad_header_row_is_named_for_what_it_is(tmp_path, text, message):
 
 def test_a_file_name_that_cannot_name_a_dataset_is_refused(tmp_path):
     path = write(tmp_path, "x,label\n0,0\n1,1\n", name="two\nlines.csv")
-    with pytest.raises(DataError, match="the file's name, which names the dataset, holds a line"):
+    message = r"the file's name, which names the dataset, holds the character U\+000A"
+    with pytest.raises(DataError, match=message):
         load_csv(path)
 
 

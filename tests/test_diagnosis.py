@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from xornet import diagnose
-from xornet.diagnosis import XOR_PLATEAU_LOSS
+from xornet import TrainConfig, diagnose
+from xornet.diagnosis import XOR_PLATEAU_LOSS, classify
 
 Y = np.array([0.0, 1.0, 1.0, 0.0])
 FLAT = np.full(50, XOR_PLATEAU_LOSS)
@@ -105,3 +105,20 @@ def test_the_divergence_rule_needs_both_a_rise_and_a_loss_above_chance():
     p40, y40 = np.full(40, 0.6), np.tile([0.0, 1.0], 20)
     assert diagnose(p40, y40, sse_rise, kind="bce").kind == "diverged"
     assert diagnose(p40, y40, sse_rise, kind="sse").kind == "plateau"
+
+
+def test_plateau_advice_never_suggests_what_the_run_already_does():
+    p = np.array([0.01, 0.5, 0.99, 0.5])  # two samples undecided, the loss flat
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    every = classify(p, y, 0.7, 0.3466, 0.3466)
+    assert every.suggestion == (
+        "Try another seed, more hidden units (3 or more), or the Adam optimizer."
+    )
+    wide_adam = classify(p, y, 0.7, 0.3466, 0.3466,
+                         config=TrainConfig(hidden=8, optimizer="adam"))  # fmt: skip
+    assert wide_adam.kind == "plateau"
+    assert "hidden units" not in wide_adam.suggestion
+    assert "Adam" not in wide_adam.suggestion
+    narrow_adam = classify(p, y, 0.7, 0.3466, 0.3466,
+                           config=TrainConfig(hidden=2, optimizer="adam"))  # fmt: skip
+    assert narrow_adam.suggestion == "Try another seed, or more hidden units (3 or more)."

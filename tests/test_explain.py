@@ -1,11 +1,13 @@
 """xornet explain: its numbers are the library's own, in the post's order, in two languages."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 import xornet
+from xornet import explain
 from xornet.cli import main
 from xornet.explain import explain_next, explain_step, render, to_json
 
@@ -158,3 +160,36 @@ def test_cli_explain_errors(capsys, tmp_path):
     capsys.readouterr()
     assert main(["explain", "--batch-size", "2"]) == 2
     assert "full-batch steps" in capsys.readouterr().err
+
+
+NEGATIVE_ZERO = re.compile(r"-0\.(?![0-9])")  # "-0." with no digit after it: a sign, no value
+
+
+@pytest.mark.parametrize(
+    ("config", "seed"),
+    [(xornet.PRESETS["post"], 3), (xornet.TrainConfig(activation="relu"), 0)],
+    ids=["post", "relu"],
+)
+def test_render_shows_no_negative_zero(config, seed):
+    # The post's first step moves its zero biases to -4e-5, and dead ReLU units give -0.0:
+    # NumPy prints both as -0. ("b1 <- [-0. -0.]").
+    data = xornet.xor()
+    trainer = xornet.Trainer(data.X, data.y, config.replace(steps=1), rng=seed, engine="numpy")
+    e = explain_next(trainer)
+    text = render(e) + render(e, lang="ko")
+    assert not NEGATIVE_ZERO.search(text), [line for line in text.splitlines()
+                                            if NEGATIVE_ZERO.search(line)]  # fmt: skip
+    arrays = [q.value for q in e.quantities]
+    # the arrays stay as computed: negative, and negative zeros
+    assert any(np.any(np.signbit(a) & (np.abs(a) < 5e-5)) for a in arrays)
+    if config.start == "post":
+        assert "b1 <- [0. 0.]" in text
+        assert np.all(e["b1_new"] < 0)
+    for q in e.quantities:  # every number is the one NumPy prints, but for the sign of zero
+        if q.value.ndim:
+            numpy = np.array2string(q.value, precision=4, suppress_small=True, max_line_width=96)
+            assert numbers(explain._array_text(q.value, 96)) == numbers(numpy), q.key
+
+
+def numbers(text):
+    return [float(v) for v in text.replace("[", " ").replace("]", " ").split()]

@@ -618,6 +618,54 @@ def test_run_and_end_state_figures(stuck, tmp_path):
     assert all(f.stat().st_size > 5_000 for f in written)
 
 
+def text_outside(fig):
+    """The texts drawn beyond the figure's edges (tick labels only where drawn)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    boxes = []
+    for ax in fig.axes:
+        boxes += [("axis", axis.get_tightbbox(renderer)) for axis in (ax.xaxis, ax.yaxis)]
+        texts = [ax.title, *ax.texts, *(ax.get_legend().get_texts() if ax.get_legend() else [])]
+        boxes += [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_text()]
+    return [(text, b.extents.round()) for text, b in boxes
+            if b is not None and (b.x0 < box.x0 - 0.5 or b.y0 < box.y0 - 0.5
+                                  or b.x1 > box.x1 + 0.5 or b.y1 > box.y1 + 0.5)]  # fmt: skip
+
+
+LABELS = ("$\\lambda_{min}$ direction of the cost ($) with a long name", "cost_2^x \\frac{")
+
+
+def test_landscape_figures_draw_names_as_written_inside_the_figure(stuck):
+    # "$...$" in a label was parsed as mathtext ("\\frac{" fails), and an eighth marker group
+    # was silently left out of the end-state figure.
+    from matplotlib.text import Text
+
+    trainer, recorder = stuck
+    p = trainer.params
+    D, _ = path_directions(recorder.path, p.ravel())
+    span = np.linspace(-2, 2, 11)
+    point = classify_point(p, XOR.X, XOR.y)
+    points = classify_many(np.stack([p.ravel()] * 9), XOR.X, XOR.y, trainer.config)
+    groups = [f"$group_{k}$ {LABELS[1]}"[:40] for k in range(9)]
+    figures = {
+        "spectrum": plot_spectrum(point),
+        "slice-1d": plot_slice(slice_1d(p, XOR.X, XOR.y, D[0], span, label=LABELS[0])),
+        "slice-2d": plot_slice(slice_2d(p, XOR.X, XOR.y, D, span, span, labels=LABELS)),
+        "run": plot_run(recorder),
+        "ends": plot_end_states(points, groups),
+    }
+    for name, fig in figures.items():
+        assert text_outside(fig) == [], name
+        for text in fig.findobj(Text):
+            if any(s in text.get_text() for s in ("\\frac", "$group")):
+                assert not text.get_parse_math(), (name, text.get_text())
+                assert not text.get_usetex(), (name, text.get_text())
+    drawn = sum(len(c.get_offsets()) for c in figures["ends"].axes[0].collections)
+    assert drawn == 9  # every group's point
+
+
 def test_the_landscape_imports_numpy_alone():
     import subprocess
     import sys

@@ -6,6 +6,7 @@ go to pytest's temporary folder (printed with ``-s``). Chromium comes from Debia
 (``apt-get install chromium``; ``.ci/run`` installs it); Playwright never downloads a browser.
 """
 
+import base64
 import os
 import threading
 import time
@@ -143,7 +144,7 @@ def test_settings_live_in_the_url_and_change_the_network(page, server):
     page.dispatch_event("#hidden", "change")
     wait_for(page, "window.xornet.lastFrame.network.b1.length === 7")
     assert "hidden=7" in page.url
-    assert page.locator("#network-view circle").count() == 2 + 7 + 1
+    assert page.locator("#network-view [data-unit]").count() == 2 + 7 + 1
     # A shared address brings the same setting back.
     page.goto(page.url)
     wait_for(page, "window.xornet.lastFrame && window.xornet.lastFrame.network.b1.length === 7")
@@ -220,3 +221,139 @@ def test_a_file_beyond_the_limits_is_refused_and_a_large_one_is_sampled(page, se
     page.click("#step-once")
     wait_for(page, "window.xornet.lastFrame.step === 1")
     assert page.evaluate("window.xornet.lastFrame.hidden.coords.length") == 2000
+
+
+# ----------------------------------------------------------------------------- the page itself
+
+
+def colour_of(level, strength=0.85):
+    """The colour the page gives a level from 0 to 255 (blue, white in the middle, orange)."""
+    p = level / 255
+    end = (0x1F, 0x5F, 0xA8) if p < 0.5 else (0xD9, 0x48, 0x0F)
+    t = min(1.0, abs(p - 0.5) * 2)
+    return [int(np.floor(255 + (c - 255) * t * strength + 0.5)) for c in end]
+
+
+def test_each_hidden_unit_shows_its_own_output_over_the_plane(page, server):
+    _, url = server
+    page.goto(f"{url}/?hidden=3&seed=3")
+    wait_for(page, "window.xornet.lastFrame && window.xornet.lastFrame.units")
+    page.click("#step-once")
+    wait_for(page, "window.xornet.lastFrame.step === 1")
+    assert page.locator("#network-view .xp-thumb").count() == 2 + 3 + 1
+    units = last_frame(page)["units"]
+    size = units["size"]
+    levels = np.frombuffer(base64.b64decode(units["levels"]), np.uint8).reshape(3, size * size)
+    pixels = page.evaluate(
+        """() => [...document.querySelectorAll('#network-view .xp-hidden .xp-thumb')].map(
+            (c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))"""
+    )
+    for unit, image in zip(levels, pixels, strict=True):
+        image = np.array(image).reshape(size, size, 4)
+        for k in (0, size - 1, size * (size - 1), size * size - 1, size * size // 2 + 3):
+            row, col = divmod(k, size)  # grid row 0 is the lowest y: the picture's bottom row
+            assert list(image[size - 1 - row, col, :3]) == colour_of(unit[k])
+    # Pointing at a unit shows its output in the output view, large; leaving, the boundary.
+    page.hover('#network-view [data-unit="h2"]')
+    wait_for(page, "window.xornet.boundaryUnit === 1")
+    assert page.text_content("#boundary-caption").startswith("hidden unit h2: its output")
+    page.hover("#step")
+    wait_for(page, "window.xornet.boundaryUnit === null")
+    page.focus('#network-view [data-unit="h1"]')  # by keyboard too
+    wait_for(page, "window.xornet.boundaryUnit === 0")
+
+
+def test_axes_legends_and_a_loss_axis_a_person_can_read(page, server):
+    _, url = server
+    page.goto(f"{url}/?dataset=spiral3&samples=60&hidden=5")
+    wait_for(page, "window.xornet.frames > 0")
+    legend = page.locator("#boundary-legend li").all_text_contents()
+    assert [item.strip() for item in legend] == ["class 0", "class 1", "class 2"]
+    lines = [item.strip() for item in page.locator("#hidden-legend li").all_text_contents()]
+    assert lines[3:] == ["class 0 = class 1", "class 0 = class 2", "class 1 = class 2"]
+    page.goto(f"{url}/?dataset=xor")
+    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 4")
+    assert "output 0" in page.text_content("#boundary-legend")
+    assert page.locator("#hidden-legend li").last.text_content().strip() == "output = 0.5"
+    # The loss axis's ticks are written as people write them (they read 1e-0.0 and 1e-1.3).
+    ticks = page.evaluate(
+        """async () => {
+            const { logTicks, formatPower } = await import('/static/playground.js');
+            const labels = (lo, hi) => logTicks(lo, hi).map((tick) => tick[1]);
+            return [labels(-3, 0), labels(-1.2, -0.1), labels(-5.5, -3.2),
+                    [1e4, 1e5, 2e-3, 0.05].map(formatPower)];
+        }"""
+    )
+    assert ticks == [["1e-3", "0.01", "0.1", "1"], ["0.1", "0.2", "0.5"], ["1e-5", "1e-4"],
+                     ["10000", "1e5", "2e-3", "0.05"]]  # fmt: skip
+
+
+def test_controls_are_labelled_and_work_from_the_keyboard(page, server):
+    _, url = server
+    page.goto(f"{url}/?hidden=2&seed=3")
+    wait_for(page, "window.xornet.frames > 0")
+    # Every control has a name a screen reader says (a label, aria-label(ledby) or its text).
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('.xornet-playground :is(input, select, button, a)')]
+            .filter((el) => !((el.labels && el.labels.length) || el.getAttribute('aria-label')
+                || el.getAttribute('aria-labelledby') || el.textContent.trim()))
+            .map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert unnamed == []
+    # Tab reaches the play button from the one before it; Space plays, Enter pauses, and the
+    # focused button shows a focus ring.
+    page.focus("#reset")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "play"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Space")
+    wait_for(page, "document.querySelector('#play').getAttribute('aria-pressed') === 'true'")
+    page.keyboard.press("Enter")
+    wait_for(page, "document.querySelector('#play').textContent === 'play'")
+    page.focus("#more-hidden")
+    page.keyboard.press("Enter")
+    wait_for(page, "window.xornet.lastFrame.network.b1.length === 3")
+    assert page.input_value("#hidden") == "3"
+    page.focus("#speed")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#speed", "aria-valuetext") == "9 of 10: 250 steps a frame"
+
+
+def test_the_page_fits_a_phone_and_explains_in_korean(browser, server, tmp_path):
+    _, url = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(f"{url}/?hidden=3&seed=1&lang=ko")
+        wait_for(page, "window.xornet.frames > 0")
+        page.click("#play")
+        wait_for(page, "window.xornet.lastFrame.accuracy === 1", timeout=30_000)
+        page.click("#play")
+        page.click("#explain")
+        wait_for(page, "window.xornet.explain !== null")
+        text = page.text_content("#explain-text")
+        assert text.startswith("2-3-1 신경망")
+        assert page.get_attribute("#explain-text", "lang") == "ko"
+        # Korean in fonts with Korean glyphs, on every system (Debian's Nanum here).
+        font = "getComputedStyle(document.querySelector('%s')).fontFamily"
+        code, text_font = (
+            page.evaluate(font % "#explain-text"),
+            page.evaluate(font % ".xornet-playground"),
+        )
+        assert all(name in code for name in ("NanumGothicCoding", "Noto Sans Mono CJK KR"))
+        assert all(name in text_font for name in ("Malgun Gothic", "Noto Sans KR", "NanumGothic"))
+        # Nothing wider than the phone: no sideways scrolling of the page.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        widths = page.evaluate(
+            "[...document.querySelectorAll('canvas, svg.xp-network-view')]"
+            ".map((el) => el.getBoundingClientRect().right)"
+        )
+        assert max(widths) <= 390
+        page.screenshot(path=tmp_path / "phone.png", full_page=True)
+        print(f"screenshots in {tmp_path}")
+    finally:
+        context.close()
+    assert errors == []

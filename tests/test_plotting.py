@@ -1,6 +1,7 @@
 """Figures, animation and the HTML report, rendered with Agg and checked at the pixel level."""
 
 import html.parser
+import itertools
 import shutil
 import subprocess
 import sys
@@ -379,3 +380,318 @@ def test_loss_curve_from_a_result_and_from_metadata(solved):
     assert again is not None
     assert again.final_step == 7
     assert again.plot().axes[0].lines[0].get_xdata()[-1] == 7
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown", "hidden"),
+    [
+        ({}, [], ["momentum", "nesterov", "beta1", "beta2", "eps", "init_scale", "shuffle"]),
+        ({"optimizer": "momentum"}, ["momentum", "nesterov"], ["beta1", "beta2", "eps"]),
+        ({"optimizer": "adam", "learning_rate": 0.05}, ["beta1", "beta2", "eps"], ["momentum"]),
+        ({"init": "uniform", "batch_size": 2}, ["init_scale", "shuffle"], ["momentum", "beta1"]),
+    ],
+    ids=["gd", "momentum", "adam", "uniform-minibatch"],
+)
+def test_report_shows_only_the_settings_the_run_reads(changes, shown, hidden):
+    # A plain gradient-descent run's report once listed momentum and Adam's betas.
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=2, steps=5, **changes)
+    page = build_report(xornet.init_params(2, 2, rng=0), data.X, data.y, config=config.to_dict())
+    table = page.split('<section id="configuration">')[1].split("</section>")[0]
+    for name in ["optimizer", "learning_rate", "loss", "init", "steps", "tol", *shown]:
+        assert f"<th>{name}</th>" in table, name
+    for name in hidden:
+        assert f"<th>{name}</th>" not in table, name
+
+
+@pytest.mark.parametrize(("n", "m"), [(4, 8), (40, 5), (3, 100), (200, 16)])
+def test_principal_directions_are_the_svds_with_a_fixed_sign(n, m):
+    from xornet.hidden_space import principal_directions
+
+    rng = np.random.default_rng(n * m)
+    H = rng.normal(size=(n, m)) * np.geomspace(3, 0.1, m)  # spread unevenly over the axes
+    C = H - H.mean(axis=0)
+    basis = principal_directions(C)
+    svd = np.linalg.svd(C, full_matrices=False)[2][:2].T
+    signs = np.sign(np.sum(basis * svd, axis=0))
+    np.testing.assert_allclose(basis, svd * signs, rtol=0, atol=1e-12)
+    largest = basis[np.argmax(np.abs(basis), axis=0), [0, 1]]
+    assert np.all(largest > 0)
+
+
+@pytest.mark.parametrize("points", [np.ones((1, 6)), np.ones((4, 6)), np.eye(2, 6)],
+                         ids=["one", "identical", "two"])  # fmt: skip
+def test_principal_directions_without_spread_are_still_a_plane(points):
+    from xornet.hidden_space import principal_directions
+
+    basis = principal_directions(points - points.mean(axis=0))
+    np.testing.assert_allclose(basis.T @ basis, np.eye(2), rtol=0, atol=1e-12)
+
+
+def test_the_hidden_plane_does_not_mirror_when_the_samples_are_reordered():
+    # The SVD's signs depend on the order of the rows: the same network could be drawn
+    # mirrored. The plane's directions have a fixed sign (their largest component positive).
+    data = xornet.make_dataset("moons", n_samples=40, rng=0)
+    rng = np.random.default_rng(0)
+    for seed in range(6):
+        params = xornet.init_params(2, 5, rng=seed)
+        plane = hidden_plane(params, data.X)
+        for _ in range(4):
+            order = rng.permutation(len(data.X))
+            again = hidden_plane(params, data.X[order])
+            np.testing.assert_allclose(again.basis, plane.basis, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(again.coords, plane.coords[order], rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- text and colours
+
+# Names that matplotlib would parse as mathtext or LaTeX, and long enough to leave the canvas.
+NAMES = ["$\\alpha_{weird}$ petal length (cm)^2 of the first flower", "cost ($) 100% _x_ \\frac{"]
+
+
+def outside(fig):
+    """The texts drawn beyond the figure's edges (empty when every text is inside)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts]
+    for ax in fig.axes:
+        # an axis's tight box covers only the tick labels it draws, and its label
+        axes = [ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])]
+        drawn = ax.axison or ax.name == "3d"  # a 3-D axes turns its 2-D frame off
+        boxes += [(f"{ax.get_label() or 'axes'} axis", axis.get_tightbbox(renderer))
+                  for axis in axes if drawn and axis.get_visible()]  # fmt: skip
+        titles = [ax.title, *ax.texts, *(ax.get_legend().get_texts() if ax.get_legend() else [])]
+        boxes += [(t.get_text(), t.get_window_extent(renderer)) for t in titles if t.get_text()]
+    return [(text, [round(v) for v in b.extents]) for text, b in boxes
+            if b is not None and (b.x0 < box.x0 - 0.5 or b.y0 < box.y0 - 0.5
+                                  or b.x1 > box.x1 + 0.5 or b.y1 > box.y1 + 0.5)]  # fmt: skip
+
+
+def many_classes(K, hidden=4, n=None):
+    """Random data with K classes and an untrained softmax network for it."""
+    rng = np.random.default_rng(K)
+    X = rng.normal(size=(n or max(48, 2 * K), 2))
+    y = (np.arange(len(X)) % K).astype(np.float64)
+    return xornet.init_params(2, hidden, rng=0, n_classes=K), X, y
+
+
+def trained(hidden, shortcut=False):
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=hidden, shortcut=shortcut)
+    return xornet.train(data.X, data.y, config, rng=0), data
+
+
+def sweep_rows(values):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(settings={"$long_setting^name": v, "hidden": h}, runs=8,
+                            success_rate=0.5, ci_low=0.2, ci_high=0.8)
+            for v in values for h in (2, 4)]  # fmt: skip
+
+
+def figure_cases():
+    """Every figure function, at its default size, with long and mathtext names."""
+
+    def loss(steps):
+        s = np.arange(0, steps + 1, max(1, steps // 400), dtype=np.float64)
+        return lambda: plot_loss(np.exp(-s / steps), s, final_step=steps, final_loss=0.01,
+                                 stop_reason="max_steps")  # fmt: skip
+
+    def hidden(h, shortcut=False):
+        def draw():
+            result, data = trained(h, shortcut)
+            return plot_hidden_space(result.params, data.X, data.y)
+
+        return draw
+
+    def classes(K, what, h=4):
+        def draw():
+            params, X, y = many_classes(K, h)
+            if what == "boundary":
+                return plot_boundary(params, X, y, resolution=60, feature_names=NAMES)
+            if what == "hidden":
+                return plot_hidden_space(params, X, y)
+            return plot_network(params, NAMES)
+
+        return draw
+
+    def network(h, shortcut=False):
+        def draw():
+            result, _ = trained(h, shortcut)
+            return plot_network(result.params, NAMES)
+
+        return draw
+
+    def boundary():
+        result, data = trained(2)
+        return plot_boundary(result.params, data.X, data.y, feature_names=NAMES)
+
+    def starts():
+        data = xornet.xor()
+        config = xornet.TrainConfig(hidden=2, steps=200)
+        return plot_starts(data.X, data.y, config, [0, 1, 2], columns=2, resolution=30)
+
+    cases = {
+        "loss-859": loss(859),
+        "loss-200k": loss(200_000),
+        "loss-10M": loss(10**7),
+        "boundary": boundary,
+        "network-2": network(2),
+        "network-8": network(8),
+        "network-shortcut": network(1, shortcut=True),
+        "starts": starts,
+        "sweep-line": lambda: xornet.plotting.plot_sweep(
+            sweep_rows(["$x$", "a_b^c \\d", "a very long value indeed"])[::2],
+            ["$long_setting^name"]),
+        "sweep-heat": lambda: xornet.plotting.plot_sweep(
+            sweep_rows(["$x$", "a_b^c \\d"]), ["$long_setting^name", "hidden"]),
+    }  # fmt: skip
+    for h in (1, 2, 3, 5):
+        cases[f"hidden-{h}"] = hidden(h)
+    for h in (1, 2):
+        cases[f"hidden-{h}-shortcut"] = hidden(h, shortcut=True)
+    for K in (3, 5, 12, 25):
+        for h in (2, 3, 6) if K != 5 else (2,):
+            cases[f"hidden-{h}-{K}-classes"] = classes(K, "hidden", h)
+        cases[f"boundary-{K}-classes"] = classes(K, "boundary")
+        cases[f"network-{K}-classes"] = classes(K, "network")
+    return cases
+
+
+FIGURES = figure_cases()
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_every_figure_keeps_its_text_inside_and_plain(name):
+    # A title cut off ("...separating lin"), a 3-D axis label cut off, more than 10 classes
+    # (IndexError) and "$...$" in a feature name (a mathtext ValueError) once broke figures.
+    fig = FIGURES[name]()
+    assert outside(fig) == []
+    from matplotlib.text import Text
+
+    named = [
+        t
+        for t in fig.findobj(Text)
+        if any(s in t.get_text() for s in ("$", "\\", "_{")) and "mathdefault" not in t.get_text()
+    ]  # fmt: skip  (log-axis ticks are maths)
+    for text in named:
+        assert not text.get_parse_math(), text.get_text()
+        assert not text.get_usetex(), text.get_text()
+    png = xornet.plotting.png_bytes(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_feature_names_are_drawn_as_written():
+    result, data = trained(2)
+    fig = plot_network(result.params, ["$x$", "y_1^2"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "$x$" in texts
+    assert "y_1^2" in texts
+    fig = plot_boundary(result.params, data.X, data.y, feature_names=["$x$", "cost ($)"])
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("$x$", "cost ($)")
+    pixels(fig)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 11, 20, 21, 40, 100, 1000])
+def test_every_class_has_its_own_colour(n):
+    from matplotlib.colors import to_rgb
+
+    from xornet.plotting import CLASS_COLOURS, class_colours
+
+    colours = class_colours(n)
+    assert len(colours) == len(set(colours)) == n
+    rgb = 255 * np.array([to_rgb(c) for c in colours])
+    assert colours[:n] == class_colours(1000)[:n]  # a class keeps its colour
+    assert colours[:10] == list(CLASS_COLOURS[:n])
+    gaps = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + np.diag(np.full(n, np.inf))
+    if n <= 20:
+        assert gaps.min() > 25  # every pair tells apart
+    else:
+        assert np.diagonal(gaps, 1).min() > 40  # neighbouring classes (spiral arms) differ
+
+
+def test_more_classes_than_a_legend_holds_get_a_colour_bar():
+    params, X, y = many_classes(12)
+    fig = plot_boundary(params, X, y, resolution=40)
+    ax, bar = fig.axes
+    assert ax.get_legend() is None
+    assert bar.get_ylabel() == "class"
+    params, X, y = many_classes(4)
+    fig = plot_boundary(params, X, y, resolution=40)
+    assert len(fig.axes) == 1
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        f"class {k}" for k in range(4)]  # fmt: skip
+
+
+def test_hidden_space_of_many_classes_draws_where_the_winner_changes():
+    # K(K-1)/2 pairwise lines would cover the plane: beyond 4 classes the figure draws the
+    # borders of the most probable class, whose sides are the classes the network predicts.
+    params, X, y = many_classes(6, hidden=2)
+    fig = plot_hidden_space(params, X, y)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "where the most probable class changes" in labels
+    assert not any("=" in label for label in labels)
+    assert len(ax.collections) >= 7  # the points of 6 classes and the borders
+
+
+@pytest.mark.parametrize("steps", [10, 859, 10_000, 200_000, 1_234_567, 10**7])
+def test_loss_curve_step_labels_are_few_and_do_not_touch(steps):
+    s = np.arange(0, steps + 1, max(1, steps // 500), dtype=np.float64)
+    fig = plot_loss(np.exp(-s / steps), s, final_step=steps, final_loss=0.3)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        shown = [t for t in ax.get_xticklabels() if low <= t.get_position()[0] <= high]
+        assert 3 <= len(shown) <= 8, [t.get_text() for t in shown]
+        boxes = sorted((t.get_window_extent(renderer) for t in shown), key=lambda b: b.x0)
+        for left, right in itertools.pairwise(boxes):
+            assert right.x0 - left.x1 >= 8, [t.get_text() for t in shown]  # a clear gap
+        assert all(len(t.get_text()) <= 5 for t in shown), [t.get_text() for t in shown]
+        assert not any(t.get_text().startswith(("-", "\u2212")) for t in shown)
+
+
+def test_network_labels_keep_clear_of_the_edge():
+    # The output's bias label once touched the figure's right edge.
+    result, _ = trained(8)
+    fig = plot_network(result.params)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    margin = 0.08 * fig.dpi  # inches
+    for text in fig.axes[0].texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= margin, text.get_text()
+        assert box.x1 <= fig.bbox.x1 - margin, text.get_text()
+        assert box.y0 >= margin, text.get_text()
+        assert box.y1 <= fig.bbox.y1 - margin, text.get_text()
+
+
+def test_the_animation_keeps_its_text_inside(monkeypatch, tmp_path):
+    from matplotlib.animation import PillowWriter
+
+    problems = []
+    grab_frame = PillowWriter.grab_frame
+
+    def check(writer, **kw):
+        problems.extend(outside(writer.fig))
+        return grab_frame(writer, **kw)
+
+    monkeypatch.setattr(PillowWriter, "grab_frame", check)
+    data = xornet.xor()
+    for config in (xornet.TrainConfig(hidden=2, steps=20), xornet.TrainConfig(hidden=3, steps=20),
+                   xornet.TrainConfig(hidden=1, shortcut=True, steps=20)):  # fmt: skip
+        animate(data.X, data.y, config, tmp_path / "a.gif", rng=0, frames=2)
+    assert problems == []
+
+
+def test_report_of_many_classes_and_mathtext_names():
+    # The playground's report export once failed with 500 on either.
+    params, X, y = many_classes(12)
+    page = build_report(params, X, y, feature_names=["$x$", "cost ($) \\frac{"])
+    assert page.count("<img") == 3  # boundary, hidden space, network (no loss curve given)
+    assert "<th>$x$</th>" in page

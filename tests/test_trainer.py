@@ -243,3 +243,24 @@ def test_a_resumed_run_checks_its_stop_rules_again_where_it_stopped(xor_data):
     whole = Trainer(X, y, looser, rng=0, engine="numpy").run()
     assert further.steps == whole.steps > stopped.steps
     np.testing.assert_array_equal(further.params.ravel(), whole.params.ravel())
+
+
+def test_numbers_too_large_for_their_field_are_refused_or_stored_as_floats():
+    assert TrainConfig(learning_rate=10**30).learning_rate == 1e30
+    assert isinstance(TrainConfig(learning_rate=10**30).learning_rate, float)
+    with pytest.raises(XornetError, match="learning_rate: is too large"):
+        TrainConfig(learning_rate=10**400)
+    with pytest.raises(XornetError, match="record_every"):
+        TrainConfig(record_every=10**30)
+
+
+def test_adams_saved_second_moments_cannot_be_negative():
+    X, y = _data()
+    config = RESUMABLE[2]
+    trainer = Trainer(X, y, config, rng=1).run(until=5)
+    state = trainer.state()
+    import dataclasses
+
+    bad = dict(state.optimizer, v=[-np.ones_like(a) for a in state.optimizer["v"]])
+    with pytest.raises(XornetError, match="v must be >= 0"):
+        Trainer.resume(X, y, config, trainer.params, dataclasses.replace(state, optimizer=bad))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -39,6 +39,7 @@ __all__ = [
     "TrainConfig",
     "batch_schedule",
     "check_seed",
+    "settings_that_apply",
     "start_params",
     "start_params_many",
     "stop_reason_of",
@@ -187,10 +188,15 @@ class TrainConfig:
                 expected = " or ".join(names.get(k, "None" if k is type(None) else k.__name__)
                                        for k in kinds)  # fmt: skip
                 raise bad(name, f"must be {expected}")
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                object.__setattr__(self, name, int(value))
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                continue
+            # A real field stores a float (10**30 given as an int included), an integer field
+            # an int; a number too large for a float is refused here, not deep in training.
+            try:
+                stored = int(value) if numbers.Integral in kinds else float(value)  # type: ignore[call-overload]
+            except OverflowError:
+                raise bad(name, "is too large") from None
+            object.__setattr__(self, name, stored)
 
         if not 1 <= self.hidden <= MAX_HIDDEN:
             raise bad("hidden", f"must be from 1 to {MAX_HIDDEN}")
@@ -219,10 +225,10 @@ class TrainConfig:
             raise bad("eps", "must be a positive number")
         if not 0 <= self.steps <= MAX_STEPS:
             raise bad("steps", f"must be from 0 to {MAX_STEPS:.0e}")
-        if self.batch_size is not None and self.batch_size < 1:
+        if self.batch_size is not None and not 1 <= self.batch_size <= MAX_STEPS:
             raise bad("batch_size", "must be at least 1 (or None for full batch)")
-        if self.record_every < 1:
-            raise bad("record_every", "must be at least 1")
+        if not 1 <= self.record_every <= MAX_STEPS:
+            raise bad("record_every", f"must be from 1 to {MAX_STEPS:.0e}")
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise bad("tol", "must be a finite number >= 0 (or None)")
         if self.start not in STARTS:
@@ -356,3 +362,35 @@ def start_params_many(
         return post_initial_params_many([int(s) for s in seeds], config.hidden, n_features,
                                         n_classes=n_classes)  # fmt: skip
     return [start_params(config, n_features, n_classes, int(seed)) for seed in seeds]
+
+
+# The settings that only some runs read, and when they do: the rest of a configuration
+# applies to every run. A plain gradient-descent run has no momentum and no Adam betas.
+_APPLIES_WHEN: Final[dict[str, Callable[[dict[str, Any]], bool]]] = {
+    "momentum": lambda c: c.get("optimizer") == "momentum",
+    "nesterov": lambda c: c.get("optimizer") == "momentum",
+    "beta1": lambda c: c.get("optimizer") == "adam",
+    "beta2": lambda c: c.get("optimizer") == "adam",
+    "eps": lambda c: c.get("optimizer") == "adam",
+    "init_scale": lambda c: c.get("init") == "uniform",
+    "shuffle": lambda c: c.get("batch_size") is not None,
+}
+
+
+def settings_that_apply(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a configuration that its run reads, in their order.
+
+    Momentum's settings only with the momentum optimizer, Adam's only with Adam,
+    ``init_scale`` only with the uniform initialisation, ``shuffle`` only with mini-batches;
+    every other key is kept (the playground's own settings included).
+
+    Parameters
+    ----------
+    config : dict
+        As :meth:`xornet.TrainConfig.to_dict` gives it.
+
+    Returns
+    -------
+    dict
+    """
+    return {k: v for k, v in config.items() if k not in _APPLIES_WHEN or _APPLIES_WHEN[k](config)}

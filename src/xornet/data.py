@@ -482,12 +482,13 @@ def name_problem(name: str) -> str | None:
     A name is non-empty printable text (no line break or control character, so that a message
     quoting it stays one line) of at most :data:`MAX_NAME_CHARS` characters.
     """
-    if not name:
+    if not name.strip():
         return "is empty"
     if len(name) > MAX_NAME_CHARS:
         return f"is longer than {MAX_NAME_CHARS} characters"
-    if not name.isprintable():
-        return "holds a line break or another control character"
+    for char in name:
+        if not char.isprintable() and char != " ":
+            return f"holds the character U+{ord(char):04X} (a line break, control or invisible one)"
     return None
 
 

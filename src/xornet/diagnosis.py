@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -152,7 +152,12 @@ class Outcome:
 
 
 def diagnose(
-    probabilities: Array, y: Array, loss_history: Array, *, kind: str | None = None
+    probabilities: Array,
+    y: Array,
+    loss_history: Array,
+    *,
+    kind: str | None = None,
+    config: Any = None,
 ) -> Outcome:
     """Say in plain words how a training run ended.
 
@@ -169,6 +174,9 @@ def diagnose(
         the loss's course.
     kind : {"bce", "sse"} or None
         The loss, for the divergence rule (see :func:`classify`).
+    config : TrainConfig, optional
+        The run's settings, so that advice never suggests what the run already does (more
+        hidden units to a wide network, Adam to an Adam run).
 
     Returns
     -------
@@ -182,7 +190,7 @@ def diagnose(
                                    kind=kind),
                           int(np.shape(probabilities)[0]), float(history[0]))  # fmt: skip
     earlier = history[earlier_index(history.size)]
-    return classify(probabilities, y, history[0], earlier, history[-1], kind=kind)
+    return classify(probabilities, y, history[0], earlier, history[-1], kind=kind, config=config)
 
 
 def _untrained(outcome: Outcome, n: int, start_loss: float) -> Outcome:
@@ -208,6 +216,7 @@ def classify(
     final_loss: float,
     *,
     kind: str | None = None,
+    config: Any = None,
 ) -> Outcome:
     """The diagnosis from a run's summary, without its whole history.
 
@@ -312,7 +321,20 @@ def classify(
     return Outcome(
         "plateau",
         summary,
-        "Try another seed, more hidden units (3 or more), or the Adam optimizer.",
+        _plateau_advice(config),
         near,
         wrong,
     )
+
+
+def _plateau_advice(config: Any) -> str:
+    """What to try on a plateau, leaving out what the run already does (``config`` may be
+    None: then every option)."""
+    options = ["another seed"]
+    if config is None or config.hidden < 3:
+        options.append("more hidden units (3 or more)")
+    if config is None or config.optimizer != "adam":
+        options.append("the Adam optimizer")
+    if len(options) == 1:
+        return "Try another seed, or another learning rate."
+    return f"Try {', '.join(options[:-1])}, or {options[-1]}."

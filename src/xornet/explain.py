@@ -82,6 +82,16 @@ class Explanation:
         """Whether the step has an array named ``key`` (``W3`` only with a shortcut)."""
         return key in self._index
 
+    def __repr__(self) -> str:
+        d, h = self["W1"].shape
+        return (f"Explanation(step={self.step}, network={d}-{h}-{self['W2'].shape[1]}, "
+                f"optimizer={self.optimizer!r}, loss={float(self['loss']):.6g})")  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        from xornet._html import explanation_html
+
+        return explanation_html(self)
+
 
 def _gradients(b: Backprop) -> Params:
     return Params(b.dW1, b.db1, b.dW2, b.db2, b.dW3)
@@ -335,6 +345,24 @@ def _style(text: str, code: str, colour: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if colour else text
 
 
+_PRECISION: Final = 4  # decimals shown
+
+
+def _array_text(value: Array, max_line_width: int = 75) -> str:
+    """An array as NumPy prints it at 4 decimals, but a number shown as zero has no sign.
+
+    NumPy prints ``-0.0``, and a small negative number that rounds to zero, as ``-0.``: a
+    sign without a value. The array itself is not changed.
+    """
+    options = {"precision": _PRECISION, "suppress_small": True, "max_line_width": max_line_width}
+    shown = np.where(value == 0, 0.0, value)  # -0.0 as 0.0
+    text = np.array2string(shown, **options)  # type: ignore[arg-type]
+    if "e" not in text:  # fixed notation: what rounds to zero prints as zero
+        shown = np.where(np.abs(shown) < 0.5 * 10.0**-_PRECISION, 0.0, shown)
+        text = np.array2string(shown, **options)  # type: ignore[arg-type]
+    return text
+
+
 def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) -> str:
     """The step as text for a terminal.
 
@@ -394,12 +422,12 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
         shape = f"{words['shape']} {value.shape}"
         lines.append(f"{number}{_style(formula, '1', colour)}  [{shape}]  "
                      f"{_style(meaning, '2', colour)}")  # fmt: skip
-        text = np.array2string(value, precision=4, suppress_small=True, max_line_width=96)
+        text = _array_text(value, max_line_width=96)
         lines += ["    " + line for line in text.splitlines()]
     for key in ("W1", "b1", "W2", "b2", "W3"):
         if f"{key}_new" not in e:
             continue
-        text = np.array2string(e[f"{key}_new"], precision=4, suppress_small=True)
+        text = _array_text(e[f"{key}_new"])
         label = f"{key} <-"
         lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", "\n" + " " * 7))
     return "\n".join(lines) + "\n"

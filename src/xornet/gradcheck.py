@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from xornet._typing import Array
+from xornet.errors import XornetError
 from xornet.network import backward, check_data, forward, loss
 from xornet.params import Params
 
@@ -40,7 +42,14 @@ def numerical_gradient(
     -------
     Params
         The numerical gradient, with the parameters' shapes.
+
+    Raises
+    ------
+    XornetError
+        For an ``eps`` that is not a positive finite number (a difference over nothing).
     """
+    if not (isinstance(eps, int | float) and 0 < eps < math.inf):
+        raise XornetError(f"eps must be a positive finite number, got {eps!r}")
     theta = params.ravel()
     grad = np.empty_like(theta)
     for i in range(theta.size):

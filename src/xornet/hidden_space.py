@@ -9,7 +9,8 @@ playground, which draws it in the browser, show the same geometry without matplo
   with a shortcut), of shape (n_samples, m);
 * :func:`output_boundaries`: the output's boundaries in that space, each ``w . h + b = 0``;
 * :func:`hidden_plane`: a plane of that space (the space itself for 2 units, the 2 leading
-  principal components for more) with the samples and the boundaries in its coordinates;
+  principal components for more, :func:`principal_directions`) with the samples and the
+  boundaries in its coordinates;
 * :func:`input_grid_lines`: lines of the input plane mapped into hidden space, to show how
   the hidden layer bends it.
 """
@@ -31,6 +32,7 @@ __all__ = [
     "input_grid_lines",
     "output_boundaries",
     "output_inputs",
+    "principal_directions",
 ]
 
 
@@ -150,6 +152,50 @@ class HiddenPlane(NamedTuple):
         return out
 
 
+def principal_directions(C: Array) -> Array:
+    """The two leading principal directions of centred points, with a fixed sign.
+
+    The eigenvectors of the smaller of the scatter matrix ``C.T @ C`` (m, m) and the Gram
+    matrix ``C @ C.T`` (n, n), which are the right singular vectors of ``C`` at a fraction of
+    an SVD's cost. Each direction's largest component (by size) is positive, so the same
+    points give the same picture, never its mirror image. A direction along which the
+    points do not spread (fewer than 3 distinct points) is completed by an orthonormal one.
+
+    Parameters
+    ----------
+    C : ndarray of shape (n_points, m)
+        Points with their mean subtracted, ``m >= 2``.
+
+    Returns
+    -------
+    ndarray of shape (m, 2)
+        Orthonormal columns, the leading direction first.
+    """
+    n, m = C.shape
+    if m <= n:
+        _, V = np.linalg.eigh(C.T @ C)  # ascending eigenvalues
+        basis = V[:, ::-1][:, :2].copy()
+    else:  # fewer points than dimensions: C.T u / |C.T u| for the Gram matrix's eigenvectors
+        w, U = np.linalg.eigh(C @ C.T)
+        basis = np.zeros((m, 2))
+        lead = C.T @ U[:, ::-1][:, :2]  # (m, k), k = min(n, 2) columns of norm sqrt(w)
+        spread = np.sqrt(np.maximum(w[::-1][: lead.shape[1]], 0.0))
+        floor = 1e-12 * max(float(spread[0]) if spread.size else 0.0, 1e-300)
+        for k in range(lead.shape[1]):
+            if spread[k] > floor:
+                basis[:, k] = lead[:, k] / np.linalg.norm(lead[:, k])
+        for k in range(2):  # no spread along it: any unit vector orthogonal to the others
+            if not basis[:, k].any():
+                for e in np.eye(m):
+                    v = e - basis @ (basis.T @ e)
+                    if np.linalg.norm(v) > 0.5:
+                        basis[:, k] = v / np.linalg.norm(v)
+                        break
+    signs = np.sign(basis[np.argmax(np.abs(basis), axis=0), [0, 1]])
+    out: Array = basis * np.where(signs == 0, 1.0, signs)
+    return out
+
+
 def hidden_plane(
     params: Params, X: Array, activation: str = "sigmoid", *, hidden: Array | None = None
 ) -> HiddenPlane:
@@ -189,10 +235,7 @@ def hidden_plane(
         title = f"{space} and the output unit's separating line"
     else:
         origin = H.mean(axis=0)
-        _, _, vt = np.linalg.svd(H - origin, full_matrices=False)
-        basis = vt[:2].T  # (h, 2): the two leading principal directions
-        if basis.shape[1] < 2:  # a single sample: any second direction will do
-            basis = np.column_stack([basis, np.zeros(h)])
+        basis = principal_directions(H - origin)  # (h, 2)
         labels = ("principal component 1", "principal component 2")
         title = f"{space}, 2 principal components"
     # Each boundary w . h + b = 0 within the plane, h = origin + basis @ c:

@@ -26,6 +26,7 @@ from xornet.landscape import (
     slice_2d,
 )
 from xornet.params import Params
+from xornet.plotting._base import PLAIN, legend, set_title
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -87,11 +88,12 @@ def plot_spectrum(point: Classification) -> Figure:
     ax.set_xticks(index)
     ax.set_xlabel("eigenvalue (ascending)")
     ax.set_ylabel("curvature λ")
-    ax.set_title(
+    set_title(
+        ax,
         f"Hessian spectrum: {point.kind} (loss {point.loss:.4g}, |g| {point.gradient_norm:.2g})",
         fontsize=10,
     )
-    ax.legend(loc="upper left", fontsize=8)
+    legend(ax, loc="upper left", fontsize=8)
     return fig
 
 
@@ -127,24 +129,24 @@ def plot_slice(s: LossSlice, *, log: bool = False) -> Figure:
                 markersize=10,
                 label="path (projected)",
             )
-        ax.set_xlabel(s.labels[0])
+        ax.set_xlabel(s.labels[0], **PLAIN)
         ax.set_ylabel(what)
-        ax.legend(fontsize=8)
+        legend(ax, fontsize=8)
         return fig
     mesh = ax.pcolormesh(s.a, s.b, values, cmap=LOSS_MAP, shading="nearest", zorder=0)
     ax.contour(s.a, s.b, values, levels=12, colors="white", linewidths=0.5, alpha=0.6)
-    fig.colorbar(mesh, ax=ax, label=what)
+    fig.colorbar(mesh, ax=ax).set_label(what, **PLAIN)
     if s.path is not None:
         ax.plot(
             s.path[:, 0], s.path[:, 1], "-", color="#f8f9fa", linewidth=1.5, label="training path"
         )
         ax.plot(s.path[0, 0], s.path[0, 1], "o", color="#f8f9fa", markersize=5, label="start")
     ax.plot([0.0], [0.0], "*", color=NEGATIVE, markersize=14, label="centre", zorder=3)
-    ax.set_xlabel(s.labels[0])
-    ax.set_ylabel(s.labels[1])
+    ax.set_xlabel(s.labels[0], **PLAIN)
+    ax.set_ylabel(s.labels[1], **PLAIN)
     ax.set_xlim(s.a[0], s.a[-1])
     ax.set_ylim(s.b[0], s.b[-1])
-    ax.legend(fontsize=8, loc="upper right")
+    legend(ax, fontsize=8, loc="upper right")
     return fig
 
 
@@ -171,9 +173,9 @@ def plot_run(recorder: LandscapeRecorder) -> Figure:
     top.loglog(
         x, np.maximum(recorder.gradient_norms, 1e-300), color=NEGATIVE, label="gradient norm"
     )
-    top.legend(fontsize=8)
+    legend(top, fontsize=8)
     middle.semilogx(x, recorder.weight_norms, color="#2b8a3e", label="weight norm")
-    middle.legend(fontsize=8)
+    legend(middle, fontsize=8)
     bottom.semilogx(x, recorder.highest, color=POSITIVE, label="highest eigenvalue")
     bottom.semilogx(x, recorder.lowest, color=NEGATIVE, label="lowest eigenvalue")
     bottom.axhline(0.0, color="#495057", linewidth=0.8)
@@ -181,7 +183,7 @@ def plot_run(recorder: LandscapeRecorder) -> Figure:
     linthresh = float(np.min(lows[lows > 0])) if np.any(lows > 0) else 1e-6
     bottom.set_yscale("symlog", linthresh=max(linthresh, 1e-12))
     bottom.set_xlabel("step")
-    bottom.legend(fontsize=8)
+    legend(bottom, fontsize=8)
     return fig
 
 
@@ -211,7 +213,9 @@ def plot_end_states(
     low = np.array([p.eigenvalues[0] for p in points])
     kinds = np.array([p.kind for p in points])
     groups = np.array(labels) if labels is not None else np.full(len(points), "")
-    markers = dict(zip(sorted(set(groups)), "o^sDv<>", strict=False))
+    # A marker per group, reused beyond seven groups (the eighth group's points were once
+    # left out).
+    markers = {group: "o^sDv<>"[i % 7] for i, group in enumerate(sorted(set(groups)))}
     for kind, colour in KIND_COLOURS.items():
         for group, marker in markers.items():
             rows = (kinds == kind) & (groups == group)
@@ -230,7 +234,7 @@ def plot_end_states(
     ax.axhspan(-tol, tol, color="#f1f3f5", zorder=0)
     ax.set_xlabel("gradient norm")
     ax.set_ylabel("lowest Hessian eigenvalue")
-    ax.legend(fontsize=7, loc="best")
+    legend(ax, fontsize=7, loc="best")
     return fig
 
 

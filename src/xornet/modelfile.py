@@ -110,6 +110,15 @@ class Model:
 
         return predict_proba(self.params, X, self.activation)
 
+    def __repr__(self) -> str:
+        state = "" if self.state is None else f", state at step {self.state.step}"
+        return f"Model({self.params!r}, activation={self.activation!r}{state})"
+
+    def _repr_html_(self) -> str:
+        from xornet._html import model_html
+
+        return model_html(self)
+
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     """Write a file atomically: ``write(f)`` fills a temporary file that is then renamed.

@@ -213,6 +213,8 @@ class Adam:
         if isinstance(t, bool) or not isinstance(t, int | np.integer) or t < 0:
             raise ValueError(f"Adam's step count must be an integer >= 0, got {t!r}")
         m, v = _arrays(state, "m", params), _arrays(state, "v", params)
+        if v is not None and any((a < 0).any() for a in v):
+            raise ValueError("Adam's second moments v must be >= 0")
         if (m is None) != (v is None) or (m is None) != (t == 0):
             raise ValueError("Adam's saved moments and step count do not agree")
         self.t, self.m, self.v = int(t), m, v

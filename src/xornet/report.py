@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
+from xornet.config import settings_that_apply
 from xornet.diagnosis import predicted_class
 from xornet.explain import Explanation, explain_step, render
 from xornet.modelfile import atomic_write
@@ -75,8 +76,9 @@ def build_report(
     activation : str
     title : str
     config : dict, optional
-        Shown as the configuration table; its ``loss`` (``bce`` when absent) is the loss of
-        the step explained from ``explain_params``.
+        Shown as the configuration table, the settings that apply to the run only
+        (:func:`xornet.config.settings_that_apply`); its ``loss`` (``bce`` when absent) is the
+        loss of the step explained from ``explain_params``.
     outcome : Outcome, optional
         The diagnosis.
     curve : LossCurve, optional
@@ -105,7 +107,7 @@ def build_report(
              f"<h1>{esc(title)}</h1>\n"]  # fmt: skip
 
     rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>"
-                   for k, v in (config or {}).items())  # fmt: skip
+                   for k, v in settings_that_apply(config or {}).items())  # fmt: skip
     parts.append(f'<section id="configuration"><h2>Configuration</h2><table>{rows}</table>'
                  f"<p>{X.shape[1]}-{params.n_hidden}-{params.n_outputs} network, "
                  f"{esc(activation)} hidden units."

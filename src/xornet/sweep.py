@@ -47,6 +47,7 @@ __all__ = [
     "SWEEP_AXES",
     "Study",
     "SweepRow",
+    "SweepTable",
     "read_study",
     "sweep",
     "wilson_interval",
@@ -125,6 +126,36 @@ class SweepRow:
         record.update(self.outcomes)
         return record
 
+    def _repr_html_(self) -> str:
+        from xornet._html import sweep_html
+
+        return sweep_html([self])
+
+
+class SweepTable(list[SweepRow]):
+    """What :func:`sweep` returns: its rows, a list that a notebook shows as a table."""
+
+    def __repr__(self) -> str:
+        runs = f", {self[0].runs} starts each" if self else ""
+        return f"SweepTable({len(self)} settings{runs})"
+
+    def _repr_html_(self) -> str:
+        from xornet._html import sweep_html
+
+        return sweep_html(self)
+
+    def to_frame(self) -> Any:
+        """One row per setting (:meth:`SweepRow.as_dict`) as a pandas ``DataFrame``.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        """
+        from xornet._html import frame
+
+        return frame([row.as_dict() for row in self])
+
 
 def sweep(
     X: Array,
@@ -139,7 +170,7 @@ def sweep(
     out: str | Path | None = None,
     resume: bool = False,
     block: int | None = None,
-) -> list[SweepRow]:
+) -> SweepTable:
     """Train every seed for every combination of the grid and summarise each combination.
 
     The study runs in tasks of one setting and one block of seeds (:mod:`xornet.study`), in
@@ -177,7 +208,8 @@ def sweep(
 
     Returns
     -------
-    list of SweepRow
+    SweepTable
+        The rows (a list of :class:`SweepRow`).
 
     Raises
     ------
@@ -192,7 +224,7 @@ def sweep(
     settings, records = run_study(X, y, base, grid, seeds, engine=engine, client=client,
                                   out=out, resume=resume, block=block,
                                   progress=progress)  # fmt: skip
-    return [_row(values, records.of(s)) for s, values in enumerate(settings)]
+    return SweepTable(_row(values, records.of(s)) for s, values in enumerate(settings))
 
 
 def _row(settings: dict[str, Any], records: Records) -> SweepRow:

@@ -74,6 +74,9 @@ class TrainResult:
     compile_seconds : float
         Wall time of loading the numba engine before the loop: compiling it, the first time
         on a machine, or reading it from the disk cache (0 with the NumPy engine).
+    X : ndarray of shape (n_samples, n_features) or None
+    y : ndarray of shape (n_samples,) or None
+        The data trained on, for the truth table a notebook shows (None when not given).
     """
 
     params: Params
@@ -89,6 +92,13 @@ class TrainResult:
     train_seconds: float
     engine: str = "numpy"
     compile_seconds: float = 0.0
+    X: Array | None = None
+    y: Array | None = None
+
+    def _repr_html_(self) -> str:
+        from xornet._html import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         return (
@@ -447,11 +457,17 @@ class Trainer:
             probabilities=probabilities,
             accuracy=float(np.mean(predicted_class(probabilities) == self.y)),
             outcome=diagnose(
-                probabilities, self.y, np.append(losses, final_loss), kind=config.loss
+                probabilities,
+                self.y,
+                np.append(losses, final_loss),
+                kind=config.loss,
+                config=config,
             ),
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
             compile_seconds=self.compile_seconds,
+            X=self.X,
+            y=self.y,
         )
 
     def state(self) -> TrainState:

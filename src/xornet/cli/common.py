@@ -54,7 +54,9 @@ def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) 
                               "dataset; give its data with --csv FILE")  # fmt: skip
         name = trained_on
     options = _options(args, saved)
-    return make_dataset(name or "xor", n_samples=options["samples"], noise=options["noise"],
+    # Only a flag not given means the default: an empty --dataset '' is a mistake, told.
+    return make_dataset("xor" if name is None else name, n_samples=options["samples"],
+                        noise=options["noise"],
                         rng=check_seed(options["data_seed"], "--data-seed"))  # fmt: skip
 
 

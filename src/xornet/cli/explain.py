@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xornet._names import ACTIVATION_NAMES, INIT_NAMES, LOSS_NAMES
@@ -19,6 +18,7 @@ from xornet.cli.options import (
     add_model_options,
     count,
     finite_float,
+    path_arg,
     positive_int,
 )
 
@@ -75,7 +75,7 @@ def add_explain(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="explain the next step of a saved model, with its saved configuration",
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from xornet.cli import common
-from xornet.cli.options import EXIT_OK, add_data_options, add_model_options
+from xornet.cli.options import EXIT_OK, add_data_options, add_model_options, path_arg
 
 
 def add_parsers(sub: Any) -> None:
@@ -17,8 +17,8 @@ def add_parsers(sub: Any) -> None:
         help="draw the figures of a saved model",
         description="Write the figures of a saved model as PNG files.",
     )
-    p.add_argument("model", type=Path, help="model file written by train --save")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("model", type=path_arg, help="model file written by train --save")
+    p.add_argument("--out", type=path_arg, required=True, metavar="DIR", help="output directory")
     add_data_options(p)
     p.set_defaults(run=plot)
 
@@ -33,10 +33,10 @@ def add_report(sub: Any) -> None:
     )
     add_data_options(p)
     add_model_options(p)
-    p.add_argument("--model", type=Path, metavar="FILE", help="report on a saved model")
+    p.add_argument("--model", type=path_arg, metavar="FILE", help="report on a saved model")
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         default=Path("report.html"),
         metavar="FILE",
         help="the HTML file to write (default report.html)",

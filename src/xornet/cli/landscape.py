@@ -23,6 +23,7 @@ from xornet.cli.options import (
     UsageError,
     add_data_options,
     add_model_options,
+    path_arg,
 )
 from xornet.errors import TrainingDiverged
 
@@ -52,7 +53,7 @@ def add_parser(sub: Any) -> None:
     g = p.add_argument_group("the landscape")
     g.add_argument(
         "--model",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="classify the end of a saved run (train --save), with its saved configuration",
     )
@@ -69,7 +70,7 @@ def add_parser(sub: Any) -> None:
     )
     g.add_argument(
         "--plots",
-        type=Path,
+        type=path_arg,
         metavar="DIR",
         help="write the spectrum and the loss slices (escape direction, the two lowest "
         "eigenvectors, two random directions) as PNGs",

@@ -69,6 +69,14 @@ class UsageError(XornetError):
     errors (one line naming the flag, the ``--help`` hint, exit 2)."""
 
 
+def path_arg(text: str) -> Path:
+    """A path argument. An empty one is an error: ``Path("")`` is the current directory, which
+    would turn a forgotten file name into writing (or reading) the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file or directory name")
+    return Path(text)
+
+
 def flag_error(exc: XornetError) -> UsageError:
     """A configuration error in the words of the command line: ``learning_rate: ...``
     becomes ``--lr: ...``, and a field quoted with its value (``init 'he'``) its flag."""
@@ -147,7 +155,7 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     )
     src.add_argument(
         "--csv",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="train on a CSV file with a header; labels 0/1, or 0..K-1 for K classes",
     )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from xornet.cli import output
-from xornet.cli.options import EXIT_OK, finite_float
+from xornet.cli.options import EXIT_OK, finite_float, path_arg
 from xornet.errors import XornetError
 
 
@@ -18,13 +17,13 @@ def add_parser(sub: Any) -> None:
         help="apply a saved model",
         description="Print the probability and class a saved model gives.",
     )
-    p.add_argument("model", type=Path, help="model file written by train --save")
+    p.add_argument("model", type=path_arg, help="model file written by train --save")
     p.add_argument(
         "values", nargs="*", type=finite_float, help="feature values, one sample after another"
     )
     p.add_argument(
         "--csv",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="CSV with a header holding the model's feature columns",
     )

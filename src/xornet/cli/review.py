@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xornet.cli import common
@@ -21,6 +20,7 @@ from xornet.cli.options import (
     EXIT_OK,
     UsageError,
     finite_float,
+    path_arg,
     positive_int,
 )
 from xornet.errors import XornetError
@@ -41,7 +41,7 @@ def add_parser(sub: Any) -> None:
         "a sandbox: review only code you would run yourself. Exit 0 when every check passes, "
         "1 when some fail, 2 when the submission cannot be read.",
     )
-    p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER", help="a .py, .ipynb or folder")
+    p.add_argument("path", type=path_arg, metavar="FILE_OR_FOLDER", help="a .py, .ipynb or folder")
     p.add_argument("--lang", choices=("en", "ko"), default="en", help="English or Korean")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
@@ -52,7 +52,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         metavar="CSV",
         help="for a folder: write the grades to CSV, a summary page beside it (same name, "
         ".html) and one page per review in NAME_reviews/",

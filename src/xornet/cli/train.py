@@ -20,6 +20,7 @@ from xornet.cli.options import (
     add_data_options,
     add_model_options,
     flag_error,
+    path_arg,
     positive_int,
 )
 from xornet.errors import XornetError
@@ -42,11 +43,11 @@ def add_parser(sub: Any) -> None:
     add_model_options(p)
     out = p.add_argument_group("output and resuming")
     out.add_argument(
-        "--save", type=Path, metavar="FILE", help="save the model and its run's state (.npz)"
+        "--save", type=path_arg, metavar="FILE", help="save the model and its run's state (.npz)"
     )
     out.add_argument(
         "--resume",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="continue the run saved in FILE by --save, with its configuration and data; "
         "--steps sets its new step limit (counting the steps taken), and the stop rules "
@@ -55,7 +56,7 @@ def add_parser(sub: Any) -> None:
     out.add_argument("--json", action="store_true", help="print one JSON object instead")
     out.add_argument(
         "--plots",
-        type=Path,
+        type=path_arg,
         metavar="DIR",
         help="write figures (loss, boundary, hidden space, network) as PNGs",
     )
@@ -67,7 +68,7 @@ def add_parser(sub: Any) -> None:
     )
     out.add_argument(
         "--animation",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="write an animation of training (.gif, or .mp4 with ffmpeg)",
     )

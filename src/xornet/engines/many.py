@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,28 @@ class ManyResult:
     def __repr__(self) -> str:
         solved = float(np.mean(self.outcome == "solved"))
         return f"ManyResult(n_networks={len(self)}, solved={solved:.3f}, engine={self.engine!r})"
+
+    def _repr_html_(self) -> str:
+        from xornet._html import many_html
+
+        return many_html(self)
+
+    def to_frame(self) -> Any:
+        """One row per network (seed, learning rate, steps, stop reason, initial and final
+        loss, accuracy, solve and target steps, outcome) as a pandas ``DataFrame``.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        """
+        from xornet._html import frame
+
+        columns = ("seeds", "learning_rates", "steps", "stop_reason", "initial_loss",
+                   "final_loss", "accuracy", "solve_step", "target_step", "outcome")  # fmt: skip
+        values = [getattr(self, c).tolist() for c in columns]
+        names = [c.removesuffix("s") if c in ("seeds", "learning_rates") else c for c in columns]
+        return frame([dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)])
 
     def params(self, i: int) -> Params:
         """The final parameters of network ``i``."""

@@ -4,11 +4,11 @@ Starlette serves the page and its scripts from the package (nothing from a CDN),
 WebSocket owns one :class:`~xornet.playground.session.Session`. Training runs in a worker
 thread between frames so the server stays responsive; frames go out at up to 30 a second.
 
-Protocol (JSON text messages). From the page: ``settings`` (with ``settings``), ``csv`` (with
-``name`` and ``text``), ``play``, ``pause``, ``step``, ``reset``, ``new_start``, ``speed``
-(``value`` 1-10), ``explain`` (``lang``), ``frame``. From the server: ``hello`` (the session's
-id and the limits), ``data``, ``frame``, ``explain``, ``state`` (playing or not) and ``error``
-(a one-line message the page shows; sent too just before the server closes the connection).
+Protocol: JSON text messages, answered by :func:`xornet.playground.session.answer` (the
+notebook widget answers the same messages with it). The server adds ``hello`` (the session's
+id and the limits), sent first, and ``error`` (a one-line message the page shows; sent too just
+before the server closes the connection). Exports are files over HTTP,
+``/session/{id}/{name}`` for each name of :data:`~xornet.playground.session.EXPORTS`.
 
 Safety, against a careless user and a hostile page:
 
@@ -53,23 +53,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from xornet.errors import XornetError
-from xornet.playground.session import LIMITS, SPEEDS, Session, Settings, parse_csv
+from xornet.playground.session import (
+    EXPORTS,
+    FRAME_BUDGET,
+    LIMITS,
+    Player,
+    Session,
+    answer,
+    check_message,
+    frame_interval,
+    one_line,
+    page_state,
+    play_frame,
+    preload,
+)
 
 __all__ = ["LOOPBACK_HOSTS", "MAX_MESSAGE", "SECURITY_HEADERS", "create_app"]
 
 #: Largest message a page may send: a CSV upload (its quotes and line ends escaped by JSON,
 #: which at most doubles it) and its name.
 MAX_MESSAGE: Final = 2 * LIMITS["csv_bytes"] + 4 * LIMITS["name_chars"] + 1000
-#: Seconds between frames while playing (30 a second), and when slowed right down.
-FRAME_INTERVAL: Final = 1 / 30
-SLOW_INTERVAL: Final = 0.25
-#: Seconds of training per frame, shared by the tabs playing at once.
-FRAME_BUDGET: Final = 0.02
-FIGURES: Final = ("boundary", "hidden", "loss", "network")
 #: The names under which a server listening on loopback is reached.
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
-#: Longest error message sent to the page (one line).
-MAX_ERROR: Final = 300
 
 #: Headers on every HTTP response. The policy allows the page's own scripts, styles and images
 #: and a connection to its own server, nothing inline, nothing from elsewhere; no page may frame
@@ -89,14 +94,12 @@ _LOG = logging.getLogger("xornet.playground")
 
 
 @dataclass
-class _Entry:
-    """A session and its connection's state."""
+class _Entry(Player):
+    """A session and its connection's state (playing or not, from :class:`Player`)."""
 
     session: Session
     connected: bool = True
     last_seen: float = field(default_factory=time.monotonic)
-    playing: bool = False
-    speed: int = 10
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     #: Set when the server ends the connection: the close code and the message to show.
     closing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -145,12 +148,12 @@ def create_app(*, hosts: Sequence[str] = LOOPBACK_HOSTS, max_sessions: int = 32,
 
         task = asyncio.create_task(sweep())
         # Load the compiled loop (about a second) in the background: the page does not wait.
-        preload = asyncio.create_task(anyio.to_thread.run_sync(_preload))
+        loading = asyncio.create_task(anyio.to_thread.run_sync(preload))
         try:
             yield
         finally:
             task.cancel()
-            await preload
+            await loading
 
     async def index(request: Request) -> Response:
         page = resources.files("xornet.playground").joinpath("static/index.html").read_text()
@@ -161,22 +164,12 @@ def create_app(*, hosts: Sequence[str] = LOOPBACK_HOSTS, max_sessions: int = 32,
         if entry is None:
             return JSONResponse({"error": "no such session (it may have expired)"}, 404)
         what = request.path_params["what"]
-        session = entry.session
+        if what not in EXPORTS:
+            return JSONResponse({"error": f"nothing to export called {what[:40]!r}"}, 404)
         try:
-            if what == "model.npz":
-                body, kind = await anyio.to_thread.run_sync(session.model_bytes), "model.npz"
-                media = "application/octet-stream"
-            elif what == "report.html":
-                text = await anyio.to_thread.run_sync(session.report_html)
-                body, kind, media = text.encode(), "report.html", "text/html; charset=utf-8"
-            elif what.endswith(".png") and what[:-4] in FIGURES:
-                body = await anyio.to_thread.run_sync(session.figure_png, what[:-4])
-                kind, media = what, "image/png"
-            else:
-                return JSONResponse({"error": f"nothing to export called {what[:40]!r}"}, 404)
+            body, name, media = await anyio.to_thread.run_sync(entry.session.export, what)
         except (XornetError, ImportError, ValueError) as error:
-            return JSONResponse({"error": _one_line(error)}, 409)
-        name = f"xornet-{session.data.name}-step{session.step}-{kind}"
+            return JSONResponse({"error": one_line(error)}, 409)
         headers = {"Content-Disposition": attachment(name), "Cache-Control": "no-store"}
         return Response(body, media_type=media, headers=headers)
 
@@ -266,15 +259,6 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _preload() -> None:
-    from xornet.engines import numba_available
-
-    if numba_available():
-        from xornet.engines import fused
-
-        fused.load()
-
-
 def expire(sessions: dict[str, _Entry], idle_seconds: float) -> None:
     """Forget sessions idle for ``idle_seconds``; a connected one is told why and closed."""
     now = time.monotonic()
@@ -305,27 +289,14 @@ def _same_origin(ws: WebSocket) -> bool:
     return bool(host) and origin in (f"http://{host}", f"https://{host}")
 
 
-def _one_line(error: BaseException | str) -> str:
-    """The first line of an error's message, cut to :data:`MAX_ERROR` characters."""
-    lines = str(error).splitlines()
-    text = lines[0] if lines else type(error).__name__
-    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
-
-
 async def _send(ws: WebSocket, message: dict[str, Any]) -> None:
     # ASCII JSON: a lone surrogate in a page's text cannot break the encoding; and no NaN,
     # which the page's JSON.parse would refuse.
     await ws.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
 
 
-async def _send_state(ws: WebSocket, entry: _Entry) -> None:
-    await _send(ws, {"type": "state", "playing": entry.playing, "speed": entry.speed})
-    await _send(ws, await anyio.to_thread.run_sync(entry.session.data_message))
-    await _send(ws, await anyio.to_thread.run_sync(entry.session.frame))
-
-
 async def _error(ws: WebSocket, message: BaseException | str) -> None:
-    await _send(ws, {"type": "error", "message": _one_line(message)})
+    await _send(ws, {"type": "error", "message": one_line(message)})
 
 
 async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, _Entry]) -> bool:
@@ -338,7 +309,8 @@ async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, 
     failed = False
     try:
         await _send(ws, {"type": "hello", "session": sid, "limits": LIMITS})
-        await _send_state(ws, entry)
+        for reply in await anyio.to_thread.run_sync(page_state, entry.session, entry):
+            await _send(ws, reply)
         await _serve_messages(ws, entry)
     except WebSocketDisconnect:
         return False
@@ -389,10 +361,8 @@ async def _serve_messages(ws: WebSocket, entry: _Entry) -> None:
 
 
 def _parse(text: str) -> dict[str, Any]:
-    """A page's message, checked in size and shape before anything reads it.
-
-    A message is an object with a ``type``, whose values are numbers, text, true/false or
-    null, except ``settings``: an object of such values. Nothing nests deeper.
+    """A page's message, checked in size, then in shape by
+    :func:`~xornet.playground.session.check_message`, before anything reads it.
 
     Raises
     ------
@@ -406,69 +376,21 @@ def _parse(text: str) -> dict[str, Any]:
         raise XornetError("message is not JSON (nested too deeply)") from None
     except ValueError:  # JSONDecodeError, and integers of more than 4,300 digits
         raise XornetError("message is not JSON") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise XornetError("message must be an object with a 'type'")
-    for key, value in message.items():
-        inner = value.values() if key == "settings" and isinstance(value, dict) else [value]
-        if not all(isinstance(v, str | int | float | bool | None) for v in inner):
-            raise XornetError(f"message field {key[:40]!r} must be a number, text or a flag")
-    return message
+    return check_message(message)
 
 
 async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
     """One message from the page; a bad one gets an error message back."""
-    session = entry.session
     try:
         message = _parse(text)
-        kind = message["type"]
-        if kind == "settings":
-            settings = Settings.from_dict(message.get("settings", {}))
-            await anyio.to_thread.run_sync(session.configure, settings)
-            entry.playing = False  # a new run starts paused (a refused change changes nothing)
-            await _send_state(ws, entry)
-        elif kind == "csv":
-            name, body = message.get("name", "upload.csv"), message.get("text")
-            if not isinstance(body, str) or not isinstance(name, str):
-                raise XornetError("a csv message needs 'name' and 'text' strings")
-            dataset = await anyio.to_thread.run_sync(parse_csv, body, name)
-            settings = Settings.from_dict({**session.settings.to_dict(), "dataset": "csv"})
-            await anyio.to_thread.run_sync(session.configure, settings, dataset)
-            entry.playing = False
-            await _send_state(ws, entry)
-        elif kind == "play":
-            entry.playing = True
-            entry.wake.set()
-            await _send(ws, {"type": "state", "playing": True, "speed": entry.speed})
-        elif kind == "pause":
-            entry.playing = False
-            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
-        elif kind == "step":
-            entry.playing = False
-            await anyio.to_thread.run_sync(session.advance, 1)
-            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
-            await _send(ws, await anyio.to_thread.run_sync(session.frame))
-        elif kind in ("reset", "new_start"):
-            entry.playing = False
-            await anyio.to_thread.run_sync(session.reset if kind == "reset" else session.new_start)
-            await _send_state(ws, entry)
-        elif kind == "speed":
-            value = message.get("value")
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-                raise XornetError("speed must be a whole number from 1 to 10")
-            entry.speed = value
-        elif kind == "explain":
-            entry.playing = False
-            lang = message.get("lang", "en")
-            if lang not in ("en", "ko"):
-                raise XornetError("language must be en or ko")
-            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
-            await _send(ws, await anyio.to_thread.run_sync(session.explain, lang))
-        elif kind == "frame":
-            await _send(ws, await anyio.to_thread.run_sync(session.frame))
-        else:
-            raise XornetError(f"unknown message type {kind[:40]!r}")
+        replies = await anyio.to_thread.run_sync(answer, entry.session, entry, message)
     except (XornetError, ValueError) as error:  # DataError is a XornetError
         await _error(ws, error)
+        return
+    if entry.playing:
+        entry.wake.set()
+    for reply in replies:
+        await _send(ws, reply)
 
 
 async def _play(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:
@@ -490,20 +412,15 @@ async def _play_frames(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]
             await entry.wake.wait()
             continue
         started = time.monotonic()
-        steps = SPEEDS[entry.speed - 1]
         # Each frame trains for a share of FRAME_BUDGET at most, whatever the speed asks and
         # however large the network and data: the tabs playing at once split it, so every tab
         # keeps its frame rate and gets a fair share of steps.
         playing = sum(1 for other in sessions.values() if other.playing)
         budget = FRAME_BUDGET / max(1, playing)
-        await anyio.to_thread.run_sync(session.advance, steps or LIMITS["steps_per_frame"], budget)
-        frame = await anyio.to_thread.run_sync(session.frame)
+        messages = await anyio.to_thread.run_sync(play_frame, session, entry, budget)
         if not entry.connected:
             break
-        if session.ended:  # diverged, or at the step limit: nothing more to play
-            entry.playing = False
-            await _send(ws, {"type": "state", "playing": False, "speed": entry.speed})
-        await _send(ws, frame)
+        for message in messages:
+            await _send(ws, message)
         entry.last_seen = time.monotonic()  # a tab that is training is not idle
-        interval = SLOW_INTERVAL if entry.speed == 1 else FRAME_INTERVAL
-        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+        await asyncio.sleep(max(0.0, frame_interval(entry) - (time.monotonic() - started)))

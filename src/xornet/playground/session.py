@@ -1,11 +1,16 @@
-"""One playground tab's state, independent of the web: its settings, data and training run.
+"""One playground page's state, independent of the web: its settings, data and training run.
 
 A :class:`Session` drives a :class:`xornet.Trainer`, the run every front end of xornet uses
 (so a step on the page is the step ``xornet train`` takes, and its verdict is the one
 ``xornet train`` prints), and hands the page what it draws: :meth:`Session.frame` (the
-boundary, the hidden plane, the network, the loss curve, the verdict), :meth:`Session.explain`
-(every number of the next step), and the exports. The server only moves these between threads
-and sockets; everything here is plain NumPy and testable.
+boundary, each hidden unit's output over the input plane, the hidden plane, the network, the
+loss curve, the verdict), :meth:`Session.explain` (every number of the next step), and the
+exports (:meth:`Session.export`). Everything here is plain NumPy and testable.
+
+The page's messages are answered here too, once for both of its transports: :func:`answer`
+acts on one message and returns the replies, :func:`play_frame` trains one frame while the
+page plays. The web server (:mod:`xornet.playground.server`, a WebSocket per tab) and the
+notebook widget (:mod:`xornet.widget`, the widget's messages) only carry them.
 
 Every setting and upload is validated and bounded (:class:`Settings`, :func:`parse_csv`,
 :func:`check_dataset`), and so is what a frame costs: the views draw at most
@@ -15,12 +20,12 @@ ask for a network, a dataset or a frame that would swamp the machine.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import math
 import tempfile
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
@@ -29,7 +34,7 @@ import numpy as np
 
 from xornet._typing import Array, IntArray
 from xornet.config import TrainConfig
-from xornet.data import Dataset, load_csv, make_dataset
+from xornet.data import MAX_NAME_CHARS, Dataset, load_csv, make_dataset, name_problem
 from xornet.diagnosis import Outcome, diagnose, predicted_class
 from xornet.errors import DataError, TrainingDiverged, XornetError
 from xornet.explain import explain_next, render
@@ -39,7 +44,18 @@ from xornet.optim import Optimizer
 from xornet.params import Params
 from xornet.training import Trainer
 
-__all__ = ["LIMITS", "Session", "Settings", "check_dataset", "parse_csv"]
+__all__ = [
+    "EXPORTS",
+    "LIMITS",
+    "Player",
+    "Session",
+    "Settings",
+    "answer",
+    "check_dataset",
+    "check_message",
+    "parse_csv",
+    "play_frame",
+]
 
 #: Datasets the page offers (``csv`` is an uploaded file).
 DATASETS: Final = ("xor", "and", "or", "nand", "nor", "xnor", "noisy-xor", "moons", "circles",
@@ -53,19 +69,31 @@ LIMITS: Final[dict[str, Any]] = {
     "csv_rows": 5000,
     "csv_features": 16,
     "classes": 10,  # of an upload (the page has ten class colours)
-    "name_chars": 255,  # of an uploaded file's name, and of each column name
+    "name_chars": MAX_NAME_CHARS,  # of an uploaded file's name, and of each column name
     "view_rows": 2000,  # samples the views draw (an evenly spaced subset of a larger upload)
     "steps_per_frame": 20_000,
     "steps": 10_000_000,  # steps of one run (its loss record grows by one every 100)
     "learning_rate": 100.0,
     "seed": 2**32 - 1,
     "resolution": 40,  # boundary grid points per side
+    "unit_resolution": 20,  # grid points per side of a hidden unit's thumbnail, at most
+    "unit_cells": 6400,  # grid points of all the thumbnails together, at most
     "history": 400,  # loss points kept (older ones thinned)
 }
 
 # Speed levels of the page's slider: steps per frame, None meaning "as many as fit in the
 # frame's time budget".
 SPEEDS: Final = (1, 1, 2, 5, 10, 25, 50, 100, 250, None)
+#: Seconds between frames while playing (30 a second), and when slowed right down (speed 1).
+FRAME_INTERVAL: Final = 1 / 30
+SLOW_INTERVAL: Final = 0.25
+#: Seconds of training per frame, shared by the pages playing at once.
+FRAME_BUDGET: Final = 0.02
+#: Longest error message sent to a page (one line).
+MAX_ERROR: Final = 300
+#: What a page can export: the model file, the HTML report, and each figure as PNG.
+EXPORTS: Final = ("model.npz", "report.html", "boundary.png", "hidden.png", "loss.png",
+                  "network.png")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -244,7 +272,9 @@ def check_dataset(dataset: Dataset, source: str | None = None) -> None:
     playground's bounds: rows, features, classes and the length of its names.
 
     Classes are bounded like rows and features because a frame's cost grows with them (one
-    boundary line per pair of classes, one output per class on every point of the grid).
+    boundary line per pair of classes, one output per class on every point of the grid). Each
+    feature's values must be close enough together that the region the views draw around them
+    is finite (1e308 and -1e308 are not), or every frame would hold NaN, which is not JSON.
 
     Parameters
     ----------
@@ -263,6 +293,24 @@ def check_dataset(dataset: Dataset, source: str | None = None) -> None:
     _check_name(dataset.name, "the dataset's name")
     for column in dataset.feature_names:
         _check_name(column, "a column name")
+    low, high = _extent(dataset.X)
+    too_wide = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
+    if too_wide.size:
+        raise DataError(
+            f"{source}: the values of column {_shown(dataset.feature_names[too_wide[0]])} are "
+            "too far apart to draw (their range, with a margin, is beyond the largest float); "
+            "scale them"
+        )
+
+
+def _extent(X: Array) -> tuple[Array, Array]:
+    """The region the views draw, per feature: the data's range and a quarter of it on each
+    side (lowest, highest), each of shape (n_features,). Not finite when the values are too far
+    apart for a float (1e308 and -1e308): :func:`check_dataset` refuses such data."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        margin = 0.25 * np.maximum(high - low, 1e-9)
+        return low - margin, high + margin
 
 
 def _file_stem(name: str) -> str:
@@ -276,15 +324,11 @@ def _file_stem(name: str) -> str:
 
 
 def _check_name(name: str, what: str) -> None:
-    """Raise :class:`DataError` for a name that is empty, too long, or holds a control,
-    invisible or line-breaking character (it goes into headers, file names and figures)."""
-    if not name.strip():
-        raise DataError(f"{what} is empty")
-    if len(name) > LIMITS["name_chars"]:
-        raise DataError(f"{what} is longer than {LIMITS['name_chars']} characters")
-    for char in name:
-        if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
-            raise DataError(f"{what} {_shown(name)} holds the character U+{ord(char):04X}")
+    """Raise :class:`DataError` for a name that :func:`xornet.data.name_problem` refuses (it
+    goes into headers, file names and figures)."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise DataError(f"{what} {problem}")
 
 
 class Session:
@@ -306,9 +350,16 @@ class Session:
         is installed) runs them compiled, so they can be mixed with single reference steps
         (tested to 1e-10). Single steps always run the NumPy reference, which is what
         ``explain`` shows.
+    params : Params, optional
+        Start weights (a trained model's, say) instead of the seed's random ones. They are
+        the start whenever the network the settings ask for has their shape (inputs, hidden
+        units, classes, shortcut): after a change to another shape the seed's weights are
+        the start, and back to theirs they are again; :meth:`new_start` drops them.
 
     Attributes
     ----------
+    start : Params or None
+        The given start weights (a copy), until :meth:`new_start`.
     view : ndarray of shape (n_shown,)
         The rows the views draw: every sample, or an evenly spaced ``LIMITS["view_rows"]`` of
         a larger upload (so that a frame's cost is bounded).
@@ -320,14 +371,21 @@ class Session:
     """
 
     def __init__(
-        self, settings: Settings | None = None, csv: Dataset | None = None, engine: str = "auto"
+        self,
+        settings: Settings | None = None,
+        csv: Dataset | None = None,
+        engine: str = "auto",
+        *,
+        params: Params | None = None,
     ) -> None:
         from xornet.engines import resolve_engine
 
         self.lock = threading.RLock()
         self.csv: Dataset | None = None
         self.engine = resolve_engine(engine)
-        self.configure(settings or Settings(), csv)
+        self.start = None if params is None else params.copy()
+        # Given weights must fit the first settings: a mistake there is the caller's, told now.
+        self._configure(settings or Settings(), csv, strict=True)
 
     def __repr__(self) -> str:
         return f"Session(dataset={self.data.name!r}, step={self.step}, engine={self.engine!r})"
@@ -346,22 +404,35 @@ class Session:
             For settings that do not fit (``sse`` with more than two classes, ``csv`` with no
             upload, an upload beyond :func:`check_dataset`'s bounds); the session is unchanged.
         """
+        self._configure(settings, csv)
+
+    def _configure(self, settings: Settings, csv: Dataset | None, strict: bool = False) -> None:
+        """:meth:`configure`; with ``strict``, given start weights must fit the settings."""
         settings.check()
         if csv is not None:
             check_dataset(csv)
         with self.lock:
             upload = self.csv if csv is None else csv
             data = _dataset(settings, upload)
-            trainer = self._new_trainer(settings, data)
+            trainer = self._new_trainer(settings, data, strict)
             self.settings, self.data, self.csv = settings, data, upload
             self._begin(trainer)
 
-    def _new_trainer(self, settings: Settings, data: Dataset) -> Trainer:
-        """A trainer at step 0 for these settings and data (start weights from the seed)."""
+    def _new_trainer(self, settings: Settings, data: Dataset, strict: bool = False) -> Trainer:
+        """A trainer at step 0 for these settings and data: from :attr:`start` when it fits
+        (when ``strict``, it must), else from the seed's weights."""
         if settings.loss == "sse" and data.n_classes > 2:
             raise XornetError("the squared error needs two classes; choose cross-entropy")
-        return Trainer(data.X, data.y, settings.train_config(data.n_samples), rng=settings.seed,
-                       engine=self.engine, n_classes=data.n_classes)  # fmt: skip
+        config = settings.train_config(data.n_samples)
+        if self.start is not None:
+            try:  # the Trainer is the one judge of whether weights fit
+                return Trainer(data.X, data.y, config, rng=settings.seed, params=self.start,
+                               engine=self.engine, n_classes=data.n_classes)  # fmt: skip
+            except XornetError:
+                if strict:
+                    raise
+        return Trainer(data.X, data.y, config, rng=settings.seed, engine=self.engine,
+                       n_classes=data.n_classes)  # fmt: skip
 
     def _begin(self, trainer: Trainer) -> None:
         """Start the views over for a new trainer."""
@@ -381,11 +452,27 @@ class Session:
             self._begin(self._new_trainer(self.settings, self.data))
 
     def new_start(self) -> Settings:
-        """New random start weights (the next seed); returns the new settings."""
+        """New random start weights (the next seed, given weights dropped); returns the new
+        settings."""
         with self.lock:
             seed = (self.settings.seed + 1) % (LIMITS["seed"] + 1)
-            self.configure(dataclasses.replace(self.settings, seed=seed))
+            start, self.start = self.start, None
+            try:
+                self.configure(dataclasses.replace(self.settings, seed=seed))
+            except XornetError:
+                self.start = start
+                raise
             return self.settings
+
+    @property
+    def from_start(self) -> bool:
+        """Whether the run started from the given weights (:attr:`start`), not the seed's."""
+        start = self.start
+        return (
+            start is not None
+            and start.names == self.initial.names
+            and all(np.array_equal(a, b) for a, b in zip(start, self.initial, strict=True))
+        )
 
     # ------------------------------------------------------------------------- the run
 
@@ -520,15 +607,15 @@ class Session:
         """The data, sent when it changes: points, labels, names, the boundary's extent.
 
         The points are those the views draw (:attr:`view`: all of them, or an evenly spaced
-        ``LIMITS["view_rows"]`` of a larger upload); ``samples`` counts them all.
+        ``LIMITS["view_rows"]`` of a larger upload); ``samples`` counts them all. ``start``
+        says where the run started: ``"given"`` weights (:attr:`start`) or the ``"seed"``'s.
         """
         with self.lock:
             X, d = self.data.X, self.data.n_features
             extent = None
             if d == 2:
-                low, high = X.min(axis=0), X.max(axis=0)
-                margin = 0.25 * np.maximum(high - low, 1e-9)
-                extent = [*(low - margin).tolist(), *(high + margin).tolist()]
+                low, high = _extent(X)
+                extent = [*low.tolist(), *high.tolist()]
             return {
                 "type": "data",
                 "name": self.data.name,
@@ -539,14 +626,17 @@ class Session:
                 "classes": self.n_classes,
                 "extent": extent,
                 "settings": self.settings.to_dict(),
+                "start": "given" if self.from_start else "seed",
             }
 
     def frame(self) -> dict[str, Any]:
         """Everything the page draws now, JSON-ready.
 
         Its cost is bounded whatever the data: the loss and accuracy are over every sample,
-        but the hidden plane over the :attr:`view` rows only, the boundary is a fixed grid,
-        and classes (hence boundary lines) are bounded by ``LIMITS["classes"]``.
+        but the hidden plane over the :attr:`view` rows only, the boundary and the hidden
+        units' thumbnails are fixed grids (the thumbnails' cells, all units together, at most
+        ``LIMITS["unit_cells"]``), and classes (hence boundary lines) are bounded by
+        ``LIMITS["classes"]``.
         """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             p, X, y = self.params, self.data.X, self.data.y
@@ -565,29 +655,64 @@ class Session:
                 "diverged": self.diverged,
                 "ended": None if self.diverged else self.ended,  # the step limit
                 "engine": self.engine,
-                "history": [self.history_steps, _round(np.array(self.history_losses), 6)],
+                "history": [list(self.history_steps), _round(np.array(self.history_losses), 6)],
                 "network": {name: _round(a, 4) for name, a in p.as_dict().items()},
             }
             if finite:
                 out["boundary"] = self._boundary()
+                out["units"] = self._units()
                 out["hidden"] = self._hidden(cache.H[self.view])
             return out
+
+    def _grid(self, r: int) -> Array:
+        """An ``r`` x ``r`` grid over the data's extent (a quarter of its range around it), as
+        rows of points of shape (r * r, 2); the first ``r`` rows are the lowest y, x rising."""
+        low, high = _extent(self.data.X)
+        xs = np.linspace(low[0], high[0], r)
+        ys = np.linspace(low[1], high[1], r)
+        xx, yy = np.meshgrid(xs, ys)  # row j is y = ys[j]
+        grid: Array = np.column_stack([xx.ravel(), yy.ravel()])  # (r * r, 2)
+        return grid
 
     def _boundary(self) -> dict[str, Any] | None:
         if self.data.n_features != 2:
             return None
         r = LIMITS["resolution"]
-        X = self.data.X
-        low, high = X.min(axis=0), X.max(axis=0)
-        margin = 0.25 * np.maximum(high - low, 1e-9)
-        xs = np.linspace(low[0] - margin[0], high[0] + margin[0], r)
-        ys = np.linspace(low[1] - margin[1], high[1] + margin[1], r)
-        xx, yy = np.meshgrid(xs, ys)  # row j is y = ys[j]
-        P = forward(self.params, np.column_stack([xx.ravel(), yy.ravel()]),
-                    self.config.activation).P  # fmt: skip
+        P = forward(self.params, self._grid(r), self.config.activation).P
         if P.shape[1] == 1:
             return {"size": r, "p": _round(P[:, 0], 3)}
         return {"size": r, "class": np.argmax(P, axis=1).tolist(), "p": _round(P.max(axis=1), 3)}
+
+    def _units(self) -> dict[str, Any] | None:
+        """Each hidden unit's output over the input plane (TensorFlow Playground's node
+        pictures), or None without a plane (not 2 features).
+
+        ``levels`` holds, base64-encoded, bytes of shape (n_hidden, size * size): each unit's
+        output at ``size`` x ``size`` points of the boundary's extent, from the lowest y up, as
+        a level from 0 to 255 of ``range`` (level ``q`` is ``lo + (hi - lo) q / 255``). Bytes,
+        not numbers in JSON, because they cost a frame next to nothing to send and to read:
+        the pictures are drawn 44 pixels wide at most. ``size`` shrinks as units grow so that
+        all of them together stay within ``LIMITS["unit_cells"]``. ``range`` is the
+        activation's scale, centred on its middle value (0.5 for the sigmoid, 0 for tanh and
+        relu), so one colour scale serves every unit: ``[0, 1]``, ``[-1, 1]``, and
+        ``[-m, m]`` for relu's largest value ``m``.
+        """
+        if self.data.n_features != 2:
+            return None
+        h = self.params.n_hidden
+        r = min(LIMITS["unit_resolution"], math.isqrt(LIMITS["unit_cells"] // h))
+        H = forward(self.params, self._grid(r), self.config.activation).H  # (r * r, h)
+        activation = self.config.activation
+        if activation == "sigmoid":
+            lo, hi = 0.0, 1.0
+        elif activation == "tanh":
+            lo, hi = -1.0, 1.0
+        else:  # relu: from 0 up, unbounded
+            top = round(max(float(np.max(H)), 1e-4), 4)
+            lo, hi = -top, top
+        levels = np.clip(np.rint((H.T - lo) / (hi - lo) * 255), 0, 255).astype(np.uint8)
+        return {"size": r, "levels": base64.b64encode(levels.tobytes()).decode("ascii"),
+                "range": [lo, hi]}  # fmt: skip
 
     def _hidden(self, H: Array) -> dict[str, Any]:
         X = self.data.X[self.view]
@@ -621,6 +746,29 @@ class Session:
             }
 
     # ------------------------------------------------------------------------- exports
+
+    def export(self, what: str) -> tuple[bytes, str, str]:
+        """One of :data:`EXPORTS` as a file: its bytes, its file name and its media type.
+
+        The name says what it is and where the run stood:
+        ``xornet-{dataset}-step{step}-{what}``.
+
+        Raises
+        ------
+        XornetError
+            For a name not in :data:`EXPORTS`, a figure the data has no plane for, or
+            weights that are no longer finite numbers (:class:`TrainingDiverged`).
+        """
+        with self.lock:
+            if what == "model.npz":
+                body, media = self.model_bytes(), "application/octet-stream"
+            elif what == "report.html":
+                body, media = self.report_html().encode(), "text/html; charset=utf-8"
+            elif what in EXPORTS:
+                body, media = self.figure_png(what.removesuffix(".png")), "image/png"
+            else:
+                raise XornetError(f"nothing to export called {what[:40]!r}")
+            return body, f"xornet-{self.data.name}-step{self.step}-{what}", media
 
     def model_bytes(self) -> bytes:
         """The model as ``xornet train --save`` writes it (``.npz``), with the run's loss
@@ -695,6 +843,152 @@ class Session:
                 feature_names=self.data.feature_names, explain_params=self.initial,
                 optimizer=self.config.new_optimizer(),
             )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- the page's messages
+
+
+@dataclass(kw_only=True)
+class Player:
+    """Whether a page is playing its run, and how fast (the speed slider's 1 to 10)."""
+
+    playing: bool = False
+    speed: int = 10
+
+
+def check_message(message: object) -> dict[str, Any]:
+    """A page's message, checked in shape before anything reads it.
+
+    A message is an object with a ``type``, whose values are numbers, text, true/false or
+    null, except ``settings``: an object of such values. Nothing nests deeper.
+
+    Raises
+    ------
+    XornetError
+    """
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise XornetError("message must be an object with a 'type'")
+    for key, value in message.items():
+        inner = value.values() if key == "settings" and isinstance(value, dict) else [value]
+        if not all(isinstance(v, str | int | float | bool | None) for v in inner):
+            raise XornetError(f"message field {str(key)[:40]!r} must be a number, text or a flag")
+    return message
+
+
+def one_line(error: BaseException | str) -> str:
+    """The first line of an error's message, cut to :data:`MAX_ERROR` characters."""
+    lines = str(error).splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
+
+
+def state_message(player: Player) -> dict[str, Any]:
+    """Whether the page plays, and its speed."""
+    return {"type": "state", "playing": player.playing, "speed": player.speed}
+
+
+def page_state(session: Session, player: Player) -> list[dict[str, Any]]:
+    """All a page needs to draw itself afresh: the state, the data, a frame."""
+    return [state_message(player), session.data_message(), session.frame()]
+
+
+def answer(session: Session, player: Player, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Act on one of a page's messages (checked by :func:`check_message`); the replies.
+
+    The protocol, whichever transport carries it. From the page: ``settings`` (with
+    ``settings``), ``csv`` (with ``name`` and ``text``), ``play``, ``pause``, ``step``,
+    ``reset``, ``new_start``, ``speed`` (``value`` 1-10), ``explain`` (``lang``), ``frame``.
+    To the page: ``state`` (playing or not), ``data``, ``frame`` and ``explain``. The
+    transport adds its own greeting (``hello``) and ``error`` (a one-line message).
+
+    A new run (new settings, data, start) starts paused; so do a step and an explanation,
+    which are of the step the page shows. It blocks for as long as the work takes (a CSV
+    upload, an explanation): transports call it from a worker thread.
+
+    Raises
+    ------
+    XornetError
+        For a message the page should not have sent, or settings or data that do not fit;
+        ``player`` and ``session`` are then as they were. Anything else is a fault of the
+        library, not of the page.
+    """
+    kind = message["type"]
+    if kind == "settings":
+        settings = Settings.from_dict(message.get("settings", {}))
+        session.configure(settings)
+        player.playing = False  # a new run starts paused (a refused change changes nothing)
+        return page_state(session, player)
+    if kind == "csv":
+        name, body = message.get("name", "upload.csv"), message.get("text")
+        if not isinstance(body, str) or not isinstance(name, str):
+            raise XornetError("a csv message needs 'name' and 'text' strings")
+        dataset = parse_csv(body, name)
+        settings = Settings.from_dict({**session.settings.to_dict(), "dataset": "csv"})
+        session.configure(settings, dataset)
+        player.playing = False
+        return page_state(session, player)
+    if kind in ("play", "pause"):
+        player.playing = kind == "play"
+        return [state_message(player)]
+    if kind == "step":
+        player.playing = False
+        session.advance(1)
+        return [state_message(player), session.frame()]
+    if kind in ("reset", "new_start"):
+        player.playing = False
+        if kind == "reset":
+            session.reset()
+        else:
+            session.new_start()
+        return page_state(session, player)
+    if kind == "speed":
+        value = message.get("value")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+            raise XornetError("speed must be a whole number from 1 to 10")
+        player.speed = value
+        return []
+    if kind == "explain":
+        lang = message.get("lang", "en")
+        if lang not in ("en", "ko"):
+            raise XornetError("language must be en or ko")
+        player.playing = False
+        return [state_message(player), session.explain(lang)]
+    if kind == "frame":
+        return [session.frame()]
+    raise XornetError(f"unknown message type {kind[:40]!r}")
+
+
+def play_frame(session: Session, player: Player, budget: float) -> list[dict[str, Any]]:
+    """One frame of a playing page: train for up to ``budget`` seconds, then the frame.
+
+    The speed sets the steps (:data:`SPEEDS`; the top speed as many as the budget allows);
+    the budget bounds them whatever the network and data cost. When the run can go no
+    further (diverged, or at the step limit) the page stops playing and is told so before
+    the frame.
+    """
+    steps = SPEEDS[player.speed - 1]
+    session.advance(steps or LIMITS["steps_per_frame"], budget)
+    frame = session.frame()
+    if session.ended:
+        player.playing = False
+        return [state_message(player), frame]
+    return [frame]
+
+
+def frame_interval(player: Player) -> float:
+    """Seconds from one frame's start to the next one's while playing."""
+    return SLOW_INTERVAL if player.speed == 1 else FRAME_INTERVAL
+
+
+def preload() -> None:
+    """Load the compiled training loop, when numba is installed (about a second; a page's
+    first frames would wait for it otherwise): call it in a thread at startup."""
+    from xornet.engines import numba_available
+
+    if numba_available():
+        from xornet.engines import fused
+
+        fused.load()
 
 
 def _dataset(settings: Settings, upload: Dataset | None) -> Dataset:

@@ -13,7 +13,11 @@ The package's modules are private; its public names are here:
 * many runs (``_runs``): :func:`plot_starts`, :func:`plot_sweep`;
 * training as an animation (``_animation``): :func:`animate`, driving a
   :class:`xornet.Trainer`;
-* writing (``_base``): :func:`save_png`, :func:`png_bytes`.
+* what they share (``_base``): :func:`class_colours`, a colour for each of any number of
+  classes; :func:`save_png`, :func:`png_bytes`.
+
+Every text made from a name (features, settings, slices) is drawn as written: never parsed
+as mathtext or LaTeX.
 
 The hidden-space geometry the figures draw (:func:`hidden_plane`,
 :func:`output_boundaries`, :class:`HiddenPlane`) lives in :mod:`xornet.hidden_space`, which
@@ -22,7 +26,7 @@ needs NumPy alone; it is also importable from here.
 
 from xornet.hidden_space import HiddenPlane, hidden_plane, output_boundaries
 from xornet.plotting._animation import animate, frame_steps
-from xornet.plotting._base import CLASS_COLOURS, CMAP, png_bytes, save_png
+from xornet.plotting._base import CLASS_COLOURS, CMAP, class_colours, png_bytes, save_png
 from xornet.plotting._figures import (
     LossCurve,
     plot_boundary,
@@ -39,6 +43,7 @@ __all__ = [
     "HiddenPlane",
     "LossCurve",
     "animate",
+    "class_colours",
     "frame_steps",
     "hidden_plane",
     "output_boundaries",

@@ -20,7 +20,7 @@ from xornet.config import TrainConfig
 from xornet.errors import XornetError
 from xornet.hidden_space import axis_names
 from xornet.params import Params
-from xornet.plotting._base import need_2d, new_figure
+from xornet.plotting._base import PLAIN, need_2d, new_figure
 from xornet.plotting._figures import plot_boundary, plot_hidden_space
 
 __all__ = ["animate", "frame_steps"]
@@ -142,7 +142,7 @@ def animate(
                 title = f"step {trainer.steps:,}"
                 if stopped:
                     title += f" (stop: {str(trainer.stop_reason).replace('_', ' ')})"
-                fig.suptitle(title)
+                fig.suptitle(title, **PLAIN)
                 writer.grab_frame()
                 if progress is not None:
                     progress(done, len(marks))

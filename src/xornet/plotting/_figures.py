@@ -24,12 +24,21 @@ from xornet.hidden_space import (
 from xornet.params import Params
 from xornet.plotting._base import (
     CLASS_COLOURS,
+    LEGEND_CLASSES,
+    PLAIN,
+    class_colours,
+    class_key,
     draw_output_map,
     draw_points,
+    figure_of,
     grid_over,
     need_2d,
     new_figure,
     save_png,
+    set_title,
+    shorten,
+    step_axis,
+    wrap,
 )
 
 if TYPE_CHECKING:
@@ -120,16 +129,18 @@ def plot_loss(
     for ax, scale in zip(axes, ("linear", "log"), strict=True):
         ax.plot(steps, losses, color="#333333", linewidth=1.6)
         ax.set_yscale(scale)
+        step_axis(ax.xaxis)
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
-        ax.set_title(f"loss, {scale} scale")
+        set_title(ax, f"loss, {scale} scale")
         ax.grid(alpha=0.3)
         if steps.size:
+            ax.set_xlim(left=min(0.0, float(steps.min())))  # no tick before step 0
             ax.axvline(steps[-1], color=CLASS_COLOURS[1], linestyle="--", linewidth=1)
             if stop_reason:
                 ax.annotate(f"stop: {stop_reason.replace('_', ' ')}", (steps[-1], losses[-1]),
                             xytext=(-8, 12), textcoords="offset points", ha="right",
-                            color=CLASS_COLOURS[1])  # fmt: skip
+                            color=CLASS_COLOURS[1], **PLAIN)  # fmt: skip
     return fig
 
 
@@ -141,6 +152,7 @@ def plot_boundary(
     *,
     resolution: int = 200,
     ax: Axes | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
     """The predicted probability over the input plane, its 0.5 contour and the points.
 
@@ -157,6 +169,8 @@ def plot_boundary(
         Grid points along each axis.
     ax : matplotlib Axes, optional
         Draw into this axes instead of a new figure.
+    feature_names : sequence of 2 str, optional
+        The axes' labels (``x1``, ``x2`` when None).
 
     Returns
     -------
@@ -168,16 +182,17 @@ def plot_boundary(
         ax = fig.add_subplot()
     xx, _, grid = grid_over(X, resolution)
     image = draw_output_map(ax, params, grid, xx.shape, activation)
-    draw_points(ax, X, y)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    draw_points(ax, X, y, params.n_classes)
+    first, second = feature_names if feature_names is not None else ("x1", "x2")
+    ax.set_xlabel(shorten(first, 40), **PLAIN)
+    ax.set_ylabel(shorten(second, 40), **PLAIN)
     if params.n_outputs == 1:
-        ax.set_title("decision boundary: p(y = 1) and the 0.5 contour")
-        ax.figure.colorbar(image, ax=ax, label="p(y = 1)")
+        set_title(ax, "decision boundary: p(y = 1) and the 0.5 contour")
+        figure_of(ax).colorbar(image, ax=ax).set_label("p(y = 1)", **PLAIN)
     else:
-        ax.set_title("decision regions: the most probable class")
-        ax.legend(loc="best", fontsize=8)
-    return ax.get_figure()  # type: ignore[return-value]
+        set_title(ax, "decision regions: the most probable class")
+        class_key(ax, params.n_classes, loc="best", fontsize=8)
+    return figure_of(ax)
 
 
 def plot_hidden_space(
@@ -195,6 +210,10 @@ def plot_hidden_space(
     mapped points (labelled as such), with the output unit's boundary where it crosses that
     plane. For 2-D inputs a grid of the input plane is mapped too, as faint lines, to show how
     the hidden layer bends the plane.
+
+    A softmax output has a boundary per pair of classes, each drawn and named for up to 4
+    classes; with more, the figure draws where the most probable class changes (and the
+    3-D view draws no planes).
 
     Parameters
     ----------
@@ -217,49 +236,90 @@ def plot_hidden_space(
         ax = fig.add_subplot(projection="3d" if m == 3 else None)
     lines = input_grid_lines(params, X, activation) if X.shape[1] == 2 else []
     if m == 3:
-        _hidden_3d(ax, H, y, boundaries, lines, axis_names(params), params.shortcut)
-        return ax.get_figure()  # type: ignore[return-value]
+        _hidden_3d(ax, H, y, params.n_classes, boundaries, lines, axis_names(params),
+                   params.shortcut)  # fmt: skip
+        return figure_of(ax)
     plane = hidden_plane(params, X, activation)
     for line in lines:
         drawn = plane.project(line)
         ax.plot(drawn[:, 0], drawn[:, 1], color="grey", alpha=0.3, linewidth=0.8)
     coords = plane.coords
-    draw_points(ax, coords, y)
-    for k, (a, c0, label) in enumerate(plane.lines):
-        _line(ax, a, c0, coords, label, _LINE_STYLES[k % 4])
-    ax.set_xlabel(plane.labels[0])
-    ax.set_ylabel(plane.labels[1])
-    ax.set_title(plane.title)
-    ax.legend(loc="best")
-    return ax.get_figure()  # type: ignore[return-value]
+    draw_points(ax, coords, y, params.n_classes)
+    if len(plane.lines) <= _NAMED_BOUNDARIES:
+        for k, (a, c0, label) in enumerate(plane.lines):
+            _line(ax, a, c0, coords, label, _LINE_STYLES[k % 4])
+    else:
+        _regions(ax, plane.lines, params.n_classes, coords)
+    ax.set_xlabel(plane.labels[0], **PLAIN)
+    ax.set_ylabel(plane.labels[1], **PLAIN)
+    set_title(ax, plane.title)
+    class_key(ax, params.n_classes, loc="best")
+    return figure_of(ax)
 
 
 _LINE_STYLES = ("-", "--", ":", "-.")
+# Up to 6 boundaries (4 classes) each is drawn whole and named: one per pair of classes.
+# Beyond, the lines of K(K-1)/2 pairs would cover the plane (499,500 for 1,000 classes): the
+# figure draws where the most probable class changes instead.
+_NAMED_BOUNDARIES = 6
 
 
-def _hidden_3d(ax: Any, H: Array, y: Array, boundaries: list[tuple[Array, float, str]],
-               lines: list[Array], names: list[str], shortcut: bool) -> None:  # fmt: skip
+def _regions(ax: Axes, lines: list[tuple[Array, float, str]], K: int, coords: Array) -> None:
+    """Draw where the most probable class changes over the plane of ``coords``.
+
+    The first ``K - 1`` boundaries are the pairs (0, k), ``a . c + c0 = z_0 - z_k``, so
+    ``-(a . c + c0)`` is class k's logit less class 0's: the winner is their argmax.
+    """
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - pad, hi + pad
+    u, v = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+    grid = np.column_stack([u.ravel(), v.ravel()])  # (200*200, 2)
+    relative = [np.zeros(len(grid))] + [-(grid @ a + c0) for a, c0, _ in lines[: K - 1]]
+    winner = np.argmax(np.column_stack(relative), axis=1).reshape(u.shape)
+    present = np.unique(winner)
+    if present.size > 1:
+        ax.contour(u, v, winner, levels=(present[:-1] + present[1:]) / 2, colors="black",
+                   linewidths=1.2)  # fmt: skip
+    ax.plot([], [], color="black", linewidth=1.2, label="where the most probable class changes")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+
+
+def _hidden_3d(ax: Any, H: Array, y: Array, n_classes: int,
+               boundaries: list[tuple[Array, float, str]], lines: list[Array],
+               names: list[str], shortcut: bool) -> None:  # fmt: skip
     for line in lines:
         ax.plot(line[:, 0], line[:, 1], line[:, 2], color="grey", alpha=0.25, linewidth=0.8)
-    for label in range(max(2, int(y.max()) + 1)):
-        rows = y == label
-        ax.scatter(H[rows, 0], H[rows, 1], H[rows, 2], s=60, c=CLASS_COLOURS[label],
-                   label=f"class {label}", depthshade=False)  # fmt: skip
+    n = max(n_classes, int(y.max()) + 1 if y.size else 0)
+    colours = class_colours(n)
+    if n > LEGEND_CLASSES:
+        ax.scatter(H[:, 0], H[:, 1], H[:, 2], s=60, c=[colours[int(k)] for k in y],
+                   depthshade=False)  # fmt: skip
+    else:
+        for label in range(n):
+            rows = y == label
+            ax.scatter(H[rows, 0], H[rows, 1], H[rows, 2], s=60, c=colours[label],
+                       label=f"class {label}", depthshade=False)  # fmt: skip
     lo, hi = H.min(axis=0), H.max(axis=0)
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 10), np.linspace(lo[1], hi[1], 10))
-    for w, b, _ in boundaries:
+    drawn = len(boundaries) <= _NAMED_BOUNDARIES  # the planes of more pairs fill the box
+    for w, b, _ in boundaries if drawn else []:
         if abs(w[2]) > 1e-12:  # the plane w . h + b = 0, solved for h3
             ax.plot_surface(g0, g1, -(b + w[0] * g0 + w[1] * g1) / w[2], alpha=0.25,
                             color="black")  # fmt: skip
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_zlabel(names[2])
+    ax.set_xlabel(names[0], **PLAIN)
+    ax.set_ylabel(names[1], **PLAIN)
+    ax.set_zlabel(names[2], **PLAIN)
+    # The box shrunk a little inside its axes: at full size matplotlib cut the third
+    # axis's label at the figure's edge.
+    ax.set_box_aspect(None, zoom=0.85)
+    planes = "its separating plane(s)" if drawn else "the classes (no planes for >4 classes)"
     if shortcut:
-        ax.set_title(f"what the output sees ({', '.join(names)}) and its separating plane(s)",
-                     fontsize=9)  # fmt: skip
+        set_title(ax, f"what the output sees ({', '.join(names)}) and {planes}", fontsize=9)
     else:
-        ax.set_title("hidden space (3 units) and the output's separating plane(s)")
-    ax.legend(loc="upper left")
+        set_title(ax, f"hidden space (3 units) and {planes}")
+    class_key(ax, n_classes, loc="upper left")
 
 
 def _line(ax: Axes, a: Array, c0: float, coords: Array, label: str = "output = 0.5",
@@ -288,7 +348,7 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
     ----------
     params : Params
     feature_names : sequence of str, optional
-        Labels of the input units.
+        Labels of the input units (a long one is shortened, and written beside its unit).
 
     Returns
     -------
@@ -297,6 +357,9 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
     d, h = params.n_inputs, params.n_hidden
     names = list(feature_names or [f"x{i + 1}" for i in range(d)])
     fig = new_figure(figsize=(6, 4.2), layout="constrained")
+    # A wider margin than constrained layout's 3 points: the labels beside the outer units
+    # (the output's biases, long input names) set the figure's edge, and once touched it.
+    fig.set_layout_engine("constrained", w_pad=0.1, h_pad=0.1)
     ax = fig.add_subplot()
     ax.set_axis_off()
 
@@ -320,28 +383,43 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                         color=CLASS_COLOURS[1] if weight > 0 else CLASS_COLOURS[0],
                         linewidth=0.5 + 5.0 * abs(weight) / scale, alpha=0.8, zorder=1,
                         linestyle="--" if W is params.W3 else "-")  # fmt: skip
-                if W.size <= 16:
-                    near = 0.75 if W is params.W3 else 0.6  # where along the edge to label it
+                if W.size <= 16:  # labelled part of the way along (W2: halfway, clear of
+                    # the hidden units' bias labels)
+                    near = 0.75 if W is params.W3 else 0.5 if W is params.W2 else 0.6
                     mx, my = near * src[i] + (1.0 - near) * dst[j]
                     ax.text(mx, my, f"{weight:+.2f}", fontsize=7, ha="center", va="center",
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                                  "alpha": 0.8}, zorder=2)  # fmt: skip
+                                  "alpha": 0.8}, zorder=2, **PLAIN)  # fmt: skip
     for points, biases, label in ((inputs, None, names), (hidden, params.b1, None),
                                   (output, params.b2, out_names)):  # fmt: skip
         size = 900 if len(points) <= 4 else max(250, 3600 // len(points))
         ax.scatter(points[:, 0], points[:, 1], s=size, c="white", edgecolors="#333333",
                    linewidths=1.5, zorder=3)  # fmt: skip
+        beside = np.sqrt(size) / 2 + 3  # points from a unit's centre to just outside it
         for u, (x, yv) in enumerate(points):
             text = label[u] if label else f"h{u + 1}"
-            ax.text(x, yv, text, ha="center", va="center", fontsize=9, zorder=4)
-            if biases is not None:  # to the right of the unit, clear of its neighbours
-                ax.text(x + 0.045, yv, f"b={biases[u]:+.2f}", ha="left", va="center",
-                        fontsize=7, color="#555555", zorder=4)  # fmt: skip
+            if len(text) <= 3:  # inside the unit
+                ax.text(x, yv, text, ha="center", va="center", fontsize=9, zorder=4, **PLAIN)
+            else:  # beside it, on the left (constrained layout makes room)
+                ax.annotate(shorten(text, 20), (x, yv), xytext=(-beside, 0),
+                            textcoords="offset points", ha="right", va="center", fontsize=9,
+                            zorder=4, **PLAIN)  # fmt: skip
+            if biases is not None:
+                # Below a hidden unit when there is room (to its right the label would sit on
+                # its outgoing weights and their labels), else to the right of the unit.
+                below = points is hidden and len(points) <= 4
+                ax.annotate(f"b={biases[u]:+.2f}", (x, yv),
+                            xytext=(0, -beside) if below else (beside, 0),
+                            textcoords="offset points", ha="center" if below else "left",
+                            va="top" if below else "center", fontsize=7, color="#555555",
+                            zorder=4, **PLAIN)  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     dashed = ", dashed: the shortcut" if params.shortcut else ""
-    ax.set_title(f"the {d}-{h}-{k} network: orange weights positive, blue negative, "
-                 f"width by size{dashed}", fontsize=9)  # fmt: skip
+    # Over the figure, not the axes: long input names move the axes off centre.
+    fig.suptitle(wrap(f"the {d}-{h}-{k} network: orange weights positive, blue negative, "
+                      f"width by size{dashed}", fig.get_figwidth() - 0.3, 9), fontsize=9,
+                 **PLAIN)  # fmt: skip
     return fig
 
 
@@ -383,7 +461,8 @@ def save_figures(
     if curve is not None:
         figures["loss"] = curve.plot()
     if X.shape[1] == 2:
-        figures["boundary"] = plot_boundary(params, X, y, activation)
+        figures["boundary"] = plot_boundary(params, X, y, activation,
+                                            feature_names=feature_names)  # fmt: skip
     figures["hidden"] = plot_hidden_space(params, X, y, activation)
     figures["network"] = plot_network(params, feature_names)
     return [save_png(fig, directory / f"{name}.png") for name, fig in figures.items()]

@@ -12,11 +12,15 @@ from xornet.errors import XornetError
 from xornet.params import Params
 from xornet.plotting._base import (
     CLASS_COLOURS,
+    PLAIN,
     draw_output_map,
     draw_points,
     grid_over,
+    legend,
     need_2d,
     new_figure,
+    set_title,
+    shorten,
 )
 
 if TYPE_CHECKING:
@@ -67,14 +71,15 @@ def plot_starts(
         if k >= len(seeds):
             ax.set_axis_off()
             continue
-        draw_output_map(ax, many.params(k), grid, xx.shape, config.activation, linewidth=1.0)
-        draw_points(ax, X, y, size=25)
+        params_k = many.params(k)
+        draw_output_map(ax, params_k, grid, xx.shape, config.activation, linewidth=1.0)
+        draw_points(ax, X, y, params_k.n_classes, size=25)
         ax.set_xticks([])
         ax.set_yticks([])
         colour = "black" if many.outcome[k] == "solved" else CLASS_COLOURS[1]
-        ax.set_title(f"seed {seeds[k]}: {many.outcome[k]}", fontsize=9, color=colour)
+        set_title(ax, f"seed {seeds[k]}: {many.outcome[k]}", fontsize=9, color=colour)
     solved = float(np.mean(many.outcome == "solved"))
-    fig.suptitle(f"{len(seeds)} starts, {solved:.0%} solved", fontsize=11)
+    fig.suptitle(f"{len(seeds)} starts, {solved:.0%} solved", fontsize=11, **PLAIN)
     return fig
 
 
@@ -106,12 +111,12 @@ def plot_sweep(rows: Sequence[Any], axes: Sequence[str]) -> Figure:
         positions = np.arange(len(rows))
         ax.errorbar(positions, rate, yerr=[low, high], fmt="o-", color=CLASS_COLOURS[0],
                     capsize=4, label="success rate, 95% Wilson interval")  # fmt: skip
-        ax.set_xticks(positions, labels)
-        ax.set_xlabel(axis)
+        ax.set_xticks(positions, [shorten(label, 12) for label in labels], **PLAIN)
+        ax.set_xlabel(axis, **PLAIN)
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel("fraction of starts solved")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        legend(ax, loc="lower right")
     else:
         first, second = axes
         xs = list(dict.fromkeys(r.settings[first] for r in rows))
@@ -124,10 +129,10 @@ def plot_sweep(rows: Sequence[Any], axes: Sequence[str]) -> Figure:
         for (i, j), value in np.ndenumerate(table):
             ax.text(j, i, f"{value:.0%}", ha="center", va="center",
                     color="white" if value < 0.6 else "black")  # fmt: skip
-        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
-        ax.set_yticks(range(len(ys)), [str(v) for v in ys])
-        ax.set_xlabel(first)
-        ax.set_ylabel(second)
+        ax.set_xticks(range(len(xs)), [shorten(str(v), 12) for v in xs], **PLAIN)
+        ax.set_yticks(range(len(ys)), [shorten(str(v), 12) for v in ys], **PLAIN)
+        ax.set_xlabel(first, **PLAIN)
+        ax.set_ylabel(second, **PLAIN)
         fig.colorbar(image, ax=ax, label="fraction of starts solved")
-    ax.set_title(f"success rate over {runs} starts per setting")
+    set_title(ax, f"success rate over {runs} starts per setting")
     return fig

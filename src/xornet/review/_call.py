@@ -21,13 +21,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckTimeout", "Outcome", "call", "signature_of"]
+__all__ = ["CheckTimeout", "Interrupted", "Outcome", "call", "signature_of"]
 
 
 class CheckTimeout(BaseException):
     """Raised inside a check whose time limit has passed.
 
     A ``BaseException``, so that a learner's ``except Exception`` does not swallow it.
+    """
+
+
+class Interrupted(Exception):  # noqa: N818  (it says what happened, as KeyboardInterrupt does)
+    """A ``KeyboardInterrupt`` raised by the learner's code in the review's own process.
+
+    No Ctrl-C reaches that process (it runs in its own session and its parent kills it), so
+    an interrupt there is the code's own ``raise KeyboardInterrupt``: the review's guard turns
+    it into this error, which the checks report as the learner's, with its traceback.
     """
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from xornet.errors import XornetError
+from xornet.review._model import source_name
 
 __all__ = [
     "MAX_BYTES",
@@ -101,28 +102,29 @@ def read_submission(path: str | Path) -> Submission:
         When the file is missing, too large, of another kind, not UTF-8, or not a notebook.
     """
     path = Path(path)
+    name = source_name(path)  # for messages: printable, whatever bytes the name holds
     suffix = path.suffix.lower()
     if suffix not in MAX_BYTES:
-        raise XornetError(f"{path}: not a .py file or a .ipynb notebook")
+        raise XornetError(f"{name}: not a .py file or a .ipynb notebook")
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise XornetError(f"{path}: not a file")
+            raise XornetError(f"{name}: not a file")
         if size > MAX_BYTES[suffix]:
-            raise XornetError(f"{path}: {size:,} bytes, more than the {MAX_BYTES[suffix]:,} "
+            raise XornetError(f"{name}: {size:,} bytes, more than the {MAX_BYTES[suffix]:,} "
                               "a submission may have")  # fmt: skip
         with path.open("rb") as f:
             raw = f.read(MAX_BYTES[suffix] + 1)
     except OSError as exc:
-        raise XornetError(f"{path}: {exc.strerror or exc}") from None
+        raise XornetError(f"{name}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise XornetError(f"{path}: not UTF-8 text") from None
+        raise XornetError(f"{name}: not UTF-8 text") from None
     filename = str(path.resolve())
     if suffix == ".py":
-        return Submission(str(path), filename, text)
-    return _from_notebook(str(path), filename, text)
+        return Submission(name, filename, text)
+    return _from_notebook(name, filename, text)
 
 
 def _from_notebook(name: str, filename: str, text: str) -> Submission:
@@ -130,6 +132,8 @@ def _from_notebook(name: str, filename: str, text: str) -> Submission:
         notebook = json.loads(text)
     except ValueError as exc:
         raise XornetError(f"{name}: not a readable notebook (invalid JSON: {exc})") from None
+    except RecursionError:  # [[[[...]]]]: a small file can nest deeper than Python recurses
+        raise XornetError(f"{name}: not a readable notebook (JSON nested too deeply)") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise XornetError(f"{name}: not a readable notebook (no list of cells)")

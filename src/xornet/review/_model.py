@@ -6,10 +6,12 @@ prints the review (:meth:`Review.to_dict` and :meth:`Review.from_dict` are inver
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Final
 
-__all__ = ["CHECKS", "LEVELS", "SCHEMA", "STATUSES", "Finding", "Review", "Shown"]
+__all__ = ["CHECKS", "LEVELS", "SCHEMA", "STATUSES", "Finding", "Review", "Shown", "source_name"]
 
 #: The checks, in the order they run; each is "pass" or "fail" in a review (``full`` only with
 #: ``full=True``, otherwise "skip"). A review passes when every check that ran passes.
@@ -198,3 +200,14 @@ class Review:
         from xornet.review.render import review_html
 
         return review_html(self)
+
+
+def source_name(path: str | PurePath) -> str:
+    """A file's name as a review shows it: printable text, one line.
+
+    A file name is bytes to the system: one that is not UTF-8 (``\\xff``) or holds a line break
+    or control character is shown escaped (``\\xff``, ``\\n``), so that it can be printed,
+    written to the grades' CSV and HTML, and keeps to its row.
+    """
+    text = os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)

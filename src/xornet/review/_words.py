@@ -38,6 +38,10 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
               "예외를 던져야 하며, 프로그램을 끝내면 안 된다."),
     "raises": ("{name} raised {error} on {case}{at}.",
                "{name}이(가) {case}에서 {error}을(를) 던졌다{at}."),
+    "value_raises": ("{name}, or what it returned, raised {error} while the review read it{at}: "
+                     "return NumPy arrays and numbers, as the post does.",
+                     "{name} 또는 그것이 돌려준 값이 리뷰가 읽는 동안 {error}을(를) 던졌다{at}: "
+                     "글처럼 NumPy 배열과 숫자를 돌려주어라."),
     "returns": ("{name} returned {got}; the post's {name} returns {post}.",
                 "{name}이(가) {got}을(를) 돌려주었다; 글의 {name}은(는) {post}을(를) 돌려준다."),
     "mistake": ("Known mistake: {what} (your numbers equal this mistake's on {case} and on "

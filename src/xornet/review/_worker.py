@@ -62,17 +62,33 @@ def _alarm(seconds: float) -> Callable[[str], contextlib.AbstractContextManager[
     @contextlib.contextmanager
     def guard(check: str) -> Iterator[None]:
         if not hasattr(signal, "setitimer"):
-            yield
+            with _interrupts_are_the_learners():
+                yield
             return
         previous = signal.signal(signal.SIGALRM, ring)
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            yield
+            with _interrupts_are_the_learners():
+                yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
     return guard
+
+
+@contextlib.contextmanager
+def _interrupts_are_the_learners() -> Iterator[None]:
+    """Turn a ``KeyboardInterrupt`` into :class:`~xornet.review._call.Interrupted`, which the
+    checks report: in this process only the learner's code can raise one."""
+    from xornet.review._call import Interrupted
+
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise Interrupted("KeyboardInterrupt, raised by the code").with_traceback(
+            exc.__traceback__
+        ) from None
 
 
 def _review(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -8,15 +8,16 @@ others are reviewed all the same.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from xornet.errors import XornetError
-from xornet.review._model import CHECKS, Review
+from xornet.review._model import CHECKS, Review, source_name
 from xornet.review.isolate import DEFAULT_MEMORY_MB, kill, run_review
 from xornet.review.render import summary_line
 
@@ -100,7 +101,7 @@ def review_folder(
         for future in as_completed(futures):
             path = futures[future]
             review = future.result()
-            review.source = path.relative_to(folder).as_posix()
+            review.source = source_name(path.relative_to(folder).as_posix())
             reviews[path] = review
             if progress is not None:
                 progress(len(reviews), len(paths), review)
@@ -132,8 +133,12 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
     lang : {"en", "ko"}
         The language of the summaries.
     """
+    from xornet.modelfile import atomic_write
+
     checks = _columns(reviews)
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
+
+    def write(binary: BinaryIO) -> None:  # whole or not at all: atomic_write renames at the end
+        f = io.TextIOWrapper(binary, encoding="utf-8", newline="")
         writer = csv.writer(f)
         writer.writerow(["file", "status", "passed", "score", *checks, "warnings", "seconds",
                          "summary"])  # fmt: skip
@@ -143,6 +148,10 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
             writer.writerow([r.source, r.status, "yes" if r.passed else "no", score,
                              *(r.checks.get(c, "") for c in checks), r.count("warn"),
                              f"{r.seconds:.2f}", summary_line(r, lang=lang)])  # fmt: skip
+        f.flush()
+        f.detach()  # the file stays open for atomic_write to sync and close
+
+    atomic_write(path, write)
 
 
 def write_html(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") -> Path:

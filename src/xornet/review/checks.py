@@ -19,7 +19,14 @@ from typing import Any, Final
 
 import numpy as np
 
-from xornet.review._call import CheckTimeout, Outcome, call, signature_of
+from xornet.review._call import (
+    CheckTimeout,
+    Outcome,
+    _learner_frame,
+    _one_line,
+    call,
+    signature_of,
+)
 from xornet.review._cases import POST_SEED, Case, relation, same, shown
 from xornet.review._load import Submission
 from xornet.review._model import CHECKS, Finding, Review, Shown
@@ -262,6 +269,17 @@ def run_checks(
         except MemoryError:
             ctx.problems.add("memory")
             ctx.add(name, "fail", "memory", name=name)
+        except (Exception, SystemExit) as exc:
+            # The learner's function returned, and what it returned raised when read (its
+            # __array__, __eq__ or __len__): a finding, not a failure of the review. An error
+            # with no frame in the learner's code is xornet's own, and is raised.
+            lineno, line = _learner_frame(exc.__traceback__, ctx.files)
+            if lineno is None:
+                raise
+            where = ctx.where(lineno)
+            at = {lang: f" ({where[lang]}: {line})" if line else f" ({where[lang]})"
+                  for lang in ("en", "ko")}  # fmt: skip
+            ctx.add(name, "fail", "value_raises", name=name, error=_one_line(exc), at=at)
         ctx.results[name] = "fail" if ctx.failed(name) else "pass"
         ctx.on_event({"event": "result", "check": name, "result": ctx.results[name]})
     return ctx.results

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from xornet.errors import XornetError
-from xornet.review._model import CHECKS, Finding, Review
+from xornet.review._model import CHECKS, LEVELS, STATUSES, Finding, Review, source_name
 from xornet.review._words import say
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "kill", "review_file", "run_review"]
@@ -93,7 +93,7 @@ def run_review(
     try:
         submission = read_submission(path)
     except XornetError as exc:
-        return unreadable(str(path), str(exc))
+        return unreadable(source_name(path), str(exc))
     limit = timeout or (DEFAULT_TIMEOUT_FULL if full else DEFAULT_TIMEOUT)
     request = {"submission": submission.to_dict(), "full": full, "full_reference": full_reference,
                "check_seconds": max(limit / 3, 1.0), "memory_bytes": memory_mb * 2**20,
@@ -165,9 +165,12 @@ def _events(path: Path) -> list[dict[str, Any]]:
     events = []
     for line in lines:
         try:
-            events.append(json.loads(line))
-        except ValueError:
-            break  # a line cut by the kill
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            break  # a line cut by the kill (or written by the learner's code: see _assemble)
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            break
+        events.append(event)
     return events
 
 
@@ -182,7 +185,29 @@ def _tail(path: Path) -> str:
 def _assemble(source: str, events: list[dict[str, Any]], code: int, killed: bool,
               full: bool) -> Review:  # fmt: skip
     """The review from the worker's events: its own when it finished, else the findings it
-    made before it stopped, and why it stopped."""
+    made before it stopped, and why it stopped.
+
+    The learner's code runs in the worker's process and can write into its events file: a
+    record that is not one the worker writes makes the review fail (status ``crashes``)
+    with a finding that says so, never the review of a whole folder.
+    """
+    try:
+        review = _assemble_events(source, events, code, killed, full)
+        _check_shape(review)
+        return review
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        text = {"en": "the review's record of this submission is unreadable (did its code "
+                      "write into the review's files?)",
+                "ko": "이 제출물의 리뷰 기록을 읽을 수 없다 (코드가 리뷰의 파일에 쓰지 "
+                      "않았는가?)"}  # fmt: skip
+        checks = dict.fromkeys(CHECKS, "fail")
+        if not full:
+            checks["full"] = "skip"
+        return Review(source, "crashes", checks, [Finding("load", "fail", "review_error", text)])
+
+
+def _assemble_events(source: str, events: list[dict[str, Any]], code: int, killed: bool,
+                     full: bool) -> Review:  # fmt: skip
     for event in events:
         if event["event"] == "review":
             review = Review.from_dict(event["review"])
@@ -212,6 +237,28 @@ def _assemble(source: str, events: list[dict[str, Any]], code: int, killed: bool
     if not full and "full" not in results:
         checks["full"] = "skip"
     return Review(source, status, checks, findings)
+
+
+def _check_shape(review: Review) -> None:
+    """Raise ValueError unless ``review`` has the types the worker writes (see _assemble)."""
+    if (
+        review.status not in STATUSES
+        or not isinstance(review.output, str)
+        or not all(
+            isinstance(c, str) and r in ("pass", "fail", "skip") for c, r in review.checks.items()
+        )
+    ):
+        raise ValueError("not a review")
+    for finding in review.findings:
+        _check_finding(finding)
+
+
+def _check_finding(finding: Finding) -> None:
+    texts = (finding.text, finding.fix)
+    if not (isinstance(finding.check, str) and finding.level in LEVELS
+            and isinstance(finding.code, str) and {"en", "ko"} <= set(finding.text)
+            and all(isinstance(t, str) for words in texts for t in words.values())):  # fmt: skip
+        raise ValueError("not a finding")
 
 
 def _signal_name(number: int) -> str:

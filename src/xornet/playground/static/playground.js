@@ -1,0 +1,847 @@
+// xornet playground: the page's logic, one for both of its front ends. It draws what the
+// library's Session computes and sends the learner's choices back; no maths here: every number
+// on the page comes from the Python library.
+//
+// The page talks to Python through a transport, an object with
+//   send(message)        a message (an object) to the library;
+//   onmessage            set by the page: called with each message from the library (an object)
+//                        and its binary buffers (an array, often empty);
+//   onstatus             set by the page: called with a line about the connection;
+//   start()              called once the page listens: connect, or ask for the first state;
+//   usesUrl              whether the page's settings live in its address (a tab of its own);
+//   exportHref(id, name) a link to an export file, or null when the transport brings the
+//                        file as a message ({type: "export", name, media} and its bytes).
+// app.js gives it a WebSocket (xornet playground); widget.js the notebook widget's messages.
+// Neither has any logic of the page's own.
+
+const SETTINGS = ["dataset", "samples", "hidden", "shortcut", "activation", "init", "optimizer",
+  "loss", "learning_rate", "batch_size", "seed"];
+const INTEGER = new Set(["samples", "hidden", "seed", "batch_size"]);
+const CLASS_COLOURS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c", "#495057",
+  "#e67700", "#0b7285", "#5c940d", "#862e9c"];
+const EXPORTS = ["model.npz", "report.html", "boundary.png", "hidden.png", "loss.png",
+  "network.png"];
+const DASHES = [[], [8, 5], [2, 4], [8, 4, 2, 4]];
+const SPEED_TEXT = ["1 step a quarter second", "1 step a frame", "2 steps a frame",
+  "5 steps a frame", "10 steps a frame", "25 steps a frame", "50 steps a frame",
+  "100 steps a frame", "250 steps a frame", "as many steps as fit in a frame"];
+// Room around each plot for its axes: left, right, top, bottom (CSS pixels).
+const MARGIN = [50, 10, 8, 38];
+const SVG = "http://www.w3.org/2000/svg";
+
+// ----------------------------------------------------------------------------- numbers and colours
+
+function rgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+// p in [0, 1] -> blue (0) through white (0.5) to orange (1): the output's probability of class 1.
+// `strength` is how far towards the full colour the ends go (lighter under the data's points).
+function probabilityColour(p, strength = 0.85) {
+  const [blue, orange] = [rgb(CLASS_COLOURS[0]), rgb(CLASS_COLOURS[1])];
+  const end = p < 0.5 ? blue : orange;
+  const t = Math.min(1, Math.abs(p - 0.5) * 2);
+  return end.map((c) => Math.round(255 + (c - 255) * t * strength));
+}
+
+// About `count` round ticks (1, 2 or 5 times a power of ten) from lo to hi.
+function niceTicks(lo, hi, count) {
+  const rough = Math.max(hi - lo, 1e-12) / Math.max(count, 1);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const ratio = rough / power;
+  const step = (ratio >= 7.5 ? 10 : ratio >= 3.5 ? 5 : ratio >= 1.5 ? 2 : 1) * power;
+  const ticks = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
+    ticks.push(k * step);
+  }
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return ticks.map((v) => [v, (Math.abs(v) < step / 2 ? 0 : v).toFixed(Math.min(digits, 8))]);
+}
+
+// A power of ten, or a small multiple of one, as a person writes it: 1, 0.1, 0.02, 1e-3, 2e5.
+export function formatPower(value) {
+  const exponent = Math.floor(Math.log10(value) + 1e-9);
+  if (exponent >= -2 && exponent <= 4) return String(Number(value.toPrecision(2)));
+  return `${Math.round(value / 10 ** exponent)}e${exponent}`;
+}
+
+// Ticks of a log axis from 10^lo to 10^hi: the powers of ten, or, when the range holds fewer
+// than two, also 2 and 5 times them (then every multiple).
+export function logTicks(lo, hi) {
+  let ticks = [];
+  for (const multiples of [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    ticks = [];
+    for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi); e += 1) {
+      for (const m of multiples) {
+        const v = m * 10 ** e;
+        const at = Math.log10(v);
+        if (at >= lo - 1e-9 && at <= hi + 1e-9) ticks.push([at, formatPower(v)]);
+      }
+    }
+    if (ticks.length >= 2) break;
+  }
+  return ticks;
+}
+
+function formatSteps(value) {
+  if (value >= 1e6 && value % 1e5 === 0) return `${value / 1e6}M`;
+  if (value >= 1e4 && value % 1e3 === 0) return `${value / 1e3}k`;
+  return String(value);
+}
+
+// ----------------------------------------------------------------------------- the page
+
+export function mount(root, transport, { markup = null, prefix = "" } = {}) {
+  if (markup !== null) root.innerHTML = markup; // the page's own markup (index.html's)
+  const page = root.classList.contains("xornet-playground")
+    ? root : root.querySelector(".xornet-playground");
+  // Element ids are the page's names; in a notebook, where several widgets share a document,
+  // each copy's ids carry its own prefix (and so do the labels that point at them).
+  const elements = new Map();
+  for (const element of page.querySelectorAll("[id]")) {
+    elements.set(element.id, element);
+    element.id = prefix + element.id;
+  }
+  if (prefix) {
+    for (const name of ["for", "aria-labelledby", "aria-describedby", "aria-controls"]) {
+      for (const element of page.querySelectorAll(`[${name}]`)) {
+        const ids = element.getAttribute(name).split(/\s+/).filter(Boolean);
+        element.setAttribute(name, ids.map((id) => prefix + id).join(" "));
+      }
+    }
+  }
+  const $ = (id) => elements.get(id);
+  const fontFamily = getComputedStyle(page).fontFamily || "sans-serif";
+
+  // State the tests and the benchmark read: frames drawn, the last frame, timings.
+  const stats = { frames: 0, boundaryDraws: 0, firstFrameAt: null, lastFrame: null,
+    session: null, explain: null, errors: [], boundaryUnit: null };
+  window.xornet = stats;
+
+  let data = null;
+  let playing = false;
+  let limits = { csv_bytes: 1000000 }; // the library's, from its hello
+  let network = null; // the network view's elements, kept while its shape stays
+  let shownUnit = null; // the hidden unit pointed at: the boundary view shows its output
+  let destroyed = false;
+
+  // --------------------------------------------------------------------------- settings and URL
+
+  function readUrl() {
+    const params = new URLSearchParams(location.search);
+    for (const name of SETTINGS) {
+      if (!params.has(name)) continue;
+      if (name === "shortcut") $(name).checked = params.get(name) === "true";
+      else $(name).value = params.get(name);
+    }
+    if (params.has("speed")) $("speed").value = params.get("speed");
+    if (params.has("lang")) $("lang").value = params.get("lang");
+  }
+
+  function settingsFromControls() {
+    const out = {};
+    for (const name of SETTINGS) {
+      const raw = $(name).value;
+      if (name === "shortcut") out[name] = $(name).checked;
+      else if (name === "batch_size") out[name] = raw === "" ? null : Number(raw);
+      else if (INTEGER.has(name) || name === "learning_rate") out[name] = Number(raw);
+      else out[name] = raw;
+    }
+    return out;
+  }
+
+  function writeUrl() {
+    if (!transport.usesUrl) return; // a notebook's address is the notebook's
+    const params = new URLSearchParams();
+    for (const name of SETTINGS) {
+      if (name === "dataset" && $(name).value === "csv") continue; // an upload cannot be shared
+      params.set(name, name === "shortcut" ? String($(name).checked) : $(name).value);
+    }
+    params.set("speed", $("speed").value);
+    params.set("lang", $("lang").value);
+    history.replaceState(null, "", `${location.pathname}?${params}`);
+  }
+
+  function showSettings(settings) {
+    for (const name of SETTINGS) {
+      const value = settings[name];
+      if (name === "shortcut") $(name).checked = Boolean(value);
+      else $(name).value = value === null ? "" : String(value);
+    }
+    $("dataset").querySelector('option[value="csv"]').disabled = settings.dataset !== "csv";
+    $("samples").disabled = settings.dataset === "csv"; // an upload has its own points
+    writeUrl();
+  }
+
+  function showSpeed() {
+    const speed = Number($("speed").value);
+    $("speed").setAttribute("aria-valuetext", `${speed} of 10: ${SPEED_TEXT[speed - 1]}`);
+  }
+
+  // --------------------------------------------------------------------------- messages
+
+  function send(message) {
+    if (!destroyed) transport.send(message);
+  }
+
+  function showError(message) {
+    stats.errors.push(message);
+    $("error").textContent = message;
+    $("error").hidden = false;
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+  }
+
+  function receive(message, buffers) {
+    if (destroyed) return;
+    if (message.type === "hello") {
+      stats.session = message.session;
+      limits = message.limits;
+      for (const name of EXPORTS) {
+        const link = $(`export-${name.split(".")[0]}`);
+        const href = transport.exportHref(message.session, name);
+        link.setAttribute("href", href === null ? "#" : href);
+        link.dataset.export = name;
+      }
+      if (transport.usesUrl) { // the tab's address chose the settings: ask for them
+        send({ type: "speed", value: Number($("speed").value) });
+        send({ type: "settings", settings: settingsFromControls() });
+      }
+    } else if (message.type === "data") {
+      data = message;
+      showSettings(message.settings);
+      $("shown").textContent = message.X.length < message.samples
+        ? `${message.X.length} of ${message.samples} points shown` : "";
+      $("start-note").hidden = message.start !== "given";
+      network = null;
+    } else if (message.type === "frame") {
+      drawFrame(message);
+    } else if (message.type === "state") {
+      playing = message.playing;
+      $("play").textContent = playing ? "pause" : "play";
+      $("play").setAttribute("aria-pressed", String(playing));
+      if (!transport.usesUrl) $("speed").value = String(message.speed);
+      showSpeed();
+    } else if (message.type === "explain") {
+      stats.explain = message;
+      $("explain-text").textContent = message.text;
+      $("explain-text").lang = $("lang").value;
+    } else if (message.type === "export") {
+      download(message.name, message.media, buffers[0]);
+    } else if (message.type === "error") {
+      showError(message.message);
+    }
+  }
+
+  function download(name, media, bytes) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: media }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    page.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  // --------------------------------------------------------------------------- drawing
+
+  function drawFrame(frame) {
+    stats.frames += 1;
+    stats.lastFrame = frame;
+    if (stats.firstFrameAt === null) stats.firstFrameAt = performance.now();
+    drawViews(frame);
+  }
+
+  function drawViews(frame) {
+    show("step", String(frame.step));
+    show("loss-value", frame.loss === null ? "diverged" : frame.loss.toPrecision(4));
+    show("accuracy", `${(100 * frame.accuracy).toFixed(1)}%`);
+    show("outcome", frame.outcome); // announced when it changes
+    const summary = frame.diverged || [frame.summary, frame.ended].filter(Boolean).join(" ");
+    show("summary", summary);
+    $("summary").title = summary; // shown whole on hover; three lines at most on the page
+    if (!data) return;
+    drawBoundary(frame.boundary, frame.units);
+    drawHidden(frame.hidden);
+    drawNetwork(frame);
+    drawLoss(frame.history);
+  }
+
+  // Text that changes only when it differs (a live region speaks each change).
+  function show(id, text) {
+    if ($(id).textContent !== text) $(id).textContent = text;
+  }
+
+  // A canvas ready to draw on in CSS pixels, as wide as it is shown (so its text keeps its
+  // size in a narrow cell or on a phone) and sharp on any screen; its size in CSS pixels.
+  function canvasContext(canvas) {
+    if (!canvas.dataset.width) { // the markup's size: the default, and the shape kept
+      canvas.dataset.width = canvas.width;
+      canvas.dataset.height = canvas.height;
+    }
+    const [baseWidth, baseHeight] = [Number(canvas.dataset.width), Number(canvas.dataset.height)];
+    const width = Math.round(canvas.clientWidth) || baseWidth;
+    const height = Math.round((width * baseHeight) / baseWidth);
+    const ratio = Math.min(Math.max(window.devicePixelRatio || 1, 1), 3);
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = `11px ${fontFamily}`;
+    return [ctx, width, height];
+  }
+
+  // The plot area inside a canvas of this size, and a projection of data into it.
+  function plotBox(width, height) {
+    const [left, right, top, bottom] = MARGIN;
+    return { x: left, y: top, w: width - left - right, h: height - top - bottom };
+  }
+
+  function projector(box, [x0, y0, x1, y1]) {
+    return (x, y) => [box.x + ((x - x0) / (x1 - x0)) * box.w,
+      box.y + box.h - ((y - y0) / (y1 - y0)) * box.h];
+  }
+
+  // Axes around a box: a frame, ticks with their numbers, and the two axes' names.
+  function drawAxes(ctx, box, xTicks, yTicks, xName, yName) {
+    ctx.save();
+    ctx.strokeStyle = "#8a8f98";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.w - 1, box.h - 1);
+    ctx.fillStyle = "#3d434c";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    const right = box.x + box.w + MARGIN[1];
+    for (const [at, label] of xTicks) {
+      ctx.beginPath();
+      ctx.moveTo(at, box.y + box.h);
+      ctx.lineTo(at, box.y + box.h + 4);
+      ctx.stroke();
+      const half = ctx.measureText(label).width / 2;
+      ctx.fillText(label, Math.min(at, right - half - 1), box.y + box.h + 6); // inside the canvas
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const [at, label] of yTicks) {
+      ctx.beginPath();
+      ctx.moveTo(box.x - 4, at);
+      ctx.lineTo(box.x, at);
+      ctx.stroke();
+      ctx.fillText(label, box.x - 6, at);
+    }
+    ctx.font = `12px ${fontFamily}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    if (xName) ctx.fillText(xName, box.x + box.w / 2, box.y + box.h + 34);
+    if (yName) {
+      ctx.translate(11, box.y + box.h / 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textBaseline = "middle";
+      ctx.fillText(yName, 0, 0);
+    }
+    ctx.restore();
+  }
+
+  // Ticks of data coordinates placed in the box (x along its width, y up its height).
+  function placedTicks(box, extent, axis, count) {
+    const [lo, hi] = axis === "x" ? [extent[0], extent[2]] : [extent[1], extent[3]];
+    const project = projector(box, extent);
+    return niceTicks(lo, hi, count).map(([v, label]) =>
+      [axis === "x" ? project(v, extent[1])[0] : project(extent[0], v)[1], label]);
+  }
+
+  function drawPoints(ctx, points, labels, project) {
+    const radius = points.length > 100 ? 3.5 : 6.5;
+    for (let i = 0; i < points.length; i += 1) {
+      const [px, py] = project(points[i][0], points[i][1]);
+      ctx.beginPath();
+      ctx.arc(px, py, radius, 0, 2 * Math.PI);
+      ctx.fillStyle = CLASS_COLOURS[labels[i] % CLASS_COLOURS.length];
+      ctx.fill();
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = "#fff";
+      ctx.stroke();
+      ctx.beginPath(); // a thin dark ring: a point shows on a region of its own colour too
+      ctx.arc(px, py, radius + 1.25, 0, 2 * Math.PI);
+      ctx.lineWidth = 0.75;
+      ctx.strokeStyle = "rgba(31, 35, 40, 0.7)";
+      ctx.stroke();
+    }
+  }
+
+  // The boundary's grid as a small image: row 0 of the grid (the lowest y) at the bottom.
+  // `strength` as for probabilityColour: lighter behind the data's points.
+  function boundaryImage(boundary, strength = 0.85) {
+    const n = boundary.size;
+    const small = document.createElement("canvas");
+    small.width = n;
+    small.height = n;
+    const smallCtx = small.getContext("2d");
+    const image = smallCtx.createImageData(n, n);
+    for (let row = 0; row < n; row += 1) {
+      for (let col = 0; col < n; col += 1) {
+        const k = row * n + col;
+        let colour;
+        if (boundary.class) {
+          const base = rgb(CLASS_COLOURS[boundary.class[k] % CLASS_COLOURS.length]);
+          const sure = boundary.p[k];
+          colour = base.map((c) => Math.round(255 + (c - 255) * (0.25 + 0.6 * sure) * strength / 0.85));
+        } else {
+          colour = probabilityColour(boundary.p[k], strength);
+        }
+        image.data.set([...colour, 255], ((n - 1 - row) * n + col) * 4);
+      }
+    }
+    smallCtx.putImageData(image, 0, 0);
+    return small;
+  }
+
+  // Each hidden unit's levels (0 to 255 of the frame's range), decoded once per frame.
+  const levelsOf = new WeakMap();
+  function allLevels(units) {
+    if (!levelsOf.has(units)) {
+      const text = atob(units.levels);
+      const bytes = new Uint8Array(text.length);
+      for (let k = 0; k < text.length; k += 1) bytes[k] = text.charCodeAt(k);
+      levelsOf.set(units, bytes);
+    }
+    return levelsOf.get(units);
+  }
+
+  function unitLevels(units, i) {
+    const cells = units.size * units.size;
+    return allLevels(units).subarray(i * cells, (i + 1) * cells);
+  }
+
+  function unitCount(units) {
+    return units ? allLevels(units).length / (units.size * units.size) : 0;
+  }
+
+  // A hidden unit's grid as a small image, as boundaryImage draws the output's.
+  function unitImage(units, i, strength = 0.85) {
+    const small = document.createElement("canvas");
+    paintUnit(small, unitLevels(units, i), units.size, strength);
+    return small;
+  }
+
+  function drawBoundary(boundary, units) {
+    const [ctx, width, height] = canvasContext($("boundary-view"));
+    if (!boundary || !data.extent) {
+      const box = plotBox(width, height);
+      ctx.fillStyle = "#f1f3f5";
+      ctx.fillRect(box.x, box.y, box.w, box.h);
+      ctx.fillStyle = "#57606a";
+      ctx.textAlign = "center";
+      ctx.fillText("the boundary is drawn over 2 features;", box.x + box.w / 2, box.y + box.h / 2 - 8);
+      ctx.fillText(`this data has ${data.features.length}`, box.x + box.w / 2, box.y + box.h / 2 + 8);
+      showLegend($("boundary-legend"), false, []);
+      return;
+    }
+    const box = plotBox(width, height);
+    ctx.imageSmoothingEnabled = true;
+    const unit = units && shownUnit !== null && shownUnit < unitCount(units) ? shownUnit : null;
+    stats.boundaryUnit = unit;
+    show("boundary-caption", unit === null
+      ? "decision boundary: the network's output over the input plane"
+      : `hidden unit h${unit + 1}: its output over the input plane (blue ${units.range[0]}, `
+        + `white ${(units.range[0] + units.range[1]) / 2}, orange ${units.range[1]})`);
+    const image = unit === null ? boundaryImage(boundary, 0.6) : unitImage(units, unit, 0.6);
+    ctx.drawImage(image, box.x, box.y, box.w, box.h);
+    drawPoints(ctx, data.X, data.y, projector(box, data.extent));
+    drawAxes(ctx, box, placedTicks(box, data.extent, "x", 5), placedTicks(box, data.extent, "y", 5),
+      data.features[0], data.features[1]);
+    showLegend($("boundary-legend"), !boundary.class, []);
+    stats.boundaryDraws += 1;
+  }
+
+  // The legend under a view: each class's colour, then (for one output) the colour scale of
+  // the output's probability, then the lines drawn, each with its dash.
+  function showLegend(list, scale, lines) {
+    const key = JSON.stringify([data && data.classes, scale, lines]);
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
+    list.replaceChildren();
+    if (!data) return;
+    for (let k = 0; k < data.classes; k += 1) {
+      const item = document.createElement("li");
+      const dot = document.createElement("span");
+      dot.className = `xp-dot xp-class-${k}`;
+      item.append(dot, ` class ${k}`);
+      list.appendChild(item);
+    }
+    if (scale) {
+      const item = document.createElement("li");
+      const ramp = document.createElement("span");
+      ramp.className = "xp-ramp";
+      item.append("output 0 ", ramp, " 1 (white: 0.5)");
+      list.appendChild(item);
+    }
+    const shown = lines.slice(0, 6);
+    shown.forEach((label, i) => {
+      const item = document.createElement("li");
+      const sample = document.createElementNS(SVG, "svg");
+      sample.setAttribute("viewBox", "0 0 28 8");
+      sample.setAttribute("class", "xp-dash");
+      sample.setAttribute("aria-hidden", "true");
+      const line = document.createElementNS(SVG, "line");
+      for (const [name, value] of Object.entries({ x1: 0, y1: 4, x2: 28, y2: 4,
+        stroke: "#222", "stroke-width": 2, "stroke-dasharray": DASHES[i % DASHES.length].join(" ") || "none" })) {
+        line.setAttribute(name, value);
+      }
+      sample.appendChild(line);
+      item.append(sample, ` ${label}`);
+      list.appendChild(item);
+    });
+    if (lines.length > shown.length) {
+      const item = document.createElement("li");
+      item.textContent = `and ${lines.length - shown.length} more lines`;
+      list.appendChild(item);
+    }
+  }
+
+  function drawHidden(hidden) {
+    const [ctx, width, height] = canvasContext($("hidden-view"));
+    if (!hidden) {
+      showLegend($("hidden-legend"), false, []);
+      return;
+    }
+    $("hidden-title").textContent = hidden.title || "hidden space";
+    const xs = hidden.coords.map((c) => c[0]);
+    const ys = hidden.coords.map((c) => c[1]);
+    const pad = (lo, hi) => { const m = 0.15 * Math.max(hi - lo, 1e-3); return [lo - m, hi + m]; };
+    const [x0, x1] = pad(Math.min(...xs), Math.max(...xs));
+    const [y0, y1] = pad(Math.min(...ys), Math.max(...ys));
+    const extent = [x0, y0, x1, y1];
+    const box = plotBox(width, height);
+    const project = projector(box, extent);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.x, box.y, box.w, box.h);
+    ctx.clip();
+    ctx.strokeStyle = "#222";
+    ctx.lineWidth = 2;
+    hidden.lines.forEach(([a0, a1, c0], i) => {
+      let p;
+      let q;
+      if (Math.abs(a1) > Math.abs(a0)) {
+        p = [x0, -(c0 + a0 * x0) / a1];
+        q = [x1, -(c0 + a0 * x1) / a1];
+      } else if (Math.abs(a0) > 0) {
+        p = [-(c0 + a1 * y0) / a0, y0];
+        q = [-(c0 + a1 * y1) / a0, y1];
+      } else return;
+      ctx.setLineDash(DASHES[i % DASHES.length]);
+      ctx.beginPath();
+      ctx.moveTo(...project(...p));
+      ctx.lineTo(...project(...q));
+      ctx.stroke();
+    });
+    ctx.restore();
+    drawPoints(ctx, hidden.coords, data.y, project);
+    const flat = y1 - y0 < 1e-2 || hidden.labels[1] === "";
+    drawAxes(ctx, box, placedTicks(box, extent, "x", 5), flat ? [] : placedTicks(box, extent, "y", 5),
+      hidden.labels[0], hidden.labels[1]);
+    showLegend($("hidden-legend"), false, hidden.lines.map((line) => line[3]));
+  }
+
+  function svg(name, attributes, text) {
+    const node = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // The network's picture: built once per shape, then each frame sets the weights' colours
+  // and widths and repaints the units' thumbnails.
+  function buildNetwork(frame) {
+    const root = $("network-view");
+    root.replaceChildren();
+    shownUnit = null;
+    const { W1, b1, b2, W3 } = frame.network;
+    const [d, h, k] = [W1.length, b1.length, b2.length];
+    const plane = Boolean(frame.units) && d === 2;
+    const columns = Math.ceil(h / 16);
+    const rows = Math.ceil(h / columns);
+    const width = 360;
+    const size = Math.max(16, Math.min(44, 300 / rows - 12)); // a hidden unit's square
+    const gap = size >= 24 ? 17 : 6; // room for its name under it
+    const side = Math.max(16, Math.min(36, 300 / d - 12)); // an input's square
+    const height = Math.max(200, rows * (size + gap) + 30, d * (side + (plane ? 17 : 6)) + 30);
+    root.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    const place = (count, x, side) => Array.from({ length: count }, (_, i) =>
+      [x, count === 1 ? height / 2 : 20 + side / 2 + (i * (height - 40 - side)) / (count - 1)]);
+    const inputs = place(d, 44, side);
+    const hidden = [];
+    for (let c = 0; c < columns; c += 1) {
+      const inColumn = Math.min(rows, h - c * rows);
+      const x = columns === 1 ? 180 : 130 + (c * 100) / (columns - 1);
+      hidden.push(...place(inColumn, x, size));
+    }
+    const outputs = place(k, 316, k === 1 ? 52 : 36);
+    const edges = [];
+    const connect = (from, to, W, name) => W.forEach((row, i) => row.forEach((_, j) => {
+      const line = svg("line", { x1: from[i][0], y1: from[i][1], x2: to[j][0], y2: to[j][1],
+        "stroke-opacity": 0.75, "data-weight": `${name}[${i},${j}]`,
+        "stroke-dasharray": name === "W3" ? "6 4" : "none" });
+      const title = svg("title", {});
+      line.appendChild(title);
+      root.appendChild(line);
+      edges.push({ line, title, name, i, j });
+    }));
+    connect(inputs, hidden, W1, "W1");
+    connect(hidden, outputs, frame.network.W2, "W2");
+    if (W3) connect(inputs, outputs, W3, "W3"); // the shortcut, dashed
+    const units = [];
+    // The output's picture is the boundary: one output only (a softmax's has one per class).
+    const pictured = (kind) => plane && (kind !== "output" || k === 1);
+    const unit = ([x, y], side, name, label, kind) => {
+      const group = svg("g", { "data-unit": name, class: `xp-node xp-${kind}` });
+      const title = svg("title", {}, name);
+      group.appendChild(title);
+      let canvas = null;
+      if (pictured(kind)) {
+        const holder = svg("foreignObject", { x: x - side / 2, y: y - side / 2, width: side, height: side });
+        canvas = document.createElement("canvas");
+        canvas.className = "xp-thumb";
+        holder.appendChild(canvas);
+        group.appendChild(holder);
+      }
+      group.appendChild(svg("rect", { x: x - side / 2, y: y - side / 2, width: side, height: side,
+        rx: 3, fill: canvas ? "none" : "#fff", stroke: "#3d434c", "stroke-width": 1 }));
+      if (kind === "input" && canvas) { // its name under it, shortened (whole on hover)
+        const short = label.length > 12 ? `${label.slice(0, 11)}…` : label;
+        group.appendChild(svg("text", { x, y: y + side / 2 + 11, "text-anchor": "middle",
+          class: "xp-node-label" }, short));
+      } else if (kind === "input") { // x1, x2, ... inside it (the name on hover)
+        group.appendChild(svg("text", { x, y: y + 4, "text-anchor": "middle",
+          class: "xp-node-label" }, name));
+      } else if (side >= 24 || !canvas) { // under a picture, or inside a plain box
+        group.appendChild(svg("text", { x, y: canvas ? y + side / 2 + 11 : y + 4,
+          "text-anchor": "middle", class: "xp-node-label" }, label));
+      }
+      root.appendChild(group);
+      units.push({ canvas, title, kind, name, label });
+      return units[units.length - 1];
+    };
+    inputs.forEach((p, i) => unit(p, side, `x${i + 1}`, (data && data.features[i]) || `x${i + 1}`, "input"));
+    hidden.forEach((p, i) => {
+      unit(p, size, `h${i + 1}`, `h${i + 1}`, "hidden");
+      if (!plane) return;
+      const group = root.lastChild; // point at a unit, or focus it: the output view shows it
+      group.setAttribute("tabindex", "0");
+      group.setAttribute("role", "button");
+      group.setAttribute("aria-label", `hidden unit h${i + 1}: show its output in the output view`);
+      const point = (on) => () => {
+        shownUnit = on ? i : null;
+        if (stats.lastFrame) drawBoundary(stats.lastFrame.boundary, stats.lastFrame.units);
+      };
+      for (const name of ["mouseenter", "focus"]) group.addEventListener(name, point(true));
+      for (const name of ["mouseleave", "blur"]) group.addEventListener(name, point(false));
+    });
+    outputs.forEach((p, i) => unit(p, k === 1 ? 52 : 36, k === 1 ? "p" : `p${i}`,
+      k === 1 ? "output" : `p${i}`, "output"));
+    if (plane) paintInputs(units.filter((u) => u.kind === "input"));
+    return { key: networkKey(frame), edges, units };
+  }
+
+  function networkKey(frame) {
+    const { W1, b1, b2, W3 } = frame.network;
+    return [W1.length, b1.length, b2.length, Boolean(W3), Boolean(frame.units)].join(",");
+  }
+
+  // An input's picture is its own value over the plane: x1 grows to the right, x2 upwards.
+  function paintInputs(inputs) {
+    const n = 16;
+    inputs.forEach(({ canvas }, axis) => {
+      canvas.width = n;
+      canvas.height = n;
+      const ctx = canvas.getContext("2d");
+      const image = ctx.createImageData(n, n);
+      for (let row = 0; row < n; row += 1) {
+        for (let col = 0; col < n; col += 1) {
+          const t = axis === 0 ? col / (n - 1) : 1 - row / (n - 1);
+          image.data.set([...probabilityColour(t), 255], (row * n + col) * 4);
+        }
+      }
+      ctx.putImageData(image, 0, 0);
+    });
+  }
+
+  // A unit's levels (0 to 255, blue through white to orange) painted, the lowest y at the bottom.
+  function paintUnit(canvas, levels, size, strength = 0.85) {
+    if (canvas.width !== size) {
+      canvas.width = size;
+      canvas.height = size;
+    }
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(size, size);
+    for (let row = 0; row < size; row += 1) {
+      for (let col = 0; col < size; col += 1) {
+        const colour = probabilityColour(levels[row * size + col] / 255, strength);
+        image.data.set([...colour, 255], ((size - 1 - row) * size + col) * 4);
+      }
+    }
+    ctx.putImageData(image, 0, 0);
+  }
+
+  function drawNetwork(frame) {
+    if (!network || network.key !== networkKey(frame)) network = buildNetwork(frame);
+    const weights = frame.network;
+    const all = [...weights.W1.flat(), ...weights.W2.flat(), ...(weights.W3 ? weights.W3.flat() : [])]
+      .map(Math.abs);
+    const scale = Math.max(...all, 1e-12);
+    for (const { line, title, name, i, j } of network.edges) {
+      const w = weights[name][i][j];
+      line.setAttribute("stroke", w > 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0]);
+      line.setAttribute("stroke-width", (0.5 + (6 * Math.abs(w)) / scale).toFixed(2));
+      title.textContent = `${name}[${i},${j}] = ${w.toFixed(4)}`;
+    }
+    let hiddenIndex = 0;
+    let outputIndex = 0;
+    for (const unit of network.units) {
+      if (unit.kind === "hidden") {
+        const i = hiddenIndex++;
+        unit.title.textContent = `hidden unit h${i + 1}: its output over the input plane; `
+          + `bias b1[${i}] = ${weights.b1[i].toFixed(4)}`;
+        if (unit.canvas && frame.units) {
+          paintUnit(unit.canvas, unitLevels(frame.units, i), frame.units.size);
+        }
+      } else if (unit.kind === "output") {
+        const i = outputIndex++;
+        unit.title.textContent = `output ${unit.name}: bias b2[${i}] = ${weights.b2[i].toFixed(4)}`;
+        if (unit.canvas && frame.boundary) {
+          const ctx = unit.canvas.getContext("2d");
+          const image = boundaryImage(frame.boundary);
+          unit.canvas.width = image.width;
+          unit.canvas.height = image.height;
+          ctx.drawImage(image, 0, 0);
+        }
+      } else {
+        unit.title.textContent = `input ${unit.name}: ${unit.label}`;
+      }
+    }
+  }
+
+  function drawLoss(history) {
+    const [ctx, width, height] = canvasContext($("loss-view"));
+    const [steps, losses] = history;
+    const points = steps.map((s, i) => [s, losses[i]]).filter(([, l]) => l > 0 && Number.isFinite(l));
+    if (points.length < 1) return;
+    const logs = points.map(([, l]) => Math.log10(l));
+    let [lo, hi] = [Math.min(...logs), Math.max(...logs)];
+    if (hi - lo < 0.3) { // less than a factor of 2: widen around it so the ticks mean something
+      const middle = (hi + lo) / 2;
+      [lo, hi] = [middle - 0.15, middle + 0.15];
+    }
+    const last = Math.max(points[points.length - 1][0], 1);
+    const box = plotBox(width, height);
+    const x = (s) => box.x + (s / last) * box.w;
+    const y = (l) => box.y + ((hi - l) / (hi - lo)) * box.h;
+    ctx.strokeStyle = "#e3e5e8";
+    const yTicks = logTicks(lo, hi).map(([at, label]) => [y(at), label]);
+    for (const [at] of yTicks) {
+      ctx.beginPath();
+      ctx.moveTo(box.x, at);
+      ctx.lineTo(box.x + box.w, at);
+      ctx.stroke();
+    }
+    ctx.strokeStyle = CLASS_COLOURS[0];
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    points.forEach(([s], i) => {
+      if (i === 0) ctx.moveTo(x(s), y(logs[i])); else ctx.lineTo(x(s), y(logs[i]));
+    });
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    const xTicks = niceTicks(0, last, Math.max(2, Math.floor(box.w / 70)))
+      .map(([v]) => [x(v), formatSteps(Math.round(v))]);
+    drawAxes(ctx, box, xTicks, yTicks, "step", "loss");
+  }
+
+  // --------------------------------------------------------------------------- controls
+
+  function changeSettings() {
+    clearError();
+    writeUrl();
+    send({ type: "settings", settings: settingsFromControls() });
+  }
+
+  function wire() {
+    for (const name of SETTINGS) {
+      $(name).addEventListener("change", () => {
+        if (name === "dataset" && $("dataset").value === "csv") return;
+        changeSettings();
+      });
+    }
+    for (const [id, by] of [["fewer-hidden", -1], ["more-hidden", 1]]) {
+      $(id).addEventListener("click", () => {
+        const input = $("hidden");
+        const value = Math.min(Number(input.max), Math.max(Number(input.min), Number(input.value) + by));
+        if (value === Number(input.value)) return;
+        input.value = String(value);
+        changeSettings();
+      });
+    }
+    $("play").addEventListener("click", () => send({ type: playing ? "pause" : "play" }));
+    $("step-once").addEventListener("click", () => send({ type: "step" }));
+    $("reset").addEventListener("click", () => send({ type: "reset" }));
+    $("new-start").addEventListener("click", () => send({ type: "new_start" }));
+    $("explain").addEventListener("click", () => send({ type: "explain", lang: $("lang").value }));
+    $("lang").addEventListener("change", writeUrl);
+    $("speed").addEventListener("input", () => {
+      writeUrl();
+      showSpeed();
+      send({ type: "speed", value: Number($("speed").value) });
+    });
+    $("csv").addEventListener("change", async () => {
+      const file = $("csv").files[0];
+      if (!file) return;
+      clearError();
+      if (file.size > limits.csv_bytes) {
+        showError(`${file.name}: larger than ${limits.csv_bytes / 1000} kB`);
+        return;
+      }
+      send({ type: "csv", name: file.name, text: await file.text() });
+    });
+    for (const name of EXPORTS) {
+      $(`export-${name.split(".")[0]}`).addEventListener("click", (event) => {
+        if (transport.exportHref(stats.session, name) !== null) return; // a link: the browser fetches it
+        event.preventDefault();
+        send({ type: "export", name });
+      });
+    }
+  }
+
+  // Redraw when the page's width changes (a notebook's side panel opens, a phone turns).
+  let pending = false;
+  const resized = new ResizeObserver(() => {
+    if (pending || !stats.lastFrame || !data) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      if (!destroyed) drawViews(stats.lastFrame);
+    });
+  });
+  resized.observe(page);
+
+  transport.onmessage = receive;
+  transport.onstatus = (text) => { if (!destroyed) $("connection").textContent = text; };
+  if (transport.usesUrl) readUrl();
+  showSpeed();
+  wire();
+  transport.start();
+  return {
+    stats,
+    destroy() {
+      destroyed = true;
+      resized.disconnect();
+    },
+  };
+}
