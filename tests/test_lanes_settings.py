@@ -209,7 +209,7 @@ def test_the_general_kernel_on_three_threads(monkeypatch, spy):
 
 
 def test_which_kernel_trains_which_job():
-    from xornet.engines.many import kernel_for
+    from xornet.engines.many import choose_kernel as kernel_for
 
     post = xornet.PRESETS["post"]  # full batch, 200,000 steps
     per_pattern = MINI_BATCH_CONFIGS[0]

@@ -1,11 +1,13 @@
 """Sweeps: many starts for every setting of a grid, and how often each setting learns.
 
 For each combination of the grid's values, :func:`sweep` trains one network per seed with
-:func:`xornet.train_many` (a whole learning-rate axis in one call) and summarises: the success
-rate with a Wilson 95% interval, the steps to solve (first step at which every sample is right)
-over the successful runs, and the count of each outcome. The same call gives the same numbers.
-Each network starts where ``train(..., rng=seed)`` would (:func:`xornet.config.start_params`):
-the post's weights when the configuration's ``start`` is ``post``.
+:func:`xornet.train_many` and summarises: the success rate with a Wilson 95% interval, the
+steps to solve (first step at which every sample is right) over the successful runs, and the
+count of each outcome. The same call gives the same numbers. Each network starts where
+``train(..., rng=seed)`` would (:func:`xornet.config.start_params`): the post's weights when the
+configuration's ``start`` is ``post``. The training runs in tasks (:mod:`xornet.study`): in
+this process or on a Dask cluster, kept in a file as they finish and resumable, with the same
+numbers wherever they run.
 
 A study is a sweep written down in a TOML file (:func:`read_study`)::
 
@@ -23,22 +25,22 @@ A study is a sweep written down in a TOML file (:func:`read_study`)::
 
 from __future__ import annotations
 
-import itertools
 import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from xornet._typing import Array
-from xornet.config import PRESETS, TrainConfig, check_seed, start_params_many
-from xornet.data import check_Xy, infer_n_classes
-from xornet.diagnosis import NEAR_HALF
-from xornet.engines.many import train_many
+from xornet.config import PRESETS, TrainConfig, check_seed
 from xornet.errors import XornetError
+from xornet.study import OUTCOME_COLUMNS, SWEEP_AXES, Records, run_study
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -50,15 +52,6 @@ __all__ = [
     "sweep",
     "wilson_interval",
 ]
-
-#: Settings a sweep can vary (``TrainConfig`` fields).
-SWEEP_AXES: Final = ("hidden", "activation", "init", "init_scale", "loss", "optimizer",
-                     "learning_rate", "momentum", "batch_size", "steps", "margin")  # fmt: skip
-
-#: The outcome counts of a row: solved; a plateau with two outputs near 0.5 (the classic XOR
-#: state), with every output near 0.5, or another plateau; still improving; diverged.
-OUTCOME_COLUMNS: Final = ("solved", "plateau_two_half", "plateau_all_half", "plateau_other",
-                          "improving", "diverged")  # fmt: skip
 
 _Z95: Final = 1.959963984540054  # the 97.5% quantile of the standard normal
 
@@ -164,26 +157,6 @@ class SweepTable(list[SweepRow]):
         return frame([row.as_dict() for row in self])
 
 
-def _outcome_counts(outcome: np.ndarray, probabilities: Array) -> dict[str, int]:
-    """Outcome counts; "near half" means undecided (for K classes: the top two within
-    ``2 NEAR_HALF``, which for two classes is an output within ``NEAR_HALF`` of 0.5)."""
-    if probabilities.ndim == 3:  # (N, n, K) softmax outputs
-        top2 = np.sort(probabilities, axis=2)[:, :, -2:]
-        near = np.sum(top2[:, :, 1] - top2[:, :, 0] < 2.0 * NEAR_HALF, axis=1)
-    else:
-        near = np.sum(np.abs(probabilities - 0.5) < NEAR_HALF, axis=1)
-    plateau = outcome == "plateau"
-    n = probabilities.shape[1]
-    return {
-        "solved": int(np.sum(outcome == "solved")),
-        "plateau_two_half": int(np.sum(plateau & (near == 2) & (n > 2))),
-        "plateau_all_half": int(np.sum(plateau & (near == n))),
-        "plateau_other": int(np.sum(plateau & (near != n) & ~((near == 2) & (n > 2)))),
-        "improving": int(np.sum(outcome == "improving")),
-        "diverged": int(np.sum(outcome == "diverged")),
-    }
-
-
 def sweep(
     X: Array,
     y: Array,
@@ -193,8 +166,15 @@ def sweep(
     *,
     engine: str = "auto",
     progress: Callable[[int, int], object] | None = None,
+    client: Client | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    block: int | None = None,
 ) -> SweepTable:
     """Train every seed for every combination of the grid and summarise each combination.
+
+    The study runs in tasks of one setting and one block of seeds (:mod:`xornet.study`), in
+    this process or on a Dask cluster; the rows are the same, to the bit, either way.
 
     Parameters
     ----------
@@ -206,14 +186,25 @@ def sweep(
         Axes from ``SWEEP_AXES``; rows come in the order of ``itertools.product`` over the
         axes as given.
     seeds : sequence of int
-        One start per seed, the same seeds for every setting: the weights
+        One start per seed (each once), the same seeds for every setting: the weights
         ``train(..., rng=seed)`` starts from (:func:`xornet.config.start_params_many`), so
         the post's when ``base.start`` is ``"post"``.
     engine : {"auto", "numpy", "numba"}
     progress : callable, optional
-        ``progress(done, total)`` as training advances, in steps: the steps of the settings
-        done so far plus those the current one has reached (every seed at once), of the
-        steps of all settings.
+        ``progress(done, total)`` as training advances. In this process, in steps: the steps
+        of the settings done so far plus those the current one has reached (every seed at
+        once), of the steps of all settings. With a client, in finished tasks.
+    client : distributed.Client, optional
+        Train on this Dask cluster (``pip install 'xornet[dask]'``); its workers need the same
+        versions of xornet, NumPy and numba.
+    out : str or Path, optional
+        A ``.csv`` (or, with pyarrow, ``.parquet``) file of one record per network, written
+        atomically as tasks finish (:func:`xornet.study.read_records` reads it).
+    resume : bool
+        Go on with the study ``out`` holds, training only the networks it lacks; refused when
+        the file was made with other data, settings, seeds, engine or versions.
+    block : int, optional
+        Seeds per task (see :func:`xornet.study.run_study`); the rows do not depend on it.
 
     Returns
     -------
@@ -223,57 +214,30 @@ def sweep(
     Raises
     ------
     XornetError
-        For an axis that cannot be swept, an empty axis or seed list, a bad seed, or a grid
-        value the configuration refuses (such as another ``init`` with the post's starts).
+        For an axis that cannot be swept, an empty axis or seed list, a bad or repeated seed,
+        a grid value the configuration refuses (such as another ``init`` with the post's
+        starts); an ``out`` file that exists without ``resume`` or holds another study; a
+        cluster whose workers run other versions.
+    KeyboardInterrupt
+        After cancelling the unfinished tasks and writing the finished ones to ``out``.
     """
-    unknown = set(grid) - set(SWEEP_AXES)
-    if unknown:
-        raise XornetError(f"cannot sweep {', '.join(sorted(unknown))}; choose from "
-                          f"{', '.join(SWEEP_AXES)}")  # fmt: skip
-    if any(len(values) == 0 for values in grid.values()):
-        raise XornetError("every swept setting needs at least one value")
-    seeds = [check_seed(s) for s in seeds]
-    if not seeds:
-        raise XornetError("a sweep needs at least one seed")
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    check_Xy(X, y, None)
-    K = infer_n_classes(y)
-    axes = list(grid)
-    rates = list(grid.get("learning_rate", [base.learning_rate]))
-    others = [a for a in axes if a != "learning_rate"]
-    combos = list(itertools.product(*(range(len(grid[a])) for a in others)))
-    rows: dict[tuple[int, ...], SweepRow] = {}  # keyed by value indices, in the grid's axis order
-    settings = [{a: grid[a][i] for a, i in zip(others, combo, strict=True)} for combo in combos]
-    configs = [base.replace(**fixed) for fixed in settings]
-    total, done = sum(c.steps for c in configs), 0
-    for combo, fixed, config in zip(combos, settings, configs, strict=True):
+    settings, records = run_study(X, y, base, grid, seeds, engine=engine, client=client,
+                                  out=out, resume=resume, block=block,
+                                  progress=progress)  # fmt: skip
+    return SweepTable(_row(values, records.of(s)) for s, values in enumerate(settings))
 
-        def report(step: int, _steps: int, before: int = done) -> None:
-            if progress is not None:
-                progress(before + step, total)
 
-        # The seeds' starts, the same for every learning rate.
-        starts = start_params_many(config, X.shape[1], K, seeds) * len(rates)
-        many = train_many(X, y, config, seeds * len(rates),
-                          learning_rates=np.repeat(rates, len(seeds)), params=starts,
-                          engine=engine, progress=report)  # fmt: skip
-        done += config.steps
-        for k, rate in enumerate(rates):
-            part = slice(k * len(seeds), (k + 1) * len(seeds))
-            outcome = many.outcome[part]
-            solved = outcome == "solved"
-            steps = many.solve_step[part][solved & (many.solve_step[part] >= 0)]
-            n_solved = int(solved.sum())
-            low, high = wilson_interval(n_solved, len(seeds))
-            values = {**fixed, "learning_rate": rate}
-            index = {**dict(zip(others, combo, strict=True)), "learning_rate": k}
-            p10, median, p90 = (np.percentile(steps, [10, 50, 90]).tolist() if steps.size
-                                else (None, None, None))  # fmt: skip
-            rows[tuple(index[a] for a in axes)] = SweepRow(
-                {a: values[a] for a in axes}, len(seeds), n_solved, n_solved / len(seeds), low,
-                high, median, p10, p90, _outcome_counts(outcome, many.probabilities[part]),
-            )  # fmt: skip
-    return SweepTable(rows[key] for key in sorted(rows))  # the order of the product over the axes
+def _row(settings: dict[str, Any], records: Records) -> SweepRow:
+    """The summary of one setting's records."""
+    solved = records.outcome == "solved"
+    steps = records.solve_step[solved & (records.solve_step >= 0)]
+    runs, n_solved = len(records), int(solved.sum())
+    low, high = wilson_interval(n_solved, runs)
+    p10, median, p90 = (np.percentile(steps, [10, 50, 90]).tolist() if steps.size
+                        else (None, None, None))  # fmt: skip
+    outcomes = {c: int(np.sum(records.outcome == c)) for c in OUTCOME_COLUMNS}
+    return SweepRow(dict(settings), runs, n_solved, n_solved / runs, low, high, median, p10,
+                    p90, outcomes)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xornet._names import ACTIVATION_NAMES, INIT_NAMES, LOSS_NAMES, OPTIMIZER_NAMES, PRESET_NAMES
 from xornet.cli import common, output
 from xornet.cli.options import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     STARTS,
     UsageError,
@@ -22,6 +24,11 @@ from xornet.cli.options import (
     positive_int,
 )
 from xornet.errors import XornetError
+
+if TYPE_CHECKING:
+    from xornet._typing import Array
+    from xornet.config import TrainConfig
+    from xornet.sweep import SweepRow
 
 # The fixed settings a flag sets (the grid's own flags take lists).
 _FIXED = ("shuffle", "stop_when_correct", "shortcut", "start", "tol")
@@ -89,12 +96,29 @@ def add_parser(sub: Any) -> None:
     )
     g.add_argument("--json", action="store_true", help="print JSON instead of the table")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("long studies (in tasks: one setting, one block of seeds)")
+    g.add_argument("--out", type=Path, metavar="FILE",
+                   help="write one line per network to FILE (.csv, or .parquet with pyarrow) "
+                   "as tasks finish, each write atomic")  # fmt: skip
+    g.add_argument("--resume", action="store_true",
+                   help="go on with the study in --out FILE: train only the networks it lacks "
+                   "(refused if the file was made with other settings)")  # fmt: skip
+    g.add_argument("--block", type=positive_int, metavar="N",
+                   help="seeds per task (default: about a second's work; the numbers do not "
+                   "depend on it)")  # fmt: skip
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the tasks on the Dask cluster at ADDRESS (tcp://host:8786); "
+                       "needs xornet[dask] and the same versions on every worker")  # fmt: skip
+    where.add_argument("--workers", type=positive_int, metavar="N",
+                       help="run the tasks on a Dask cluster of N worker processes started "
+                       "on this machine")  # fmt: skip
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Merge the flags with the study file, check everything, sweep, then print."""
-    from xornet.sweep import Study, read_study, sweep
+    from xornet.sweep import Study, read_study
 
     study = read_study(args.study) if args.study is not None else Study()
     if args.dataset is None and args.csv is None:
@@ -127,25 +151,19 @@ def run(args: argparse.Namespace) -> int:
     varied = [a for a in grid if len(grid[a]) > 1] or list(grid)[:1]
     if args.plot is not None and not varied:
         raise UsageError("--plot needs at least one swept setting")
-    for path, flag in ((args.out_csv, "--out-csv"), (args.plot, "--plot")):
+    if args.resume and args.out is None:
+        raise UsageError("--resume needs the study's file: --out FILE")
+    for path, flag in ((args.out_csv, "--out-csv"), (args.plot, "--plot"), (args.out, "--out")):
         if path is not None:
             common.check_file_target(path, flag)
     if args.plot is not None:
         common.need_matplotlib()
-
-    bar = common.progress_bar(1, enabled=not (args.quiet or args.json))
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.update(done - bar.n)
-
     try:
-        rows = sweep(dataset.X, dataset.y, base, grid, seeds, engine=args.engine,
-                     progress=progress)  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
+        rows = _sweep(args, dataset.X, dataset.y, base, grid, seeds)
+    except KeyboardInterrupt:
+        kept = f"; the finished tasks are in {args.out} (--resume goes on)" if args.out else ""
+        print(f"xornet: interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     records = [row.as_dict() for row in rows]
     if args.out_csv is not None:
         _write_csv(args.out_csv, records)
@@ -163,11 +181,52 @@ def run(args: argparse.Namespace) -> int:
     network = ", shortcut networks (inputs also wired to the output)" if base.shortcut else ""
     output.print_sweep(rows, grid, f"xornet sweep: {dataset.name}, preset {preset}{network}, "
                                    f"seeds {seeds[0]}..{seeds[-1]}{starts}")  # fmt: skip
+    if args.out is not None:
+        print(f"networks    {args.out}")
     if args.out_csv is not None:
         print(f"table       {args.out_csv}")
     if figure is not None:
         print(f"figure      {figure}")
     return EXIT_OK
+
+
+def _sweep(
+    args: argparse.Namespace,
+    X: Array,
+    y: Array,
+    base: TrainConfig,
+    grid: dict[str, list[Any]],
+    seeds: list[int],
+) -> list[SweepRow]:
+    """Run the sweep here, on a local cluster (--workers) or at a scheduler (--scheduler),
+    with a progress bar in steps here and in finished tasks on a cluster."""
+    from contextlib import ExitStack
+
+    from xornet.sweep import sweep
+
+    with ExitStack() as stack:
+        client = None
+        if args.workers is not None:
+            from xornet.study import local_cluster
+
+            client = stack.enter_context(local_cluster(args.workers))
+        elif args.scheduler is not None:
+            from xornet.study import connect
+
+            client = stack.enter_context(connect(args.scheduler))
+        unit = "step" if client is None else "task"
+        bar = common.progress_bar(1, enabled=not (args.quiet or args.json), unit=unit)
+        if bar is not None:
+            stack.callback(bar.close)
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+        return sweep(X, y, base, grid, seeds, engine=args.engine, progress=progress,
+                     client=client, out=args.out, resume=args.resume,
+                     block=args.block)  # fmt: skip
 
 
 def _write_csv(path: Path, records: list[dict[str, Any]]) -> None:

@@ -147,6 +147,7 @@ def train_many(
     engine: str = "auto",
     n_classes: int | None = None,
     progress: Callable[[int, int], object] | None = None,
+    kernel_for: int | None = None,
 ) -> ManyResult:
     """Train many independent networks on the same data in one call.
 
@@ -177,6 +178,11 @@ def train_many(
         ``progress(step, steps)`` as training advances: every network has reached ``step`` of
         ``config.steps`` (or stopped before it). Called every few thousand steps where the
         engine runs in stretches, and always once at the end, with ``step == steps``.
+    kernel_for : int, optional
+        The number of networks that chooses the compiled kernel (default: this call's). The
+        kernels agree to about 1e-14, not to the bit, so a study split into blocks passes the
+        whole setting's count: every block then runs the kernel the whole would, and the
+        numbers do not depend on how the networks were split.
 
     Returns
     -------
@@ -220,6 +226,8 @@ def train_many(
             raise XornetError("every learning rate must be a positive finite number")
     if target is not None and not np.isfinite(target):
         raise XornetError(f"target must be a finite number, got {target}")
+    if kernel_for is not None and kernel_for < 1:
+        raise XornetError(f"kernel_for must be at least 1, got {kernel_for}")
     if params is not None and len(params) != N:
         raise XornetError(f"{len(params)} initial params for {N} networks")
     thetas = _starts(config, d, K, seed_array, params)
@@ -232,7 +240,8 @@ def train_many(
     start = time.perf_counter()
     report = progress if progress is not None else _no_progress
     if chosen == "numba":  # each updates thetas
-        run, kernel = _run_numba(X, y, config, thetas, lrs, target, earlier_step, k, report)
+        run, kernel = _run_numba(X, y, config, thetas, lrs, target, earlier_step, k, report,
+                                 N if kernel_for is None else kernel_for)  # fmt: skip
     else:
         run = _stacked.run(X, y, config, thetas, lrs, target, earlier_step, k, report)
         kernel = "stacked"
@@ -312,17 +321,17 @@ def _run_numba(
     earlier_step: int,
     k: int,
     progress: Callable[[int, int], object],
+    kernel_for: int,
 ) -> tuple[_stacked.Run, str]:
-    """The compiled engine for this job (:func:`kernel_for`), and what it ran
-    (``ManyResult.kernel``)."""
+    """The compiled engine for this job (:func:`choose_kernel`, chosen as for ``kernel_for``
+    networks), and what it ran (``ManyResult.kernel``)."""
     from xornet.engines import _blocks
     from xornet.engines._lanes import vector_bits
     from xornet.engines.fused import pack_settings
 
     n, d = X.shape
-    N = thetas.shape[0]
     fs, ints = pack_settings(config, n, target)
-    kind = kernel_for(config, n, d, k, N)
+    kind = choose_kernel(config, n, d, k, kernel_for)
     if kind == "each":
         run = _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
         return run, kind
@@ -337,7 +346,7 @@ def _run_numba(
 MIN_LANES = 16
 
 
-def kernel_for(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> str:
+def choose_kernel(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> str:
     """Which compiled kernel trains a job of ``n_networks`` on ``n`` samples of ``d`` inputs
     with ``k`` outputs: ``written`` (:func:`_written_out_applies`), ``lanes``
     (:func:`_lanes_apply`, up to :data:`LANE_KERNEL_MAX_UNITS`), ``general`` (every other job
