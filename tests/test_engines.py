@@ -6,8 +6,10 @@ these runs; differences come only from rounding in library functions (exp, tanh,
 """
 
 import itertools
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -703,6 +705,7 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     from xornet.engines import _cache, _written
 
     # Written once, atomically, under the cache directory; read back by name.
+    monkeypatch.delenv("XORNET_CACHE_DIR")  # the suite's own directory (conftest.py)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     text = _written.source(4, 2, 2)
     run = _cache.load("xornet_written_test_disk", text, "run_written")
@@ -715,6 +718,53 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     in_memory = _cache.load("xornet_written_test_memory", text, "run_written")
     assert in_memory is not run
     assert in_memory.py_func.__module__ == "xornet_written_test_memory"
+
+
+def test_the_cache_directory_is_xornet_cache_dir_else_xdg_cache_home_else_home(
+    tmp_path, monkeypatch
+):
+    from xornet.engines._cache import cache_dir
+
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "mine"  # the directory itself
+    monkeypatch.setenv("XORNET_CACHE_DIR", "")  # set but empty: as if unset
+    assert cache_dir() == tmp_path / "xdg" / "xornet" / "kernels"
+    monkeypatch.delenv("XORNET_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_dir() == tmp_path / "home" / ".cache" / "xornet" / "kernels"
+
+
+def test_the_suites_kernels_go_to_a_directory_of_its_own_not_the_users_cache(tmp_path, monkeypatch):
+    # conftest.py points XORNET_CACHE_DIR at a temporary directory made for this run of the
+    # suite: a kernel compiled here lands there, and neither $XDG_CACHE_HOME nor ~/.cache
+    # sees a file.
+    import tempfile
+
+    from xornet.engines import _cache, _written
+    from xornet.engines import many as many_module
+
+    xdg, home = tmp_path / "xdg", tmp_path / "home"
+    xdg.mkdir()
+    home.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    monkeypatch.setenv("HOME", str(home))
+    ours = _cache.cache_dir()
+    assert ours == Path(os.environ["XORNET_CACHE_DIR"])
+    assert ours.parent == Path(tempfile.gettempdir())
+    assert ours.name.startswith("xornet-kernels-")
+    monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
+    data = xornet.xor()
+    config = LANE_CONFIGS[0].replace(steps=10)  # the post's 2-2-1 network, as WRITTEN_CONFIGS
+    many = train_many(data.X, data.y, config, range(16), engine="numba")
+    alone = train(data.X, data.y, config, rng=15, engine="numpy")
+    np.testing.assert_allclose(many.params(15).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+    name = _cache.name_for(_written.source(4, 2, 2))
+    assert (ours / f"{name}.py").is_file()  # the kernel's source, and numba's compiled code
+    assert list((ours / "__pycache__").glob(f"{name}.run_written-*.nbi"))
+    assert not list(xdg.iterdir())
+    assert not list(home.iterdir())
 
 
 def test_a_kernels_name_hashes_its_source_and_the_code_it_calls(monkeypatch):
@@ -731,6 +781,7 @@ def test_a_kernels_name_hashes_its_source_and_the_code_it_calls(monkeypatch):
 def test_the_cache_counts_and_clears_only_kernels_old_names_included(tmp_path, monkeypatch):
     from xornet.engines import _cache
 
+    monkeypatch.delenv("XORNET_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     where = tmp_path / "xornet" / "kernels"
     (where / "__pycache__").mkdir(parents=True)
