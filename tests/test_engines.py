@@ -114,6 +114,26 @@ def test_numba_matches_numpy_on_the_posts_full_run():
     assert fast.outcome.kind == "solved"
 
 
+def test_a_transposed_X_or_a_strided_y_runs_the_same_compiled_code():
+    # numba compiles a function again for each layout of its arrays; the engines hand every
+    # kernel C-contiguous arrays, so the tutorial's X.T costs no second compile.
+    from xornet.engines import _kernels, _lanes
+
+    data = xornet.xor()
+    X = np.asfortranarray(data.X)
+    y = np.repeat(data.y, 2)[::2]
+    assert not X.flags.c_contiguous
+    assert not y.flags.c_contiguous
+    config = TrainConfig(steps=50, tol=None)
+    one = train(data.X, data.y, config, rng=0, engine="numba")
+    many = train_many(data.X, data.y, config, range(16), engine="numba")
+    compiled = (list(_kernels.run.signatures), list(_lanes.run_lanes.signatures))
+    assert_same(train(X, y, config, rng=0, engine="numba"), one)
+    np.testing.assert_array_equal(train_many(X, y, config, range(16), engine="numba").thetas,
+                                  many.thetas)  # fmt: skip
+    assert (list(_kernels.run.signatures), list(_lanes.run_lanes.signatures)) == compiled
+
+
 def test_numba_on_a_larger_random_set():
     data = xornet.moons(150, rng=1)
     config = TrainConfig(

@@ -283,6 +283,7 @@ def _run_numba(
     from xornet.engines import _blocks
     from xornet.engines.fused import pack_settings
 
+    X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)  # one compiled layout (fused.advance)
     n, d = X.shape
     N = thetas.shape[0]
     fs, ints = pack_settings(config, n, target)
