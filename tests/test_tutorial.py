@@ -118,6 +118,16 @@ def test_extremes_stay_finite_and_silent():
     assert np.isfinite(loss)
     assert loss == loss2
     assert all(np.isfinite(g).all() for g in grads)
+    # And right, not just finite: H is 1/2 for (0, 0) and 1 elsewhere, so Z2 is -500, -1000,
+    # -1000, -1000; the two samples of class 1 cost 1000 each (the cross-entropy from the
+    # logits, not from a probability rounded to 0), and their error -1/4 each reaches W2 and
+    # B2 through H = 1, while the saturated hidden units pass nothing back to W1 and B1.
+    assert loss == pytest.approx(500.0, rel=1e-15)
+    dW1, dB1, dW2, dB2 = grads
+    np.testing.assert_allclose(dW2, [[-0.5], [-0.5]], rtol=1e-15)
+    np.testing.assert_allclose(dB2, [[-0.5]], rtol=1e-15)
+    np.testing.assert_allclose(dW1, 0.0, atol=1e-200)
+    np.testing.assert_allclose(dB1, 0.0, atol=1e-200)
 
 
 def test_bad_shapes_get_a_clear_error():
