@@ -1,5 +1,7 @@
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,33 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import xornet
+
+#: The environment variable that moves xornet's kernel cache (xornet.engines._cache.cache_dir).
+KERNELS = "XORNET_CACHE_DIR"
+_kernels_dir = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    """Compiled kernels go to a directory of this run, never into the user's ~/.cache: set
+    before any test runs (and so before any kernel loads); subprocesses inherit it. With
+    pytest-xdist the workers share the controller's directory (pytest_configure_node), so
+    a kernel one worker compiled, the other loads."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        os.environ[KERNELS] = workerinput[KERNELS]
+        return
+    config.stash[_kernels_dir] = os.environ[KERNELS] = tempfile.mkdtemp(prefix="xornet-kernels-")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: hand the run's kernel directory to a worker."""
+    node.workerinput[KERNELS] = node.config.stash[_kernels_dir]
+
+
+def pytest_unconfigure(config):
+    if _kernels_dir in config.stash:  # the controller (or the only process) removes it
+        shutil.rmtree(config.stash[_kernels_dir], ignore_errors=True)
 
 
 @pytest.fixture

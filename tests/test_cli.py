@@ -305,6 +305,7 @@ def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
 def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monkeypatch):
     from xornet.engines import _cache, _written
 
+    monkeypatch.delenv("XORNET_CACHE_DIR")  # the suite's own directory (conftest.py)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     where = tmp_path / "xornet" / "kernels"
     code, out, _ = run(capsys, "cache")  # no directory yet: an empty cache, not an error

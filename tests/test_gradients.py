@@ -1,4 +1,11 @@
-"""Backward pass against central differences (hypothesis) and against autograd."""
+"""The backward pass against central differences (hypothesis) and against autograd.
+
+One suite for every network the library builds: the output (one sigmoid output for two classes,
+``K`` softmax outputs for more), the loss (cross-entropy; squared error with one sigmoid output
+only), the hidden activation, the initialisation and the shortcut weights ``W3``.
+"""
+
+import itertools
 
 import autograd.numpy as anp
 import numpy as np
@@ -9,110 +16,130 @@ from hypothesis import strategies as st
 
 import xornet
 from xornet.functional import ACTIVATIONS
-from xornet.params import INITS, NAMES, Params
+from xornet.params import INITS, NAMES, SHORTCUT_NAMES, Params
 
 ACTS = tuple(ACTIVATIONS)
+# (output, loss): one sigmoid output takes both losses; a softmax only the cross-entropy.
+OUTPUTS = [("sigmoid", "bce"), ("sigmoid", "sse"), ("softmax", "bce")]
+CASES = [
+    pytest.param(output, kind, activation, init, shortcut,
+                 id=f"{output}-{kind}-{activation}-{init}{'-shortcut' if shortcut else ''}")
+    for (output, kind), activation, init, shortcut in itertools.product(
+        OUTPUTS, ACTS, INITS, (False, True)
+    )
+]  # fmt: skip
 
 
-def random_problem(seed, n, d, h, init, scale):
+def random_problem(seed, n, d, h, K, init, scale, shortcut):
+    """A network with random (non-zero) biases and weights scaled by ``scale``, and data."""
     rng = np.random.default_rng(seed)
-    params = xornet.init_params(d, h, init, rng)
-    params = Params(params.W1 * scale, rng.normal(size=h), params.W2 * scale, rng.normal(size=1))
+    start = xornet.init_params(d, h, init, rng, n_classes=K, shortcut=shortcut)
+    k = start.n_outputs
+    params = Params(start.W1 * scale, rng.normal(size=h), start.W2 * scale, rng.normal(size=k),
+                    None if start.W3 is None else start.W3 * scale)  # fmt: skip
     X = rng.normal(size=(n, d)) * 2.0
-    y = rng.integers(0, 2, n).astype(float)
+    y = rng.integers(0, K, n).astype(float)
     return params, X, y
 
 
-@settings(max_examples=300, deadline=None)
+# ----------------------------------------------------------------------- central differences
+
+
+@pytest.mark.parametrize(("output", "kind", "activation", "init", "shortcut"), CASES)
+@settings(max_examples=10, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(1, 9),
     d=st.integers(1, 5),
     h=st.integers(1, 6),
-    activation=st.sampled_from(ACTS),
-    init=st.sampled_from(INITS),
+    K=st.integers(3, 6),
     scale=st.floats(0.1, 3.0),
-    kind=st.sampled_from(["bce", "sse"]),
 )
-def test_backward_matches_central_differences(seed, n, d, h, activation, init, scale, kind):
-    params, X, y = random_problem(seed, n, d, h, init, scale)
+def test_backward_matches_central_differences(
+    output, kind, activation, init, shortcut, seed, n, d, h, K, scale
+):
+    K = 2 if output == "sigmoid" else K
+    params, X, y = random_problem(seed, n, d, h, K, init, scale, shortcut)
     if activation == "relu":
         # relu has a kink at 0: a finite difference across it is not a derivative.
         Z1 = X @ params.W1 + params.b1
         assume(np.min(np.abs(Z1)) > 1e-3)
     check = xornet.gradient_check(params, X, y, activation, tolerance=1e-4, kind=kind)
     assert check.passed, check.errors
+    assert set(check.errors) == set(SHORTCUT_NAMES if shortcut else NAMES)
 
 
-def test_gradient_check_catches_a_wrong_backward(monkeypatch, xor_data):
+@pytest.mark.parametrize(
+    ("K", "shortcut", "broken"), [(2, False, "b1"), (3, False, "W2"), (2, True, "W3")]
+)
+def test_gradient_check_catches_a_wrong_backward(monkeypatch, K, shortcut, broken):
     # The checker itself must be able to fail: break one gradient and watch it notice.
     import xornet.gradcheck as gc
 
     real = gc.backward
 
-    def broken(params, cache, y, kind="bce"):
+    def wrong(params, cache, y, kind="bce"):
         g = real(params, cache, y, kind)
-        return Params(g.W1, g.b1 * 1.01, g.W2, g.b2)
+        return g.unravel(np.concatenate([
+            (getattr(g, name) * 1.01 if name == broken else getattr(g, name)).ravel()
+            for name in g.names
+        ]))  # fmt: skip
 
-    monkeypatch.setattr(gc, "backward", broken)
-    X, y = xor_data
-    check = gc.gradient_check(xornet.init_params(2, 3, rng=0), X, y)
+    monkeypatch.setattr(gc, "backward", wrong)
+    params, X, y = random_problem(0, 6, 2, 3, K, "normal", 1.0, shortcut)
+    check = gc.gradient_check(params, X, y)
     assert not check.passed
-    assert check.errors["b1"] > 1e-3
-    assert check.errors["W1"] < 1e-6
+    assert check.errors[broken] > 1e-3
+    assert max(e for name, e in check.errors.items() if name != broken) < 1e-6
 
 
-def autograd_loss(activation):
-    acts = {
-        "sigmoid": lambda z: 1 / (1 + anp.exp(-z)),
-        "tanh": anp.tanh,
-        "relu": lambda z: anp.maximum(z, 0.0),
-    }
-    act = acts[activation]
+# ----------------------------------------------------------------------------------- autograd
 
-    def f(W1, b1, W2, b2, X, y):
-        z = anp.dot(act(anp.dot(X, W1) + b1), W2)[:, 0] + b2[0]
-        p = 1 / (1 + anp.exp(-z))
-        return -anp.mean(y * anp.log(p) + (1 - y) * anp.log(1 - p))
+AUTOGRAD_ACTS = {
+    "sigmoid": lambda z: 1 / (1 + anp.exp(-z)),
+    "tanh": anp.tanh,
+    "relu": lambda z: anp.maximum(z, 0.0),
+}
+
+
+def autograd_loss(activation, kind):
+    """The loss as a function of the parameters ``(W1, b1, W2, b2[, W3])``, written once more
+    from the formulas: the post's BCE, the 1986 paper's summed squared error, the mean
+    cross-entropy of a softmax."""
+    act = AUTOGRAD_ACTS[activation]
+
+    def f(weights, X, y):
+        W1, b1, W2, b2, *W3 = weights
+        Z2 = anp.dot(act(anp.dot(X, W1) + b1), W2) + b2
+        if W3:
+            Z2 = Z2 + anp.dot(X, W3[0])
+        if W2.shape[1] == 1:
+            p = 1 / (1 + anp.exp(-Z2[:, 0]))
+            if kind == "sse":
+                return 0.5 * anp.sum((p - y) ** 2)
+            return -anp.mean(y * anp.log(p) + (1 - y) * anp.log(1 - p))
+        logp = Z2 - anp.log(anp.sum(anp.exp(Z2), axis=1, keepdims=True))
+        onehot = (y[:, None] == np.arange(W2.shape[1])[None, :]).astype(float)
+        return -anp.mean(anp.sum(onehot * logp, axis=1))
 
     return f
 
 
-def autograd_sse(activation):
-    bce = autograd_loss(activation)
-    acts = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
-            "relu": lambda z: anp.maximum(z, 0.0)}  # fmt: skip
-
-    def f(W1, b1, W2, b2, X, y):
-        z = anp.dot(acts[activation](anp.dot(X, W1) + b1), W2)[:, 0] + b2[0]
-        return 0.5 * anp.sum((1 / (1 + anp.exp(-z)) - y) ** 2)
-
-    assert bce is not None
-    return f
+# (seed, n, d, h, K for a softmax): a few shapes, one sample and one input among them.
+AUTOGRAD_PROBLEMS = [(0, 7, 3, 4, 3), (1, 6, 2, 3, 5), (2, 1, 1, 2, 4)]
 
 
-@pytest.mark.parametrize("activation", ACTS)
-@pytest.mark.parametrize("seed", range(3))
-def test_squared_error_backward_matches_autograd(activation, seed):
-    params, X, y = random_problem(seed, 6, 2, 3, "uniform", 1.0)
-    f = autograd_sse(activation)
+@pytest.mark.parametrize(("seed", "n", "d", "h", "K"), AUTOGRAD_PROBLEMS)
+@pytest.mark.parametrize(("output", "kind", "activation", "init", "shortcut"), CASES)
+def test_backward_matches_autograd(output, kind, activation, init, shortcut, seed, n, d, h, K):
+    K = 2 if output == "sigmoid" else K
+    params, X, y = random_problem(seed, n, d, h, K, init, 1.0, shortcut)
+    f = autograd_loss(activation, kind)
+    weights = tuple(params)
     cache = xornet.forward(params, X, activation)
-    assert xornet.loss(cache, y, "sse") == pytest.approx(f(*params, X, y), rel=1e-12)
-    ours = xornet.backward(params, cache, y, "sse")
-    for i, name in enumerate(NAMES):
-        theirs = autograd_grad(f, i)(*params, X, y)
-        np.testing.assert_allclose(getattr(ours, name), theirs, rtol=1e-10, atol=1e-14)
-
-
-@pytest.mark.parametrize("activation", ACTS)
-@pytest.mark.parametrize("init", INITS)
-@pytest.mark.parametrize("seed", range(5))
-def test_backward_matches_autograd(activation, init, seed):
-    params, X, y = random_problem(seed, 7, 3, 4, init, 1.0)
-    f = autograd_loss(activation)
-    cache = xornet.forward(params, X, activation)
-    assert xornet.loss(cache, y) == pytest.approx(f(*params, X, y), rel=1e-12)
-    ours = xornet.backward(params, cache, y)
-    for i, name in enumerate(NAMES):
-        theirs = autograd_grad(f, i)(*params, X, y)
-        np.testing.assert_allclose(getattr(ours, name), theirs, rtol=1e-10, atol=1e-14)
+    assert xornet.loss(cache, y, kind) == pytest.approx(f(weights, X, y), rel=1e-12)
+    ours = xornet.backward(params, cache, y, kind)
+    theirs = autograd_grad(f)(weights, X, y)
+    assert ours.names == params.names
+    for name, a, b in zip(ours.names, ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14, err_msg=name)

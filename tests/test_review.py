@@ -576,11 +576,16 @@ def test_review_file_in_its_own_process_matches_the_review_in_this_one():
     ]
 
 
+# Two tests, each a learner's whole run (200,000 NumPy steps), so that they can run at once.
 @pytest.mark.slow
 def test_the_posts_whole_run_with_full():
     r = check(_namespace("post.py"), full=True)
     assert r.checks["full"] == "pass"
     assert only(r, "full", "full.same").text["en"].startswith("The post's whole run ends where")
+
+
+@pytest.mark.slow
+def test_a_whole_run_one_step_short_with_full():
     short = check(_namespace("mistakes/one_step_short.py"), full=True)  # 199,999 steps
     differs = only(short, "full", "full.differs")
     assert "off by up to" in differs.text["en"]

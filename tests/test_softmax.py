@@ -1,18 +1,17 @@
-"""More than two classes: the softmax output, its gradients, every engine, the CLI, figures.
+"""More than two classes: the softmax output, every engine, the CLI, figures.
 
 Two classes keep the post's single sigmoid output; ``K >= 3`` classes get ``K`` softmax
 outputs and the mean cross-entropy. Engines are held to the same 1e-10 as for two classes.
+The softmax's gradients are checked with every other network's in test_gradients.py.
 """
 
 import itertools
 import json
 import warnings
 
-import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad as autograd_grad
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -29,7 +28,7 @@ from xornet.functional import (
     log_softmax,
     softmax,
 )
-from xornet.params import NAMES, Params
+from xornet.params import Params
 
 TOL = 1e-10
 
@@ -125,40 +124,7 @@ def test_two_classes_draw_exactly_what_they_always_drew():
     np.testing.assert_array_equal(post.W2, legacy.randn(2, 3))
 
 
-# ----------------------------------------------------------------------------- gradients
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n=st.integers(1, 9),
-    d=st.integers(1, 4),
-    h=st.integers(1, 5),
-    K=st.integers(3, 6),
-    activation=st.sampled_from(["sigmoid", "tanh"]),
-)
-def test_softmax_backward_matches_central_differences(seed, n, d, h, K, activation):
-    params, X, y = random_problem(seed, n, d, h, K)
-    check = xornet.gradient_check(params, X, y, activation, tolerance=1e-4)
-    assert check.passed, check.errors
-
-
-def autograd_cross_entropy(W1, b1, W2, b2, X, y):
-    Z = anp.dot(anp.tanh(anp.dot(X, W1) + b1), W2) + b2
-    logp = Z - anp.log(anp.sum(anp.exp(Z), axis=1, keepdims=True))
-    onehot = (y[:, None] == np.arange(W2.shape[1])[None, :]).astype(float)
-    return -anp.mean(anp.sum(onehot * logp, axis=1))
-
-
-@pytest.mark.parametrize(("seed", "K"), list(itertools.product(range(4), (3, 5))))
-def test_softmax_backward_matches_autograd(seed, K):
-    params, X, y = random_problem(seed, 8, 3, 4, K)
-    cache = xornet.forward(params, X, "tanh")
-    assert xornet.loss(cache, y) == pytest.approx(autograd_cross_entropy(*params, X, y), rel=1e-12)
-    ours = xornet.backward(params, cache, y)
-    for i, name in enumerate(NAMES):
-        theirs = autograd_grad(autograd_cross_entropy, i)(*params, X, y)
-        np.testing.assert_allclose(getattr(ours, name), theirs, rtol=1e-10, atol=1e-14)
+# ----------------------------------------------------------------------------- losses
 
 
 def test_squared_error_is_refused_for_a_softmax():

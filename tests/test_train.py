@@ -89,23 +89,30 @@ def test_default_config_solves_xor(xor_data, seed):
     assert result.final_loss <= 0.01
 
 
+# The stop rules stop these runs within a few hundred steps: the NumPy loop runs them at once,
+# where "auto" would compile a loop for 100,000 steps (the engines' rules are compared in
+# test_engines.py).
+
+
 def test_tolerance_stops_at_the_first_step_that_meets_it(xor_data):
     X, y = xor_data
     config = TrainConfig(hidden=4, tol=0.05, steps=100_000)
-    result = train(X, y, config, rng=3)
+    result = train(X, y, config, rng=3, engine="numpy")
     assert result.stop_reason == "tolerance"
     assert result.final_loss <= 0.05
-    one_less = train(X, y, config.replace(steps=result.steps - 1, tol=None), rng=3)
+    one_less = train(X, y, config.replace(steps=result.steps - 1, tol=None), rng=3,
+                     engine="numpy")  # fmt: skip
     assert one_less.final_loss > 0.05
 
 
 def test_stop_when_correct(xor_data):
     X, y = xor_data
     config = TrainConfig(hidden=4, tol=None, stop_when_correct=True, steps=100_000)
-    result = train(X, y, config, rng=3)
+    result = train(X, y, config, rng=3, engine="numpy")
     assert result.stop_reason == "all_correct"
     assert result.accuracy == 1.0
-    one_less = train(X, y, config.replace(steps=result.steps - 1, stop_when_correct=False), rng=3)
+    one_less = train(X, y, config.replace(steps=result.steps - 1, stop_when_correct=False), rng=3,
+                     engine="numpy")  # fmt: skip
     assert one_less.accuracy < 1.0
 
 

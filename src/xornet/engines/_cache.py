@@ -2,11 +2,12 @@
 
 A generated kernel is a Python module that numba compiles. numba keeps a compiled function
 next to its source file, so each kernel's source is written as a file under the user's cache
-directory (``$XDG_CACHE_HOME/xornet/kernels``) and imported from there: a second process loads
-the compiled code instead of compiling again. The file is named by a hash of the kernel's
-source and of the code it calls (:func:`called_code`), so an upgrade never loads a stale
-kernel; nor does it delete the old ones, which :func:`cache_usage` counts and
-:func:`clear_cache` (``xornet cache [--clear]``) removes.
+directory (:func:`cache_dir`: ``$XDG_CACHE_HOME/xornet/kernels``, or ``$XORNET_CACHE_DIR``)
+and imported from there: a second process loads the compiled code instead of compiling again.
+The file is named by a hash of the kernel's source and of the code it calls
+(:func:`called_code`), so an upgrade never loads a stale kernel; nor does it delete the old
+ones, which :func:`cache_usage` counts and :func:`clear_cache` (``xornet cache [--clear]``)
+removes.
 """
 
 from __future__ import annotations
@@ -33,14 +34,21 @@ _CALLED: Final = ("_exp.py", "_lanes.py", "_kernels.py")
 
 
 def cache_dir() -> Path:
-    """Where compiled kernels are kept: ``$XDG_CACHE_HOME/xornet/kernels`` (by default
-    ``~/.cache/xornet/kernels``).
+    """Where compiled kernels are kept: ``$XORNET_CACHE_DIR`` when it is set and not empty,
+    else ``$XDG_CACHE_HOME/xornet/kernels`` (by default ``~/.cache/xornet/kernels``).
+
+    ``XORNET_CACHE_DIR`` is the directory itself (no ``xornet/kernels`` is appended): it keeps
+    a run's kernels out of the user's cache, as xornet's own test suite does (it points it at
+    a temporary directory of the session), or puts them somewhere writable when the home is not.
 
     Returns
     -------
     pathlib.Path
         The directory; it may not exist yet.
     """
+    override = os.environ.get("XORNET_CACHE_DIR")
+    if override:
+        return Path(override)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "xornet" / "kernels"
 

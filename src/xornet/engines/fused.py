@@ -204,6 +204,9 @@ def advance(
     -------
     Stretch
     """
+    # numba compiles a kernel once per layout of its arguments: a transposed X (the
+    # tutorial's) or a strided y would compile it a second time, for seconds.
+    X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)
     n, d = X.shape
     h, k = params.n_hidden, params.n_outputs
     theta = params.ravel()

@@ -329,6 +329,7 @@ def _run_numba(
     from xornet.engines._lanes import vector_bits
     from xornet.engines.fused import pack_settings
 
+    X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)  # one compiled layout (fused.advance)
     n, d = X.shape
     fs, ints = pack_settings(config, n, target)
     kind = choose_kernel(config, n, d, k, kernel_for)
