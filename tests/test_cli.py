@@ -755,7 +755,7 @@ def test_whether_a_kernel_is_compiled_is_read_from_numbas_disk_cache(tmp_path, m
 
     from xornet.engines import _cache, _written, fused
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))  # an empty cache of its own
     data, config = xornet.xor(), xornet.PRESETS["post"].replace(hidden=3, loss="sse")
     fused.load()
     assert fused.compiled(data.X, config, 1, 10) is True  # the general loop alone (short runs)
@@ -765,9 +765,9 @@ def test_whether_a_kernel_is_compiled_is_read_from_numbas_disk_cache(tmp_path, m
     assert fused.compiled(data.X, config, 1, 200_000) is True
     for name in [m for m in sys.modules if m.startswith(_cache.PREFIX)]:
         monkeypatch.delitem(sys.modules, name)
-    _written.kernel.cache_clear()
+    _written._compiled.cache_clear()
     assert fused.compiled(data.X, config, 1, 200_000) is True
-    _written.kernel.cache_clear()  # the next test loads its kernels from its own cache
+    _written._compiled.cache_clear()  # the next test loads its kernels from its own cache
 
 
 @pytest.mark.parametrize(("error", "code", "message"), [

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import xornet
-from xornet.data import GATES, is_dataset_name, load_csv, load_features_csv, make_dataset
+from xornet.csvfile import load_csv, load_features_csv
+from xornet.data import GATES, is_dataset_name, make_dataset
 from xornet.errors import DataError
 
 
@@ -266,7 +267,7 @@ def test_many_columns_are_listed_short(tmp_path):
 
 
 def test_a_csv_file_is_bounded_before_it_is_parsed(tmp_path, monkeypatch):
-    import xornet.data as data
+    import xornet.csvfile as data
 
     path = write(tmp_path, "x1,label\n" + "0,0\n1,1\n" * 50)
     monkeypatch.setattr(data, "MAX_CSV_BYTES", 100)

@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     "Dataset": "xornet.data",
     "circles": "xornet.data",
     "gate": "xornet.data",
-    "load_csv": "xornet.data",
+    "load_csv": "xornet.csvfile",
     "make_dataset": "xornet.data",
     "moons": "xornet.data",
     "noisy_xor": "xornet.data",
@@ -68,11 +68,11 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from xornet._rng import as_generator
     from xornet.config import PRESETS, TrainConfig
+    from xornet.csvfile import load_csv
     from xornet.data import (
         Dataset,
         circles,
         gate,
-        load_csv,
         make_dataset,
         moons,
         noisy_xor,

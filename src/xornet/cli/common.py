@@ -40,7 +40,8 @@ def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) 
     XornetError
         For a bad dataset or file, or a model trained on a CSV file that was not given.
     """
-    from xornet.data import is_dataset_name, load_csv, make_dataset
+    from xornet.csvfile import load_csv
+    from xornet.data import is_dataset_name, make_dataset
 
     if args.csv is not None:
         return load_csv(args.csv, label=args.label)

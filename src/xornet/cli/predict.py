@@ -34,7 +34,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from xornet.data import load_features_csv
+    from xornet.csvfile import load_features_csv
     from xornet.diagnosis import predicted_class
     from xornet.modelfile import load_model
 

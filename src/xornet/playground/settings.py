@@ -19,7 +19,8 @@ import numpy as np
 
 from xornet._typing import Array
 from xornet.config import TrainConfig
-from xornet.data import MAX_NAME_CHARS, Dataset, load_csv, name_problem
+from xornet.csvfile import load_csv
+from xornet.data import MAX_NAME_CHARS, Dataset, name_problem
 from xornet.errors import DataError, XornetError
 
 __all__ = ["DATASETS", "LIMITS", "SPEEDS", "Settings", "check_dataset", "parse_csv"]
