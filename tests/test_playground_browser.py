@@ -266,7 +266,8 @@ def test_each_hidden_unit_shows_its_own_output_over_the_plane(page, server):
 def test_axes_legends_and_a_loss_axis_a_person_can_read(page, server):
     _, url = server
     page.goto(f"{url}/?dataset=spiral3&samples=60&hidden=5")
-    wait_for(page, "window.xornet.frames > 0")
+    # The page draws the new session's default state until its address's settings arrive.
+    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 5")
     legend = page.locator("#boundary-legend li").all_text_contents()
     assert [item.strip() for item in legend] == ["class 0", "class 1", "class 2"]
     lines = [item.strip() for item in page.locator("#hidden-legend li").all_text_contents()]
