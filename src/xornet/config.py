@@ -230,7 +230,7 @@ class TrainConfig:
         if not 1 <= self.record_every <= MAX_STEPS:
             raise bad("record_every", f"must be from 1 to {MAX_STEPS:.0e}")
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
-            raise bad("tol", "must be a finite number >= 0 (or None)")
+            raise bad("tol", "must be a finite number >= 0")
         if self.start not in STARTS:
             raise bad("start", f"must be one of {', '.join(STARTS)}")
         if self.start == "post" and (self.init != "normal" or self.shortcut):

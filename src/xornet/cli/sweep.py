@@ -39,7 +39,7 @@ def add_parser(sub: Any) -> None:
         "sweep",
         help="train many starts for each setting of a grid and compare them",
         description="For every combination of the given values, train one network per seed "
-        "and print the success rate (with a Wilson 95%% interval), the steps to solve and "
+        "and print the success rate (with a Wilson 95% interval), the steps to solve and "
         "the outcomes. With --preset post the starts are the post's np.random.seed(s) weights.",
     )
     add_data_options(p)

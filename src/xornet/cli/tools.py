@@ -32,8 +32,9 @@ def add_parsers(sub: Any) -> None:
         "cache",
         help="show or clear the compiled kernels kept on disk",
         description="The steps written out per network shape are compiled once and kept under "
-        "$XDG_CACHE_HOME/xornet/kernels (by default ~/.cache). Show where, how many and how "
-        "big; --clear deletes them (each is compiled again, in seconds, when next needed).",
+        "$XORNET_CACHE_DIR if set, else $XDG_CACHE_HOME/xornet/kernels (by default ~/.cache). "
+        "Show where, how many and how big; --clear deletes them (each is compiled again, "
+        "in seconds, when next needed).",
     )
     p.add_argument("--clear", action="store_true", help="delete every compiled kernel")
     p.add_argument("--json", action="store_true", help="print JSON")
