@@ -2,10 +2,10 @@
 
 In process: the page's messages go in, the kernel's answers come out, and they are the
 server's own (the same messages give the same replies over the WebSocket); the run is the
-library's (``pg.result``, ``pg.params``, start weights). In a real JupyterLab, started here on
-loopback and driven by Playwright with Debian's Chromium: a notebook shows the widget, which
-plays until XOR is solved, takes one step, explains it, exports the model, and raises no
-JavaScript error.
+library's (``pg.result``, ``pg.params``, start weights). In a real JupyterLab and a real
+Notebook 7, each started here on loopback and driven by Playwright with Debian's Chromium: a
+notebook shows the widget, which plays until XOR is solved, takes one step, explains it,
+exports the model, and raises no JavaScript error.
 """
 
 import base64
@@ -381,7 +381,7 @@ def test_thumbnails_stay_within_their_bound():
     assert Session(Settings(dataset="csv"), wide).frame()["units"] is None  # no plane
 
 
-# ----------------------------------------------------------------------------- in JupyterLab
+# ----------------------------------------------------------------- in JupyterLab and Notebook 7
 
 
 def free_port():
@@ -397,11 +397,20 @@ NOTEBOOK_CELLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def jupyter_lab(tmp_path_factory):
-    """JupyterLab on loopback (a free port, a token), serving a notebook that shows the widget,
-    with its settings, runtime files and kernel's xornet all from here."""
-    need("jupyterlab", "test")
+#: The two Jupyter front ends the widget is tested in: the server's module, its application's
+#: name for settings, and the address of a notebook under it.
+FRONT_ENDS = {
+    "jupyterlab": ("jupyterlab", "LabApp", "lab/tree"),
+    "notebook7": ("notebook", "JupyterNotebookApp", "notebooks"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
+def jupyter(request, tmp_path_factory):
+    """JupyterLab or Notebook 7 on loopback (a free port, a token), serving a notebook that
+    shows the widget, with its settings, runtime files and kernel's xornet all from here."""
+    module, app, notebooks_at = FRONT_ENDS[request.param]
+    need(module, "test")
     need("anywidget", "notebook")
     nbformat = need("nbformat", "test")
     root = tmp_path_factory.mktemp("lab")
@@ -413,10 +422,11 @@ def jupyter_lab(tmp_path_factory):
                                        "language": "python"}  # fmt: skip
     nbformat.write(notebook, notebooks / "play.ipynb")
     news = root / "settings" / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True)  # no question about news, no call home
-    (news / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
+    if module == "jupyterlab":  # no question about news, no call home (Notebook 7 has neither)
+        news.mkdir(parents=True)
+        (news / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
     port, token = free_port(), secrets.token_hex(16)
     source = str(Path(__file__).resolve().parents[1] / "src")
     path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
@@ -425,11 +435,11 @@ def jupyter_lab(tmp_path_factory):
            "IPYTHONDIR": str(root / "ipython"), "PYTHONPATH": path}  # fmt: skip
     log = (root / "lab.log").open("w")
     lab = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        [sys.executable, "-m", module, "--no-browser", "--allow-root",
          "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
-         "--ServerApp.terminals_enabled=False", f"--LabApp.user_settings_dir={root / 'settings'}",
-         f"--LabApp.workspaces_dir={root / 'workspaces'}", "--LabApp.expose_app_in_browser=True"],
+         "--ServerApp.terminals_enabled=False", f"--{app}.user_settings_dir={root / 'settings'}",
+         f"--{app}.workspaces_dir={root / 'workspaces'}", f"--{app}.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -437,13 +447,13 @@ def jupyter_lab(tmp_path_factory):
         deadline = time.monotonic() + 60
         while True:
             assert lab.poll() is None, (root / "lab.log").read_text()
-            assert time.monotonic() < deadline, "JupyterLab did not start"
+            assert time.monotonic() < deadline, f"{module} did not start"
             try:
                 urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
                 break
             except OSError:
                 time.sleep(0.2)
-        yield f"{url}/lab/tree/play.ipynb?token={token}"
+        yield f"{url}/{notebooks_at}/play.ipynb?token={token}"
     finally:
         lab.terminate()
         try:
@@ -451,6 +461,12 @@ def jupyter_lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             lab.kill()
         log.close()
+
+
+def front_end_fault(error):
+    """Whether a page error is Notebook 7's own: 7.6.5's shortcut settings fail to read a
+    plugin's schema while the page loads, with no widget on it too (seen 2026-12-01)."""
+    return "reading 'schema'" in str(error) and "/static/notebook/notebook_core." in error.stack
 
 
 def until(page, expression, timeout=30):
@@ -463,7 +479,7 @@ def until(page, expression, timeout=30):
         time.sleep(0.05)
 
 
-def test_the_widget_in_jupyterlab_solves_xor_steps_and_explains(jupyter_lab, tmp_path):
+def test_the_widget_in_jupyter_solves_xor_steps_and_explains(jupyter, tmp_path):
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium"
         if os.environ.get("CI"):
@@ -479,11 +495,13 @@ def test_the_widget_in_jupyterlab_solves_xor_steps_and_explains(jupyter_lab, tmp
         context = browser.new_context(viewport={"width": 1100, "height": 2400},
                                       accept_downloads=True)  # fmt: skip
         page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "pageerror", lambda error: None if front_end_fault(error) else errors.append(str(error))
+        )
         page.on("console", lambda m: errors.append(f"{m.text} ({m.location.get('url')})")
                 if m.type == "error" else None)  # fmt: skip
         try:
-            page.goto(jupyter_lab)
+            page.goto(jupyter)
             notebook = "window.jupyterapp.shell.currentWidget"
             until(page, f"{notebook}.sessionContext.session.kernel.status === 'idle'", 60)
             page.evaluate(f"{notebook}.content.activeCellIndex = 0")
@@ -544,4 +562,4 @@ def test_the_widget_in_jupyterlab_solves_xor_steps_and_explains(jupyter_lab, tmp
             print(f"screenshots in {tmp_path}")
             context.close()
             browser.close()
-    assert errors == []  # no JavaScript errors, in the widget or in JupyterLab
+    assert errors == []  # no JavaScript errors, in the widget or in Jupyter
