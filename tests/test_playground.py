@@ -14,11 +14,13 @@ from starlette.testclient import TestClient
 
 import xornet
 from xornet.errors import DataError, XornetError
-from xornet.explain import explain_step, render
+from xornet.explain import explain_next, explain_step, render
 from xornet.playground import is_loopback
+from xornet.playground.protocol import Player, answer
 from xornet.playground.server import MAX_MESSAGE, create_app, expire
 from xornet.playground.session import Session
 from xornet.playground.settings import LIMITS, Settings, parse_csv
+from xornet.review.post_layout import format_array, post_json, render_post
 
 ORIGIN = {"origin": "http://testserver"}
 HOSTS = ("testserver",)  # the name Starlette's test client sends as Host
@@ -205,6 +207,50 @@ def test_one_step_is_exactly_the_explained_step():
         session.explain("fr")
 
 
+def test_the_explanation_in_the_posts_layout_is_xornet_explain_layout_post():
+    # The post's layout (features x samples, Z1 = W1.T @ X + B1) of the step the page shows,
+    # the text `xornet explain --layout post` prints: on a mini-batch too, it is the batch's.
+    session = Session(Settings(dataset="noisy-xor", samples=40, batch_size=16, hidden=3,
+                               activation="tanh", optimizer="momentum"))  # fmt: skip
+    session.advance(4)  # the next batch: 16 rows of the second epoch
+    for lang in ("en", "ko"):
+        explained = session.explain(lang, "post")
+        expected = explain_next(session.trainer)
+        assert explained["text"] == render_post(expected, lang=lang)
+        assert (explained["layout"], explained["note"], explained["step"]) == ("post", None, 4)
+    text = session.explain("en", "post")["text"]
+    assert "1) Z1 = affine(W1, X, B1) = W1.T @ X + B1  [shape (3, 16)]" in text
+    assert "7) dLdB1 = np.sum(dLdZ1, axis=1, keepdims=True)  [shape (3, 1)]" in text
+    # Its numbers are the arrays post_json gives for the step, printed as the post's readers
+    # see them: dLdW1 under its line.
+    arrays = json.loads(post_json(explain_next(session.trainer)))["arrays"]
+    printed = format_array(np.array(arrays["dLdW1"]))
+    assert "\n".join("    " + line for line in printed.splitlines()) in text
+    assert session.step == 4  # explaining takes no step
+    library = session.explain("en", "library")
+    assert library["text"] == render(explain_next(session.trainer), lang="en")
+    assert library["layout"] == "library"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(dataset="spiral3", samples=30), Settings(hidden=1, shortcut=True),
+     Settings(loss="sse")],
+    ids=["softmax", "shortcut", "squared error"],
+)  # fmt: skip
+def test_a_network_the_post_does_not_describe_is_shown_in_xornets_layout_with_a_note(settings):
+    session = Session(settings)
+    explained = session.explain("ko", "post")
+    assert explained["layout"] == "library"
+    assert explained["text"] == render(explain_next(session.trainer), lang="ko")
+    assert explained["note"] == (
+        "the post's layout shows the post's network: one sigmoid output, cross-entropy, "
+        "no shortcut weights"
+    )
+    with pytest.raises(XornetError, match=r"^layout must be library or post$"):
+        session.explain("en", "rows")
+
+
 def test_mini_batches_cover_each_epoch_in_a_new_order():
     session = Session(Settings(dataset="moons", samples=12, batch_size=4))
     epochs = []
@@ -379,6 +425,13 @@ def test_a_small_hostile_csv_cannot_make_a_huge_frame():
         explained = session.explain()
         assert len(json.dumps(explained)) < 100_000  # was 46 MB, every array of 5,000 rows
     assert frame["boundary"] is None  # 16 features: no plane to draw
+    # The post's layout of a full batch of 5,000 rows summarises its arrays as well.
+    two = parse_csv(labelled_csv(LIMITS["csv_rows"], 2, LIMITS["csv_features"]), "big.csv")
+    session = Session(settings, two, engine="numpy")
+    explained = session.explain("en", "post")
+    assert explained["layout"] == "post"
+    assert f"X  [shape ({LIMITS['csv_features']}, {LIMITS['csv_rows']})]" in explained["text"]
+    assert len(json.dumps(explained)) < 100_000
 
 
 def test_the_views_sample_a_large_upload_evenly_and_score_all_of_it():
@@ -524,6 +577,25 @@ def test_protocol_step_play_explain_and_export(client, tmp_path):
         assert xornet.load_model(tmp_path / "m.npz").params.n_hidden == 4
         assert client.get("/session/nope/model.npz").status_code == 404
         assert client.get(f"/session/{hello['session']}/secrets.txt").status_code == 404
+
+
+def test_the_explain_message_carries_the_layout_and_a_refused_one_changes_nothing():
+    session, player = Session(Settings(hidden=2, seed=3)), Player(playing=True)
+    session.advance(2)
+    state, explained = answer(session, player, {"type": "explain", "layout": "post"})
+    assert (state["playing"], explained["layout"]) == (False, "post")
+    assert explained["text"] == render_post(explain_next(session.trainer))
+    assert answer(session, player, {"type": "explain"})[1]["layout"] == "library"  # default
+    player.playing = True
+    for bad, error in [
+        ({"layout": "Post"}, "layout must be library or post"),
+        ({"layout": None}, "layout must be library or post"),
+        ({"lang": "fr", "layout": "post"}, "language must be en or ko"),
+    ]:
+        with pytest.raises(XornetError, match=f"^{error}$"):
+            answer(session, player, {"type": "explain", **bad})
+        assert player.playing  # refused before the pause
+    assert session.step == 2
 
 
 @pytest.mark.parametrize(
@@ -819,6 +891,8 @@ def test_trusted_hosts_follow_the_address_listened_on():
         ('{"type": "csv", "name": "x.csv", "text": "\\ud800"}', "x.csv: not UTF-8 text"),
         ('{"type": "' + "x" * 100_000 + '"}', "unknown message type 'xxx"),
         ('{"type": "explain", "lang": ["ko"]}', "message field 'lang' must be"),
+        ('{"type": "explain", "layout": "' + "p" * 5000 + '"}', "layout must be library or post"),
+        ('{"type": "explain", "layout": 1}', "layout must be library or post"),
     ],
 )  # fmt: skip
 def test_malformed_messages_get_an_error_and_no_traceback(client, caplog, message, reply):

@@ -7,7 +7,9 @@ go to pytest's temporary folder (printed with ``-s``). Chromium comes from Debia
 """
 
 import base64
+import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -16,9 +18,10 @@ import numpy as np
 import pytest
 
 from xornet.cli import main
-from xornet.explain import explain_step, render
+from xornet.explain import explain_next, explain_step, render
 from xornet.playground import HEADLESS_CHROMIUM
 from xornet.playground.server import create_app
+from xornet.review.post_layout import format_array, post_json, render_post
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -221,6 +224,122 @@ def test_a_file_beyond_the_limits_is_refused_and_a_large_one_is_sampled(page, se
     page.click("#step-once")
     wait_for(page, "window.xornet.lastFrame.step === 1")
     assert page.evaluate("window.xornet.lastFrame.hidden.coords.length") == 2000
+
+
+def test_the_explain_panel_shows_the_step_in_the_posts_layout(page, server):
+    app, url = server
+    page.goto(f"{url}/?hidden=3&seed=2&learning_rate=0.5&layout=post")
+    # The page draws the new session's default state until its address's settings arrive.
+    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 3")
+    assert page.input_value("#layout") == "post"
+    for _ in range(3):
+        page.click("#step-once")
+    wait_for(page, "window.xornet.lastFrame.step === 3")
+    session = app.state.sessions[page.evaluate("window.xornet.session")].session
+    page.click("#explain")
+    wait_for(page, "window.xornet.explain !== null")
+    shown = page.text_content("#explain-text")
+    step = explain_next(session.trainer)
+    assert shown == render_post(step, lang="en")  # `xornet explain --layout post`'s text
+    assert "1) Z1 = affine(W1, X, B1) = W1.T @ X + B1  [shape (3, 4)]" in shown
+    assert "6) dLdW1 = np.dot(X, dLdZ1.T)  [shape (2, 3)]" in shown
+    # The numbers are post_json's for the same step, each array under its line.
+    arrays = json.loads(post_json(step))["arrays"]
+    for name in ("dLdZ2", "dLdW1", "dLdB1"):
+        lines = format_array(np.array(arrays[name])).splitlines()
+        block = "\n".join("    " + line for line in lines)
+        assert block in shown.split(f") {name} = ", 1)[1]
+    assert page.is_hidden("#explain-note")
+    # Another layout or language shows the same step again, in it.
+    page.select_option("#layout", "library")
+    wait_for(page, "window.xornet.explain.layout === 'library'")
+    assert page.text_content("#explain-text") == render(step, lang="en")
+    page.select_option("#lang", "ko")
+    page.select_option("#layout", "post")
+    wait_for(page, "window.xornet.explain.layout === 'post' && "
+                   "document.querySelector('#explain-text').lang === 'ko'")  # fmt: skip
+    assert page.text_content("#explain-text") == render_post(step, lang="ko")
+    assert "layout=post" in page.url
+    assert "lang=ko" in page.url
+    assert session.step == 3  # explaining took no step
+
+    # A network the post does not describe (the shortcut): xornet's layout, and one line why.
+    page.select_option("#lang", "en")
+    page.check("#shortcut")
+    wait_for(page, "window.xornet.lastFrame.network.W3 && window.xornet.lastFrame.step === 0")
+    page.click("#explain")
+    wait_for(page, "window.xornet.explain.step === 0 && window.xornet.explain.note !== null")
+    assert page.input_value("#layout") == "post"
+    assert page.text_content("#explain-text") == render(explain_next(session.trainer))
+    note = page.text_content("#explain-note")
+    assert page.is_visible("#explain-note")
+    assert "\n" not in note
+    assert note.startswith("The post's layout shows the post's network only")
+
+
+def test_the_page_speaks_korean_when_asked_and_no_english_label_remains(page, server):
+    _, url = server
+    page.goto(f"{url}/?hidden=3&seed=4")
+    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 3")
+    assert page.text_content("label[for=learning_rate]") == "learning rate"
+    page.select_option("#lang", "ko")
+    wait_for(page, "document.documentElement.lang === 'ko'")
+    assert "lang=ko" in page.url
+    assert page.get_attribute(".xornet-playground", "lang") == "ko"
+    assert page.title() == "xornet 놀이터"
+    labels = {
+        "label[for=learning_rate]": "학습률",
+        "label[for=optimizer]": "최적화 방법",
+        "#hidden-label": "은닉 유닛",
+        "#play": "재생",
+        "#step-once": "한 단계",
+        "#explain": "이 단계 설명",
+        "#explain-title": "다음 단계 설명",
+        "#connection": "연결됨",
+        "#outcome": "학습 전",
+        "#optimizer option[value=gd]": "경사 하강법",
+        "#boundary-legend li": "클래스 0",
+    }
+    for selector, text in labels.items():
+        assert page.locator(selector).first.text_content().strip() == text, selector
+    assert page.get_attribute("#fewer-hidden", "aria-label") == "은닉 유닛 하나 빼기"
+    assert page.get_attribute("#speed", "aria-valuetext") == "10 중 10: 한 프레임에 들어가는 만큼"
+    unit = page.get_attribute('#network-view [data-unit="h1"]', "aria-label")
+    assert unit == "은닉 유닛 h1: 출력 보기에 이 유닛의 출력을 보인다"
+    # No English word left among the page's own words: every text, aria-label, title and
+    # value text, except Python's (the explanation, the summary, the hidden space's title and
+    # lines, errors), the other language's name, and names that are names (XOR, Adam, tanh).
+    texts = page.evaluate(
+        """() => {
+            const root = document.querySelector('.xornet-playground');
+            const python = '#explain-text, #summary, #hidden-title, #hidden-legend, #error, '
+                + '.xornet-playground [lang]';
+            const texts = [];
+            for (const el of root.querySelectorAll('*')) {
+                if (el.closest(python)) continue;
+                for (const name of ['aria-label', 'title', 'aria-valuetext']) {
+                    if (el.getAttribute(name)) texts.push(el.getAttribute(name));
+                }
+                for (const node of el.childNodes) {
+                    if (node.nodeType === Node.TEXT_NODE && node.textContent.trim()) {
+                        texts.push(node.textContent.trim());
+                    }
+                }
+            }
+            return texts;
+        }"""
+    )
+    names = {"xornet", "XOR", "AND", "OR", "NAND", "NOR", "XNOR", "CSV", "Adam", "Glorot", "He",
+             "tanh", "relu", "label", "npz", "HTML", "PNG", "Python", "kB"}  # fmt: skip
+    english = [text for text in texts if set(re.findall(r"[A-Za-z]{2,}", text)) - names]
+    assert len(texts) > 80
+    assert english == []
+    # And back: English again, everywhere.
+    page.select_option("#lang", "en")
+    wait_for(page, "document.documentElement.lang === 'en'")
+    assert page.text_content("label[for=learning_rate]") == "learning rate"
+    assert page.get_attribute("#fewer-hidden", "aria-label") == "one hidden unit fewer"
+    assert page.locator("#boundary-legend li").first.text_content().strip() == "class 0"
 
 
 # ----------------------------------------------------------------------------- the page itself

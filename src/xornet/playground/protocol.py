@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from xornet.errors import XornetError
-from xornet.playground.session import Session
+from xornet.playground.session import Session, check_explain
 from xornet.playground.settings import LIMITS, SPEEDS, Settings, parse_csv
 
 __all__ = ["FRAME_BUDGET", "Player", "answer", "check_message", "page_state", "play_frame"]
@@ -75,9 +75,10 @@ def answer(session: Session, player: Player, message: dict[str, Any]) -> list[di
 
     The protocol, whichever transport carries it. From the page: ``settings`` (with
     ``settings``), ``csv`` (with ``name`` and ``text``), ``play``, ``pause``, ``step``,
-    ``reset``, ``new_start``, ``speed`` (``value`` 1-10), ``explain`` (``lang``), ``frame``.
-    To the page: ``state`` (playing or not), ``data``, ``frame`` and ``explain``. The
-    transport adds its own greeting (``hello``) and ``error`` (a one-line message).
+    ``reset``, ``new_start``, ``speed`` (``value`` 1-10), ``explain`` (``lang``, ``en`` or
+    ``ko``; ``layout``, ``library`` or ``post``), ``frame``. To the page: ``state`` (playing
+    or not), ``data``, ``frame`` and ``explain``. The transport adds its own greeting
+    (``hello``) and ``error`` (a one-line message).
 
     A new run (new settings, data, start) starts paused; so do a step and an explanation,
     which are of the step the page shows. It blocks for as long as the work takes (a CSV
@@ -126,11 +127,10 @@ def answer(session: Session, player: Player, message: dict[str, Any]) -> list[di
         player.speed = value
         return []
     if kind == "explain":
-        lang = message.get("lang", "en")
-        if lang not in ("en", "ko"):
-            raise XornetError("language must be en or ko")
+        lang, layout = message.get("lang", "en"), message.get("layout", "library")
+        check_explain(lang, layout)  # before the pause: a refused message changes nothing
         player.playing = False
-        return [state_message(player), session.explain(lang)]
+        return [state_message(player), session.explain(lang, layout)]
     if kind == "frame":
         return [session.frame()]
     raise XornetError(f"unknown message type {kind[:40]!r}")

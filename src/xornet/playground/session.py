@@ -36,11 +36,27 @@ from xornet.params import Params
 from xornet.playground.settings import LIMITS, Settings, _extent, check_dataset
 from xornet.training import Trainer
 
-__all__ = ["EXPORTS", "Session"]
+__all__ = ["EXPLAIN_LAYOUTS", "EXPORTS", "Session", "check_explain"]
 
 #: What a page can export: the model file, the HTML report, and each figure as PNG.
 EXPORTS: Final = ("model.npz", "report.html", "boundary.png", "hidden.png", "loss.png",
                   "network.png")  # fmt: skip
+#: The layouts an explanation is shown in: xornet's (rows are samples) and the study post's
+#: (features x samples, ``Z1 = W1.T @ X + B1``), as ``xornet explain --layout``.
+EXPLAIN_LAYOUTS: Final = ("library", "post")
+
+
+def check_explain(lang: object, layout: object) -> None:
+    """Refuse an explanation's language or layout the page should not have sent.
+
+    Raises
+    ------
+    XornetError
+    """
+    if lang not in ("en", "ko"):
+        raise XornetError("language must be en or ko")
+    if layout not in EXPLAIN_LAYOUTS:
+        raise XornetError("layout must be library or post")
 
 
 class Session:
@@ -436,26 +452,46 @@ class Session:
             "title": plane.title,
         }
 
-    def explain(self, lang: str = "en") -> dict[str, Any]:
-        """Every number of the trainer's next step (on its batch), as
-        :func:`xornet.explain.render` prints it.
+    def explain(self, lang: str = "en", layout: str = "library") -> dict[str, Any]:
+        """Every number of the trainer's next step (on its batch), as ``xornet explain``
+        prints it: in xornet's layout (:func:`xornet.explain.render`) or the post's
+        (``--layout post``, :func:`xornet.review.post_layout.render_post`).
 
         The step itself is not taken; :meth:`advance` with 1 takes exactly this one
         (:meth:`Trainer.step`, on the same batch, from the same optimizer state). The text
         summarises large arrays, as NumPy prints them, so its size is bounded; the arrays
         themselves (:func:`xornet.explain.to_json`) are not sent, as on a batch of 5,000
         rows they run to tens of megabytes.
+
+        Returns
+        -------
+        dict
+            ``{"type": "explain", "step", "layout", "text", "note"}``: ``layout`` is the one
+            shown. A step the post's layout does not describe (a softmax output, the squared
+            error, shortcut weights) is shown in xornet's, and ``note`` says why in one line
+            (None otherwise).
+
+        Raises
+        ------
+        XornetError
+            For a language or layout not in :func:`check_explain`'s.
         """
-        if lang not in ("en", "ko"):
-            raise XornetError("language must be en or ko")
+        check_explain(lang, layout)
         with self.lock:
             trainer = self.trainer
             explanation = explain_next(trainer)
-            return {
-                "type": "explain",
-                "step": trainer.steps,
-                "text": render(explanation, lang=lang),
-            }
+            text, note = None, None
+            if layout == "post":
+                from xornet.review.post_layout import render_post
+
+                try:
+                    text = render_post(explanation, lang=lang)
+                except XornetError as error:  # not the post's network: xornet's layout
+                    layout, note = "library", str(error)
+            if text is None:
+                text = render(explanation, lang=lang)
+            return {"type": "explain", "step": trainer.steps, "layout": layout, "text": text,
+                    "note": note}  # fmt: skip
 
     # ------------------------------------------------------------------------- exports
 

@@ -13,8 +13,7 @@ function webSocketTransport() {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       socket = new WebSocket(`${scheme}://${location.host}/ws`);
       socket.onopen = () => transport.onstatus("connected");
-      socket.onclose = (event) => transport.onstatus(
-        `disconnected${event.reason ? ` (${event.reason})` : ""}: reload the page to start again`);
+      socket.onclose = (event) => transport.onstatus("disconnected", event.reason);
       socket.onmessage = (event) => transport.onmessage(JSON.parse(event.data), []);
     },
     send(message) {

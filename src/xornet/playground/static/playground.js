@@ -6,7 +6,8 @@
 //   send(message)        a message (an object) to the library;
 //   onmessage            set by the page: called with each message from the library (an object)
 //                        and its binary buffers (an array, often empty);
-//   onstatus             set by the page: called with a line about the connection;
+//   onstatus             set by the page: called with the connection's state, a key of
+//                        STRINGS (connected, ...) and its arguments, shown in the page's language;
 //   start()              called once the page listens: connect, or ask for the first state;
 //   usesUrl              whether the page's settings live in its address (a tab of its own);
 //   exportHref(id, name) a link to an export file, or null when the transport brings the
@@ -22,12 +23,184 @@ const CLASS_COLOURS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c", "#
 const EXPORTS = ["model.npz", "report.html", "boundary.png", "hidden.png", "loss.png",
   "network.png"];
 const DASHES = [[], [8, 5], [2, 4], [8, 4, 2, 4]];
-const SPEED_TEXT = ["1 step a quarter second", "1 step a frame", "2 steps a frame",
-  "5 steps a frame", "10 steps a frame", "25 steps a frame", "50 steps a frame",
-  "100 steps a frame", "250 steps a frame", "as many steps as fit in a frame"];
+const SPEED_STEPS = [1, 1, 2, 5, 10, 25, 50, 100, 250, null]; // protocol.SPEEDS, as words
 // Room around each plot for its axes: left, right, top, bottom (CSS pixels).
 const MARGIN = [50, 10, 8, 38];
 const SVG = "http://www.w3.org/2000/svg";
+
+// ----------------------------------------------------------------------------- the page's words
+
+// Every word the page shows, in English and Korean: the markup's (elements with data-t for
+// their text, data-t-label for aria-label, data-t-title for title) and this file's. The
+// explanation and the frame's summary come from Python (the summary in English only).
+export const STRINGS = {
+  title: { en: "xornet playground", ko: "xornet 놀이터" },
+  connecting: { en: "connecting…", ko: "연결 중…" },
+  connected: { en: "connected", ko: "연결됨" },
+  disconnected: {
+    en: (reason) => `disconnected${reason ? ` (${reason})` : ""}: reload the page to start again`,
+    ko: (reason) => `연결 끊김${reason ? ` (${reason})` : ""}: 다시 시작하려면 페이지를 새로 고치세요`,
+  },
+  "kernel-connecting": { en: "connecting to the kernel…", ko: "커널에 연결 중…" },
+  "kernel-connected": { en: "connected to the kernel", ko: "커널에 연결됨" },
+  training: { en: "training", ko: "학습" },
+  reset: { en: "reset", ko: "처음으로" },
+  "reset-title": { en: "back to the same initial weights, step 0", ko: "같은 초기 가중치, 0단계로 돌아간다" },
+  play: { en: "play", ko: "재생" },
+  pause: { en: "pause", ko: "일시 정지" },
+  "one-step": { en: "one step", ko: "한 단계" },
+  "one-step-title": {
+    en: "take exactly one step (the one “explain this step” shows)",
+    ko: "꼭 한 단계만 학습한다 (“이 단계 설명”이 보여 주는 단계)",
+  },
+  "new-start": { en: "new start", ko: "새로 시작" },
+  "new-start-title": { en: "new random initial weights (the next seed)", ko: "새 무작위 초기 가중치 (다음 시드)" },
+  step: { en: "step", ko: "단계" },
+  loss: { en: "loss", ko: "손실" },
+  accuracy: { en: "accuracy", ko: "정확도" },
+  verdict: { en: "verdict", ko: "판정" },
+  "training-settings": { en: "training settings", ko: "학습 설정" },
+  "learning-rate": { en: "learning rate", ko: "학습률" },
+  activation: { en: "activation", ko: "활성화 함수" },
+  sigmoid: { en: "sigmoid", ko: "시그모이드" },
+  optimizer: { en: "optimizer", ko: "최적화 방법" },
+  gd: { en: "gradient descent", ko: "경사 하강법" },
+  momentum: { en: "momentum", ko: "모멘텀" },
+  "loss-function": { en: "loss", ko: "손실 함수" },
+  bce: { en: "cross-entropy (the post)", ko: "교차 엔트로피 (글)" },
+  sse: { en: "squared error (1986)", ko: "제곱 오차 (1986)" },
+  batch: { en: "batch", ko: "배치" },
+  "full-batch": { en: "full batch", ko: "전체 배치" },
+  "per-pattern": { en: "1 (per pattern)", ko: "1 (패턴마다)" },
+  speed: { en: "speed", ko: "속도" },
+  "speed-text": {
+    en: (speed) => {
+      const steps = SPEED_STEPS[speed - 1];
+      const text = speed === 1 ? "1 step a quarter second"
+        : steps === null ? "as many steps as fit in a frame"
+          : `${steps} step${steps === 1 ? "" : "s"} a frame`;
+      return `${speed} of 10: ${text}`;
+    },
+    ko: (speed) => {
+      const steps = SPEED_STEPS[speed - 1];
+      const text = speed === 1 ? "0.25초에 1단계"
+        : steps === null ? "한 프레임에 들어가는 만큼" : `한 프레임에 ${steps}단계`;
+      return `10 중 ${speed}: ${text}`;
+    },
+  },
+  data: { en: "data", ko: "데이터" },
+  dataset: { en: "dataset", ko: "데이터셋" },
+  "noisy-xor": { en: "noisy XOR", ko: "잡음 섞인 XOR" },
+  moons: { en: "moons", ko: "초승달" },
+  circles: { en: "circles", ko: "동심원" },
+  spiral: { en: "spiral", ko: "나선" },
+  spiral3: { en: "spiral, 3 classes", ko: "나선, 클래스 3개" },
+  "uploaded-csv": { en: "uploaded CSV", ko: "올린 CSV" },
+  points: { en: "points", ko: "점 개수" },
+  "samples-note": {
+    en: "of a random set (moons, circles, spirals, noisy XOR)",
+    ko: "무작위로 만드는 데이터의 점 (초승달, 동심원, 나선, 잡음 섞인 XOR)",
+  },
+  "your-csv": { en: "your own CSV file", ko: "내 CSV 파일" },
+  "csv-note-1": { en: "a header row and a", ko: "머리글 행과, 클래스 번호가 든" },
+  "csv-note-2": { en: "column of class numbers", ko: "열" },
+  "start-note": { en: "starting from the weights given in Python", ko: "Python에서 준 가중치에서 시작했다" },
+  "points-shown": { en: (n, all) => `${n} of ${all} points shown`, ko: (n, all) => `점 ${all}개 중 ${n}개를 그렸다` },
+  "too-large": { en: (name, kb) => `${name}: larger than ${kb} kB`, ko: (name, kb) => `${name}: ${kb} kB보다 크다` },
+  network: { en: "network", ko: "신경망" },
+  "hidden-units": { en: "hidden units", ko: "은닉 유닛" },
+  "fewer-hidden": { en: "one hidden unit fewer", ko: "은닉 유닛 하나 빼기" },
+  "more-hidden": { en: "one hidden unit more", ko: "은닉 유닛 하나 더하기" },
+  shortcut: { en: "shortcut: inputs wired straight to the output", ko: "지름길: 입력을 출력에 바로 잇는다" },
+  "start-weights": { en: "start weights", ko: "시작 가중치" },
+  "initial-weights": { en: "initial weights", ko: "초기 가중치" },
+  normal: { en: "normal (the post)", ko: "정규 분포 (글)" },
+  uniform: { en: "uniform ±1", ko: "균등 분포 ±1" },
+  seed: { en: "seed", ko: "시드" },
+  "network-caption": {
+    en: "Each hidden unit shows its own output over the input plane (point at one, or focus "
+      + "it, to see it large in the output); the output shows the network's. Lines are weights: "
+      + "orange positive, blue negative, thicker larger (hover for the value).",
+    ko: "은닉 유닛마다 입력 평면 위에서 자기 출력을 보여 준다 (하나를 가리키거나 포커스하면 출력 "
+      + "보기에 크게 나온다). 출력 유닛은 신경망의 출력을 보여 준다. 선은 가중치다: 주황은 양수, "
+      + "파랑은 음수, 굵을수록 크다 (마우스를 올리면 값이 보인다).",
+  },
+  "unit-label": {
+    en: (n) => `hidden unit h${n}: show its output in the output view`,
+    ko: (n) => `은닉 유닛 h${n}: 출력 보기에 이 유닛의 출력을 보인다`,
+  },
+  "unit-title": {
+    en: (n, bias) => `hidden unit h${n}: its output over the input plane; bias b1[${n - 1}] = ${bias}`,
+    ko: (n, bias) => `은닉 유닛 h${n}: 입력 평면 위 이 유닛의 출력; 바이어스 b1[${n - 1}] = ${bias}`,
+  },
+  "output-title": {
+    en: (name, i, bias) => `output ${name}: bias b2[${i}] = ${bias}`,
+    ko: (name, i, bias) => `출력 ${name}: 바이어스 b2[${i}] = ${bias}`,
+  },
+  "input-title": { en: (name, label) => `input ${name}: ${label}`, ko: (name, label) => `입력 ${name}: ${label}` },
+  output: { en: "output", ko: "출력" },
+  "boundary-label": {
+    en: "decision boundary: the network's output over the input plane, with the data",
+    ko: "결정 경계: 입력 평면 위 신경망의 출력과 데이터",
+  },
+  "boundary-caption": {
+    en: "decision boundary: the network's output over the input plane",
+    ko: "결정 경계: 입력 평면 위 신경망의 출력",
+  },
+  "unit-caption": {
+    en: (n, [lo, hi]) => `hidden unit h${n}: its output over the input plane (blue ${lo}, `
+      + `white ${(lo + hi) / 2}, orange ${hi})`,
+    ko: (n, [lo, hi]) => `은닉 유닛 h${n}: 입력 평면 위 이 유닛의 출력 (파랑 ${lo}, `
+      + `흰색 ${(lo + hi) / 2}, 주황 ${hi})`,
+  },
+  "no-boundary": {
+    en: (d) => ["the boundary is drawn over 2 features;", `this data has ${d}`],
+    ko: (d) => ["결정 경계는 특성이 2개일 때 그린다;", `이 데이터의 특성은 ${d}개`],
+  },
+  legend: { en: "legend", ko: "범례" },
+  class: { en: (k) => `class ${k}`, ko: (k) => `클래스 ${k}` },
+  "output-scale": { en: ["output 0", "1 (white: 0.5)"], ko: ["출력 0", "1 (흰색: 0.5)"] },
+  "more-lines": { en: (n) => `and ${n} more lines`, ko: (n) => `그 밖의 선 ${n}개` },
+  "loss-label": { en: "loss against steps, log scale", ko: "단계에 따른 손실, 로그 눈금" },
+  "loss-caption": { en: "loss (log scale) against steps", ko: "단계에 따른 손실 (로그 눈금)" },
+  "hidden-space": { en: "hidden space", ko: "은닉 공간" },
+  "hidden-label": {
+    en: "the samples where the hidden layer puts them, and the output unit's line",
+    ko: "은닉층이 옮겨 놓은 자리의 샘플과 출력 유닛의 직선",
+  },
+  diverged: { en: "diverged", ko: "발산" },
+  outcome: {
+    en: (kind) => kind,
+    ko: (kind) => ({ solved: "해결", plateau: "정체", improving: "나아지는 중",
+      diverged: "발산", untrained: "학습 전" })[kind] || kind,
+  },
+  "explain-title": { en: "explain the next step", ko: "다음 단계 설명" },
+  explain: { en: "explain this step", ko: "이 단계 설명" },
+  language: { en: "language", ko: "언어" },
+  layout: { en: "layout", ko: "배치" },
+  "layout-library": { en: "xornet's (samples x features)", ko: "xornet의 배치 (샘플 x 특성)" },
+  "layout-post": { en: "the post's (features x samples)", ko: "글의 배치 (특성 x 샘플)" },
+  "post-not-applicable": {
+    en: "The post's layout shows the post's network only (one sigmoid output, cross-entropy, "
+      + "no shortcut): this step is in xornet's layout.",
+    ko: "글의 배치는 글의 신경망(시그모이드 출력 하나, 교차 엔트로피, 지름길 없음)만 보여 준다: "
+      + "이 단계는 xornet의 배치로 보인다.",
+  },
+  "explain-label": { en: "every number of the next step", ko: "다음 단계의 모든 숫자" },
+  export: { en: "export:", ko: "내보내기:" },
+  "export-model": { en: "model (.npz)", ko: "모델 (.npz)" },
+  "export-report": { en: "report (HTML)", ko: "보고서 (HTML)" },
+  "export-boundary": { en: "boundary", ko: "결정 경계" },
+};
+
+export const LANGUAGES = ["en", "ko"];
+
+// A word of the page in a language (English for a language the table lacks).
+export function word(lang, key, ...args) {
+  const entry = STRINGS[key];
+  const value = entry[lang] ?? entry.en;
+  return typeof value === "function" ? value(...args) : value;
+}
 
 // ----------------------------------------------------------------------------- numbers and colours
 
@@ -124,6 +297,40 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   let network = null; // the network view's elements, kept while its shape stays
   let shownUnit = null; // the hidden unit pointed at: the boundary view shows its output
   let destroyed = false;
+  let lang = "en"; // the page's words and the explanation's (the language control)
+  let status = ["connecting"]; // the connection's line: a key of STRINGS and its arguments
+  const t = (key, ...args) => word(lang, key, ...args);
+
+  // --------------------------------------------------------------------------- language
+
+  // The markup's words in the page's language, and the language on the page (so that its
+  // Korean font stack applies, and screen readers read it as Korean).
+  function translateMarkup() {
+    page.lang = lang;
+    if (transport.usesUrl) { // a tab of its own: the document is the page's
+      document.documentElement.lang = lang;
+      document.title = t("title");
+    }
+    for (const element of page.querySelectorAll("[data-t]")) element.textContent = t(element.dataset.t);
+    for (const element of page.querySelectorAll("[data-t-label]")) {
+      element.setAttribute("aria-label", t(element.dataset.tLabel));
+    }
+    for (const element of page.querySelectorAll("[data-t-title]")) {
+      element.setAttribute("title", t(element.dataset.tTitle));
+    }
+  }
+
+  // Everything in the new language: the markup, the words this file writes, the views.
+  function changeLanguage() {
+    lang = LANGUAGES.includes($("lang").value) ? $("lang").value : "en";
+    translateMarkup();
+    showSpeed();
+    showPlaying();
+    showShown();
+    $("connection").textContent = t(...status);
+    network = null; // its names and titles are rebuilt
+    if (stats.lastFrame && data) drawViews(stats.lastFrame);
+  }
 
   // --------------------------------------------------------------------------- settings and URL
 
@@ -134,8 +341,9 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       if (name === "shortcut") $(name).checked = params.get(name) === "true";
       else $(name).value = params.get(name);
     }
-    if (params.has("speed")) $("speed").value = params.get("speed");
-    if (params.has("lang")) $("lang").value = params.get("lang");
+    for (const name of ["speed", "lang", "layout"]) {
+      if (params.has(name)) $(name).value = params.get(name);
+    }
   }
 
   function settingsFromControls() {
@@ -157,8 +365,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       if (name === "dataset" && $(name).value === "csv") continue; // an upload cannot be shared
       params.set(name, name === "shortcut" ? String($(name).checked) : $(name).value);
     }
-    params.set("speed", $("speed").value);
-    params.set("lang", $("lang").value);
+    for (const name of ["speed", "lang", "layout"]) params.set(name, $(name).value);
     history.replaceState(null, "", `${location.pathname}?${params}`);
   }
 
@@ -175,7 +382,29 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
 
   function showSpeed() {
     const speed = Number($("speed").value);
-    $("speed").setAttribute("aria-valuetext", `${speed} of 10: ${SPEED_TEXT[speed - 1]}`);
+    $("speed").setAttribute("aria-valuetext", t("speed-text", speed));
+  }
+
+  function showPlaying() {
+    $("play").textContent = t(playing ? "pause" : "play");
+    $("play").setAttribute("aria-pressed", String(playing));
+  }
+
+  // How many of the data's points the views draw, when not all of them.
+  function showShown() {
+    $("shown").textContent = data && data.X.length < data.samples
+      ? t("points-shown", data.X.length, data.samples) : "";
+  }
+
+  function explain() {
+    send({ type: "explain", lang, layout: $("layout").value });
+  }
+
+  // The explanation shown is of the step the page shows, not playing: another language or
+  // layout shows it again.
+  function explainAgain() {
+    const shown = stats.explain;
+    if (shown && !playing && stats.lastFrame && shown.step === stats.lastFrame.step) explain();
   }
 
   // --------------------------------------------------------------------------- messages
@@ -212,22 +441,25 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     } else if (message.type === "data") {
       data = message;
       showSettings(message.settings);
-      $("shown").textContent = message.X.length < message.samples
-        ? `${message.X.length} of ${message.samples} points shown` : "";
+      showShown();
       $("start-note").hidden = message.start !== "given";
       network = null;
     } else if (message.type === "frame") {
       drawFrame(message);
     } else if (message.type === "state") {
       playing = message.playing;
-      $("play").textContent = playing ? "pause" : "play";
-      $("play").setAttribute("aria-pressed", String(playing));
+      showPlaying();
       if (!transport.usesUrl) $("speed").value = String(message.speed);
       showSpeed();
     } else if (message.type === "explain") {
       stats.explain = message;
       $("explain-text").textContent = message.text;
-      $("explain-text").lang = $("lang").value;
+      $("explain-text").lang = lang;
+      // The post's layout asked for a network it does not describe: xornet's, and why.
+      const fallBack = message.layout !== $("layout").value;
+      $("explain-note").textContent = fallBack ? t("post-not-applicable") : "";
+      $("explain-note").title = fallBack && message.note ? message.note : "";
+      $("explain-note").hidden = !fallBack;
     } else if (message.type === "export") {
       download(message.name, message.media, buffers[0]);
     } else if (message.type === "error") {
@@ -258,9 +490,9 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
 
   function drawViews(frame) {
     show("step", String(frame.step));
-    show("loss-value", frame.loss === null ? "diverged" : frame.loss.toPrecision(4));
+    show("loss-value", frame.loss === null ? t("diverged") : frame.loss.toPrecision(4));
     show("accuracy", `${(100 * frame.accuracy).toFixed(1)}%`);
-    show("outcome", frame.outcome); // announced when it changes
+    show("outcome", t("outcome", frame.outcome)); // announced when it changes
     const summary = frame.diverged || [frame.summary, frame.ended].filter(Boolean).join(" ");
     show("summary", summary);
     $("summary").title = summary; // shown whole on hover; three lines at most on the page
@@ -439,8 +671,9 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       ctx.fillRect(box.x, box.y, box.w, box.h);
       ctx.fillStyle = "#57606a";
       ctx.textAlign = "center";
-      ctx.fillText("the boundary is drawn over 2 features;", box.x + box.w / 2, box.y + box.h / 2 - 8);
-      ctx.fillText(`this data has ${data.features.length}`, box.x + box.w / 2, box.y + box.h / 2 + 8);
+      const [first, second] = t("no-boundary", data.features.length);
+      ctx.fillText(first, box.x + box.w / 2, box.y + box.h / 2 - 8);
+      ctx.fillText(second, box.x + box.w / 2, box.y + box.h / 2 + 8);
       showLegend($("boundary-legend"), false, []);
       return;
     }
@@ -449,9 +682,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     const unit = units && shownUnit !== null && shownUnit < unitCount(units) ? shownUnit : null;
     stats.boundaryUnit = unit;
     show("boundary-caption", unit === null
-      ? "decision boundary: the network's output over the input plane"
-      : `hidden unit h${unit + 1}: its output over the input plane (blue ${units.range[0]}, `
-        + `white ${(units.range[0] + units.range[1]) / 2}, orange ${units.range[1]})`);
+      ? t("boundary-caption") : t("unit-caption", unit + 1, units.range));
     const image = unit === null ? boundaryImage(boundary, 0.6) : unitImage(units, unit, 0.6);
     ctx.drawImage(image, box.x, box.y, box.w, box.h);
     drawPoints(ctx, data.X, data.y, projector(box, data.extent));
@@ -464,7 +695,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   // The legend under a view: each class's colour, then (for one output) the colour scale of
   // the output's probability, then the lines drawn, each with its dash.
   function showLegend(list, scale, lines) {
-    const key = JSON.stringify([data && data.classes, scale, lines]);
+    const key = JSON.stringify([lang, data && data.classes, scale, lines]);
     if (list.dataset.key === key) return;
     list.dataset.key = key;
     list.replaceChildren();
@@ -473,14 +704,15 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       const item = document.createElement("li");
       const dot = document.createElement("span");
       dot.className = `xp-dot xp-class-${k}`;
-      item.append(dot, ` class ${k}`);
+      item.append(dot, ` ${t("class", k)}`);
       list.appendChild(item);
     }
     if (scale) {
       const item = document.createElement("li");
       const ramp = document.createElement("span");
       ramp.className = "xp-ramp";
-      item.append("output 0 ", ramp, " 1 (white: 0.5)");
+      const [low, high] = t("output-scale");
+      item.append(`${low} `, ramp, ` ${high}`);
       list.appendChild(item);
     }
     const shown = lines.slice(0, 6);
@@ -501,7 +733,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     });
     if (lines.length > shown.length) {
       const item = document.createElement("li");
-      item.textContent = `and ${lines.length - shown.length} more lines`;
+      item.textContent = t("more-lines", lines.length - shown.length);
       list.appendChild(item);
     }
   }
@@ -512,7 +744,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       showLegend($("hidden-legend"), false, []);
       return;
     }
-    $("hidden-title").textContent = hidden.title || "hidden space";
+    $("hidden-title").textContent = hidden.title || t("hidden-space");
     const xs = hidden.coords.map((c) => c[0]);
     const ys = hidden.coords.map((c) => c[1]);
     const pad = (lo, hi) => { const m = 0.15 * Math.max(hi - lo, 1e-3); return [lo - m, hi + m]; };
@@ -637,7 +869,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       const group = root.lastChild; // point at a unit, or focus it: the output view shows it
       group.setAttribute("tabindex", "0");
       group.setAttribute("role", "button");
-      group.setAttribute("aria-label", `hidden unit h${i + 1}: show its output in the output view`);
+      group.setAttribute("aria-label", t("unit-label", i + 1));
       const point = (on) => () => {
         shownUnit = on ? i : null;
         if (stats.lastFrame) drawBoundary(stats.lastFrame.boundary, stats.lastFrame.units);
@@ -646,7 +878,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       for (const name of ["mouseleave", "blur"]) group.addEventListener(name, point(false));
     });
     outputs.forEach((p, i) => unit(p, k === 1 ? 52 : 36, k === 1 ? "p" : `p${i}`,
-      k === 1 ? "output" : `p${i}`, "output"));
+      k === 1 ? t("output") : `p${i}`, "output"));
     if (plane) paintInputs(units.filter((u) => u.kind === "input"));
     return { key: networkKey(frame), edges, units };
   }
@@ -708,14 +940,13 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     for (const unit of network.units) {
       if (unit.kind === "hidden") {
         const i = hiddenIndex++;
-        unit.title.textContent = `hidden unit h${i + 1}: its output over the input plane; `
-          + `bias b1[${i}] = ${weights.b1[i].toFixed(4)}`;
+        unit.title.textContent = t("unit-title", i + 1, weights.b1[i].toFixed(4));
         if (unit.canvas && frame.units) {
           paintUnit(unit.canvas, unitLevels(frame.units, i), frame.units.size);
         }
       } else if (unit.kind === "output") {
         const i = outputIndex++;
-        unit.title.textContent = `output ${unit.name}: bias b2[${i}] = ${weights.b2[i].toFixed(4)}`;
+        unit.title.textContent = t("output-title", unit.name, i, weights.b2[i].toFixed(4));
         if (unit.canvas && frame.boundary) {
           const ctx = unit.canvas.getContext("2d");
           const image = boundaryImage(frame.boundary);
@@ -724,7 +955,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
           ctx.drawImage(image, 0, 0);
         }
       } else {
-        unit.title.textContent = `input ${unit.name}: ${unit.label}`;
+        unit.title.textContent = t("input-title", unit.name, unit.label);
       }
     }
   }
@@ -762,7 +993,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     ctx.lineWidth = 1;
     const xTicks = niceTicks(0, last, Math.max(2, Math.floor(box.w / 70)))
       .map(([v]) => [x(v), formatSteps(Math.round(v))]);
-    drawAxes(ctx, box, xTicks, yTicks, "step", "loss");
+    drawAxes(ctx, box, xTicks, yTicks, t("step"), t("loss"));
   }
 
   // --------------------------------------------------------------------------- controls
@@ -793,8 +1024,14 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     $("step-once").addEventListener("click", () => send({ type: "step" }));
     $("reset").addEventListener("click", () => send({ type: "reset" }));
     $("new-start").addEventListener("click", () => send({ type: "new_start" }));
-    $("explain").addEventListener("click", () => send({ type: "explain", lang: $("lang").value }));
-    $("lang").addEventListener("change", writeUrl);
+    $("explain").addEventListener("click", explain);
+    for (const name of ["lang", "layout"]) {
+      $(name).addEventListener("change", () => {
+        writeUrl();
+        if (name === "lang") changeLanguage();
+        explainAgain();
+      });
+    }
     $("speed").addEventListener("input", () => {
       writeUrl();
       showSpeed();
@@ -805,7 +1042,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
       if (!file) return;
       clearError();
       if (file.size > limits.csv_bytes) {
-        showError(`${file.name}: larger than ${limits.csv_bytes / 1000} kB`);
+        showError(t("too-large", file.name, limits.csv_bytes / 1000));
         return;
       }
       send({ type: "csv", name: file.name, text: await file.text() });
@@ -832,9 +1069,12 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   resized.observe(page);
 
   transport.onmessage = receive;
-  transport.onstatus = (text) => { if (!destroyed) $("connection").textContent = text; };
+  transport.onstatus = (key, ...args) => {
+    status = [key, ...args];
+    if (!destroyed) $("connection").textContent = t(key, ...args);
+  };
   if (transport.usesUrl) readUrl();
-  showSpeed();
+  changeLanguage();
   wire();
   transport.start();
   return {

@@ -12,7 +12,7 @@ function widgetTransport(model) {
     onmessage: null,
     onstatus: null,
     start() {
-      transport.onstatus("connecting to the kernel…");
+      transport.onstatus("kernel-connecting");
       model.send({ type: "connect" });
     },
     send(message) {
@@ -29,7 +29,7 @@ export default {
   render({ model, el }) {
     const transport = widgetTransport(model);
     const listener = (message, buffers) => {
-      if (message.type === "hello") transport.onstatus("connected to the kernel");
+      if (message.type === "hello") transport.onstatus("kernel-connected");
       if (transport.onmessage) transport.onmessage(message, buffers || []);
     };
     model.on("msg:custom", listener);
