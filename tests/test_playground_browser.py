@@ -398,14 +398,17 @@ def test_axes_legends_and_a_loss_axis_a_person_can_read(page, server):
     # The loss axis's ticks are written as people write them (they read 1e-0.0 and 1e-1.3).
     ticks = page.evaluate(
         """async () => {
-            const { logTicks, formatPower } = await import('/static/playground.js');
+            const { logTicks, formatPower, niceTicks } = await import('/static/playground.js');
             const labels = (lo, hi) => logTicks(lo, hi).map((tick) => tick[1]);
+            const steps = (last) => niceTicks(0, last, 5, 1).map((tick) => tick[0]);
             return [labels(-3, 0), labels(-1.2, -0.1), labels(-5.5, -3.2),
-                    [1e4, 1e5, 2e-3, 0.05].map(formatPower)];
+                    [1e4, 1e5, 2e-3, 0.05].map(formatPower), steps(1), steps(3), steps(1000)];
         }"""
     )
     assert ticks == [["1e-3", "0.01", "0.1", "1"], ["0.1", "0.2", "0.5"], ["1e-5", "1e-4"],
-                     ["10000", "1e5", "2e-3", "0.05"]]  # fmt: skip
+                     ["10000", "1e5", "2e-3", "0.05"],
+                     [0, 1], [0, 1, 2, 3], [0, 200, 400, 600, 800, 1000]]  # fmt: skip
+    # The step axis has whole steps only (after one step it read "0 0 0 1 1").
 
 
 def test_controls_are_labelled_and_work_from_the_keyboard(page, server):

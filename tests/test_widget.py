@@ -132,6 +132,16 @@ def test_the_widget_answers_as_the_server_does(widget):
     assert pg.settings.seed == 6  # new start: the next seed
 
 
+def test_a_widget_says_how_its_views_first_show_themselves(widget):
+    assert talk(widget(), {"type": "connect"})[0]["view"] == {"lang": "en", "layout": "library"}
+    pg = widget(lang="ko", layout="post")
+    assert talk(pg, {"type": "connect"})[0]["view"] == {"lang": "ko", "layout": "post"}
+    with pytest.raises(XornetError, match="language must be en or ko"):
+        widget(lang="fr")
+    with pytest.raises(XornetError, match="layout must be library or post"):
+        widget(layout="xornet")
+
+
 def test_play_in_the_kernel_until_xor_is_solved(widget):
     pg = widget(dataset="xor", hidden=2, seed=3)
     talk(pg, {"type": "connect"})
@@ -394,6 +404,7 @@ NOTEBOOK_CELLS = [
     'from xornet.widget import Playground\npg = Playground(dataset="xor", hidden=2, seed=3)\npg',
     "print(pg.result.outcome.kind, pg.step)",
     "pg  # a second view of the same widget",
+    'Playground(dataset="xor", hidden=2, lang="ko", layout="post")',
 ]
 
 
@@ -557,6 +568,16 @@ def test_the_widget_in_jupyter_solves_xor_steps_and_explains(jupyter, tmp_path):
             shown = "[...document.querySelectorAll('.xornet-playground [id$=\"-step\"]')]"
             until(page, f"{shown}.every((el) => el.textContent === '{step + 2}')")
             assert page.evaluate(f"{shown}.length") == 2
+
+            # A widget made with lang="ko", layout="post" first shows itself so.
+            page.evaluate(f"{notebook}.content.activeCellIndex = 3")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+            until(page, "document.querySelectorAll('.xornet-playground').length === 3")
+            korean = page.locator(".xornet-playground").nth(2)
+            until(page, "document.querySelectorAll('.xornet-playground')[2].lang === 'ko'")
+            assert korean.locator(".xp-play").text_content().strip() == "재생"
+            assert korean.locator("select[id$='-layout']").input_value() == "post"
+            assert korean.locator("select[id$='-lang']").input_value() == "ko"
         finally:
             page.screenshot(path=tmp_path / "lab.png")
             print(f"screenshots in {tmp_path}")

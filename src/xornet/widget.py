@@ -50,7 +50,7 @@ from xornet.playground.protocol import (
     preload,
     state_message,
 )
-from xornet.playground.session import EXPORTS, Session
+from xornet.playground.session import EXPORTS, Session, check_explain
 from xornet.playground.settings import LIMITS, Settings
 from xornet.training import TrainResult
 
@@ -130,6 +130,12 @@ class Playground(anywidget.AnyWidget):
         Points of a random data set (moons, circles, spirals, noisy XOR), 4 to 2,000.
     engine : {"auto", "numpy", "numba"}
         Who runs stretches of steps while playing (single steps are always the reference).
+    lang : {"en", "ko"}
+        The page's words and its explanations: English or Korean (the page's own control
+        switches it later).
+    layout : {"library", "post"}
+        The explain panel's layout: xornet's, or the post's arrays and names
+        (``xornet explain --layout post``).
     **kwargs
         Passed to :class:`anywidget.AnyWidget`.
 
@@ -169,6 +175,8 @@ class Playground(anywidget.AnyWidget):
         seed: int = 0,
         samples: int = 200,
         engine: str = "auto",
+        lang: str = "en",
+        layout: str = "library",
         **kwargs: Any,
     ) -> None:
         # First, so that a widget whose settings are refused can still be closed (on deletion).
@@ -188,6 +196,8 @@ class Playground(anywidget.AnyWidget):
             "learning_rate": learning_rate, "batch_size": batch_size, "seed": seed,
             "samples": samples,
         })  # fmt: skip
+        check_explain(lang, layout)
+        self._view = {"lang": lang, "layout": layout}  # how a new view first shows itself
         self.session = Session(settings, upload, engine, params=start)
         if self.session.engine == "numba":  # load the compiled loop before play is pressed
             threading.Thread(target=preload, daemon=True).start()
@@ -244,7 +254,7 @@ class Playground(anywidget.AnyWidget):
             kind = message["type"]
             if kind == "connect":  # a view has opened: it draws itself from this
                 replies = [
-                    {"type": "hello", "session": None, "limits": LIMITS},
+                    {"type": "hello", "session": None, "limits": LIMITS, "view": self._view},
                     *page_state(self.session, self._player),
                 ]
             elif kind == "export":

@@ -218,11 +218,12 @@ function probabilityColour(p, strength = 0.85) {
 }
 
 // About `count` round ticks (1, 2 or 5 times a power of ten) from lo to hi.
-function niceTicks(lo, hi, count) {
+export function niceTicks(lo, hi, count, least = 0) {
   const rough = Math.max(hi - lo, 1e-12) / Math.max(count, 1);
   const power = 10 ** Math.floor(Math.log10(rough));
   const ratio = rough / power;
-  const step = (ratio >= 7.5 ? 10 : ratio >= 3.5 ? 5 : ratio >= 1.5 ? 2 : 1) * power;
+  // `least`: the smallest step that means something (1 on an axis of whole steps).
+  const step = Math.max(least, (ratio >= 7.5 ? 10 : ratio >= 3.5 ? 5 : ratio >= 1.5 ? 2 : 1) * power);
   const ticks = [];
   for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
     ticks.push(k * step);
@@ -433,6 +434,13 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
         const href = transport.exportHref(message.session, name);
         link.setAttribute("href", href === null ? "#" : href);
         link.dataset.export = name;
+      }
+      if (message.view) { // a notebook's Playground(lang=, layout=)
+        $("layout").value = message.view.layout;
+        if (message.view.lang !== $("lang").value) {
+          $("lang").value = message.view.lang;
+          changeLanguage();
+        }
       }
       if (transport.usesUrl) { // the tab's address chose the settings: ask for them
         send({ type: "speed", value: Number($("speed").value) });
@@ -991,8 +999,8 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     });
     ctx.stroke();
     ctx.lineWidth = 1;
-    const xTicks = niceTicks(0, last, Math.max(2, Math.floor(box.w / 70)))
-      .map(([v]) => [x(v), formatSteps(Math.round(v))]);
+    const xTicks = niceTicks(0, last, Math.max(2, Math.floor(box.w / 70)), 1)
+      .map(([v]) => [x(v), formatSteps(v)]);
     drawAxes(ctx, box, xTicks, yTicks, t("step"), t("loss"));
   }
 
