@@ -148,6 +148,16 @@ def test_loss_curve_marks_the_stop(solved):
     assert line.get_xdata()[-1] == result.steps
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("losses", [[1.7e308, 1e300, 1.0], [1.0, 1e308]])
+def test_loss_curve_of_losses_near_the_largest_float_draws(losses):
+    # Before, matplotlib's margins overflowed (a warning) or failed ("arange: cannot compute
+    # length") for such losses, as a diverging run's or a file's can be.
+    fig = plot_loss(np.array(losses), np.arange(len(losses)) * 10.0)
+    FigureCanvasAgg(fig).draw()
+    assert max(fig.axes[1].lines[0].get_ydata()) == 1e200
+
+
 def test_network_diagram_draws_every_connection(solved):
     _, result = solved
     fig = plot_network(result.params, ["a", "b"])

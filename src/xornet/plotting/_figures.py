@@ -124,6 +124,9 @@ def plot_loss(
     losses = np.asarray(loss_history, dtype=np.float64)
     if final_step is not None and final_loss is not None:
         steps, losses = np.append(steps, final_step), np.append(losses, final_loss)
+    # matplotlib widens the axes by a margin, which overflows (or fails) for losses near the
+    # largest float: such losses (a diverging run's, a file's) are drawn at 1e200.
+    losses = np.minimum(losses, 1e200)
     fig = new_figure(figsize=(10, 3.8), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, scale in zip(axes, ("linear", "log"), strict=True):
