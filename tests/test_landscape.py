@@ -22,6 +22,7 @@ from xornet.landscape import (
     hessian_vector_product,
     path_directions,
     project,
+    run_with_path,
     slice_1d,
     slice_2d,
     slice_between,
@@ -530,6 +531,40 @@ def test_the_recorder_needs_the_numpy_engine():
     trainer = xornet.Trainer(XOR.X, XOR.y, xornet.PRESETS["post"], rng=0)
     with pytest.raises(XornetError, match="make the Trainer with engine='numpy'"):
         LandscapeRecorder(trainer)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_run_with_path_keeps_the_weights_after_each_stretch(engine):
+    config = xornet.TrainConfig(hidden=2, steps=3_000, tol=None)
+    whole = xornet.Trainer(XOR.X, XOR.y, config, rng=4, engine=engine).run()
+    trainer = xornet.Trainer(XOR.X, XOR.y, config, rng=4, engine=engine)
+    start = trainer.params.ravel()
+    path = run_with_path(trainer, points=10)
+    assert path.shape == (11, whole.params.size)
+    np.testing.assert_array_equal(path[0], start)
+    assert trainer.steps == 3_000
+    assert trainer.stop_reason == "max_steps"
+    assert trainer.engine == engine
+    # the run of one call (the compiled engine's loops agree to about 1e-14)
+    np.testing.assert_allclose(path[-1], whole.params.ravel(), rtol=0, atol=1e-12)
+    middle = xornet.Trainer(XOR.X, XOR.y, config.replace(steps=1_500), rng=4, engine=engine).run()
+    np.testing.assert_allclose(path[5], middle.params.ravel(), rtol=0, atol=1e-12)
+    assert np.all(np.linalg.norm(np.diff(path, axis=0), axis=1) > 0)
+
+
+def test_run_with_path_ends_where_a_stop_rule_ends_the_run():
+    config = xornet.TrainConfig(hidden=2, steps=20_000, tol=0.05)
+    whole = xornet.Trainer(XOR.X, XOR.y, config, rng=3, engine="numpy").run()
+    assert whole.stop_reason == "tolerance"
+    assert whole.steps < 19_000
+    trainer = xornet.Trainer(XOR.X, XOR.y, config, rng=3, engine="numpy")
+    path = run_with_path(trainer, points=20)
+    assert trainer.steps == whole.steps
+    assert trainer.stop_reason == "tolerance"
+    assert path.shape[0] == 2 + whole.steps // 1_000  # the start, the full stretches, the last
+    np.testing.assert_array_equal(path[-1], whole.params.ravel())
+    with pytest.raises(XornetError, match="points must be an integer of 2 or more"):
+        run_with_path(trainer, points=1)
 
 
 # ---------------------------------------------------------------------- figures

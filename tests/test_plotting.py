@@ -318,7 +318,7 @@ def test_report_is_self_contained_and_complete(solved):
     parser.close()
     assert parser.stack == []
     assert tuple(parser.ids) == SECTIONS
-    assert parser.images == 4
+    assert parser.images == 6  # loss, spectrum, slice, boundary, hidden space, network
     assert parser.urls == []
     assert "http://" not in page
     assert "https://" not in page
@@ -703,5 +703,6 @@ def test_report_of_many_classes_and_mathtext_names():
     # The playground's report export once failed with 500 on either.
     params, X, y = many_classes(12)
     page = build_report(params, X, y, feature_names=["$x$", "cost ($) \\frac{"])
-    assert page.count("<img") == 3  # boundary, hidden space, network (no loss curve given)
+    # spectrum, slice, boundary, hidden space, network (no loss curve given)
+    assert page.count("<img") == 5
     assert "<th>$x$</th>" in page

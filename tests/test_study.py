@@ -80,6 +80,7 @@ def test_records_are_one_train_many_call_whatever_the_blocks(engine):
         assert part.seed.tolist() == seeds
         assert part.final_loss.tobytes() == many.final_loss.tobytes()
         assert part.solve_step.tolist() == many.solve_step.tolist()
+        assert part.criterion_epoch.tolist() == [-1] * len(seeds)  # no tol: no criterion
         assert part.outcome.tolist() == outcome_labels(many.outcome, many.probabilities).tolist()
 
 
@@ -141,8 +142,9 @@ def test_the_file_holds_every_network_and_reads_back_to_the_bit(tmp_path, suffix
     if suffix == ".csv":
         lines = out.read_text().splitlines()
         assert lines[0].startswith("# xornet study {")
-        assert lines[1] == ("setting,hidden,learning_rate,seed,outcome,solve_step,stopped_at,"
-                            "stop_reason,final_loss,accuracy")  # fmt: skip
+        assert lines[1] == ("setting,hidden,learning_rate,seed,outcome,solve_step,"
+                            "criterion_epoch,stopped_at,stop_reason,final_loss,"
+                            "accuracy")  # fmt: skip
         assert len(lines) == 2 + 40
         assert lines[2].startswith("0,2,0.5,0,")
         import pandas as pd
@@ -186,6 +188,67 @@ def test_resume_trains_only_what_the_file_lacks(tmp_path, monkeypatch):
     trained.clear()
     assert run_study(XOR.X, XOR.y, BASE, GRID, seeds, out=out, resume=True)[1].same_as(whole)
     assert trained == []
+
+
+def format_1(path, identity_format=1, keep=None):
+    """Rewrite a study file as the format before ``criterion_epoch`` wrote it (its first
+    ``keep`` networks)."""
+    if path.suffix == ".csv":
+        first, header, *rows = path.read_text().splitlines()
+        rows = rows[:keep]
+        identity = json.loads(first.removeprefix("# xornet study "))
+        names = header.split(",")
+        drop = names.index("criterion_epoch") if "criterion_epoch" in names else None
+        cut = [",".join(v for i, v in enumerate(line.split(",")) if i != drop)
+               for line in [header, *rows]]  # fmt: skip
+        identity["format"] = identity_format
+        path.write_text("\n".join([f"# xornet study {json.dumps(identity)}", *cut]) + "\n")
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        identity = json.loads(table.schema.metadata[b"xornet.study"])
+        identity["format"] = identity_format
+        if "criterion_epoch" in table.column_names:
+            table = table.drop_columns(["criterion_epoch"])
+        table = table.slice(0, keep)
+        pq.write_table(table.replace_schema_metadata({"xornet.study": json.dumps(identity)}),
+                       path)  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_of_format_1_is_read_with_its_criterion_epochs_and_resumed(tmp_path, suffix):
+    # Mini-batches of 3 of 4 samples (2 updates an epoch) and one pattern at a time (4): the
+    # epochs of a format-1 file come from its tolerance stops, as a new study records them.
+    base = xornet.TrainConfig(steps=3000, tol=0.05, shuffle=False, learning_rate=2.0)
+    grid, seeds = {"batch_size": [3, 1], "hidden": [2, 3]}, list(range(8))
+    out = tmp_path / f"study{suffix}"
+    _, records = run_study(XOR.X, XOR.y, base, grid, seeds, out=out)
+    reached = records.criterion_epoch >= 0
+    assert 0 < reached.sum() < len(records)  # some reach the criterion, some do not
+    for s, batch in enumerate([3, 3, 1, 1]):
+        mine = records.of(s)
+        stopped = mine.stop_reason == "tolerance"
+        assert stopped.any()
+        assert (
+            mine.criterion_epoch[stopped].tolist()
+            == (mine.stopped_at[stopped] // {3: 2, 1: 4}[batch]).tolist()
+        )
+        assert (mine.criterion_epoch[~stopped] == -1).all()
+    format_1(out)
+    identity, old = read_records(out)
+    assert identity["format"] == 2
+    assert old.same_as(records)
+    # resumed with networks missing: they are trained, the file rewritten with the column
+    format_1(out, keep=20)
+    _, resumed = run_study(XOR.X, XOR.y, base, grid, seeds, out=out, resume=True)
+    assert resumed.same_as(records)
+    assert read_records(out)[1].same_as(records)
+    if suffix == ".csv":
+        assert "criterion_epoch" in out.read_text().splitlines()[1]
+    format_1(out, identity_format=7)
+    with pytest.raises(XornetError, match="not a xornet study file of format 1 or 2"):
+        read_records(out)
 
 
 def test_resume_refuses_another_studys_file_and_says_what_differs(tmp_path):

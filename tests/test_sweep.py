@@ -2,12 +2,14 @@
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
 
 import xornet
 from xornet.cli import main
+from xornet.config import epochs_of
 from xornet.errors import XornetError
 from xornet.sweep import OUTCOME_COLUMNS, sweep, wilson_interval
 
@@ -64,6 +66,74 @@ def test_sweep_statistics_match_training_one_by_one():
         if first:
             assert row.steps_median == pytest.approx(float(np.median(first)))
             assert row.steps_p10 == pytest.approx(float(np.percentile(first, 10)))
+
+
+@pytest.mark.parametrize(("batch_size", "per_epoch"), [(None, 1), (1, 4)])
+def test_epochs_to_criterion_match_numpy_runs_of_the_same_seeds(batch_size, per_epoch):
+    # The 1986 setup (squared error, momentum), full batch and one pattern at a time: each
+    # network's epochs to tol are the steps a NumPy run stopped by tol takes, over the
+    # updates of an epoch.
+    data = xornet.xor()
+    base = xornet.TrainConfig(hidden=2, init="uniform", init_scale=0.5, loss="sse",
+                              optimizer="momentum", learning_rate=0.5, tol=0.02, steps=2400,
+                              batch_size=batch_size, shuffle=False)  # fmt: skip
+    seeds = list(range(16))
+    row = sweep(data.X, data.y, base, {"hidden": [2]}, seeds)[0]
+    epochs = []
+    for seed in seeds:
+        run = xornet.Trainer(data.X, data.y, base, rng=seed, engine="numpy").run()
+        if run.stop_reason == "tolerance":
+            assert run.steps % per_epoch == 0
+            epochs.append(run.steps // per_epoch)
+            assert float(epochs_of(run.steps, 4, batch_size)) == epochs[-1]
+    assert 2 <= len(epochs) < len(seeds)  # some reach it, some do not
+    assert row.reached == len(epochs)
+    assert row.epochs_median == pytest.approx(float(np.median(epochs)))
+    assert row.epochs_p10 == pytest.approx(float(np.percentile(epochs, 10)))
+    assert row.epochs_p90 == pytest.approx(float(np.percentile(epochs, 90)))
+    record = row.as_dict()
+    assert record["epochs_median"] == row.epochs_median
+    assert record["reached"] == len(epochs)
+    # no criterion, no epochs to it
+    free = sweep(data.X, data.y, base.replace(tol=None), {"hidden": [2]}, seeds[:4])[0]
+    assert free.reached is None
+    assert free.epochs_median is None
+
+
+def test_epochs_to_criterion_in_the_table_json_csv_html_and_frame(capsys, tmp_path):
+    flags = ["sweep", "--hidden", "2", "--loss", "sse", "--optimizer", "momentum", "--lr", "0.5",
+             "--init", "uniform", "--init-scale", "0.5", "--tol", "0.02", "--steps", "1500",
+             "--batch-size", "1", "--no-shuffle", "--seeds", "12", "--quiet"]  # fmt: skip
+    out = tmp_path / "rows.csv"
+    assert main([*flags, "--out-csv", str(out)]) == 0
+    head, line = capsys.readouterr().out.splitlines()[1:3]
+    assert main([*flags, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["criterion"] == 0.02
+    record = data["rows"][0]
+    assert 0 < record["reached"] < 12
+    expected = (f"{record['epochs_median']:,.0f} ({record['epochs_p10']:,.0f}-"
+                f"{record['epochs_p90']:,.0f})")  # fmt: skip
+    # the text table: the column after the steps to solve, then how many reached it
+    assert re.search(r"steps to solve \(p10-p90\) +epochs to tol \(p10-p90\) +reached +solved",
+                     head)  # fmt: skip
+    assert f"{expected:>25}  {record['reached']:>7}" in line
+    with out.open() as f:
+        written = next(csv.DictReader(f))
+    assert float(written["epochs_median"]) == record["epochs_median"]
+    assert int(written["reached"]) == record["reached"]
+    rows = sweep(xornet.xor().X, xornet.xor().y,
+                 xornet.TrainConfig(hidden=2, loss="sse", optimizer="momentum",
+                                    learning_rate=0.5, init="uniform", init_scale=0.5, tol=0.02,
+                                    steps=1500, batch_size=1, shuffle=False),
+                 {"hidden": [2]}, range(12))  # fmt: skip
+    assert {k: record[k] for k in rows[0].as_dict()} == rows[0].as_dict()  # the CLI's: more axes
+    markup = rows._repr_html_()
+    assert "epochs to tol (p10-p90)" in markup
+    assert expected in markup
+    frame = rows.to_frame()
+    assert frame["epochs_median"][0] == record["epochs_median"]
+    assert frame["reached"][0] == record["reached"]
 
 
 def test_sweep_is_reproducible_and_uses_the_posts_starts():

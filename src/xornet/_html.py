@@ -202,24 +202,29 @@ def many_html(many: Any) -> str:
             f"({_e(many.engine)} engine): {summary}{_table(head, rows)}{more}</div>")  # fmt: skip
 
 
-def _steps_text(row: Any) -> str:
-    if row.steps_median is None or row.steps_p10 is None or row.steps_p90 is None:
+def spread_text(median: float | None, p10: float | None, p90: float | None) -> str:
+    """``"264 (161-550)"``: a median and its 10th-90th percentile, or ``-`` for none."""
+    if median is None or p10 is None or p90 is None:
         return "-"
-    return f"{row.steps_median:,.0f} ({row.steps_p10:,.0f}-{row.steps_p90:,.0f})"
+    return f"{median:,.0f} ({p10:,.0f}-{p90:,.0f})"
 
 
 def sweep_html(rows: Sequence[Any], outcome_columns: Sequence[str]) -> str:
     """A sweep's table: each setting, its success rate with the Wilson 95% interval, the steps
-    to solve (median, 10th-90th percentile) and each outcome's count (``outcome_columns``,
-    the sweep's own list)."""
+    to solve and the epochs to the criterion (median, 10th-90th percentile; with how many
+    reached the criterion) and each outcome's count (``outcome_columns``, the sweep's own
+    list)."""
     axes = list(rows[0].settings) if rows else []
-    head = [*axes, "success", "95% CI", "steps to solve (p10-p90)", "solved", "2@0.5", "all@0.5",
-            "other", "improving", "diverged"]  # fmt: skip
+    head = [*axes, "success", "95% CI", "steps to solve (p10-p90)", "epochs to tol (p10-p90)",
+            "reached", "solved", "2@0.5", "all@0.5", "other", "improving",
+            "diverged"]  # fmt: skip
     body = [
         [*(_e(f"{r.settings[a]:g}" if isinstance(r.settings[a], float) else r.settings[a])
            for a in axes),
          f"{r.success_rate:.1%}", f"{r.ci_low:.1%}-{r.ci_high:.1%}",
-         f"<span class='nw'>{_steps_text(r)}</span>",
+         f"<span class='nw'>{spread_text(r.steps_median, r.steps_p10, r.steps_p90)}</span>",
+         f"<span class='nw'>{spread_text(r.epochs_median, r.epochs_p10, r.epochs_p90)}</span>",
+         "-" if r.reached is None else str(r.reached),
          *(str(r.outcomes[k]) for k in outcome_columns)]
         for r in rows
     ]  # fmt: skip

@@ -25,6 +25,7 @@ import numpy as np
 
 from xornet._names import LOSS_NAMES
 from xornet._rng import RngLike, as_generator
+from xornet._typing import Array, IntArray
 from xornet.errors import XornetError
 from xornet.functional import ACTIVATIONS
 from xornet.optim import OPTIMIZERS, Optimizer, make_optimizer
@@ -39,6 +40,7 @@ __all__ = [
     "TrainConfig",
     "batch_schedule",
     "check_seed",
+    "epochs_of",
     "settings_that_apply",
     "start_params",
     "start_params_many",
@@ -309,6 +311,31 @@ def batch_schedule(n_samples: int, batch_size: int | None) -> tuple[int, int]:
     """
     batch = n_samples if batch_size is None else min(batch_size, n_samples)
     return batch, -(-n_samples // batch)
+
+
+def epochs_of(steps: int | IntArray, n_samples: int, batch_size: int | None) -> Array:
+    """The epochs (passes over the samples) that ``steps`` updates make: the 1986 PDP's unit.
+
+    With the full batch one update is an epoch; one pattern at a time (``batch_size=1``),
+    ``n_samples`` updates are; in general an epoch is :func:`batch_schedule`'s ``per_epoch``
+    updates (``steps * batch_size / n_samples`` when the batch divides the samples; the last,
+    smaller batch of an epoch counts as one update).
+
+    Parameters
+    ----------
+    steps : int or ndarray of int
+        Updates.
+    n_samples : int
+    batch_size : int or None
+
+    Returns
+    -------
+    ndarray of float
+        Of ``steps``' shape (0-d for an int); whole for a step at an epoch's start, where
+        the stop rules and the loss criterion are checked
+        (:attr:`xornet.ManyResult.target_step`).
+    """
+    return np.asarray(steps, dtype=np.float64) / batch_schedule(n_samples, batch_size)[1]
 
 
 def check_seed(seed: object, name: str = "seed") -> int:

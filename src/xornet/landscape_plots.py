@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND_COLOURS",
+    "plot_end_slice",
     "plot_end_states",
     "plot_run",
     "plot_slice",
@@ -238,6 +239,55 @@ def plot_end_states(
     return fig
 
 
+def plot_end_slice(
+    params: Params,
+    X: Array,
+    y: Array,
+    point: Classification,
+    *,
+    path: Array | None = None,
+    activation: str = "sigmoid",
+    kind: str = "bce",
+    points: int = 61,
+) -> Figure:
+    """The loss on a plane through a point: the plane of a training path's two principal
+    directions (Li et al. 2018), the path drawn and the loss coloured by its logarithm; without
+    a path, the plane of the two lowest-curvature eigenvectors.
+
+    Parameters
+    ----------
+    params : Params
+        The point (at coordinates 0), usually the run's end.
+    X, y : ndarray
+    point : Classification
+        Its classification, for the eigenvectors.
+    path : ndarray of shape (n_points, n_params), optional
+        The parameters along the run (:attr:`xornet.landscape.LandscapeRecorder.path`,
+        :func:`xornet.landscape.run_with_path`), at least three points.
+    activation, kind : str
+    points : int
+        Grid points along each direction: over 1.15 times the path's reach, or
+        ``+-max(1, weight norm / 4)`` along the eigenvectors.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if path is None:
+        scale = max(1.0, 0.25 * point.weight_norm)  # eigenvectors are unit: a few units out
+        grid = np.linspace(-scale, scale, points)
+        labels = tuple(f"eigenvector {i + 1} (λ = {point.eigenvalues[i]:.2g})" for i in (0, 1))
+        D = point.eigenvectors[:, :2].T
+    else:
+        D, explained = path_directions(path, params.ravel())
+        reach = 1.15 * float(np.max(np.abs((path - params.ravel()) @ D.T))) or 1.0
+        grid = np.linspace(-reach, reach, points)
+        labels = tuple(f"path direction {i + 1} ({100 * e:.0f}%)" for i, e in enumerate(explained))
+    s = slice_2d(params, X, y, D, grid, grid, activation=activation, kind=kind,
+                 labels=(labels[0], labels[1]), path=path)  # fmt: skip
+    return plot_slice(s, log=path is not None)
+
+
 def save_landscape_figures(
     directory: str | Path,
     params: Params,
@@ -285,26 +335,12 @@ def save_landscape_figures(
     V = point.eigenvectors
     scale = max(1.0, 0.25 * point.weight_norm)  # eigenvectors are unit: look a few units out
     a = np.linspace(-scale, scale, 81)
-    grid = np.linspace(-scale, scale, 61)
     figures: dict[str, Figure] = {"spectrum": plot_spectrum(point)}
     lowest = f"eigenvector 1 (λ = {point.eigenvalues[0]:.2g})"
     figures["escape"] = plot_slice(
         slice_1d(params, X, y, V[:, 0], a, activation=activation, kind=kind, label=lowest)
     )
-    second = f"eigenvector 2 (λ = {point.eigenvalues[1]:.2g})"
-    figures["eigen"] = plot_slice(
-        slice_2d(
-            params,
-            X,
-            y,
-            V[:, :2].T,
-            grid,
-            grid,
-            activation=activation,
-            kind=kind,
-            labels=(lowest, second),
-        )
-    )
+    figures["eigen"] = plot_end_slice(params, X, y, point, activation=activation, kind=kind)
     gen = np.random.default_rng(rng)
     D = np.stack([filter_normalised_direction(params, gen) for _ in range(2)])
     figures["random"] = plot_slice(
@@ -321,26 +357,8 @@ def save_landscape_figures(
         )
     )
     if recorder is not None and recorder.path.shape[0] >= 3:
-        path = recorder.path
-        P, explained = path_directions(path, params.ravel())
-        coords = (path - params.ravel()) @ P.T
-        reach = 1.15 * float(np.max(np.abs(coords))) or 1.0
-        span = np.linspace(-reach, reach, 61)
-        names = tuple(f"path direction {i + 1} ({100 * e:.0f}%)" for i, e in enumerate(explained))
-        figures["path"] = plot_slice(
-            slice_2d(
-                params,
-                X,
-                y,
-                P,
-                span,
-                span,
-                activation=activation,
-                kind=kind,
-                labels=(names[0], names[1]),
-                path=path,
-            ),
-            log=True,
+        figures["path"] = plot_end_slice(
+            params, X, y, point, path=recorder.path, activation=activation, kind=kind
         )
         figures["run"] = plot_run(recorder)
     return [save_png(fig, directory / f"{name}.png") for name, fig in figures.items()]

@@ -1,8 +1,10 @@
 """A self-contained HTML report of one trained network.
 
 One file, viewable offline: the configuration, the truth table, the outcome, the loss curve,
-the decision boundary, the hidden space, the network diagram and the explanation of one
-training step. Figures are embedded as base64 PNG; the page references no external URL.
+the loss landscape at the end (:mod:`xornet.landscape`: what kind of point the weights sit at,
+the Hessian's spectrum, a slice with the training path), the decision boundary, the hidden
+space, the network diagram and the explanation of one training step. Figures are embedded as
+base64 PNG; the page references no external URL.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from xornet._typing import Array
 from xornet.config import settings_that_apply
@@ -28,8 +30,13 @@ if TYPE_CHECKING:
 __all__ = ["SECTIONS", "build_report", "write_report"]
 
 #: The ids of the report's sections, in order.
-SECTIONS = ("configuration", "truth-table", "outcome", "loss", "boundary", "hidden", "network",
-            "explain")  # fmt: skip
+SECTIONS = ("configuration", "truth-table", "outcome", "loss", "landscape", "boundary", "hidden",
+            "network", "explain")  # fmt: skip
+
+#: The landscape section is measured for networks whose exact Hessian costs at most this many
+#: parameter-parameter-sample products, ``P^2 n`` (about a second or two on one core): XOR's
+#: networks are far below it (the post's 2-2-1 network: 324).
+LANDSCAPE_WORK: Final = 10_000_000
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
@@ -64,6 +71,7 @@ def build_report(
     explain_params: Params | None = None,
     optimizer: Optimizer | None = None,
     explanation: Explanation | None = None,
+    path: Array | None = None,
 ) -> str:
     """The report as an HTML string.
 
@@ -93,6 +101,11 @@ def build_report(
     explanation : Explanation, optional
         The step to show, e.g. ``explain_next(trainer)`` of the run's :class:`xornet.Trainer`
         before it runs (its batch, optimizer and loss exactly).
+    path : ndarray of shape (n_points, n_params), optional
+        The weights along the run, ending at ``params``
+        (:func:`xornet.landscape.run_with_path`): the landscape section's slice is then the
+        plane of the path's two principal directions, the path drawn; without it, the plane
+        of the two lowest-curvature eigenvectors.
 
     Returns
     -------
@@ -139,6 +152,8 @@ def build_report(
     else:
         loss_fig = "<p>No loss history was recorded for this model.</p>"
     parts.append(f'<section id="loss"><h2>Loss curve</h2>{loss_fig}</section>\n')
+    kind = str((config or {}).get("loss", "bce"))
+    parts.append(_landscape_section(params, X, y, activation, kind, path))
     if X.shape[1] == 2:
         boundary = _png(plot_boundary(params, X, y, activation))
     else:
@@ -153,7 +168,6 @@ def build_report(
 
     if explanation is None:
         start = params if explain_params is None else explain_params
-        kind = str((config or {}).get("loss", "bce"))
         explanation = explain_step(start, X, y, activation=activation, optimizer=optimizer,
                                    kind=kind)  # fmt: skip
         first = explain_params is not None
@@ -165,6 +179,59 @@ def build_report(
                  f"<pre>{esc(text)}</pre></section>\n")  # fmt: skip
     parts.append("</body>\n</html>\n")
     return "".join(parts)
+
+
+def _landscape_section(
+    params: Params, X: Array, y: Array, activation: str, kind: str, path: Array | None
+) -> str:
+    """The end weights' point of the loss landscape (:func:`xornet.landscape.classify_point`,
+    measured there only), its spectrum and a slice through it."""
+    from xornet.landscape import classify_point
+    from xornet.landscape_plots import plot_end_slice, plot_spectrum
+
+    head = '<section id="landscape"><h2>Loss landscape at the end</h2>'
+    work = params.size**2 * X.shape[0]
+    if work > LANDSCAPE_WORK:
+        return (f"{head}<p>Not measured: the exact Hessian of {params.size} parameters over "
+                f"{X.shape[0]} samples is beyond this report's budget ({work:,} products, "
+                f"{LANDSCAPE_WORK:,} allowed).</p></section>\n")  # fmt: skip
+    point = classify_point(params, X, y, activation, kind)
+    t = point.thresholds
+    if point.escape is None:
+        escape = "none (no negative curvature)"
+    elif point.escape.falls:
+        escape = (f"the loss falls by {point.escape.fall:.6g} within {point.escape.at:.6g} "
+                  "along the lowest eigenvector")  # fmt: skip
+    else:
+        escape = "the loss does not fall along the lowest eigenvector"
+    rows = [
+        ("kind", point.kind),
+        ("loss", f"{point.loss:.6g}"),
+        ("gradient norm", f"{point.gradient_norm:.6g}"),
+        ("weight norm", f"{point.weight_norm:.6g}"),
+        ("lowest Hessian eigenvalue", f"{point.eigenvalues[0]:.6g}"),
+        ("highest Hessian eigenvalue", f"{point.eigenvalues[-1]:.6g}"),
+        (f"eigenvalues below, within, above ±{t.curvature:.0e}",
+         f"{point.n_negative}, {point.n_flat}, {point.n_positive}"),
+        ("escape", escape),
+    ]  # fmt: skip
+    table = "".join(f'<tr><th>{html.escape(k)}</th><td class="num">{html.escape(v)}</td></tr>'
+                    for k, v in rows)  # fmt: skip
+    if path is not None and len(path) >= 3:
+        where = ("The loss around the end on the plane of the training path's two principal "
+                 f"directions (Li et al. 2018), the path drawn through {len(path)} "
+                 "points.")  # fmt: skip
+    else:
+        path = None
+        where = ("The loss around the end on the plane of the Hessian's two lowest-curvature "
+                 "eigenvectors (no training path was given).")  # fmt: skip
+    figure = plot_end_slice(params, X, y, point, path=path, activation=activation, kind=kind)
+    return (f'{head}<p class="outcome">{html.escape(point.summary)}</p><table>{table}</table>'
+            "<p>Measured at the end weights only: the run was not continued, so its trend (the "
+            "loss still falling while the weights grow, the sign of a minimum at infinity) is "
+            "not part of this verdict; <code>xornet landscape</code> measures it.</p>"
+            f"{_png(plot_spectrum(point))}<p>{html.escape(where)}</p>{_png(figure)}"
+            "</section>\n")  # fmt: skip
 
 
 def write_report(path: str | Path, page: str) -> Path:

@@ -5,7 +5,8 @@ summarises it). Here it is cut into tasks, each one setting and one block of see
 carries the setting's configuration and its seeds, never weights: the worker draws each
 network's start from its seed, trains the block with :func:`xornet.train_many` and sends back
 one record per network (:class:`Records`: its outcome, the step at which it solved the task,
-where it stopped and why, its final loss and accuracy).
+the epoch at which its loss reached the criterion ``tol``, where it stopped and why, its final
+loss and accuracy).
 
 What a study promises:
 
@@ -27,12 +28,15 @@ Dask is imported only for a client, :func:`connect` or :func:`local_cluster` (th
 extra); pyarrow only for a ``.parquet`` file.
 
 The file holds one line per network, sorted by setting and seed: ``setting`` (the index of the
-setting in the order of ``itertools.product`` over the grid's axes), the setting's values
-(a column per swept axis), then ``seed``, ``outcome`` (one of :data:`OUTCOME_COLUMNS`),
-``solve_step`` (-1 if never), ``stopped_at``, ``stop_reason``, ``final_loss`` and
-``accuracy``. What identifies the study (data, settings, seeds, engine, versions) is stored with
-it: in a CSV file as a first line ``# xornet study {JSON}`` (``pandas.read_csv(path,
-comment="#")`` reads the rest), in a Parquet file in its metadata.
+setting in the order of ``itertools.product`` over the grid's axes), the setting's values (a
+column per swept axis), then ``seed``, ``outcome`` (one of :data:`OUTCOME_COLUMNS`),
+``solve_step`` (-1 if never), ``criterion_epoch`` (-1 if never or without ``tol``),
+``stopped_at``, ``stop_reason``, ``final_loss`` and ``accuracy``. What identifies the study
+(data, settings, seeds, engine, versions) is stored with it: in a CSV file as a first line
+``# xornet study {JSON}`` (``pandas.read_csv(path, comment="#")`` reads the rest), in a Parquet
+file in its metadata. A file of format 1 (before ``criterion_epoch``) is read as format 2, the
+column derived from its stop records (a network reaches the criterion exactly where the
+``tolerance`` rule stops it); a resumed study that trains more writes it as format 2.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from xornet._typing import Array, IntArray
-from xornet.config import TrainConfig, check_seed
+from xornet.config import TrainConfig, check_seed, epochs_of
 from xornet.data import check_Xy
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines import resolve_engine
@@ -88,8 +92,8 @@ SWEEP_AXES: Final = ("hidden", "activation", "init", "init_scale", "loss", "opti
 OUTCOME_COLUMNS: Final = ("solved", "plateau_two_half", "plateau_all_half", "plateau_other",
                           "improving", "diverged")  # fmt: skip
 
-#: The version of the study file's layout.
-FILE_FORMAT: Final = 1
+#: The version of the study file's layout (2: with ``criterion_epoch``; 1 is still read).
+FILE_FORMAT: Final = 2
 
 #: Work aimed at for one task when the block is not given, in network-sample-steps (about
 #: a second or two for small networks on one machine): a killed study loses little, and the
@@ -146,6 +150,10 @@ class Records:
         One of :data:`OUTCOME_COLUMNS`.
     solve_step : ndarray of shape (N,), int
         First step at which every sample was right; -1 if never.
+    criterion_epoch : ndarray of shape (N,), int
+        The epochs (:func:`xornet.config.epochs_of`) after which the loss was first at most
+        the criterion, the setting's ``tol`` (:attr:`xornet.ManyResult.target_step`, the 1986
+        "epochs to criterion"); -1 if never or without ``tol``.
     stopped_at : ndarray of shape (N,), int
         Updates applied.
     stop_reason : ndarray of shape (N,), str
@@ -158,6 +166,7 @@ class Records:
     seed: IntArray
     outcome: np.ndarray
     solve_step: IntArray
+    criterion_epoch: IntArray
     stopped_at: IntArray
     stop_reason: np.ndarray
     final_loss: Array
@@ -206,8 +215,8 @@ class Records:
 def _empty_records() -> Records:
     """No records."""
     ints = np.zeros(0, dtype=np.int64)
-    return Records(ints, ints, np.zeros(0, dtype="<U16"), ints, ints, np.zeros(0, dtype="<U11"),
-                   np.zeros(0), np.zeros(0))  # fmt: skip
+    return Records(ints, ints, np.zeros(0, dtype="<U16"), ints, ints, ints,
+                   np.zeros(0, dtype="<U11"), np.zeros(0), np.zeros(0))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- tasks
@@ -296,13 +305,16 @@ def run_task(
     if differ:
         raise XornetError(f"a worker runs other versions than the study ({differ}); "
                           "install the same ones everywhere")  # fmt: skip
-    many = train_many(X, y, task.config, list(task.seeds), engine=task.engine,
+    config = task.config
+    many = train_many(X, y, config, list(task.seeds), engine=task.engine, target=config.tol,
                       kernel_for=task.kernel_for, progress=progress)  # fmt: skip
+    epochs = epochs_of(many.target_step, X.shape[0], config.batch_size)
     return Records(
         setting=np.full(len(many), task.setting, dtype=np.int64),
         seed=many.seeds.astype(np.int64),
         outcome=outcome_labels(many.outcome, many.probabilities),
         solve_step=many.solve_step.astype(np.int64),
+        criterion_epoch=np.where(many.target_step >= 0, epochs, -1).astype(np.int64),
         stopped_at=many.steps.astype(np.int64),
         stop_reason=many.stop_reason.astype("<U11"),
         final_loss=many.final_loss.astype(np.float64),
@@ -414,10 +426,11 @@ def _blocks(plan: _Plan, block: int | None, whole: bool, slots: int | None) -> l
 # ---------------------------------------------------------------------------------- file
 
 
-def _columns(axes: Sequence[str]) -> list[str]:
+def _columns(axes: Sequence[str], file_format: int = FILE_FORMAT) -> list[str]:
     """The columns of a study file with these swept axes."""
-    return ["setting", *axes, "seed", "outcome", "solve_step", "stopped_at", "stop_reason",
-            "final_loss", "accuracy"]  # fmt: skip
+    criterion = ["criterion_epoch"] if file_format >= 2 else []
+    return ["setting", *axes, "seed", "outcome", "solve_step", *criterion, "stopped_at",
+            "stop_reason", "final_loss", "accuracy"]  # fmt: skip
 
 
 def _file_kind(path: Path) -> str:
@@ -445,8 +458,7 @@ def _table(plan: _Plan, records: Records) -> dict[str, list[Any]]:
     table: dict[str, list[Any]] = {"setting": records.setting.tolist()}
     for axis in plan.axes:
         table[axis] = [plan.settings[s][axis] for s in table["setting"]]
-    for name in ("seed", "outcome", "solve_step", "stopped_at", "stop_reason", "final_loss",
-                 "accuracy"):  # fmt: skip
+    for name in _columns([])[1:]:
         table[name] = getattr(records, name).tolist()
     return table
 
@@ -495,7 +507,8 @@ def read_records(path: str | Path) -> tuple[dict[str, Any], Records]:
     -------
     identity : dict
         ``format``, ``data`` (samples, features, sha256), ``engine``, ``versions``,
-        ``config`` (the settings not swept), ``grid`` and ``seeds``.
+        ``config`` (the settings not swept), ``grid`` and ``seeds``; a format-1 file is read
+        as format 2 (see the module's docstring).
     records : Records
 
     Raises
@@ -514,14 +527,20 @@ def read_records(path: str | Path) -> tuple[dict[str, Any], Records]:
         raise XornetError(f"{path}: no such study file") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise XornetError(f"{path}: not a readable xornet study file ({exc})") from None
-    if not isinstance(identity, dict) or identity.get("format") != FILE_FORMAT:
-        raise XornetError(f"{path}: not a xornet study file of format {FILE_FORMAT}")
+    if not isinstance(identity, dict) or identity.get("format") not in (1, FILE_FORMAT):
+        raise XornetError(f"{path}: not a xornet study file of format 1 or {FILE_FORMAT}")
     try:
+        if list(table) != _columns(list(identity["grid"]), identity["format"]):
+            raise ValueError(f"unexpected columns {', '.join(table)}")
+        if identity["format"] == 1:
+            table["criterion_epoch"] = _criterion_epochs(identity, table)
+            identity = {**identity, "format": FILE_FORMAT}
         records = Records(
             setting=np.asarray(table["setting"], dtype=np.int64),
             seed=np.asarray(table["seed"], dtype=np.int64),
             outcome=np.asarray(table["outcome"], dtype="<U16"),
             solve_step=np.asarray(table["solve_step"], dtype=np.int64),
+            criterion_epoch=np.asarray(table["criterion_epoch"], dtype=np.int64),
             stopped_at=np.asarray(table["stopped_at"], dtype=np.int64),
             stop_reason=np.asarray(table["stop_reason"], dtype="<U11"),
             final_loss=np.asarray(table["final_loss"], dtype=np.float64),
@@ -530,6 +549,18 @@ def read_records(path: str | Path) -> tuple[dict[str, Any], Records]:
         return identity, Records.concat([records])
     except (ValueError, KeyError, TypeError) as exc:
         raise XornetError(f"{path}: not a readable xornet study file ({exc})") from None
+
+
+def _criterion_epochs(identity: dict[str, Any], table: dict[str, list[Any]]) -> list[int]:
+    """A format-1 file's ``criterion_epoch``: the epoch of a ``tolerance`` stop (where the
+    loss first reached ``tol``), else -1."""
+    fixed, grid = identity["config"], identity["grid"]
+    batches = [dict(zip(grid, values, strict=True)).get("batch_size", fixed.get("batch_size"))
+               for values in itertools.product(*grid.values())]  # fmt: skip
+    samples = identity["data"]["samples"]
+    return [int(epochs_of(at, samples, batches[s])) if why == "tolerance" else -1
+            for s, at, why in zip(table["setting"], table["stopped_at"], table["stop_reason"],
+                                  strict=True)]  # fmt: skip
 
 
 def _read_csv(path: Path) -> tuple[Any, dict[str, list[Any]]]:
@@ -542,8 +573,8 @@ def _read_csv(path: Path) -> tuple[Any, dict[str, list[Any]]]:
         identity = json.loads(first[len(prefix) :])
         reader = csv.reader(f)
         header = next(reader)
-        if header != _columns(list(identity["grid"])):
-            raise ValueError(f"unexpected columns {', '.join(header)}")
+        if len(set(header)) != len(header):
+            raise ValueError(f"repeated columns in {', '.join(header)}")
         rows = list(reader)
     table: dict[str, list[Any]] = {name: [] for name in header}
     for line, row in enumerate(rows, 3):
@@ -551,8 +582,9 @@ def _read_csv(path: Path) -> tuple[Any, dict[str, list[Any]]]:
             raise ValueError(f"line {line} has {len(row)} fields, not {len(header)}")
         for name, value in zip(header, row, strict=True):
             table[name].append(value)
-    for name in ("setting", "seed", "solve_step", "stopped_at"):
-        table[name] = [int(v) for v in table[name]]
+    for name in ("setting", "seed", "solve_step", "criterion_epoch", "stopped_at"):
+        if name in table:
+            table[name] = [int(v) for v in table[name]]
     for name in ("final_loss", "accuracy"):
         table[name] = [float(v) for v in table[name]]
     return identity, table
@@ -569,8 +601,6 @@ def _read_parquet(path: Path) -> tuple[Any, dict[str, list[Any]]]:
         raise ValueError(str(exc)) from None
     metadata = arrow.schema.metadata or {}
     identity = json.loads(metadata[b"xornet.study"])
-    if arrow.column_names != _columns(list(identity["grid"])):
-        raise ValueError(f"unexpected columns {', '.join(arrow.column_names)}")
     return identity, {name: arrow.column(name).to_pylist() for name in arrow.column_names}
 
 

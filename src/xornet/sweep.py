@@ -1,13 +1,14 @@
 """Sweeps: many starts for every setting of a grid, and how often each setting learns.
 
 For each combination of the grid's values, :func:`sweep` trains one network per seed with
-:func:`xornet.train_many` and summarises: the success rate with a Wilson 95% interval, the
-steps to solve (first step at which every sample is right) over the successful runs, and the
-count of each outcome. The same call gives the same numbers. Each network starts where
-``train(..., rng=seed)`` would (:func:`xornet.config.start_params`): the post's weights when the
-configuration's ``start`` is ``post``. The training runs in tasks (:mod:`xornet.study`): in
-this process or on a Dask cluster, kept in a file as they finish and resumable, with the same
-numbers wherever they run.
+:func:`xornet.train_many` and summarises: the success rate with a Wilson 95% interval, the steps
+to solve (first step at which every sample is right) over the successful runs, the epochs to the
+criterion (the 1986 measure: passes over the data until the loss is at most the configuration's
+``tol``) over the runs that reached it, and the count of each outcome. The same call gives the
+same numbers. Each network starts where ``train(..., rng=seed)`` would
+(:func:`xornet.config.start_params`): the post's weights when the configuration's ``start`` is
+``post``. The training runs in tasks (:mod:`xornet.study`): in this process or on a Dask
+cluster, kept in a file as they finish and resumable, with the same numbers wherever they run.
 
 A study is a sweep written down in a TOML file (:func:`read_study`)::
 
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from xornet._typing import Array
+from xornet._typing import Array, IntArray
 from xornet.config import PRESETS, TrainConfig, check_seed
 from xornet.errors import XornetError
 from xornet.study import OUTCOME_COLUMNS, SWEEP_AXES, Records, run_study
@@ -100,6 +101,12 @@ class SweepRow:
     steps_median, steps_p10, steps_p90 : float or None
         Steps to solve over the successful runs (None when none solved). In full-batch
         training a step is an epoch.
+    reached : int or None
+        Starts whose loss reached the criterion, the configuration's ``tol`` (None without
+        one).
+    epochs_median, epochs_p10, epochs_p90 : float or None
+        Epochs to the criterion (:func:`xornet.config.epochs_of`) over the starts that
+        reached it (None when none did).
     outcomes : dict of str to int
         Counts for each of ``OUTCOME_COLUMNS``.
     """
@@ -113,6 +120,10 @@ class SweepRow:
     steps_median: float | None
     steps_p10: float | None
     steps_p90: float | None
+    reached: int | None
+    epochs_median: float | None
+    epochs_p10: float | None
+    epochs_p90: float | None
     outcomes: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,7 +132,9 @@ class SweepRow:
         record.update(
             runs=self.runs, solved=self.solved, success_rate=self.success_rate,
             ci_low=self.ci_low, ci_high=self.ci_high, steps_median=self.steps_median,
-            steps_p10=self.steps_p10, steps_p90=self.steps_p90,
+            steps_p10=self.steps_p10, steps_p90=self.steps_p90, reached=self.reached,
+            epochs_median=self.epochs_median, epochs_p10=self.epochs_p10,
+            epochs_p90=self.epochs_p90,
         )  # fmt: skip
         record.update(self.outcomes)
         return record
@@ -224,20 +237,26 @@ def sweep(
     settings, records = run_study(X, y, base, grid, seeds, engine=engine, client=client,
                                   out=out, resume=resume, block=block,
                                   progress=progress)  # fmt: skip
-    return SweepTable(_row(values, records.of(s)) for s, values in enumerate(settings))
+    return SweepTable(_row(values, records.of(s), base.tol) for s, values in enumerate(settings))
 
 
-def _row(settings: dict[str, Any], records: Records) -> SweepRow:
-    """The summary of one setting's records."""
+def _spread(values: IntArray) -> list[float | None]:
+    """The 10th percentile, the median and the 90th (None for no values)."""
+    return np.percentile(values, [10, 50, 90]).tolist() if values.size else [None] * 3
+
+
+def _row(settings: dict[str, Any], records: Records, tol: float | None) -> SweepRow:
+    """The summary of one setting's records (``tol``: the criterion, None for none)."""
     solved = records.outcome == "solved"
-    steps = records.solve_step[solved & (records.solve_step >= 0)]
+    p10, median, p90 = _spread(records.solve_step[solved & (records.solve_step >= 0)])
+    epochs = records.criterion_epoch[records.criterion_epoch >= 0]
+    e10, e50, e90 = _spread(epochs)
     runs, n_solved = len(records), int(solved.sum())
     low, high = wilson_interval(n_solved, runs)
-    p10, median, p90 = (np.percentile(steps, [10, 50, 90]).tolist() if steps.size
-                        else (None, None, None))  # fmt: skip
     outcomes = {c: int(np.sum(records.outcome == c)) for c in OUTCOME_COLUMNS}
     return SweepRow(dict(settings), runs, n_solved, n_solved / runs, low, high, median, p10,
-                    p90, outcomes)  # fmt: skip
+                    p90, None if tol is None else epochs.size, e50, e10, e90,
+                    outcomes)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ def add_report(sub: Any) -> None:
         "report",
         help="write a self-contained HTML report",
         description="Train (or load a model) and write one HTML file with the "
-        "configuration, truth table, outcome, figures and the first step "
-        "explained. It needs no network access to view.",
+        "configuration, truth table, outcome, the loss landscape at the end (the kind of "
+        "point, the Hessian's spectrum, a slice with the training path), figures and the "
+        "first step explained. It needs no network access to view.",
     )
     add_data_options(p)
     add_model_options(p)
@@ -60,6 +61,7 @@ def plot(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     """Report on a saved model, or train one (with --seed, or a seed drawn and printed, as
     train does) and report on it."""
+    from xornet.landscape import run_with_path
     from xornet.plotting import LossCurve
     from xornet.report import build_report, write_report
     from xornet.training import Trainer
@@ -86,13 +88,17 @@ def report(args: argparse.Namespace) -> int:
         common.announce_compiling(trainer.X, config, trainer.params.n_outputs, config.steps,
                                   args.engine)  # fmt: skip
         result = trainer.run().result()
+        # The path for the landscape's slice: the same run again, in stretches (cheap beside
+        # the report's figures; the run reported stays the one train gives).
+        again = Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine)
+        path = run_with_path(again)
         print(f"seed        {seed}")
         page = build_report(
             result.params, dataset.X, dataset.y, activation=config.activation,
             title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),
             outcome=result.outcome, curve=LossCurve.from_result(result),
             feature_names=dataset.feature_names, explain_params=start,
-            optimizer=config.new_optimizer(),
+            optimizer=config.new_optimizer(), path=path,
         )  # fmt: skip
     print(f"report      {write_report(args.out, page)}")
     return EXIT_OK

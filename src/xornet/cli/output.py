@@ -171,25 +171,28 @@ def model_record(result: TrainResult, data: dict[str, Any], seed: int) -> dict[s
 
 
 def print_sweep(rows: Sequence[SweepRow], grid: dict[str, Any], title: str) -> None:
-    """The sweep's table: a row per setting, its success rate, interval, steps, outcomes."""
+    """The sweep's table: a row per setting, its success rate, interval, steps to solve, epochs
+    to the criterion (``tol``) with how many reached it, outcomes."""
+    from xornet._html import spread_text
     from xornet.sweep import OUTCOME_COLUMNS
 
     print(title)
     head = [SWEEP_HEADS[a] for a in grid]
     outcome_head = ["solved", "2@0.5", "all@0.5", "other", "improving", "diverged"]
     columns = [f"{h:>8}" for h in head]
-    columns += [f"{'success':>7}", f"{'95% CI':>13}", f"{'steps to solve (p10-p90)':>26}"]
+    columns += [f"{'success':>7}", f"{'95% CI':>13}", f"{'steps to solve (p10-p90)':>26}",
+                f"{'epochs to tol (p10-p90)':>25}", f"{'reached':>7}"]  # fmt: skip
     columns += [f"{h:>8}" for h in outcome_head]
     print("  ".join(columns))
     for row in rows:
         values = "  ".join(f"{v!s:>8}" for v in row.settings.values())
         ci = f"{row.ci_low:.1%}-{row.ci_high:.1%}"
-        if row.steps_median is None:
-            steps = "-"
-        else:
-            steps = f"{row.steps_median:,.0f} ({row.steps_p10:,.0f}-{row.steps_p90:,.0f})"
+        steps = spread_text(row.steps_median, row.steps_p10, row.steps_p90)
+        epochs = spread_text(row.epochs_median, row.epochs_p10, row.epochs_p90)
+        reached = "-" if row.reached is None else row.reached
         counts = "  ".join(f"{row.outcomes[c]:>8}" for c in OUTCOME_COLUMNS)
-        print(f"{values}  {row.success_rate:>7.1%}  {ci:>13}  {steps:>26}  {counts}")
+        print(f"{values}  {row.success_rate:>7.1%}  {ci:>13}  {steps:>26}  {epochs:>25}  "
+              f"{reached:>7}  {counts}")  # fmt: skip
 
 
 def plural(count: int, noun: str) -> str:

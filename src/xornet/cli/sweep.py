@@ -39,8 +39,9 @@ def add_parser(sub: Any) -> None:
         "sweep",
         help="train many starts for each setting of a grid and compare them",
         description="For every combination of the given values, train one network per seed "
-        "and print the success rate (with a Wilson 95% interval), the steps to solve and "
-        "the outcomes. With --preset post the starts are the post's np.random.seed(s) weights.",
+        "and print the success rate (with a Wilson 95% interval), the steps to solve, the "
+        "epochs until the loss reaches --tol (the 1986 measure) and the outcomes. With "
+        "--preset post the starts are the post's np.random.seed(s) weights.",
     )
     add_data_options(p)
     g = p.add_argument_group("the grid (each takes one or more values)")
@@ -77,7 +78,9 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--start", choices=STARTS,
                    help="random: init_params from each seed; post: the post's np.random.seed(s) "
                    "weights (the post preset's)")  # fmt: skip
-    add_tol(g, "stop a network once its loss is at most TOL")
+    add_tol(
+        g, "stop a network once its loss is at most TOL, the criterion of the epochs to tol column"
+    )
     add_engine(g)
     g.add_argument("--out-csv", type=Path, metavar="FILE", help="also write the table as CSV")
     g.add_argument(
@@ -175,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"dataset": dataset.name, "preset": preset, "seeds": len(seeds),
                           "first_seed": first, "shortcut": base.shortcut,
-                          "rows": records}, indent=2))  # fmt: skip
+                          "criterion": base.tol, "rows": records}, indent=2))  # fmt: skip
         return EXIT_OK
     starts = " (the post's initial weights)" if base.start == "post" else ""
     network = ", shortcut networks (inputs also wired to the output)" if base.shortcut else ""

@@ -15,6 +15,7 @@ units, with or without the shortcut):
   measured by continuing it 10 and 100 times longer;
 * :class:`LandscapeRecorder`: a callback for :meth:`xornet.Trainer.run` recording the gradient
   norm, the weight norm and the extreme eigenvalues at each loss record (and the path);
+  :func:`run_with_path`, the path alone, with either engine;
 * :func:`slice_1d`, :func:`slice_between`, :func:`slice_2d`: the loss along a line or a plane,
   along eigenvectors, filter-normalised random directions (Li et al. 2018,
   :func:`filter_normalised_direction`) or a path's principal directions
@@ -40,6 +41,7 @@ from xornet.landscape._record import (
     LandscapeRecorder,
     classify_end_state,
     diagnose_with_landscape,
+    run_with_path,
 )
 from xornet.landscape._slices import (
     LossSlice,
@@ -69,6 +71,7 @@ __all__ = [
     "hessian_vector_product",
     "path_directions",
     "project",
+    "run_with_path",
     "slice_1d",
     "slice_2d",
     "slice_between",

@@ -5,6 +5,8 @@
   parameters, for the path of a slice). Runs without it are as fast as ever.
 * :func:`classify_end_state`: a run's end, classified with its trend: the run continued (a
   copy, by :meth:`xornet.Trainer.resume`) to 10 and 100 times its steps.
+* :func:`run_with_path`: a run trained in stretches with either engine, its weights kept
+  after each (the path for a slice).
 * :func:`diagnose_with_landscape`: :func:`xornet.diagnose`'s verdict with what the landscape
   measured at the end of a run that did not solve.
 """
@@ -174,6 +176,49 @@ class LandscapeRecorder:
             tuple(float(self.losses[i]) for i in chosen),
             tuple(float(self.weight_norms[i]) for i in chosen),
         )
+
+
+def run_with_path(trainer: Trainer, points: int = 64) -> Array:
+    """Train a run in ``points`` equal stretches and keep the weights after each: its path.
+
+    Unlike :class:`LandscapeRecorder` this works with either engine (the one a single call
+    would choose runs every stretch) and costs only the stretches' overhead. The run is the
+    one a single call trains, to rounding: the compiled engine may pick another of its loops
+    for a short stretch, and its loops agree to about 1e-14.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The run, trained from where it stands to its step limit or a stop rule.
+    points : int
+        Stretches (at least 2).
+
+    Returns
+    -------
+    ndarray of shape (n_points, n_params)
+        The weights at the start and after each stretch (``Params.ravel()`` order); fewer
+        rows when a stop rule ends the run early.
+    """
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise XornetError(f"points must be an integer of 2 or more, got {points!r}")
+    from xornet.engines import resolve_engine
+
+    begin, end = trainer.steps, trainer.config.steps
+    path = [trainer.params.ravel()]
+    # The engine the run would get in one call ("auto" would pick NumPy for short stretches).
+    engine, trainer.engine = trainer.engine, resolve_engine(trainer.engine, end - begin)
+    try:
+        for i in range(1, points + 1):
+            until = begin + (end - begin) * i // points
+            if until <= trainer.steps:
+                continue
+            trainer.run(until=until)
+            path.append(trainer.params.ravel())
+            if trainer.stop_reason is not None:
+                break
+    finally:
+        trainer.engine = engine
+    return np.stack(path)
 
 
 def classify_end_state(
