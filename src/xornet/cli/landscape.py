@@ -173,11 +173,13 @@ class _End:
 
 def _trained(args: argparse.Namespace) -> tuple[_End, LandscapeRecorder | None]:
     """A run from the flags, trained here (recorded with ``--path``)."""
-    from xornet.landscape import LandscapeRecorder
+    from xornet.landscape import LandscapeRecorder, check_longer
     from xornet.training import Trainer
 
     dataset = common.load_data(args)
     config = common.config_from_args(args)
+    # The trend's size at the most steps the run can take, before any is taken.
+    check_longer(_longer(args), config.steps, config.record_every)
     seed = common.run_seed(args.seed)
     engine = "numpy" if args.path else args.engine
     trainer = Trainer(dataset.X, dataset.y, config, rng=seed, engine=engine)

@@ -39,6 +39,7 @@ from xornet.landscape._classify import (
 from xornet.landscape._hessian import Spectrum, hessian, hessian_vector_product, spectrum
 from xornet.landscape._record import (
     LandscapeRecorder,
+    check_longer,
     classify_end_state,
     diagnose_with_landscape,
     run_with_path,
@@ -62,6 +63,7 @@ __all__ = [
     "Spectrum",
     "Thresholds",
     "Trend",
+    "check_longer",
     "classify_end_state",
     "classify_many",
     "classify_point",

@@ -221,6 +221,39 @@ def run_with_path(trainer: Trainer, points: int = 64) -> Array:
     return np.stack(path)
 
 
+def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[int]:
+    """The trend's factors, checked: increasing, above 1, and recording at most
+    :data:`MAX_RECORDS` losses when a run of ``steps`` steps is continued.
+
+    Parameters
+    ----------
+    longer : sequence of int
+        The factors, as :func:`classify_end_state` takes them.
+    steps : int
+        The run's steps (the command line checks the most it can take, before training).
+    record_every : int
+        The run's loss record spacing.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    XornetError
+    """
+    factors = [int(f) for f in longer]
+    if any(f <= 1 for f in factors) or factors != sorted(set(factors)):
+        raise XornetError(f"longer must be increasing factors above 1, got {list(longer)}")
+    records = (factors[-1] * steps) // record_every if factors else 0
+    if records > MAX_RECORDS:
+        raise XornetError(
+            f"running {factors[-1]} times longer would record {records:,} losses (one every "
+            f"{record_every} steps); raise record_every or ask for less with longer"
+        )
+    return factors
+
+
 def classify_end_state(
     X: Array,
     y: Array,
@@ -267,15 +300,7 @@ def classify_end_state(
     from xornet.network import forward, loss, output_probabilities
     from xornet.training import Trainer
 
-    factors = [int(f) for f in longer]
-    if any(f <= 1 for f in factors) or factors != sorted(set(factors)):
-        raise XornetError(f"longer must be increasing factors above 1, got {list(longer)}")
-    records = (factors[-1] * steps) // config.record_every if factors else 0
-    if records > MAX_RECORDS:
-        raise XornetError(
-            f"running {factors[-1]} times longer would record {records:,} losses (one every "
-            f"{config.record_every} steps); raise record_every or ask for less with longer"
-        )
+    factors = check_longer(longer, steps, config.record_every)
     trend = None
     if steps > 0 and factors:
         free = config.replace(tol=None, stop_when_correct=False)
