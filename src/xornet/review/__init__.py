@@ -24,7 +24,8 @@ the functions in the calling process, with no limits at all.
 
 from __future__ import annotations
 
-from xornet.review._model import CHECKS, Finding, Review, Shown
+from xornet.review._model import CHECKS, Shown
+from xornet.review._record import Finding, Review
 from xornet.review.batch import find_submissions, review_folder, write_csv, write_html
 from xornet.review.checks import check
 from xornet.review.isolate import review_file

@@ -16,10 +16,10 @@ from typing import Any, Final
 import numpy as np
 
 from xornet.review._cases import Case, as_array, network_cases, relation, same, shown
+from xornet.review._context import EXPLAIN, Context, examine, signature
 from xornet.review._layer_mistakes import LAYER_MISTAKES
 from xornet.review._load import comment_slips
 from xornet.review.catalogue import BACKWARD, GRADIENTS
-from xornet.review.checks import EXPLAIN, Context, examine, signature
 from xornet.review.post_layout import step_label
 
 __all__ = ["forward_loss", "get_gradients"]

@@ -17,9 +17,9 @@ import numpy as np
 from xornet import tutorial as ref
 from xornet._typing import Array
 from xornet.review._cases import Case, as_array, post_params, relation, same, shown
+from xornet.review._context import Context, signature
 from xornet.review._layer_mistakes import LAYER_MISTAKES, post_loop
 from xornet.review.catalogue import matching
-from xornet.review.checks import Context, signature
 
 __all__ = ["full", "full_reference", "optimize"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from xornet import tutorial as ref
 from xornet._typing import Array
 from xornet.review._cases import Case
-from xornet.review.catalogue import Mistake
+from xornet.review._mistake import Mistake
 from xornet.review.post_layout import step_label
 
 __all__ = ["LAYER_MISTAKES", "post_loop"]

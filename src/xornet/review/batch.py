@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from xornet.errors import XornetError
-from xornet.review._model import CHECKS, Review, source_name
+from xornet.review._model import CHECKS, source_name
+from xornet.review._record import Review
 from xornet.review.isolate import DEFAULT_MEMORY_MB, kill, run_review
-from xornet.review.render import summary_line
+from xornet.review.render import review_html, summary_line
 
 __all__ = ["find_submissions", "review_folder", "write_csv", "write_html"]
 
@@ -169,7 +170,7 @@ def write_html(reviews: Sequence[Review], path: str | Path, *, lang: str = "en")
     Path
         The folder of the reviews' pages.
     """
-    from xornet.review._html import page, review_html, summary_html
+    from xornet.review._html import page, summary_html
 
     path = Path(path)
     pages = path.with_name(path.stem + "_reviews")

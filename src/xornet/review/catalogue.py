@@ -17,14 +17,15 @@ Mistakes of the other functions are in :mod:`xornet.review._layer_mistakes`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
 
 from xornet._typing import Array
 from xornet.review._cases import Case, same
+from xornet.review._layer_mistakes import LAYER_MISTAKES
+from xornet.review._mistake import Mistake, Rule
 from xornet.review.post_layout import step_label
 
 __all__ = [
@@ -37,41 +38,6 @@ __all__ = [
     "combined",
     "matching",
 ]
-
-Rule = Callable[["_State"], Any]  # an array (a number for a mistaken np.sum)
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """One known mistake.
-
-    Attributes
-    ----------
-    key : str
-        Stable identifier, e.g. ``no_mean``.
-    function : str
-        The post's function it is made in.
-    step : str
-        The post's step where it is made, e.g. ``backward 1) dLdZ2 = (1/m) * (YHat - Y)``.
-    produce : callable
-        ``produce(case)``: what the mistake returns on a case, by the post's names (only the
-        outputs it determines).
-    what, fix : dict of str to str
-        The mistake and its correction, in English and Korean.
-    at : str
-        The post's name of the array the mistake is made in (``dLdZ2``), or the function's.
-    swaps : mapping of str to rule
-        For the backward pass: the steps it replaces.
-    """
-
-    key: str
-    function: str
-    step: str
-    produce: Callable[[Case], dict[str, Any]]
-    what: dict[str, str]
-    fix: dict[str, str]
-    at: str = ""
-    swaps: Mapping[str, Rule] = field(default_factory=dict)
 
 
 class _State(dict[str, Array]):
@@ -321,7 +287,5 @@ def matching(
 
 def all_mistakes() -> tuple[Mistake, ...]:
     """Every mistake in the catalogue, in the order of the post's functions."""
-    from xornet.review._layer_mistakes import LAYER_MISTAKES
-
     first = [m for m in LAYER_MISTAKES if m.function != "optimize"]
     return (*first, *BACKWARD, *(m for m in LAYER_MISTAKES if m.function == "optimize"))

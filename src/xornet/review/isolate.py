@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from xornet.errors import XornetError
-from xornet.review._model import CHECKS, LEVELS, STATUSES, Finding, Review, source_name
+from xornet.review._model import CHECKS, LEVELS, STATUSES, source_name
+from xornet.review._record import Finding, Review
 from xornet.review._words import say
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "kill", "review_file", "run_review"]

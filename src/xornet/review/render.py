@@ -1,21 +1,65 @@
-"""A review as text for a terminal (English or Korean), as JSON, and as one line for a table.
+"""A review as text for a terminal (English or Korean), as JSON, as one line for a table, and
+as HTML (a notebook's display, a course reviewer's page of one submission).
 
-HTML (a notebook's display, a course reviewer's pages) is in :mod:`xornet.review._html`.
+These read a review through :class:`ReviewLike`, what a :class:`~xornet.review._record.Review`
+holds, so that a review can show itself through them. The pages of a folder's reviews are in
+:mod:`xornet.review._html`.
 """
 
 from __future__ import annotations
 
+import html
 import json
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Protocol
 
 import numpy as np
 
 from xornet._text import array_text
 from xornet.errors import XornetError
-from xornet.review._model import CHECKS, Finding, Review, Shown
+from xornet.review._model import CHECKS, Shown
 from xornet.review._words import LANGS
 
 __all__ = ["finding_html", "render_text", "review_html", "summary_line", "to_json"]
+
+
+class FindingLike(Protocol):
+    """What the views read of a finding (:class:`~xornet.review._record.Finding`)."""
+
+    @property
+    def check(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def text(self) -> Mapping[str, str]: ...
+    @property
+    def fix(self) -> Mapping[str, str]: ...
+    @property
+    def step(self) -> str | None: ...
+    @property
+    def shown(self) -> Sequence[Shown]: ...
+    @property
+    def explain(self) -> str | None: ...
+
+
+class ReviewLike(Protocol):
+    """What the views read of a review (:class:`~xornet.review._record.Review`)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def checks(self) -> Mapping[str, str]: ...
+    @property
+    def findings(self) -> Sequence[FindingLike]: ...
+    @property
+    def output(self) -> str: ...
+    @property
+    def passed(self) -> bool: ...
+    def count(self, level: str) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 
 _WORDS: Final = {
     "en": {
@@ -86,7 +130,7 @@ def _shown_lines(s: Shown, words: dict[str, str]) -> list[str]:
     return lines
 
 
-def _finding_lines(f: Finding, words: dict[str, str], lang: str) -> list[str]:
+def _finding_lines(f: FindingLike, words: dict[str, str], lang: str) -> list[str]:
     head = f"[{words[f.level]}] {f.check}"
     if f.step:
         head += f"  ({words['step']} {f.step})"
@@ -100,12 +144,12 @@ def _finding_lines(f: Finding, words: dict[str, str], lang: str) -> list[str]:
     return lines
 
 
-def _score(review: Review) -> tuple[int, int]:
+def _score(review: ReviewLike) -> tuple[int, int]:
     ran = [r for r in review.checks.values() if r != "skip"]
     return sum(r == "pass" for r in ran), len(ran)
 
 
-def render_text(review: Review, *, lang: str = "en") -> str:
+def render_text(review: ReviewLike, *, lang: str = "en") -> str:
     """The review for a terminal: each check's result, then each finding with its numbers.
 
     Parameters
@@ -143,7 +187,7 @@ def render_text(review: Review, *, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_line(review: Review, *, lang: str = "en") -> str:
+def summary_line(review: ReviewLike, *, lang: str = "en") -> str:
     """The review in one line: how many checks pass and the first failure."""
     words = _words(lang)
     k, m = _score(review)
@@ -158,22 +202,70 @@ def summary_line(review: Review, *, lang: str = "en") -> str:
     return words["one_fail"].format(k=k, m=m, check=first.check, text=text)
 
 
-def to_json(review: Review, *, lang: str = "en") -> str:
+def to_json(review: ReviewLike, *, lang: str = "en") -> str:
     """The review as JSON (:meth:`Review.to_dict`, plus the summary line in ``lang``)."""
     record = review.to_dict()
     record["summary"] = summary_line(review, lang=lang)
     return json.dumps(record, indent=2, ensure_ascii=False)
 
 
-def finding_html(finding: Finding, lang: str = "en") -> str:
-    """One finding as HTML (see :mod:`xornet.review._html`)."""
-    from xornet.review._html import finding_html as html
-
-    return html(finding, lang)
+#: The colour of each result and level in HTML.
+_COLOURS: Final = {"fail": "#c62828", "warn": "#b26a00", "note": "#455a64", "pass": "#2e7d32",
+                   "skip": "#777"}  # fmt: skip
 
 
-def review_html(review: Review, lang: str = "en") -> str:
-    """A review as HTML (see :mod:`xornet.review._html`)."""
-    from xornet.review._html import review_html as html
+def _e(text: object) -> str:
+    return html.escape(str(text))
 
-    return html(review, lang)
+
+def _shown_html(s: Shown, lang: str) -> str:
+    words = _words(lang)
+    cells = []
+    for label, value, shape in ((words["expected"], s.expected, s.expected_shape),
+                                (words["yours"], s.actual, s.actual_shape)):  # fmt: skip
+        text = _array_text(value) if value is not None else words["none"]
+        shape_text = f" {tuple(shape)}" if shape else ""
+        cells.append(f"<td><b>{_e(s.name)}</b> {_e(label)}{_e(shape_text)}"
+                     f"<pre>{_e(text)}</pre></td>")  # fmt: skip
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def finding_html(finding: FindingLike, lang: str = "en") -> str:
+    """One finding: its level, check and step, text, fix, values and explain command."""
+    words = _words(lang)
+    f = finding
+    colour = _COLOURS[f.level]
+    parts = [f'<div class="finding" style="border-color: {colour}">',
+             f'<b style="color: {colour}">{_e(words[f.level])}</b>',
+             f" <code>{_e(f.check)}</code>"]  # fmt: skip
+    if f.step:
+        parts.append(f" &middot; <code>{_e(f.step)}</code>")
+    parts.append(f"<p>{_e(f.text[lang])}</p>")
+    if f.fix.get(lang):
+        parts.append(f"<p><i>{_e(words['fix'])}:</i> <code>{_e(f.fix[lang])}</code></p>")
+    if f.shown:
+        parts.append("<table>" + "".join(_shown_html(s, lang) for s in f.shown) + "</table>")
+    if f.explain:
+        parts.append(f"<p>{_e(words['explain'])}: <code>{_e(f.explain)}</code></p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def review_html(review: ReviewLike, lang: str = "en") -> str:
+    """A review as an HTML fragment: the checks' table, then every finding."""
+    words = _words(lang)
+    rows = "".join(
+        f'<tr><td><code>{_e(c)}</code></td><td style="color: {_COLOURS[r]}">'
+        f"{_e(words[r])}</td></tr>"
+        for c, r in ((c, review.checks[c]) for c in CHECKS if c in review.checks)
+    )
+    k, m = _score(review)
+    result = words["result_pass" if review.passed else "result_fail"].format(k=k, m=m)
+    status = f"<p><b>{_e(words[review.status])}</b></p>" if review.status != "ok" else ""
+    findings = "".join(finding_html(f, lang) for f in review.findings)
+    output = ""
+    if review.output.strip():
+        output = f"<p>{_e(words['output'])}</p><pre>{_e(review.output)}</pre>"
+    title = _e(words["title"].format(source=review.source))
+    return (f'<div class="xr"><h3>{title}</h3>{status}<table>{rows}</table>'
+            f"<p>{_e(result)}</p>{findings}{output}</div>")  # fmt: skip
