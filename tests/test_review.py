@@ -448,6 +448,7 @@ def test_json_schema_and_round_trip():
 
 
 def test_a_folder_with_misbehaving_submissions_is_reviewed_to_the_end(tmp_path):
+    timeout = 10
     folder = tmp_path / "class"
     (folder / "alice").mkdir(parents=True)
     shutil.copy(SUBMISSIONS / "post.py", folder / "alice" / "xor.py")
@@ -457,7 +458,9 @@ def test_a_folder_with_misbehaving_submissions_is_reviewed_to_the_end(tmp_path):
     (folder / ".ipynb_checkpoints").mkdir()
     (folder / ".ipynb_checkpoints" / "bob-checkpoint.ipynb").write_text("{}")
     seen = []
-    reviews = review_folder(folder, jobs=2, timeout=4, memory_mb=200,
+    # The limit is generous for the good submissions on a loaded machine (4 s was once too
+    # little for the post's own code); the hanging ones meet it whatever it is.
+    reviews = review_folder(folder, jobs=2, timeout=timeout, memory_mb=200,
                             progress=lambda done, total, r: seen.append((done, total)))  # fmt: skip
     by_name = {r.source: r for r in reviews}
     assert list(by_name) == ["alice/xor.py", "bob.ipynb", "crashes.py", "exits.py", "hangs.py",
@@ -479,7 +482,7 @@ def test_a_folder_with_misbehaving_submissions_is_reviewed_to_the_end(tmp_path):
         assert r.exit_code == 1
     assert "SIGSEGV" in only(by_name["crashes.py"], "forward_loss", "crashed").text["en"]
     assert by_name["exits.py"].checks["optimize"] == "pass"  # the review went on
-    assert by_name["stubborn.py"].seconds < 8
+    assert by_name["stubborn.py"].seconds < timeout + 4  # killed, though it ignores SIGTERM
 
     write_csv(reviews, tmp_path / "grades.csv")
     with (tmp_path / "grades.csv").open(encoding="utf-8") as f:
