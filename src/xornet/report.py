@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from xornet._atomic import atomic_write
 from xornet._typing import Array
 from xornet.config import settings_that_apply
 from xornet.diagnosis import predicted_class
 from xornet.explain import Explanation, explain_step, render
-from xornet.modelfile import atomic_write
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
 from xornet.params import Params

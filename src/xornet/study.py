@@ -17,7 +17,7 @@ What a study promises:
   (``train_many(kernel_for=...)``); the kernels agree only to about 1e-14.
 * With an ``out`` file (CSV, or Parquet when pyarrow is installed) the records are written as
   tasks finish, each write atomic (a whole new file renamed over the old one,
-  :func:`xornet.modelfile.atomic_write`, which also removes what a killed write left): a study
+  :func:`xornet._atomic.atomic_write`, which also removes what a killed write left): a study
   killed at any moment loses only the tasks still running. ``resume`` trains only the networks the
   file lacks, and refuses a file that another study made, naming what differs.
 * On a Dask cluster (``client``), a task whose worker is lost runs again on another (the
@@ -465,7 +465,7 @@ def _table(plan: _Plan, records: Records) -> dict[str, list[Any]]:
 
 def _write(path: Path, kind: str, plan: _Plan, records: Records) -> None:
     """Write the study's records atomically (a new file renamed over the old one)."""
-    from xornet.modelfile import atomic_write
+    from xornet._atomic import atomic_write
 
     table = _table(plan, records)
     if kind == "csv":

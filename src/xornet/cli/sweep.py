@@ -236,7 +236,7 @@ def _write_csv(path: Path, records: list[dict[str, Any]]) -> None:
     import csv
     import io
 
-    from xornet.modelfile import atomic_write
+    from xornet._atomic import atomic_write
 
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(records[0]))

@@ -107,8 +107,8 @@ def animate(
     """
     from matplotlib.animation import FFMpegWriter, PillowWriter
 
+    from xornet._atomic import atomic_write
     from xornet.engines import resolve_engine
-    from xornet.modelfile import atomic_write
     from xornet.training import Trainer
 
     need_2d(X, "the animation")

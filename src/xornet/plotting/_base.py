@@ -294,7 +294,7 @@ def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
     -------
     Path
     """
-    from xornet.modelfile import atomic_write
+    from xornet._atomic import atomic_write
 
     data = png_bytes(fig, dpi)
     atomic_write(path, lambda f: f.write(data))

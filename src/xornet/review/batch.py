@@ -134,7 +134,7 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
     lang : {"en", "ko"}
         The language of the summaries.
     """
-    from xornet.modelfile import atomic_write
+    from xornet._atomic import atomic_write
 
     checks = _columns(reviews)
 
