@@ -113,8 +113,8 @@ def load(
             theta = params.ravel()
             fs, ints = pack_settings(config, X.shape[0])
             counters = np.array([0, 0, STOP_CODES["running"], 0, -1, -1], dtype=np.int64)
-            loop(np.ascontiguousarray(X), np.ascontiguousarray(y), theta,  # type: ignore[operator]
-                 np.zeros((3, theta.size)), fs, ints, 0, np.empty(1), counters)  # fmt: skip
+            loop(np.ascontiguousarray(X), np.ascontiguousarray(y), theta, np.zeros((3, theta.size)),
+                 fs, ints, 0, np.empty(1), counters)  # fmt: skip
             return
     tiny = Params(np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
     X1, y1 = np.zeros((2, 1)), np.array([0.0, 1.0])
@@ -133,13 +133,14 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
     bool or None
         None when numba's cache cannot be read (its index is numba's own, private format).
     """
+    loop = _loop_for(X, config, n_outputs, steps)
     try:
-        return _in_cache(_loop_for(X, config, n_outputs, steps))
+        return _in_cache(loop)
     except Exception:  # numba's private cache layout changed: cannot tell
         return None
 
 
-def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> object:
+def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Callable[..., object]:
     """The compiled loop that :func:`advance` runs a stretch of ``steps`` steps of this run
     with: the written-out one for the run's shape, or the general :func:`._kernels.run`."""
     n, d = X.shape
