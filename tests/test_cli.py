@@ -748,9 +748,9 @@ def test_compiling_is_announced_and_timed_apart_from_training(capsys, monkeypatc
 
     load = fused.load
 
-    def slow():
+    def slow(*run):
         time.sleep(0.3)
-        load()
+        load(*run)
 
     monkeypatch.setattr(fused, "compiled", lambda *args: False)
     monkeypatch.setattr(fused, "load", slow)

@@ -846,7 +846,7 @@ def one_written_out(monkeypatch):
     from xornet.engines import fused
 
     fused.load()  # the engine's warm-up, before it too would take (and compile) a loop of its own
-    monkeypatch.setattr(fused, "load", lambda: None)
+    monkeypatch.setattr(fused, "load", lambda *run: None)
     monkeypatch.setattr(fused, "WRITTEN_OUT_MIN_STEPS", 0)
     return spy_kernels(monkeypatch)
 
@@ -863,6 +863,27 @@ def test_one_network_with_its_step_written_out_matches_numpy(config, one_written
               config.shortcut)  # fmt: skip
     # Built for this network's shape once a run.
     assert one_written_out.made.count((choice, {"one": True})) == 2
+
+
+def test_a_long_run_of_a_small_network_loads_only_the_loop_it_runs(monkeypatch):
+    # Before, every numba run first loaded the general loop: a new user's first
+    # `xornet train --preset post` compiled it for seconds beside the written-out loop it ran.
+    from xornet.engines import _kernels
+
+    general, calls = _kernels.run, []
+
+    def spy(*args):
+        calls.append(len(args))
+        return general(*args)
+
+    monkeypatch.setattr(_kernels, "run", spy)
+    data, config = xornet.xor(), xornet.PRESETS["post"]
+    long = train(data.X, data.y, config, rng=3, engine="numba")
+    assert calls == []  # neither loaded nor run
+    assert long.steps == 200_000
+    short = train(data.X, data.y, config.replace(steps=30_000), rng=3, engine="numba")
+    assert calls  # a short run takes the general loop
+    assert short.steps == 30_000
 
 
 def test_one_network_with_its_step_written_out_reports_divergence(one_written_out):

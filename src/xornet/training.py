@@ -316,7 +316,7 @@ class Trainer:
             from xornet.engines import fused
 
             start = time.perf_counter()  # compiling, the first time on a machine, or reading
-            fused.load()
+            fused.load(self.X, self.y, self.config, self.params, until - self.steps)
             self.compile_seconds += time.perf_counter() - start
         start = time.perf_counter()
         if chosen == "numba" and self.steps < until:

@@ -56,11 +56,20 @@ _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 def sigmoid(z: float) -> float:
     """Stable logistic function, as :func:`xornet.functional.sigmoid` (with the exp of
     :func:`._exp.exp_table`, within 1 ulp of the exact value). Inlined by numba into its
-    callers, as ``exp_table`` is into it: called instead, the written-out one-network loop
-    lost that exp's gain."""
+    callers, as ``exp_table`` is into it."""
     e = exp_table(-abs(z))
     r = 1.0 / (1.0 + e)
     return r if z >= 0.0 else e * r
+
+
+@njit(**_OPTIONS)
+def sigmoid_called(z: float) -> float:
+    """:func:`sigmoid` compiled once as a function of its own, for the written-out
+    one-network loop (:mod:`._written`), which calls it a dozen times a step: numba's inlining
+    copies and types a function afresh at every call, over a second of compiling the first
+    time a shape runs, while LLVM inlines this one into the loop all the same (the same
+    machine code and results)."""
+    return sigmoid(z)
 
 
 @njit(**_OPTIONS)

@@ -239,7 +239,7 @@ def source_one(
         ["ADAM_T", "ALL_CORRECT", "BETA1", "BETA2", "DIVERGED", "EPS", "FIRST_CORRECT",
          "FIRST_TARGET", "LR", "MARGIN", "MU", "N_RECORDS", "NESTEROV", "RECORD_EVERY",
          "RUNNING", "STEP", "STOP", "STOP_CORRECT", "TARGET", "TOL", "TOLERANCE", "USE_TARGET",
-         "USE_TOL", "log1p_exp", "sigmoid"]
+         "USE_TOL", "log1p_exp", "sigmoid_called"]
     )  # fmt: skip
     lines = [
         f'"""One {d}-{h}-1 network on {n} samples, the step written out: {activation}, '
@@ -446,11 +446,11 @@ SHARED_DIVISION = 4
 
 
 def _sigmoids(zs: list[str], outs: list[str], lanes: bool, shared: int = 1) -> list[str]:
-    """``outs[k] = sigmoid(zs[k])``. For one network, :func:`._kernels.sigmoid`, one at a
+    """``outs[k] = sigmoid(zs[k])``. For one network, :func:`._kernels.sigmoid_called`, one at a
     time. In lanes, from ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs')
     and ``r_{out} = 1 / (1 + e)``, with ``shared`` divisions shared (:func:`_reciprocals`)."""
     if not lanes:
-        return [f"{o} = sigmoid({z})" for z, o in zip(zs, outs, strict=True)]
+        return [f"{o} = sigmoid_called({z})" for z, o in zip(zs, outs, strict=True)]
     text = [f"e_{o} = exp_nonpos_horner(-abs({z}))" for z, o in zip(zs, outs, strict=True)]
     text += [f"d_{o} = 1.0 + e_{o}" for o in outs]
     if shared > 1:

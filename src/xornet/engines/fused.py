@@ -89,15 +89,36 @@ def _copy_back(params: Params, theta: Array) -> None:
         target[...] = source
 
 
-def load() -> None:
-    """Load the compiled loop now (from numba's disk cache, or by compiling it), so that the
-    first real run's timing does not include it. Costs one training step when already loaded."""
+def load(
+    X: Array | None = None,
+    y: Array | None = None,
+    config: TrainConfig | None = None,
+    params: Params | None = None,
+    steps: int = 0,
+) -> None:
+    """Load the compiled loop that a stretch of ``steps`` steps of this run takes (from numba's
+    disk cache, or by compiling it), so that the run's timing does not include it; without a
+    run, the general loop (short runs', the playground's).
+
+    Only that loop: a long run of a small network takes the loop written out for its shape,
+    and compiling the general loop beside it cost a new user's first run seconds for a loop
+    it never ran. Costs one training step, or none, when the loop is loaded already.
+    """
     from xornet.config import TrainConfig
     from xornet.optim import GD
 
+    if X is not None and y is not None and config is not None and params is not None:
+        loop = _loop_for(X, config, params.n_outputs, steps)
+        if loop is not kernels.run:  # a call that takes no step
+            theta = params.ravel()
+            fs, ints = pack_settings(config, X.shape[0])
+            counters = np.array([0, 0, STOP_CODES["running"], 0, -1, -1], dtype=np.int64)
+            loop(np.ascontiguousarray(X), np.ascontiguousarray(y), theta, np.zeros((3, theta.size)),
+                 fs, ints, 0, np.empty(1), counters)  # fmt: skip
+            return
     tiny = Params(np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
-    X, y = np.zeros((2, 1)), np.array([0.0, 1.0])
-    advance(X, y, TrainConfig(hidden=1, steps=1, tol=None), tiny, GD(1.0), 0, 1, 0,
+    X1, y1 = np.zeros((2, 1)), np.array([0.0, 1.0])
+    advance(X1, y1, TrainConfig(hidden=1, steps=1, tol=None), tiny, GD(1.0), 0, 1, 0,
             np.arange(2), -1, np.random.default_rng(0), None)  # fmt: skip
 
 
@@ -112,13 +133,20 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
     bool or None
         None when numba's cache cannot be read (its index is numba's own, private format).
     """
-    n, d = X.shape
-    per_epoch = batch_schedule(n, config.batch_size)[1]
-    loops = [kernels.run, _written_out(config, n, d, n_outputs, per_epoch, steps)]
+    loop = _loop_for(X, config, n_outputs, steps)
     try:
-        return all(_in_cache(loop) for loop in loops if loop is not None)
+        return _in_cache(loop)
     except Exception:  # numba's private cache layout changed: cannot tell
         return None
+
+
+def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Callable[..., object]:
+    """The compiled loop that :func:`advance` runs a stretch of ``steps`` steps of this run
+    with: the written-out one for the run's shape, or the general :func:`._kernels.run`."""
+    n, d = X.shape
+    per_epoch = batch_schedule(n, config.batch_size)[1]
+    written = _written_out(config, n, d, n_outputs, per_epoch, steps)
+    return kernels.run if written is None else written
 
 
 def _in_cache(dispatcher: object) -> bool:
