@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -758,7 +759,9 @@ def test_compiling_is_announced_and_timed_apart_from_training(capsys, monkeypatc
     assert code == 0
     assert err.startswith("xornet: compiling the numba engine for this machine")
     assert len(err.splitlines()) == 1
-    assert "s (numba engine), after 0.3" in out
+    compiling = re.search(r"s \(numba engine\), after (\d+\.\d+) s compiling", out)
+    assert compiling, out
+    assert float(compiling[1]) >= 0.3  # the sleep and the loading (longer when run alone)
     assert "s compiling it for this machine (once)" in out
     record = run_json(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
     assert record["compile_seconds"] >= 0.3 > record["train_seconds"]
