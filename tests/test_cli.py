@@ -646,6 +646,13 @@ def test_every_command_that_trains_draws_and_prints_its_seed(capsys, tmp_path):
     assert len(seeds | {first["seed"]}) > 1  # drawn, not fixed
     out = run(capsys, "explain", "--hidden", "2", "--seed", "7")[1]
     assert out.startswith("xornet explain: xor, seed 7\n")
+    # The post's layout too (it printed no seed, so a drawn start could not be seen again).
+    drawn = run_json(capsys, "explain", "--hidden", "2", "--layout", "post")
+    again = run_json(capsys, "explain", "--hidden", "2", "--layout", "post",
+                     "--seed", str(drawn["seed"]))  # fmt: skip
+    assert again == drawn
+    out = run(capsys, "explain", "--hidden", "2", "--layout", "post", "--seed", "7")[1]
+    assert out.startswith("xornet explain: xor, seed 7\n\nOne training step in the post's")
     code, out, _ = run(capsys, "report", "--steps", "20", "--out", str(tmp_path / "r.html"))
     assert code == 0
     seed = int(out.splitlines()[0].removeprefix("seed        "))

@@ -45,6 +45,17 @@ def test_the_end_state_is_printed_with_its_numbers(capsys):
     assert f"run longer  steps {steps:,} -> {2 * steps:,} -> {4 * steps:,}" in out
 
 
+def test_a_stalled_runs_outcome_does_not_deny_the_measurement_below_it(capsys):
+    # Before, the outcome line said the kind of point "is not measured here" above it.
+    args = ("landscape", "--preset", "post", "--seed", "0", "--no-trend")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    outcome = next(line for line in out.splitlines() if line.startswith("outcome"))
+    assert "XOR plateau" in outcome
+    assert "not measured" not in outcome
+    assert "not measured" not in run_json(capsys, *args[1:])["outcome_summary"]
+
+
 def test_json_is_classify_end_state_of_the_same_run(capsys):
     record = run_json(capsys, *SMALL, "--longer", "3")
     assert record["stop_reason"] == "tolerance"

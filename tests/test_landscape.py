@@ -335,6 +335,12 @@ def test_a_trend_to_infinity():
     # the loss's falls shrink by the same factor r every tenfold: the rest is a geometric tail
     r = (0.34684 - 0.34660) / (0.3498 - 0.34684)
     assert STUCK.limit() == pytest.approx(0.34660 - 0.00024 * r / (1 - r), rel=1e-12)
+    # A solved run's loss, falling about tenfold per tenfold toward 0 (the post's seed 3), has
+    # no limit above 0 to tell: before, it was said to head "for about 9.5e-06".
+    solved = Trend((200_000, 2_000_000, 20_000_000), (0.00589203, 0.000469691, 4.55125e-05),
+                   (22.12, 29.48, 36.2))  # fmt: skip
+    assert solved.to_infinity(t)
+    assert solved.limit() is None
     # growth per tenfold whatever the spacing: +1 over a factor 100 is +0.5 per tenfold
     assert Trend((10, 1000), (1.0, 0.9), (3.0, 4.0)).growths == (0.5,)
 
@@ -397,6 +403,8 @@ def test_a_stalled_run_continued_heads_for_infinity():
     assert measured.kind == "at infinity"
     assert outcome.kind == "plateau"
     assert "Measured at the end: Heading for a minimum at infinity" in outcome.summary
+    assert "not measured here" in trainer.result().outcome.summary  # what it replaces
+    assert "not measured here" not in outcome.summary
     solved = xornet.Trainer(XOR.X, XOR.y, config, rng=3).run()
     assert diagnose_with_landscape(solved) == (solved.result().outcome, None)
 

@@ -9,6 +9,8 @@ tested through the separate process (review_file, review_folder).
 
 import csv
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -422,6 +424,14 @@ def test_korean_review():
     assert "기대값" in text
     with pytest.raises(XornetError, match="lang"):
         r.render("fr")
+    # A finding's head names the post's step, not in parentheses: the step's own ')' (its
+    # number's) read as closing them, "(step backward 1) dLdZ2 = (1/m) * (YHat - Y))".
+    for lang in ("en", "ko"):
+        heads = [line for line in r.render(lang).splitlines()
+                 if line.startswith("[") and "backward" in line]  # fmt: skip
+        assert heads, lang
+        for head in heads:
+            assert not re.search(r"\((step|단계) ", head), head
 
 
 def test_json_schema_and_round_trip():
@@ -585,6 +595,7 @@ def test_the_posts_whole_run_with_full():
     r = check(_namespace("post.py"), full=True)
     assert r.checks["full"] == "pass"
     assert only(r, "full", "full.same").text["en"].startswith("The post's whole run ends where")
+    assert "the last loss of its trace (step 199,900" in only(r, "full", "full.same").text["en"]
 
 
 @pytest.mark.slow
@@ -639,8 +650,11 @@ def test_xornet_review_a_folder(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("dB1_from_dZ2.py  ok       7/8 통과; get_gradients: 알려진 실수: ")
     assert lines[3] == "제출물 3개 중 1개 통과 (exits 1)"
+    pages = out.with_name("grades_reviews")
+    assert lines[4] == f"{out}, {out.with_suffix('.html')}, {pages}{os.sep}"  # all it wrote
     assert out.exists()
     assert out.with_suffix(".html").exists()
+    assert len(list(pages.glob("*.html"))) == 3
     assert main(["review", str(folder), "--json"]) == 1
     record = json.loads(capsys.readouterr().out)
     assert (record["submissions"], record["passed"]) == (3, 1)

@@ -41,6 +41,15 @@ DIVERGED_RISE: Final = 1e3
 _IMPROVING_DROP: Final = 0.01
 
 
+#: What a plateau's verdict cannot tell from the outputs; where the landscape is measured
+#: (:func:`xornet.landscape.diagnose_with_landscape`, ``xornet landscape``) the measurement
+#: takes its place.
+UNMEASURED = (
+    " Whether it is a local minimum, a saddle or a slope toward infinite weights is not"
+    " measured here (xornet landscape measures it)."
+)
+
+
 def predicted_class(probabilities: Array) -> IntArray:
     """The predicted class of each sample.
 
@@ -312,9 +321,7 @@ def classify(
             # xornet.landscape.diagnose_with_landscape when asked for.
             summary += (
                 " The other two samples are right: the XOR plateau (with cross-entropy, a loss"
-                " near ln(2)/2 = 0.347). Whether it is a local minimum, a saddle or a slope"
-                " toward infinite weights is not measured here (the landscape analysis"
-                " measures it)."
+                " near ln(2)/2 = 0.347)." + UNMEASURED
             )
     else:
         summary = f"Stuck on a plateau: {n_wrong} and the loss ({final:.4g}) has stopped falling."

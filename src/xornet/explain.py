@@ -274,7 +274,7 @@ _WORDS: Final[dict[str, tuple[str, str, str]]] = {
         "클래스 1일 확률 (글의 YHat)",
     ),
     "loss": (
-        "L = mean(log(1 + exp(-s Z2))), s = 2y - 1",
+        "s = 2y - 1, L = mean(log(1 + exp(-s Z2)))",
         "binary cross-entropy, mean over samples",
         "이진 교차 엔트로피, 샘플 평균",
     ),

@@ -115,7 +115,7 @@ def explain(args: argparse.Namespace) -> int:
                                activation=config.activation, optimizer=trainer.optimizer,
                                step=offset + trainer.steps, kind=config.loss)  # fmt: skip
     if args.layout == "post":
-        return _post_layout(args, explanation)
+        return _post_layout(args, explanation, seed, dataset.name)
     if args.json:
         record = json.loads(to_json(explanation))
         if seed is not None:
@@ -128,15 +128,24 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _post_layout(args: argparse.Namespace, explanation: Explanation) -> int:
-    """The step in the post's layout and names (:mod:`xornet.review.post_layout`)."""
+def _post_layout(
+    args: argparse.Namespace, explanation: Explanation, seed: int | None, name: str
+) -> int:
+    """The step in the post's layout and names (:mod:`xornet.review.post_layout`), after the
+    seed drawn (as the library's layout prints it)."""
     from xornet.errors import XornetError
     from xornet.review.post_layout import post_json, render_post
 
     try:
-        text = (
-            post_json(explanation) + "\n" if args.json else render_post(explanation, lang=args.lang)
-        )
+        if args.json:
+            record = json.loads(post_json(explanation))
+            if seed is not None:
+                record["seed"] = seed
+            text = json.dumps(record, indent=2) + "\n"
+        else:
+            text = render_post(explanation, lang=args.lang)
+            if seed is not None:
+                text = f"xornet explain: {name}, seed {seed}\n\n{text}"
     except XornetError as exc:
         raise UsageError(f"--layout post: {exc}") from None
     sys.stdout.write(text)

@@ -215,6 +215,8 @@ def _saved(args: argparse.Namespace) -> _End:
 
 def _text(end: _End, point: Classification, figures: list[Path]) -> str:
     """The classification and its numbers, one line each, then the measured summary."""
+    from xornet.diagnosis import UNMEASURED
+
     c, t = end.config, point.thresholds
     where = f"{end.model}, " if end.model is not None else ""
     seed = "" if end.seed is None else f", seed {end.seed}"
@@ -224,7 +226,7 @@ def _text(end: _End, point: Classification, figures: list[Path]) -> str:
         "",
         f"run         {end.steps:,} steps"
         + ("" if end.stopped is None else f" ({output.reason(end.stopped, c)})"),
-        f"outcome     {end.outcome.summary}",
+        f"outcome     {end.outcome.summary.replace(UNMEASURED, '')}",
         "",
         f"end state   {point.kind}",
         f"loss        {point.loss:.6g}",
@@ -271,6 +273,8 @@ def _text(end: _End, point: Classification, figures: list[Path]) -> str:
 
 def _record(end: _End, point: Classification, figures: list[Path]) -> dict[str, Any]:
     """``landscape --json``: the run and its end state's classification as one object."""
+    from xornet.diagnosis import UNMEASURED
+
     return {
         "dataset": end.dataset.name,
         "model": None if end.model is None else str(end.model),
@@ -279,7 +283,7 @@ def _record(end: _End, point: Classification, figures: list[Path]) -> dict[str, 
         "steps": end.steps,
         "stop_reason": end.stopped,
         "outcome": end.outcome.kind,
-        "outcome_summary": end.outcome.summary,
+        "outcome_summary": end.outcome.summary.replace(UNMEASURED, ""),
         "landscape": point.as_dict(),
         "figures": [str(path) for path in figures],
     }

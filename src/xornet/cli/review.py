@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -121,9 +122,10 @@ def _folder(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    pages = None
     if args.out is not None:
         write_csv(reviews, args.out, lang=args.lang)
-        write_html(reviews, args.out.with_suffix(".html"), lang=args.lang)
+        pages = write_html(reviews, args.out.with_suffix(".html"), lang=args.lang)
     passed = sum(r.passed for r in reviews)
     if args.json:
         records = [{**r.to_dict(), "summary": summary_line(r, lang=args.lang)} for r in reviews]
@@ -134,8 +136,8 @@ def _folder(args: argparse.Namespace) -> int:
         for r in reviews:
             print(f"{r.source:<{width}}  {r.status:<7}  {summary_line(r, lang=args.lang)}")
         print(_totals(reviews, args.lang))
-        if args.out is not None:
-            print(f"{args.out}, {args.out.with_suffix('.html')}")
+        if pages is not None:
+            print(f"{args.out}, {args.out.with_suffix('.html')}, {pages}{os.sep}")
     return EXIT_OK if passed == len(reviews) else EXIT_FAILED
 
 

@@ -189,15 +189,20 @@ class Trend:
     def limit(self) -> float | None:
         """Where the loss is heading if its excess keeps shrinking by the same factor each
         interval (a geometric tail; with gradient flow at infinity the excess falls like
-        ``1 / step``, tenfold per tenfold); None without three records or with a fall that
-        does not shrink."""
+        ``1 / step``, tenfold per tenfold).
+
+        None without three records, with a fall that does not shrink, or when the limit is
+        below half the last loss: a loss still falling tenfold per tenfold of steps (a solved
+        run's, heading for 0) has no limit above 0 that three records can tell apart.
+        """
         if len(self.losses) < 3:
             return None
         f1, f2 = self.falls[-2:]
         if not 0 < f2 < f1:
             return None
         r = f2 / f1
-        return self.losses[-1] - f2 * r / (1.0 - r)
+        limit = self.losses[-1] - f2 * r / (1.0 - r)
+        return limit if limit >= self.losses[-1] / 2 else None
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from xornet._typing import Array
 from xornet.config import TrainConfig
-from xornet.diagnosis import Outcome, all_correct
+from xornet.diagnosis import UNMEASURED, Outcome, all_correct
 from xornet.errors import XornetError
 from xornet.landscape._classify import Classification, Thresholds, Trend, classify_point
 from xornet.landscape._hessian import Shape, first_order, hessians
@@ -383,5 +383,6 @@ def diagnose_with_landscape(
         engine=trainer.engine,
         thresholds=thresholds,
     )
-    measured = f"{outcome.summary} Measured at the end: {point.summary}"
+    told = outcome.summary.replace(UNMEASURED, "")
+    measured = f"{told} Measured at the end: {point.summary}"
     return dataclasses.replace(outcome, summary=measured), point

@@ -178,10 +178,11 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
                      "steps) ends elsewhere than the reference's ({name}: {how}).",
                      "글의 전체 학습 (np.random.seed(3), learning_rate=0.01, 200,000단계)이 "
                      "기준과 다른 곳에서 끝난다 ({name}: {how})."),
-    "full.same": ("The post's whole run ends where the reference's does: final loss {loss:.6f}, "
-                  "in {seconds:.1f} s.",
-                  "글의 전체 학습이 기준과 같은 곳에서 끝난다: 마지막 손실 {loss:.6f}, "
-                  "{seconds:.1f}초."),
+    "full.same": ("The post's whole run ends where the reference's does: the last loss of its "
+                  "trace (step 199,900, before that step's update) {loss:.6f}, in "
+                  "{seconds:.1f} s.",
+                  "글의 전체 학습이 기준과 같은 곳에서 끝난다: 손실 기록의 마지막 값 (199,900번째 "
+                  "단계, 그 단계의 업데이트 전) {loss:.6f}, {seconds:.1f}초."),
 }  # fmt: skip
 
 _FIX: Final[dict[str, tuple[str, str]]] = {

@@ -133,7 +133,7 @@ def _shown_lines(s: Shown, words: dict[str, str]) -> list[str]:
 def _finding_lines(f: FindingLike, words: dict[str, str], lang: str) -> list[str]:
     head = f"[{words[f.level]}] {f.check}"
     if f.step:
-        head += f"  ({words['step']} {f.step})"
+        head += f"  · {words['step']} {f.step}"  # the post's step has its own ')'
     lines = [head, "  " + f.text[lang]]
     if f.fix.get(lang):
         lines.append(f"  {words['fix']}: {f.fix[lang]}")
