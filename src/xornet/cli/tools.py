@@ -34,7 +34,8 @@ def add_parsers(sub: Any) -> None:
         description="The steps written out per network shape are compiled once and kept under "
         "$XORNET_CACHE_DIR if set, else $XDG_CACHE_HOME/xornet/kernels (by default ~/.cache). "
         "Show where, how many and how big; --clear deletes them (each is compiled again, "
-        "in seconds, when next needed).",
+        "in seconds, when next needed). The general compiled loops are numba's own cache, "
+        "beside xornet's code (engines/__pycache__) or in $NUMBA_CACHE_DIR: not counted here.",
     )
     p.add_argument("--clear", action="store_true", help="delete every compiled kernel")
     p.add_argument("--json", action="store_true", help="print JSON")
