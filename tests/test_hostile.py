@@ -419,3 +419,44 @@ def test_the_good_study_files_resume_to_themselves(study_files, tmp_path, capsys
     path = tmp_path / "old.csv"
     path.write_text(_csv_study(study_files, _format_1))
     assert main([*STUDY, "--out", str(path), "--resume"]) == 0
+
+
+# ----------------------------------------------------------------------------- the landscape
+
+
+def _huge_weights(scale=1e300):
+    params = __import__("xornet").init_params(2, 2, rng=0)
+    params.W1[...] = scale
+    params.W2[...] = -scale
+    return params
+
+
+def test_weights_too_large_for_the_landscape_are_refused_in_one_line(tmp_path, capsys):
+    # Finite weights near the largest float: the weight norm overflowed (a RuntimeWarning),
+    # then a slice failed far from the cause ("a needs at least two finite coordinates").
+    import xornet
+    from xornet.cli import main
+    from xornet.errors import XornetError
+    from xornet.landscape import classify_point
+
+    XOR = xornet.xor()
+    with pytest.raises(XornetError, match="too large to classify"):
+        classify_point(_huge_weights(), XOR.X, XOR.y)
+    classify_point(_huge_weights(1e50), XOR.X, XOR.y)  # large, within bounds: measured
+    model = tmp_path / "huge.npz"
+    xornet.save_model(model, _huge_weights())
+    assert main(["landscape", "--model", str(model), "--no-trend"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "too large to classify" in err
+
+
+def test_a_report_on_weights_too_large_says_the_landscape_was_not_measured():
+    import xornet
+    from xornet.report import _landscape_section
+
+    XOR = xornet.xor()
+    text = _landscape_section(_huge_weights(), XOR.X, XOR.y, "sigmoid", "bce", None)
+    assert "<p>Not measured: " in text
+    assert "too large to classify" in text
+    assert "<img" not in text

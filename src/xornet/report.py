@@ -19,6 +19,7 @@ from xornet._atomic import atomic_write
 from xornet._typing import Array
 from xornet.config import settings_that_apply
 from xornet.diagnosis import predicted_class
+from xornet.errors import XornetError
 from xornet.explain import Explanation, explain_step, render
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
@@ -195,7 +196,10 @@ def _landscape_section(
         return (f"{head}<p>Not measured: the exact Hessian of {params.size} parameters over "
                 f"{X.shape[0]} samples is beyond this report's budget ({work:,} products, "
                 f"{LANDSCAPE_WORK:,} allowed).</p></section>\n")  # fmt: skip
-    point = classify_point(params, X, y, activation, kind)
+    try:
+        point = classify_point(params, X, y, activation, kind)
+    except XornetError as exc:  # weights beyond what can be measured
+        return f"{head}<p>Not measured: {html.escape(str(exc))}.</p></section>\n"
     t = point.thresholds
     if point.escape is None:
         escape = "none (no negative curvature)"
