@@ -460,3 +460,30 @@ def test_a_report_on_weights_too_large_says_the_landscape_was_not_measured():
     assert "<p>Not measured: " in text
     assert "too large to classify" in text
     assert "<img" not in text
+
+
+def test_a_model_too_wide_for_the_exact_hessian_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch
+):
+    # A 2-700-1 model file (a few tens of kilobytes): its run was continued 100 times longer
+    # for the trend, then its 2,801-square Hessian formed and decomposed (a 2-3000-1 one: over
+    # five minutes and 8 GB). Now refused before either.
+    from xornet.cli import main
+    from xornet.landscape import _hessian
+    from xornet.training import Trainer
+
+    model = tmp_path / "wide.npz"
+    assert main(["train", "--hidden", "700", "--steps", "2", "--seed", "0", "--quiet",
+                 "--save", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    def never(*args, **kwargs):
+        raise AssertionError("reached")
+
+    monkeypatch.setattr(_hessian, "hessian_products", never)
+    monkeypatch.setattr(Trainer, "run", never)
+    for flags in ([], ["--no-trend"]):
+        assert main(["landscape", "--model", str(model), *flags]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1
+        assert "2,801 parameters is too large for the exact Hessian" in err

@@ -415,7 +415,8 @@ def classify_point(
     Raises
     ------
     XornetError
-        For parameters that are not finite or are beyond ``MAX_PARAMETER`` (1e100).
+        For parameters that are not finite or are beyond ``MAX_PARAMETER`` (1e100), or more
+        of them than the exact Hessian takes (``MAX_HESSIAN_PARAMETERS``, 2,500).
     """
     theta, shape, X, y = prepare(params, X, y, activation, kind)
     return _classify(theta, shape, X, y, activation, kind, thresholds or Thresholds(), [trend])[0]
