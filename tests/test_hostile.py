@@ -487,3 +487,33 @@ def test_a_model_too_wide_for_the_exact_hessian_is_refused_before_any_work(
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1
         assert "2,801 parameters is too large for the exact Hessian" in err
+
+
+def test_a_wide_networks_output_map_is_computed_in_slices(monkeypatch):
+    # A report on a 2-3000-1 model file took 4.7 GB for its decision boundary: the whole
+    # 200 x 200 grid's hidden layer at once (a 2-100000-1 one asked for 30 GB).
+    import matplotlib.pyplot as plt
+
+    import xornet
+    from xornet.plotting import _base, plot_boundary
+
+    sizes = []
+    real = _base.forward
+
+    def counting(params, X, activation="sigmoid"):
+        sizes.append(X.shape[0] * params.n_hidden)
+        return real(params, X, activation)
+
+    monkeypatch.setattr(_base, "forward", counting)
+    XOR = xornet.xor()
+    wide = xornet.init_params(2, 3000, rng=0)
+    fig = plot_boundary(wide, XOR.X, XOR.y)
+    plt.close(fig)
+    assert sum(sizes) >= 200 * 200 * 3000  # the whole grid
+    assert max(sizes) <= _base.MAP_BLOCK
+    # and in slices the map is the one computed at once (to rounding: BLAS may block a
+    # product's sum otherwise for other sizes)
+    grid = np.random.default_rng(0).normal(size=(5000, 2))
+    monkeypatch.setattr(_base, "MAP_BLOCK", 3000 * 7)
+    np.testing.assert_allclose(_base.map_outputs(wide, grid, "sigmoid"),
+                               real(wide, grid, "sigmoid").P, rtol=1e-12, atol=0)  # fmt: skip
