@@ -337,6 +337,21 @@ def test_a_study_file_larger_than_its_study_is_refused_before_it_is_read(
                                              "networks fills\n")  # fmt: skip
 
 
+def test_a_study_resumed_through_a_symlink_is_written_where_it_points(study_files, tmp_path):
+    # The atomic rename replaced the link with a new file, leaving the study it pointed to
+    # behind, stale.
+    from xornet.cli import main
+    from xornet.study import read_records
+
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("\n".join((study_files / "good.csv").read_text().splitlines()[:5]) + "\n")
+    link.symlink_to(real)
+    assert main([*STUDY, "--out", str(link), "--resume"]) == 0
+    assert link.is_symlink()
+    assert len(read_records(real)[1]) == 8
+    assert real.read_bytes() == (study_files / "good.csv").read_bytes()
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
 def test_a_named_pipe_as_study_file_is_refused_not_waited_on(tmp_path, capsys):
     import os
