@@ -532,3 +532,21 @@ def test_a_wide_networks_output_map_is_computed_in_slices(monkeypatch):
     monkeypatch.setattr(_base, "MAP_BLOCK", 3000 * 7)
     np.testing.assert_allclose(_base.map_outputs(wide, grid, "sigmoid"),
                                real(wide, grid, "sigmoid").P, rtol=1e-12, atol=0)  # fmt: skip
+
+
+def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
+    # Drawing took about 5 ms a hidden unit: a 2-100000-1 model file's report, eight minutes.
+    import xornet
+    import xornet.report
+    from xornet.report import build_report
+
+    monkeypatch.setattr(xornet.report, "NETWORK_UNITS", 8)
+    XOR = xornet.xor()
+    page = build_report(xornet.init_params(2, 9, rng=0), XOR.X, XOR.y)
+    start = page.index('<section id="network">')
+    network = page[start : page.index("</section>", start)]
+    assert "Not drawn: 9 hidden units" in network
+    assert "<img" not in network
+    page = build_report(xornet.init_params(2, 8, rng=0), XOR.X, XOR.y)
+    start = page.index('<section id="network">')
+    assert "<img" in page[start : page.index("</section>", start)]
