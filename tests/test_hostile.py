@@ -185,3 +185,368 @@ def test_an_empty_path_is_an_error_not_the_working_directory(argv, capsys, tmp_p
     assert "empty path" in err
     assert len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())  # nothing written where the user stands
+
+
+# ----------------------------------------------------------------------------- study files
+
+STUDY = ["sweep", "--hidden", "2", "3", "--seeds", "4", "--steps", "300", "--tol", "0.6",
+         "--quiet", "--engine", "numpy"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def study_files(tmp_path_factory):
+    """A finished study's CSV and Parquet files (some networks stop at the criterion)."""
+    from xornet.cli import main
+
+    folder = tmp_path_factory.mktemp("study")
+    for suffix in ("csv", "parquet"):
+        assert main([*STUDY, "--out", str(folder / f"good.{suffix}")]) == 0
+    assert ",tolerance," in (folder / "good.csv").read_text()
+    return folder
+
+
+def _resume_refuses(path, capsys):
+    """Resume the study from ``path``: refused in one line (exit 2), the file as it was."""
+    from xornet.cli import main
+
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main([*STUDY, "--out", str(path), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("xornet: error: ")
+    assert path.read_bytes() == before
+    return err
+
+
+def _csv_study(folder, change):
+    """The good CSV study file changed by ``change(identity, header, rows)`` (in place)."""
+    first, header, *rows = (folder / "good.csv").read_text().splitlines()
+    identity = json.loads(first.removeprefix("# xornet study "))
+    header, rows = header.split(","), [row.split(",") for row in rows]
+    change(identity, header, rows)
+    return (f"# xornet study {json.dumps(identity)}\n" + ",".join(header) + "\n"
+            + "".join(",".join(row) + "\n" for row in rows))  # fmt: skip
+
+
+def _set(column, value, row=0):
+    def change(identity, header, rows):
+        rows[row][header.index(column)] = value
+
+    return change
+
+
+def _format_1(identity, header, rows):
+    """As the format before ``criterion_epoch`` wrote it."""
+    drop = header.index("criterion_epoch")
+    identity["format"] = 1
+    del header[drop]
+    for row in rows:
+        del row[drop]
+
+
+def _format_1_then(change):
+    def both(identity, header, rows):
+        _format_1(identity, header, rows)
+        change(identity, header, rows)
+
+    return both
+
+
+def _tolerance_row_in_setting(setting):
+    def change(identity, header, rows):
+        row = next(r for r in rows if r[header.index("stop_reason")] == "tolerance")
+        row[header.index("setting")] = setting
+
+    return change
+
+
+def _huge_grid(identity, header, rows):
+    """A format-1 header whose grid has 10^12 settings (a line of a few kilobytes)."""
+    _format_1(identity, header, rows)
+    identity["grid"].update({f"a{i}": list(range(1000)) for i in range(4)})
+    at = header.index("seed")
+    header[at:at] = [f"a{i}" for i in range(4)]
+    for row in rows:
+        row[at:at] = ["0"] * 4
+
+
+def _identity(key, value):
+    def change(identity, header, rows):
+        identity[key] = value
+
+    return change
+
+
+HOSTILE_CSV = {
+    "seeds of no count": _identity("seeds", {}),
+    "seeds counted in text": _identity("seeds", {"first": "a", "count": 2}),
+    "data of no features": _identity("data", {"samples": 4}),
+    "data of a numeric hash": _identity("data", {"samples": 4, "features": 2, "sha256": 5}),
+    "a count beyond int64": _set("criterion_epoch", "9" * 30),
+    "a step count beyond int64": _set("stopped_at", "9" * 30),
+    "a seed beyond int64": _set("seed", "9" * 30),
+    "a criterion epoch below -1": _set("criterion_epoch", "-7"),
+    "a negative step count": _set("stopped_at", "-3"),
+    "an unknown outcome": _set("outcome", "bogus"),
+    "an outcome cut to fit": _set("outcome", "plateau_all_half_and_more"),
+    "an unknown stop reason": _set("stop_reason", "whatever"),
+    "an accuracy above 1": _set("accuracy", "1e400"),
+    "a negative loss": _set("final_loss", "-0.5"),
+    "a row whose setting values lie": _set("hidden", "99"),
+    "a field larger than csv allows": _set("outcome", "x" * 200_000),
+    "format 1, a tolerance stop in no setting": _format_1_then(_tolerance_row_in_setting("9")),
+    "format 1, no samples": _format_1_then(
+        lambda identity, header, rows: identity["data"].update(samples=0)
+    ),
+}
+
+
+@pytest.mark.parametrize("change", HOSTILE_CSV.values(), ids=HOSTILE_CSV.keys())
+def test_a_hostile_csv_study_file_is_refused_in_one_line(change, study_files, tmp_path, capsys):
+    path = tmp_path / "study.csv"
+    path.write_text(_csv_study(study_files, change))
+    _resume_refuses(path, capsys)
+
+
+def test_a_study_file_without_column_names_is_refused(study_files, tmp_path, capsys):
+    path = tmp_path / "study.csv"
+    path.write_text((study_files / "good.csv").read_text().splitlines()[0] + "\n")
+    assert "no column names" in _resume_refuses(path, capsys)
+
+
+def test_a_format_1_header_with_a_vast_grid_is_refused_without_listing_it(
+    study_files, tmp_path, capsys
+):
+    # Listing its 10^12 settings took forever; a setting is now found from its index.
+    path = tmp_path / "study.csv"
+    path.write_text(_csv_study(study_files, _huge_grid))
+    _resume_refuses(path, capsys)
+
+
+def test_a_study_file_larger_than_its_study_is_refused_before_it_is_read(
+    study_files, tmp_path, capsys, monkeypatch
+):
+    import xornet.study as study
+
+    path = tmp_path / "study.csv"
+    good = (study_files / "good.csv").read_text()
+    path.write_text(good + "#" * (64 * 1024 + 8 * study.ROW_BYTES))
+    monkeypatch.setattr(study, "_read_csv", None)  # never reached
+    assert _resume_refuses(path, capsys) == (f"xornet: error: {path}: more than a study of 8 "
+                                             "networks fills\n")  # fmt: skip
+
+
+def test_a_study_resumed_through_a_symlink_is_written_where_it_points(study_files, tmp_path):
+    # The atomic rename replaced the link with a new file, leaving the study it pointed to
+    # behind, stale.
+    from xornet.cli import main
+    from xornet.study import read_records
+
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("\n".join((study_files / "good.csv").read_text().splitlines()[:5]) + "\n")
+    link.symlink_to(real)
+    assert main([*STUDY, "--out", str(link), "--resume"]) == 0
+    assert link.is_symlink()
+    assert len(read_records(real)[1]) == 8
+    assert real.read_bytes() == (study_files / "good.csv").read_bytes()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_as_study_file_is_refused_not_waited_on(tmp_path, capsys):
+    import os
+
+    from xornet.cli import main
+
+    path = tmp_path / "study.csv"
+    os.mkfifo(path)  # reading it would wait for a writer that never comes
+    assert main([*STUDY, "--out", str(path), "--resume"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def _parquet_study(folder, column, values, drop_criterion=False):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "good.parquet")
+    metadata = table.schema.metadata
+    if column is not None:
+        table = table.set_column(table.column_names.index(column), column, pa.array(values))
+    if drop_criterion:
+        table = table.drop_columns(["criterion_epoch"])
+        identity = json.loads(metadata[b"xornet.study"])
+        metadata = {b"xornet.study": json.dumps({**identity, "format": 1})}
+    buffer = __import__("io").BytesIO()
+    pq.write_table(table.replace_schema_metadata(metadata), buffer)
+    return buffer.getvalue()
+
+
+HOSTILE_PARQUET = {
+    "settings as fractions": ("setting", [0.5] * 4 + [1.0] * 4),
+    "seeds as fractions": ("seed", [0.9, 1.2, 2.0, 3.0] * 2),
+    "settings as text": ("setting", ["0"] * 4 + ["1"] * 4),
+    "nested solve steps": ("solve_step", [[1]] * 8),
+    "outcomes as records": ("outcome", [{"a": 1}] * 8),
+    "outcomes as numbers": ("outcome", [1] * 8),
+    "criterion epochs as flags": ("criterion_epoch", [True] * 8),
+    "steps beyond int64": ("stopped_at", __import__("numpy").full(8, 2**64 - 1, dtype="u8")),
+}
+
+
+@pytest.mark.parametrize(("column", "values"), HOSTILE_PARQUET.values(), ids=HOSTILE_PARQUET.keys())
+def test_a_hostile_parquet_study_file_is_refused_in_one_line(
+    column, values, study_files, tmp_path, capsys
+):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "study.parquet"
+    path.write_bytes(_parquet_study(study_files, column, values))
+    _resume_refuses(path, capsys)
+
+
+def test_a_parquet_study_file_of_more_rows_than_its_study_is_refused_unread(
+    study_files, tmp_path, capsys, monkeypatch
+):
+    # A few kilobytes that decompress to 10^7 rows: the footer's row count is checked first.
+    pytest.importorskip("pyarrow")
+    import xornet.study as study
+
+    path = tmp_path / "study.parquet"
+    path.write_bytes(_parquet_study(study_files, None, None))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    many = pa.concat_tables([table] * 1_250_000)
+    pq.write_table(many, path)
+    monkeypatch.setattr(study, "_read_parquet", None)  # never reached
+    assert "more than a study of 8 networks" in _resume_refuses(path, capsys)
+
+
+def test_the_good_study_files_resume_to_themselves(study_files, tmp_path, capsys):
+    from xornet.cli import main
+
+    for suffix in ("csv", "parquet"):
+        path = tmp_path / f"study.{suffix}"
+        path.write_bytes((study_files / f"good.{suffix}").read_bytes())
+        assert main([*STUDY, "--out", str(path), "--resume"]) == 0
+        assert path.read_bytes() == (study_files / f"good.{suffix}").read_bytes()
+    # and a format-1 file with a tolerance stop reads (its criterion epochs derived)
+    path = tmp_path / "old.csv"
+    path.write_text(_csv_study(study_files, _format_1))
+    assert main([*STUDY, "--out", str(path), "--resume"]) == 0
+
+
+# ----------------------------------------------------------------------------- the landscape
+
+
+def _huge_weights(scale=1e300):
+    params = __import__("xornet").init_params(2, 2, rng=0)
+    params.W1[...] = scale
+    params.W2[...] = -scale
+    return params
+
+
+def test_weights_too_large_for_the_landscape_are_refused_in_one_line(tmp_path, capsys):
+    # Finite weights near the largest float: the weight norm overflowed (a RuntimeWarning),
+    # then a slice failed far from the cause ("a needs at least two finite coordinates").
+    import xornet
+    from xornet.cli import main
+    from xornet.errors import XornetError
+    from xornet.landscape import classify_point
+
+    XOR = xornet.xor()
+    with pytest.raises(XornetError, match="too large to classify"):
+        classify_point(_huge_weights(), XOR.X, XOR.y)
+    classify_point(_huge_weights(1e50), XOR.X, XOR.y)  # large, within bounds: measured
+    model = tmp_path / "huge.npz"
+    xornet.save_model(model, _huge_weights())
+    assert main(["landscape", "--model", str(model), "--no-trend"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "too large to classify" in err
+
+
+def test_a_report_on_weights_too_large_says_the_landscape_was_not_measured():
+    import xornet
+    from xornet.report import _landscape_section
+
+    XOR = xornet.xor()
+    text = _landscape_section(_huge_weights(), XOR.X, XOR.y, "sigmoid", "bce", None)
+    assert "<p>Not measured: " in text
+    assert "too large to classify" in text
+    assert "<img" not in text
+
+
+def test_a_model_too_wide_for_the_exact_hessian_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch
+):
+    # A 2-700-1 model file (a few tens of kilobytes): its run was continued 100 times longer
+    # for the trend, then its 2,801-square Hessian formed and decomposed (a 2-3000-1 one: over
+    # five minutes and 8 GB). Now refused before either.
+    from xornet.cli import main
+    from xornet.landscape import _hessian
+    from xornet.training import Trainer
+
+    model = tmp_path / "wide.npz"
+    assert main(["train", "--hidden", "700", "--steps", "2", "--seed", "0", "--quiet",
+                 "--save", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    def never(*args, **kwargs):
+        raise AssertionError("reached")
+
+    monkeypatch.setattr(_hessian, "hessian_products", never)
+    monkeypatch.setattr(Trainer, "run", never)
+    for flags in ([], ["--no-trend"]):
+        assert main(["landscape", "--model", str(model), *flags]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1
+        assert "2,801 parameters is too large for the exact Hessian" in err
+
+
+def test_a_wide_networks_output_map_is_computed_in_slices(monkeypatch):
+    # A report on a 2-3000-1 model file took 4.7 GB for its decision boundary: the whole
+    # 200 x 200 grid's hidden layer at once (a 2-100000-1 one asked for 30 GB).
+    import matplotlib.pyplot as plt
+
+    import xornet
+    from xornet.plotting import _base, plot_boundary
+
+    sizes = []
+    real = _base.forward
+
+    def counting(params, X, activation="sigmoid"):
+        sizes.append(X.shape[0] * params.n_hidden)
+        return real(params, X, activation)
+
+    monkeypatch.setattr(_base, "forward", counting)
+    XOR = xornet.xor()
+    wide = xornet.init_params(2, 3000, rng=0)
+    fig = plot_boundary(wide, XOR.X, XOR.y)
+    plt.close(fig)
+    assert sum(sizes) >= 200 * 200 * 3000  # the whole grid
+    assert max(sizes) <= _base.MAP_BLOCK
+    # and in slices the map is the one computed at once (to rounding: BLAS may block a
+    # product's sum otherwise for other sizes)
+    grid = np.random.default_rng(0).normal(size=(5000, 2))
+    monkeypatch.setattr(_base, "MAP_BLOCK", 3000 * 7)
+    np.testing.assert_allclose(_base.map_outputs(wide, grid, "sigmoid"),
+                               real(wide, grid, "sigmoid").P, rtol=1e-12, atol=0)  # fmt: skip
+
+
+def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
+    # Drawing took about 5 ms a hidden unit: a 2-100000-1 model file's report, eight minutes.
+    import xornet
+    import xornet.report
+    from xornet.report import build_report
+
+    monkeypatch.setattr(xornet.report, "NETWORK_UNITS", 8)
+    XOR = xornet.xor()
+    page = build_report(xornet.init_params(2, 9, rng=0), XOR.X, XOR.y)
+    start = page.index('<section id="network">')
+    network = page[start : page.index("</section>", start)]
+    assert "Not drawn: 9 hidden units" in network
+    assert "<img" not in network
+    page = build_report(xornet.init_params(2, 8, rng=0), XOR.X, XOR.y)
+    start = page.index('<section id="network">')
+    assert "<img" in page[start : page.index("</section>", start)]

@@ -34,6 +34,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
 
     Notes
     -----
+    A symbolic link is followed: the file it points to is replaced, the link kept.
+
     If ``write`` raises (or the process is interrupted), the target is left as it was and the
     temporary file is removed. A process killed outright cannot remove it: the temporary file,
     hidden beside the target as ``.NAME.PID.XXXXXXXX.tmp``, is removed by the next save of the
@@ -43,6 +45,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     may then fail with an error, never leave a broken target.)
     """
     path = checked_path(path)
+    if os.path.islink(path):  # replace the file it points to: a rename over the link would drop it
+        path = Path(os.path.realpath(path))
     directory = path.parent
     if not directory.is_dir():
         raise ModelFileError(f"{path}: directory {directory} does not exist")

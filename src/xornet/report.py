@@ -19,6 +19,7 @@ from xornet._atomic import atomic_write
 from xornet._typing import Array
 from xornet.config import settings_that_apply
 from xornet.diagnosis import predicted_class
+from xornet.errors import XornetError
 from xornet.explain import Explanation, explain_step, render
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
@@ -37,6 +38,10 @@ SECTIONS = ("configuration", "truth-table", "outcome", "loss", "landscape", "bou
 #: parameter-parameter-sample products, ``P^2 n`` (about a second or two on one core): XOR's
 #: networks are far below it (the post's 2-2-1 network: 324).
 LANDSCAPE_WORK: Final = 10_000_000
+
+#: The network's diagram is drawn for at most this many hidden units (about 5 ms each; a wider
+#: network's diagram, a model file's say, would take minutes and show no one unit).
+NETWORK_UNITS: Final = 256
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
@@ -163,8 +168,12 @@ def build_report(
     parts.append('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the '
                  "samples to where one straight line, the output unit, separates the classes."
                  f"</p>{hidden}</section>\n")  # fmt: skip
-    parts.append(f'<section id="network"><h2>The network</h2>'
-                 f"{_png(plot_network(params, names))}</section>\n")  # fmt: skip
+    if params.n_hidden > NETWORK_UNITS:
+        diagram = (f"<p>Not drawn: {params.n_hidden:,} hidden units, more than the "
+                   f"{NETWORK_UNITS} this report draws.</p>")  # fmt: skip
+    else:
+        diagram = _png(plot_network(params, names))
+    parts.append(f'<section id="network"><h2>The network</h2>{diagram}</section>\n')
 
     if explanation is None:
         start = params if explain_params is None else explain_params
@@ -195,7 +204,10 @@ def _landscape_section(
         return (f"{head}<p>Not measured: the exact Hessian of {params.size} parameters over "
                 f"{X.shape[0]} samples is beyond this report's budget ({work:,} products, "
                 f"{LANDSCAPE_WORK:,} allowed).</p></section>\n")  # fmt: skip
-    point = classify_point(params, X, y, activation, kind)
+    try:
+        point = classify_point(params, X, y, activation, kind)
+    except XornetError as exc:  # weights beyond what can be measured
+        return f"{head}<p>Not measured: {html.escape(str(exc))}.</p></section>\n"
     t = point.thresholds
     if point.escape is None:
         escape = "none (no negative curvature)"

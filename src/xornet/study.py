@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from xornet._typing import Array, IntArray
-from xornet.config import TrainConfig, check_seed, epochs_of
+from xornet.config import MAX_SEED, TrainConfig, check_seed, epochs_of
 from xornet.data import check_Xy
 from xornet.diagnosis import NEAR_HALF
 from xornet.engines import resolve_engine
@@ -102,6 +102,14 @@ TASK_WORK: Final = 500_000_000
 
 #: The fewest seeds a chosen block holds (a few full SIMD blocks).
 MIN_BLOCK: Final = 64
+
+#: The most bytes a study file may hold per network of its study (a CSV line takes about 150),
+#: besides a fixed 64 KiB: a larger file (or a Parquet file of more rows, or more bytes
+#: unpacked) is refused before it is read.
+ROW_BYTES: Final = 1024
+
+#: Why a network stopped (:attr:`Records.stop_reason`).
+STOP_REASONS: Final = ("max_steps", "tolerance", "all_correct", "diverged")
 
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT: Final = 10.0
@@ -495,13 +503,19 @@ def _write(path: Path, kind: str, plan: _Plan, records: Records) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
-def read_records(path: str | Path) -> tuple[dict[str, Any], Records]:
+def read_records(path: str | Path, networks: int | None = None) -> tuple[dict[str, Any], Records]:
     """Read a study file: what identifies the study, and its records.
+
+    Every value is checked: whole numbers in their range, outcomes and stop reasons of their
+    lists, each row's setting one of the study's with the values its columns show.
 
     Parameters
     ----------
     path : str or Path
         A ``.csv`` or ``.parquet`` file that :func:`run_study` wrote.
+    networks : int, optional
+        The networks of the study the file should hold: a file larger than they fill
+        (:data:`ROW_BYTES`) is refused before it is read.
 
     Returns
     -------
@@ -514,51 +528,136 @@ def read_records(path: str | Path) -> tuple[dict[str, Any], Records]:
     Raises
     ------
     XornetError
-        For a missing file or one that is not a xornet study file.
+        For a missing file, one that is not a regular file or is too large, or one that is
+        not a xornet study file.
     """
     path = Path(path)
     kind = _file_kind(path)
+    if path.exists() and not path.is_file():  # a named pipe would be waited on forever
+        raise XornetError(f"{path}: not a regular file")
     try:
+        if networks is not None:
+            _check_size(path, kind, networks)
         if kind == "csv":
             identity, table = _read_csv(path)
         else:
             identity, table = _read_parquet(path)
     except FileNotFoundError:
         raise XornetError(f"{path}: no such study file") from None
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except XornetError:
+        raise
+    except (ValueError, LookupError, TypeError, ArithmeticError, csv.Error) as exc:
         raise XornetError(f"{path}: not a readable xornet study file ({exc})") from None
     if not isinstance(identity, dict) or identity.get("format") not in (1, FILE_FORMAT):
         raise XornetError(f"{path}: not a xornet study file of format 1 or {FILE_FORMAT}")
     try:
-        if list(table) != _columns(list(identity["grid"]), identity["format"]):
+        grid = identity["grid"]
+        if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
+            raise ValueError("its grid is not lists of values")
+        if list(table) != _columns(list(grid), identity["format"]):
             raise ValueError(f"unexpected columns {', '.join(table)}")
+        setting = _whole(table, "setting", 0, math.prod(map(len, grid.values())) - 1)
+        _check_settings(grid, setting, table)
         if identity["format"] == 1:
             table["criterion_epoch"] = _criterion_epochs(identity, table)
             identity = {**identity, "format": FILE_FORMAT}
         records = Records(
-            setting=np.asarray(table["setting"], dtype=np.int64),
-            seed=np.asarray(table["seed"], dtype=np.int64),
-            outcome=np.asarray(table["outcome"], dtype="<U16"),
-            solve_step=np.asarray(table["solve_step"], dtype=np.int64),
-            criterion_epoch=np.asarray(table["criterion_epoch"], dtype=np.int64),
-            stopped_at=np.asarray(table["stopped_at"], dtype=np.int64),
-            stop_reason=np.asarray(table["stop_reason"], dtype="<U11"),
-            final_loss=np.asarray(table["final_loss"], dtype=np.float64),
-            accuracy=np.asarray(table["accuracy"], dtype=np.float64),
+            setting=setting,
+            seed=_whole(table, "seed", 0, MAX_SEED),
+            outcome=_words(table, "outcome", OUTCOME_COLUMNS, "<U16"),
+            solve_step=_whole(table, "solve_step", -1),
+            criterion_epoch=_whole(table, "criterion_epoch", -1),
+            stopped_at=_whole(table, "stopped_at", 0),
+            stop_reason=_words(table, "stop_reason", STOP_REASONS, "<U11"),
+            final_loss=_real(table, "final_loss", math.inf, nan=True),  # NaN: diverged
+            accuracy=_real(table, "accuracy", 1.0, nan=False),
         )
         return identity, Records.concat([records])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, LookupError, TypeError, ArithmeticError) as exc:
         raise XornetError(f"{path}: not a readable xornet study file ({exc})") from None
+
+
+def _check_size(path: Path, kind: str, networks: int) -> None:
+    """Refuse a file larger than a study of ``networks`` networks fills, before reading it."""
+    most = 64 * 1024 + networks * ROW_BYTES
+    size = path.stat().st_size
+    if kind == "parquet" and size <= most:
+        footer = _pyarrow().ParquetFile(path).metadata
+        rows = footer.num_rows
+        size = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
+        if rows > networks:
+            size = most + 1
+    if size > most:
+        raise XornetError(f"{path}: more than a study of {networks:,} networks fills")
+
+
+def _whole(table: dict[str, list[Any]], name: str, low: int, high: int = 2**63 - 1) -> IntArray:
+    """A column of whole numbers from ``low`` to ``high``."""
+    for value in table[name]:
+        if type(value) is not int or not low <= value <= high:
+            raise ValueError(f"{name} {_short(value)} is not a whole number from {low} to {high}")
+    return np.array(table[name], dtype=np.int64)
+
+
+def _real(table: dict[str, list[Any]], name: str, high: float, nan: bool) -> Array:
+    """A column of numbers from 0 to ``high`` (and NaN if ``nan``)."""
+    for value in table[name]:
+        if type(value) not in (int, float) or not (0 <= value <= high or (nan and value != value)):
+            raise ValueError(f"{name} {_short(value)} is not a number from 0 to {high}")
+    return np.array(table[name], dtype=np.float64)
+
+
+def _words(table: dict[str, list[Any]], name: str, words: Sequence[str], dtype: str) -> np.ndarray:
+    """A column of the given words."""
+    for value in table[name]:
+        if type(value) is not str or value not in words:
+            raise ValueError(f"{name} {_short(value)} is not one of {', '.join(words)}")
+    return np.array(table[name], dtype=dtype)
+
+
+def _short(value: object) -> str:
+    """A value read from a file, as JSON, cut to 40 characters."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _setting_of(grid: Mapping[str, Sequence[Any]], setting: int) -> dict[str, Any]:
+    """The grid's values of a setting, from its index (``itertools.product``'s order), without
+    listing the settings before it."""
+    values = {}
+    for axis in reversed(list(grid)):
+        setting, i = divmod(setting, len(grid[axis]))
+        values[axis] = grid[axis][i]
+    return values
+
+
+def _check_settings(
+    grid: Mapping[str, list[Any]], setting: IntArray, table: Mapping[str, list[Any]]
+) -> None:
+    """Refuse a row whose columns show other values than its setting's (as written: text in a
+    CSV file, none as empty)."""
+    for s in np.unique(setting).tolist():
+        values = _setting_of(grid, s)
+        rows = np.flatnonzero(setting == s)
+        for axis, value in values.items():
+            shown = {str(value), "" if value is None else str(value)}
+            bad = [table[axis][i] for i in rows if str(table[axis][i]) not in shown]
+            if bad:
+                raise ValueError(f"setting {s} has {axis} {_short(value)}, not {_short(bad[0])}")
 
 
 def _criterion_epochs(identity: dict[str, Any], table: dict[str, list[Any]]) -> list[int]:
     """A format-1 file's ``criterion_epoch``: the epoch of a ``tolerance`` stop (where the
     loss first reached ``tol``), else -1."""
     fixed, grid = identity["config"], identity["grid"]
-    batches = [dict(zip(grid, values, strict=True)).get("batch_size", fixed.get("batch_size"))
-               for values in itertools.product(*grid.values())]  # fmt: skip
     samples = identity["data"]["samples"]
-    return [int(epochs_of(at, samples, batches[s])) if why == "tolerance" else -1
+    if type(samples) is not int or samples < 1 or not isinstance(fixed, dict):
+        raise ValueError("its data or settings are not valid")
+
+    def batch(s: int) -> Any:
+        return _setting_of(grid, s).get("batch_size", fixed.get("batch_size"))
+
+    return [int(epochs_of(at, samples, batch(s))) if why == "tolerance" else -1
             for s, at, why in zip(table["setting"], table["stopped_at"], table["stop_reason"],
                                   strict=True)]  # fmt: skip
 
@@ -572,7 +671,9 @@ def _read_csv(path: Path) -> tuple[Any, dict[str, list[Any]]]:
             raise ValueError("no '# xornet study' first line")
         identity = json.loads(first[len(prefix) :])
         reader = csv.reader(f)
-        header = next(reader)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError("no column names")
         if len(set(header)) != len(header):
             raise ValueError(f"repeated columns in {', '.join(header)}")
         rows = list(reader)
@@ -619,15 +720,17 @@ def _differences(there: Mapping[str, Any], here: Mapping[str, Any], within: str 
 
 
 def _show(key: str, value: Any) -> str:
-    """A value of an identity, short."""
-    if key == "seeds" and isinstance(value, dict):
-        return f"{value['first']}..{value['first'] + value['count'] - 1}"
-    if key == "data" and isinstance(value, dict):
-        return f"{value['samples']}x{value['features']} (sha256 {value['sha256'][:8]})"
+    """A value of an identity, short (a file's may be anything)."""
+    try:
+        if key == "seeds" and isinstance(value, dict):
+            return f"{value['first']}..{value['first'] + value['count'] - 1}"
+        if key == "data" and isinstance(value, dict):
+            return f"{value['samples']}x{value['features']} (sha256 {value['sha256'][:8]})"
+    except (LookupError, TypeError):
+        return _short(value)
     if value is None:
         return "none"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return value if isinstance(value, str) and len(value) <= 40 else _short(value)
 
 
 class _Writer:
@@ -672,7 +775,7 @@ def _open(path: Path, resume: bool, plan: _Plan) -> tuple[str, Records]:
     if not resume:
         raise XornetError(f"{path} exists: resume the study it holds (--resume) "
                           "or choose another file")  # fmt: skip
-    identity, records = read_records(path)
+    identity, records = read_records(path, len(plan.configs) * len(plan.seeds))
     differ = _differences(identity, plan.identity)
     if differ:
         raise XornetError(f"{path} holds another study: {'; '.join(differ)}")

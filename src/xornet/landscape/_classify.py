@@ -44,6 +44,10 @@ PointKind = Literal["minimum", "saddle", "plateau", "sloped", "at infinity"]
 #: The kinds of point, from the finite to the infinite.
 KINDS: Final[tuple[PointKind, ...]] = ("minimum", "saddle", "plateau", "sloped", "at infinity")
 
+#: The largest parameter a point may have to be classified: the norms and products of larger
+#: ones overflow (a model file's weights may be any finite number).
+MAX_PARAMETER: Final = 1e100
+
 #: Distances probed along an escape direction, as multiples of ``Thresholds.radius``.
 ESCAPE_PROBES: Final = np.array([1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0])
 
@@ -412,6 +416,12 @@ def classify_point(
     Returns
     -------
     Classification
+
+    Raises
+    ------
+    XornetError
+        For parameters that are not finite or are beyond ``MAX_PARAMETER`` (1e100), or more
+        of them than the exact Hessian takes (``MAX_HESSIAN_PARAMETERS``, 2,500).
     """
     theta, shape, X, y = prepare(params, X, y, activation, kind)
     return _classify(theta, shape, X, y, activation, kind, thresholds or Thresholds(), [trend])[0]
@@ -479,6 +489,9 @@ def _classify(
     """The classification of stacked networks (the definitions are the module's)."""
     if not np.isfinite(thetas).all():
         raise XornetError("cannot classify non-finite parameters (a diverged run)")
+    if np.abs(thetas).max(initial=0.0) > MAX_PARAMETER:
+        raise XornetError(f"parameters beyond {MAX_PARAMETER:.0e} are too large to classify "
+                          "(the loss's curvature there overflows)")  # fmt: skip
     N = thetas.shape[0]
     first, H = hessians(thetas, shape, X, y, activation, kind)
     lam, vecs = np.linalg.eigh(H)  # (N, P), (N, P, P): columns are eigenvectors

@@ -178,12 +178,26 @@ def hessian_products(
     return first, _pack(hv, RdZ1.shape[:2])
 
 
+#: The most parameters whose exact Hessian is formed: its memory grows as their square and its
+#: eigenvalues' time as their cube (2,500: tens of megabytes and seconds); a larger network, a
+#: model file's say, is refused rather than waited on.
+MAX_HESSIAN_PARAMETERS: Final = 2_500
+
+
+def check_hessian_size(n_params: int) -> None:
+    """Refuse a network too large for the exact Hessian (:data:`MAX_HESSIAN_PARAMETERS`)."""
+    if n_params > MAX_HESSIAN_PARAMETERS:
+        raise XornetError(f"a network of {n_params:,} parameters is too large for the exact "
+                          f"Hessian (at most {MAX_HESSIAN_PARAMETERS:,})")  # fmt: skip
+
+
 def hessians(
     theta: Array, shape: Shape, X: Array, y: Array, activation: str, kind: str
 ) -> tuple[FirstOrder, Array]:
     """The first order and the full Hessian (N, P, P) of stacked networks: ``H V`` for ``V``
     the identity, made exactly symmetric by averaging with its transpose (the two triangles
     agree to rounding, tested)."""
+    check_hessian_size(shape.size)
     identity = np.eye(shape.size)[None]  # (1, P, P): row j is the direction e_j
     first, HV = hessian_products(theta, shape, X, y, activation, kind, identity)
     return first, 0.5 * (HV + _t(HV))

@@ -24,7 +24,7 @@ from xornet.config import TrainConfig
 from xornet.diagnosis import UNMEASURED, Outcome, all_correct
 from xornet.errors import XornetError
 from xornet.landscape._classify import Classification, Thresholds, Trend, classify_point
-from xornet.landscape._hessian import Shape, first_order, hessians
+from xornet.landscape._hessian import Shape, check_hessian_size, first_order, hessians
 from xornet.params import Params
 
 if TYPE_CHECKING:
@@ -300,6 +300,7 @@ def classify_end_state(
     from xornet.network import forward, loss, output_probabilities
     from xornet.training import Trainer
 
+    check_hessian_size(params.size)  # before the trend's run
     factors = check_longer(longer, steps, config.record_every)
     trend = None
     if steps > 0 and factors:

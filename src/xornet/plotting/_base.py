@@ -235,6 +235,20 @@ def draw_points(ax: Axes, P2: Array, y: Array, n_classes: int = 2, size: float =
                    **style)  # fmt: skip
 
 
+#: The most hidden activations (grid points times hidden units) an output map computes at once:
+#: a wide network's map (a model file's, say) is computed in slices of the grid, in bounded
+#: memory.
+MAP_BLOCK: Final = 2**22
+
+
+def map_outputs(params: Params, grid: Array, activation: str) -> Array:
+    """The network's outputs ``P`` (n, k) over a grid's n points, in slices of at most
+    :data:`MAP_BLOCK` hidden activations."""
+    rows = max(1, MAP_BLOCK // params.n_hidden)
+    return np.concatenate([forward(params, grid[i : i + rows], activation).P
+                           for i in range(0, max(grid.shape[0], 1), rows)])  # fmt: skip
+
+
 def draw_output_map(ax: Axes, params: Params, grid: Array, shape: tuple[int, ...],
                     activation: str, linewidth: float = 1.5) -> Any:  # fmt: skip
     """Draw the network's output over a grid; return the image (for a colour bar).
@@ -245,7 +259,7 @@ def draw_output_map(ax: Axes, params: Params, grid: Array, shape: tuple[int, ...
     """
     from matplotlib.colors import ListedColormap
 
-    P = forward(params, grid, activation).P
+    P = map_outputs(params, grid, activation)
     if P.shape[1] == 1:
         p = P[:, 0].reshape(shape)
         image = ax.pcolormesh(*_mesh(grid, shape), p, cmap=CMAP, vmin=0.0, vmax=1.0,
