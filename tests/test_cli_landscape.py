@@ -130,6 +130,8 @@ def test_the_seed_is_drawn_and_printed_without_seed(capsys):
     (["--dataset", "nope"], "nope"),
     (["--steps", "30000", "--record-every", "1", "--no-tol"],
      "running 100 times longer would record 3,000,000 losses"),
+    (["--steps", "100000000", "--no-tol"],
+     "running 100 times longer would take 10,000,000,000 steps (at most 1,000,000,000)"),
 ])  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, message):
     from xornet import training

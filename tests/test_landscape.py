@@ -433,6 +433,9 @@ def test_classify_end_state_without_a_state_restarts_gradient_descent_exactly():
         classify_end_state(
             XOR.X, XOR.y, config.replace(record_every=1), trainer.params, steps=200_000
         )
+    # A run that claims a vast step count (a model file's) is not continued for hours.
+    with pytest.raises(XornetError, match="would take 10,000,000,000 steps"):
+        classify_end_state(XOR.X, XOR.y, config, trainer.params, steps=10**8)
 
 
 # ---------------------------------------------------------------------- slices

@@ -638,6 +638,18 @@ def test_xornet_review_refuses_bad_input_in_one_line(capsys, args, message):
     assert err.count("\n") == 1
 
 
+def test_grades_show_a_learners_file_name_as_text_not_a_formula(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SUBMISSIONS / "post.py", folder / "=HYPERLINK(1).py")
+    reviews = review_folder(folder, jobs=1)
+    write_csv(reviews, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert row["file"] == "'=HYPERLINK(1).py"  # a spreadsheet shows it, does not run it
+    assert row["passed"] == "yes"
+
+
 def test_xornet_review_a_folder(tmp_path, capsys):
     from xornet.cli import main
 

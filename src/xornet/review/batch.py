@@ -119,6 +119,13 @@ def _columns(reviews: Sequence[Review]) -> list[str]:
     return [c for c in CHECKS if any(r.checks.get(c, "skip") != "skip" for r in reviews)]
 
 
+def _cell(text: str) -> str:
+    """A learner's words (a file name, a message their code raised) as a CSV cell that a
+    spreadsheet shows as text: one that starts as a formula would (``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return) gets a leading ``'``, as OWASP advises against CSV injection."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") -> None:
     """Grades as CSV: one row per submission, one column per check, and a summary.
 
@@ -146,9 +153,9 @@ def write_csv(reviews: Sequence[Review], path: str | Path, *, lang: str = "en") 
         for r in reviews:
             ran = [v for v in r.checks.values() if v != "skip"]
             score = f"{sum(v == 'pass' for v in ran)}/{len(ran)}"
-            writer.writerow([r.source, r.status, "yes" if r.passed else "no", score,
+            writer.writerow([_cell(r.source), r.status, "yes" if r.passed else "no", score,
                              *(r.checks.get(c, "") for c in checks), r.count("warn"),
-                             f"{r.seconds:.2f}", summary_line(r, lang=lang)])  # fmt: skip
+                             f"{r.seconds:.2f}", _cell(summary_line(r, lang=lang))])  # fmt: skip
         f.flush()
         f.detach()  # the file stays open for atomic_write to sync and close
 
