@@ -327,12 +327,12 @@ def test_a_format_1_header_with_a_vast_grid_is_refused_without_listing_it(
 def test_a_study_file_larger_than_its_study_is_refused_before_it_is_read(
     study_files, tmp_path, capsys, monkeypatch
 ):
-    import xornet.study as study
+    import xornet.study._file as study_file
 
     path = tmp_path / "study.csv"
     good = (study_files / "good.csv").read_text()
-    path.write_text(good + "#" * (64 * 1024 + 8 * study.ROW_BYTES))
-    monkeypatch.setattr(study, "_read_csv", None)  # never reached
+    path.write_text(good + "#" * (64 * 1024 + 8 * study_file.ROW_BYTES))
+    monkeypatch.setattr(study_file, "_read_csv", None)  # never reached
     assert _resume_refuses(path, capsys) == (f"xornet: error: {path}: more than a study of 8 "
                                              "networks fills\n")  # fmt: skip
 
@@ -409,7 +409,7 @@ def test_a_parquet_study_file_of_more_rows_than_its_study_is_refused_unread(
     # A file of more rows than its study (a few kilobytes can decompress to millions): the
     # footer's row count is checked first, and the rows are never read.
     pytest.importorskip("pyarrow")
-    import xornet.study as study
+    import xornet.study._file as study_file
 
     path = tmp_path / "study.parquet"
     path.write_bytes(_parquet_study(study_files, None, None))
@@ -419,7 +419,7 @@ def test_a_parquet_study_file_of_more_rows_than_its_study_is_refused_unread(
     table = pq.read_table(path)
     many = pa.concat_tables([table] * 1_000)
     pq.write_table(many, path)
-    monkeypatch.setattr(study, "_read_parquet", None)  # never reached
+    monkeypatch.setattr(study_file, "_read_parquet", None)  # never reached
     assert "more than a study of 8 networks" in _resume_refuses(path, capsys)
 
 
