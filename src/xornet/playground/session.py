@@ -4,15 +4,15 @@ A :class:`Session` drives a :class:`xornet.Trainer`, the run every front end of 
 (so a step on the page is the step ``xornet train`` takes, and its verdict is the one
 ``xornet train`` prints), and hands the page what it draws: :meth:`Session.frame` (the
 boundary, each hidden unit's output over the input plane, the hidden plane, the network, the
-loss curve, the verdict), :meth:`Session.explain` (every number of the next step), and the
-exports (:meth:`Session.export`). Everything here is plain NumPy and testable. What a page may
+loss curve, the verdict; the pictures over the input plane and of the hidden space are
+:mod:`xornet.playground.views`), :meth:`Session.explain` (every number of the next step), and
+the exports (:meth:`Session.export`). Everything here is plain NumPy and testable. What a page may
 ask for is checked in :mod:`xornet.playground.settings`; its messages are answered in
 :mod:`xornet.playground.protocol`.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import math
 import tempfile
@@ -23,16 +23,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from xornet._typing import Array, IntArray
+from xornet._typing import IntArray
 from xornet.config import TrainConfig
 from xornet.data import Dataset, make_dataset
 from xornet.diagnosis import Outcome, diagnose, predicted_class
 from xornet.errors import TrainingDiverged, XornetError
 from xornet.explain import explain_next, render
-from xornet.hidden_space import hidden_plane
 from xornet.network import forward, loss, output_probabilities
 from xornet.optim import Optimizer
 from xornet.params import Params
+from xornet.playground import views
 from xornet.playground.settings import LIMITS, Settings, _extent, check_dataset
 from xornet.training import Trainer
 
@@ -348,7 +348,7 @@ class Session:
                 "type": "data",
                 "name": self.data.name,
                 "samples": self.data.n_samples,
-                "X": _round(X[self.view], 4),
+                "X": views.rounded(X[self.view], 4),
                 "y": self.data.y[self.view].astype(int).tolist(),
                 "features": list(self.data.feature_names),
                 "classes": self.n_classes,
@@ -383,74 +383,18 @@ class Session:
                 "diverged": self.diverged,
                 "ended": None if self.diverged else self.ended,  # the step limit
                 "engine": self.engine,
-                "history": [list(self.history_steps), _round(np.array(self.history_losses), 6)],
-                "network": {name: _round(a, 4) for name, a in p.as_dict().items()},
+                "history": [
+                    list(self.history_steps),
+                    views.rounded(np.array(self.history_losses), 6),
+                ],
+                "network": {name: views.rounded(a, 4) for name, a in p.as_dict().items()},
             }
             if finite:
-                out["boundary"] = self._boundary()
-                out["units"] = self._units()
-                out["hidden"] = self._hidden(cache.H[self.view])
+                act = self.config.activation
+                out["boundary"] = views.boundary(p, X, act)
+                out["units"] = views.units(p, X, act)
+                out["hidden"] = views.hidden(p, X[self.view], act, cache.H[self.view])
             return out
-
-    def _grid(self, r: int) -> Array:
-        """An ``r`` x ``r`` grid over the data's extent (a quarter of its range around it), as
-        rows of points of shape (r * r, 2); the first ``r`` rows are the lowest y, x rising."""
-        low, high = _extent(self.data.X)
-        xs = np.linspace(low[0], high[0], r)
-        ys = np.linspace(low[1], high[1], r)
-        xx, yy = np.meshgrid(xs, ys)  # row j is y = ys[j]
-        grid: Array = np.column_stack([xx.ravel(), yy.ravel()])  # (r * r, 2)
-        return grid
-
-    def _boundary(self) -> dict[str, Any] | None:
-        if self.data.n_features != 2:
-            return None
-        r = LIMITS["resolution"]
-        P = forward(self.params, self._grid(r), self.config.activation).P
-        if P.shape[1] == 1:
-            return {"size": r, "p": _round(P[:, 0], 3)}
-        return {"size": r, "class": np.argmax(P, axis=1).tolist(), "p": _round(P.max(axis=1), 3)}
-
-    def _units(self) -> dict[str, Any] | None:
-        """Each hidden unit's output over the input plane (TensorFlow Playground's node
-        pictures), or None without a plane (not 2 features).
-
-        ``levels`` holds, base64-encoded, bytes of shape (n_hidden, size * size): each unit's
-        output at ``size`` x ``size`` points of the boundary's extent, from the lowest y up, as
-        a level from 0 to 255 of ``range`` (level ``q`` is ``lo + (hi - lo) q / 255``). Bytes,
-        not numbers in JSON, because they cost a frame next to nothing to send and to read:
-        the pictures are drawn 44 pixels wide at most. ``size`` shrinks as units grow so that
-        all of them together stay within ``LIMITS["unit_cells"]``. ``range`` is the
-        activation's scale, centred on its middle value (0.5 for the sigmoid, 0 for tanh and
-        relu), so one colour scale serves every unit: ``[0, 1]``, ``[-1, 1]``, and
-        ``[-m, m]`` for relu's largest value ``m``.
-        """
-        if self.data.n_features != 2:
-            return None
-        h = self.params.n_hidden
-        r = min(LIMITS["unit_resolution"], math.isqrt(LIMITS["unit_cells"] // h))
-        H = forward(self.params, self._grid(r), self.config.activation).H  # (r * r, h)
-        activation = self.config.activation
-        if activation == "sigmoid":
-            lo, hi = 0.0, 1.0
-        elif activation == "tanh":
-            lo, hi = -1.0, 1.0
-        else:  # relu: from 0 up, unbounded
-            top = round(max(float(np.max(H)), 1e-4), 4)
-            lo, hi = -top, top
-        levels = np.clip(np.rint((H.T - lo) / (hi - lo) * 255), 0, 255).astype(np.uint8)
-        return {"size": r, "levels": base64.b64encode(levels.tobytes()).decode("ascii"),
-                "range": [lo, hi]}  # fmt: skip
-
-    def _hidden(self, H: Array) -> dict[str, Any]:
-        X = self.data.X[self.view]
-        plane = hidden_plane(self.params, X, self.config.activation, hidden=H)
-        return {
-            "coords": _round(plane.coords, 4),
-            "lines": [[*_round(a, 6), round(c0, 6), label] for a, c0, label in plane.lines],
-            "labels": list(plane.labels),
-            "title": plane.title,
-        }
 
     def explain(self, lang: str = "en", layout: str = "library") -> dict[str, Any]:
         """Every number of the trainer's next step (on its batch), as ``xornet explain``
@@ -610,9 +554,3 @@ def _view_rows(n_samples: int) -> IntArray:
     shown = min(n_samples, LIMITS["view_rows"])
     rows: IntArray = np.linspace(0, n_samples - 1, shown).round().astype(np.int64)
     return rows
-
-
-def _round(a: Array, digits: int) -> list[Any]:
-    """An array as nested lists of rounded floats (smaller JSON)."""
-    out: list[Any] = np.round(np.asarray(a, dtype=np.float64), digits).tolist()
-    return out
