@@ -38,11 +38,11 @@ def spy(monkeypatch):
     loop per network). A test that names the kernel checks here that it ran."""
     from types import SimpleNamespace
 
-    from xornet.engines import _blocks, _lanes
+    from xornet.engines import _blocks, _lanes, _lanes_general
 
     calls = SimpleNamespace(general=[], lanes=[], each=[])
     real_general, real_lanes, real_each = (
-        _lanes.run_lanes_general,
+        _lanes_general.run_lanes_general,
         _lanes.run_lanes,
         _blocks.run_each,
     )
@@ -59,7 +59,7 @@ def spy(monkeypatch):
         calls.each.append(a[3].shape[0])
         return real_each(*a)
 
-    monkeypatch.setattr(_lanes, "run_lanes_general", general)
+    monkeypatch.setattr(_lanes_general, "run_lanes_general", general)
     monkeypatch.setattr(_lanes, "run_lanes", lanes)
     monkeypatch.setattr(_blocks, "run_each", each)
     return calls

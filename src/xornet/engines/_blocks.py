@@ -8,7 +8,7 @@ Two ways to train many networks compiled, chosen by :mod:`.many`:
   up; each block runs the lane kernel (:func:`._lanes.run_lanes`: full batch, one output), for
   a small network and a long job the step written out for its shape (:mod:`._written`), or
   for mini-batches, softmax outputs and shortcut networks the general lane kernel
-  (:func:`._lanes.run_lanes_general`).
+  (:func:`._lanes_general.run_lanes_general`).
 * :func:`run_each`: fewer networks than fill a few lanes, through the one-network loop
   (:func:`._kernels.run_many`), one network per core at a time.
 
@@ -129,8 +129,8 @@ def run_lanes(
     """All networks in SIMD lanes, in blocks over the threads: one output and full batch
     through the lane kernel (:func:`._lanes.run_lanes`), or with ``written`` through the step
     written out for their shape (:func:`._written.kernel`); with ``general`` (mini-batches,
-    ``k`` softmax outputs, shortcut weights) through :func:`._lanes.run_lanes_general`."""
-    from xornet.engines import _lanes, _written
+    ``k`` softmax outputs, shortcut weights) through :func:`._lanes_general.run_lanes_general`."""
+    from xornet.engines import _lanes, _lanes_general, _written
 
     N, P = thetas.shape
     (n, d), h = X.shape, config.hidden
@@ -145,8 +145,8 @@ def run_lanes(
         if run is not None:
             run(X, y, T, V, lr, fs, ints, start, end, *counters)
         elif general:
-            _lanes.run_lanes_general(X, y, T, V, lr, fs, ints, h, k, block, start, end,
-                                     *counters)  # fmt: skip
+            _lanes_general.run_lanes_general(X, y, T, V, lr, fs, ints, h, k, block, start,
+                                             end, *counters)  # fmt: skip
         else:
             _lanes.run_lanes(X, y, T, V, lr, fs, ints, h, block, start, end, *counters)
 
@@ -185,14 +185,14 @@ def run_lanes(
 #: start_step, stop_step, step, stop, first_correct, first_target)``.
 Kernel = Callable[..., None]
 
-#: The most logits a block of :func:`._lanes.run_lanes_general` keeps (``n K L`` doubles,
+#: The most logits a block of :func:`._lanes_general.run_lanes_general` keeps (``n K L`` doubles,
 #: 2 MB): a block of many samples gets fewer lanes, so that they stay in the core's cache.
 GENERAL_MAX_LOGITS = 2**18
 
 
 def general_lanes(n: int, k: int) -> int:
-    """The most networks a block of :func:`._lanes.run_lanes_general` holds for ``n`` samples
-    and ``k`` outputs: :data:`._lanes.LANES`, fewer (a multiple of 8, at least 8) when their
+    """The most networks a block of :func:`._lanes_general.run_lanes_general` holds for ``n``
+    samples and ``k`` outputs: :data:`._lanes.LANES`, fewer (a multiple of 8, at least 8) when their
     logits would not fit :data:`GENERAL_MAX_LOGITS`."""
     from xornet.engines._lanes import LANES
 
