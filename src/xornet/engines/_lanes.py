@@ -223,37 +223,6 @@ def activation_slope(h, kind):
     return h * (1.0 - h)
 
 
-@njit(inline="always", **_OPTIONS)
-def load_block(T, V, lr, lo, L):
-    """A block's parameters, optimizer state and rates, lanes ``lo`` to ``lo + L``, as arrays of
-    their own indexed from 0: an index ``lo + q`` could be negative as far as numba knows, and
-    the check for it in every access kept LLVM from vectorising the loops over the lanes."""
-    P = T.shape[0]
-    Tb = np.empty((P, L))
-    Vb = np.empty((V.shape[0], P, L))
-    lrb = np.empty(L)
-    for c in range(P):
-        for q in range(L):
-            Tb[c, q] = T[c, lo + q]
-        for i in range(V.shape[0]):
-            for q in range(L):
-                Vb[i, c, q] = V[i, c, lo + q]
-    for q in range(L):
-        lrb[q] = lr[lo + q]
-    return Tb, Vb, lrb
-
-
-@njit(inline="always", **_OPTIONS)
-def store_block(T, V, Tb, Vb, lo, L):
-    """A block's parameters and optimizer state back into their lanes (:func:`load_block`)."""
-    for c in range(T.shape[0]):
-        for q in range(L):
-            T[c, lo + q] = Tb[c, q]
-        for i in range(V.shape[0]):
-            for q in range(L):
-                V[i, c, lo + q] = Vb[i, c, q]
-
-
 @njit(**_OPTIONS)
 def lane_flags(lo, L, stop, first_correct, first_target, ints):
     """The block of ``L`` lanes from network ``lo`` as three masks of 1.0 and 0.0 (arithmetic
@@ -370,7 +339,20 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
     tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
     for block in range(N // L):
         lo = block * L
-        Tb, Vb, lrb = load_block(T, V, lr, lo, L)
+        # The block's parameters, optimizer state and rates as arrays of their own, indexed
+        # from 0: an index lo + q could be negative as far as numba knows, and the check
+        # for it in every access kept LLVM from vectorising the loops.
+        Tb = np.empty((P, L))
+        Vb = np.empty((V.shape[0], P, L))
+        lrb = np.empty(L)
+        for c in range(P):
+            for q in range(L):
+                Tb[c, q] = T[c, lo + q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    Vb[i, c, q] = V[i, c, lo + q]
+        for q in range(L):
+            lrb[q] = lr[lo + q]
         H = np.empty((n, h, L))
         z2 = np.empty((n, L))
         dz = np.empty((n, L))
@@ -520,4 +502,9 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
         for q in range(L):
             if active[q] == 1.0:
                 step[lo + q] = stop_step
-        store_block(T, V, Tb, Vb, lo, L)
+        for c in range(P):
+            for q in range(L):
+                T[c, lo + q] = Tb[c, q]
+            for i in range(V.shape[0]):
+                for q in range(L):
+                    V[i, c, lo + q] = Vb[i, c, q]
