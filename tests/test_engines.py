@@ -543,6 +543,51 @@ def test_the_lane_kernel_asks_for_512_bit_vectors():
         assert "zmm" in sigmoids.inspect_asm(signature)
 
 
+def test_a_kernel_body_is_compiled_once_for_each_width():
+    # The lane kernels' bodies take the width as a constant of their callers
+    # (_lanes.vector_width): the wide caller's code asks for 512-bit vectors, the narrow one's
+    # does not, and a width that is not a constant is refused rather than guessed.
+    import llvmlite.binding as llvm
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    from xornet.engines._lanes import sigmoid_e, vector_width
+
+    @njit(error_model="numpy")
+    def body(z, out, wide):
+        vector_width(wide)
+        for i in range(z.size):
+            out[i], _ = sigmoid_e(z[i])
+
+    @njit(error_model="numpy")
+    def wide(z, out):
+        body(z, out, True)
+
+    @njit(error_model="numpy")
+    def narrow(z, out):
+        body(z, out, False)
+
+    z = np.linspace(-30, 30, 1001)
+    out_wide, out_narrow = np.empty_like(z), np.empty_like(z)
+    wide(z, out_wide)
+    narrow(z, out_narrow)
+    np.testing.assert_array_equal(out_wide, out_narrow)
+    assert len(body.signatures) == 2
+    by_width = {str(sig[-1]): body.inspect_llvm(sig) for sig in body.signatures}
+    assert '"prefer-vector-width"="512"' in by_width["Literal[bool](True)"]
+    assert '"prefer-vector-width"="512"' not in by_width["Literal[bool](False)"]
+    if "+avx512f" in llvm.get_host_cpu_features().flatten().split(","):
+        wide_signature = next(s for s in body.signatures if s[-1].literal_value)
+        assert "zmm" in body.inspect_asm(wide_signature)
+
+    @njit(error_model="numpy")
+    def unknown(z, out, flag):
+        body(z, out, flag)
+
+    with pytest.raises(TypingError, match="constant True or False"):
+        unknown(z, out_wide, z.size > 0)
+
+
 def elementwise(kernel, **options):
     """A compiled loop applying the numba function ``kernel`` to every element, compiled with
     numba's ``options``."""

@@ -20,8 +20,10 @@ results equal the reference to the engines' stated 1e-10 (tested).
 
 The vector width follows the CPU, read at run time (:func:`vector_bits`): each kernel is
 compiled, the first time it runs, in one of two forms, with 512-bit vectors on AVX-512 CPUs
-(:func:`prefer_512_bit_vectors`) or with LLVM's own width for the CPU (256 bits with AVX2).
-Only the width differs, not the arithmetic: both give the same bits (tested).
+(:func:`prefer_512_bit_vectors`) or with LLVM's own width for the CPU (256 bits with AVX2):
+one body, compiled for each width by a small function of that width's
+(:func:`vector_width`). Only the width differs, not the arithmetic: both give the same bits
+(tested).
 
 Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)`` (the parameters of ``N`` networks, ``N`` a
 multiple of ``L``, packed as ``Params.ravel()``), ``V (k, P, N)`` the optimizer's state packed
@@ -37,6 +39,7 @@ import os
 
 import numpy as np
 from numba import njit, types
+from numba.core.errors import RequireLiteralValue
 from numba.extending import intrinsic
 
 from xornet._typing import Array, IntArray
@@ -128,28 +131,55 @@ def vector_bits() -> int:
     return min(bits, int(asked))
 
 
+def _prefer_512_bits(builder):
+    """Set clang's ``-mprefer-vector-width=512`` function attributes on the function being
+    compiled. llvmlite lists only enumerated attributes, so the two string attributes go into
+    its set directly; if that ever fails, the kernel compiles with the default width rather
+    than not at all."""
+    try:
+        for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
+            set.add(builder.function.attributes, attribute)
+    except TypeError:  # pragma: no cover - a future llvmlite without a set of attributes
+        pass
+
+
 @intrinsic
 def prefer_512_bit_vectors(typingctx):
     """Let LLVM vectorise the calling function with 512-bit registers where the CPU has them.
 
     LLVM's default tuning for AVX-512 CPUs prefers 256-bit vectors (wide ones once lowered the
     clock on early models). Here, where exp's arithmetic is the cost, 8 lanes an instruction
-    instead of 4 make the kernel faster (the results are bit for bit the same). The function
-    attributes are the ones clang's ``-mprefer-vector-width=512`` sets; without AVX-512 they
-    change nothing. llvmlite lists only enumerated attributes, so the two string attributes go
-    into its set directly; if that ever fails, the kernel compiles with the default width rather
-    than not at all.
+    instead of 4 make the kernel faster (the results are bit for bit the same). Without
+    AVX-512 it changes nothing.
     """
 
     def codegen(context, builder, signature, args):
-        try:
-            for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
-                set.add(builder.function.attributes, attribute)
-        except TypeError:  # pragma: no cover - a future llvmlite without a set of attributes
-            pass
+        _prefer_512_bits(builder)
         return context.get_dummy_value()
 
     return types.none(), codegen
+
+
+@intrinsic
+def vector_width(typingctx, wide):
+    """:func:`prefer_512_bit_vectors` when ``wide``, a constant of the caller's (a literal
+    ``True`` or ``False``); nothing otherwise.
+
+    A kernel body takes ``wide`` as its last argument and is compiled once for each value
+    (numba specialises a function on a literal argument): one source, two widths, each its
+    own machine code. The alternative, one body numba inlines into a function per width
+    (``inline="always"``), cost half of each lane kernel's compile time: numba copies the
+    inlined function's IR block by block, each copy with the whole scope.
+    """
+    if not isinstance(wide, types.BooleanLiteral):
+        raise RequireLiteralValue("vector_width takes a constant True or False")
+
+    def codegen(context, builder, signature, args):
+        if signature.args[0].literal_value:
+            _prefer_512_bits(builder)
+        return context.get_dummy_value()
+
+    return types.none(wide), codegen
 
 
 @njit(inline="always", **_OPTIONS)
@@ -311,9 +341,8 @@ def run_lanes(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Array, ints
 def _run_lanes_512(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop,
                    first_correct, first_target):  # fmt: skip
     """:func:`run_lanes` with 512-bit vectors."""
-    prefer_512_bit_vectors()
     _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
-               first_target)  # fmt: skip
+               first_target, True)  # fmt: skip
 
 
 @njit(**_OPTIONS)
@@ -321,14 +350,15 @@ def _run_lanes_narrow(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, ste
                       first_correct, first_target):  # fmt: skip
     """:func:`run_lanes` with LLVM's vector width for the CPU (256 bits with AVX2)."""
     _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
-               first_target)  # fmt: skip
+               first_target, False)  # fmt: skip
 
 
-@njit(inline="always", **_OPTIONS)
+@njit(**_OPTIONS)
 def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop, first_correct,
-               first_target):  # fmt: skip
-    """The body of :func:`run_lanes`, inlined by numba into each width's kernel (the vector
-    width is an attribute of the function that holds the loops)."""
+               first_target, wide):  # fmt: skip
+    """The body of :func:`run_lanes`, compiled for each vector width (``wide``, a constant of
+    its caller's: see :func:`vector_width`)."""
+    vector_width(wide)
     n, d = X.shape
     P, N = T.shape
     b1o, W2o, b2o = d * h, d * h + h, d * h + 2 * h  # offsets of b1, W2, b2 (W1 starts at 0)

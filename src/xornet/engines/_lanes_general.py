@@ -47,10 +47,10 @@ from xornet.engines._lanes import (
     _OPTIONS,
     activation_slope,
     lane_flags,
-    prefer_512_bit_vectors,
     sigmoid_e,
     tanh_v,
     vector_bits,
+    vector_width,
 )
 
 
@@ -139,9 +139,8 @@ def run_lanes_general(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Arr
 def _run_general_512(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
                      first_correct, first_target):  # fmt: skip
     """:func:`run_lanes_general` with 512-bit vectors."""
-    prefer_512_bit_vectors()
     _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
-                 first_correct, first_target)  # fmt: skip
+                 first_correct, first_target, True)  # fmt: skip
 
 
 @njit(**_OPTIONS)
@@ -149,13 +148,14 @@ def _run_general_narrow(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step
                         first_correct, first_target):  # fmt: skip
     """:func:`run_lanes_general` with LLVM's vector width for the CPU (256 bits with AVX2)."""
     _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
-                 first_correct, first_target)  # fmt: skip
+                 first_correct, first_target, False)  # fmt: skip
 
 
-@njit(inline="always", **_OPTIONS)
+@njit(**_OPTIONS)
 def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step, stop,
-                 first_correct, first_target):  # fmt: skip
-    """The body of :func:`run_lanes_general` (see :func:`_run_lanes`)."""
+                 first_correct, first_target, wide):  # fmt: skip
+    """The body of :func:`run_lanes_general`, for each vector width (see :func:`_run_lanes`)."""
+    vector_width(wide)
     n, d = X.shape
     P, N = T.shape
     b1o, W2o = d * h, d * h + h  # offsets of b1, W2, b2 and W3 (W1 starts at 0)
