@@ -551,3 +551,79 @@ def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
     page = build_report(xornet.init_params(2, 8, rng=0), XOR.X, XOR.y)
     start = page.index('<section id="network">')
     assert "<img" in page[start : page.index("</section>", start)]
+
+
+# ----------------------------------------------------------------------------- one-line errors
+# One rule for every error xornet quotes. Each case failed in at least one of the four helpers
+# it replaced: a blank first line, an OSError's "[Errno 2]" form, a type name counted outside
+# the limit, a file name that breaks the line.
+
+
+def test_an_error_is_its_first_line_that_holds_text():
+    from xornet.errors import one_line
+
+    assert one_line(ValueError("\n  first line  \nsecond line")) == "first line"
+    assert one_line("text\r\nmore") == "text"  # a message already in words
+    assert one_line("") == ""
+
+
+@pytest.mark.parametrize("error", [ValueError(), ValueError(" \n\t"), RuntimeError("")])
+def test_an_empty_message_is_the_exceptions_type_name(error):
+    from xornet.errors import one_line
+
+    name = type(error).__name__
+    assert one_line(error) == name
+    assert one_line(error, with_type=True) == name  # not "ValueError: "
+
+
+def test_the_type_name_comes_first_when_asked():
+    from xornet.errors import one_line
+
+    assert one_line(TypeError("affine() takes 2 arguments")) == "affine() takes 2 arguments"
+    error = one_line(TypeError("affine() takes 2 arguments"), with_type=True)
+    assert error == "TypeError: affine() takes 2 arguments"
+
+
+def test_an_oserror_naming_a_file_is_the_file_and_the_reason():
+    from xornet.errors import one_line
+
+    missing = FileNotFoundError(2, "No such file or directory", "data.csv")
+    assert one_line(missing) == "data.csv: No such file or directory"
+    assert one_line(missing, with_type=True) == (
+        "FileNotFoundError: data.csv: No such file or directory"
+    )
+    # a name with a line break is quoted, not cut at the break
+    broken = FileNotFoundError(2, "No such file or directory", "a\nb.csv")
+    assert one_line(broken) == r"'a\nb.csv': No such file or directory"
+    assert one_line(OSError(28, "No space left on device")) == "[Errno 28] No space left on device"
+
+
+def test_a_long_error_is_cut_to_the_limit_with_dots():
+    from xornet.errors import one_line
+
+    assert one_line(ValueError("x" * 120), limit=120) == "x" * 120  # exactly: whole
+    assert one_line(ValueError("x" * 121), limit=120) == "x" * 117 + "..."
+    assert one_line("y" * 500, limit=300) == "y" * 297 + "..."
+    typed = one_line(ValueError("z" * 400), limit=300, with_type=True)  # the name counts
+    assert (len(typed), typed[:14], typed[-4:]) == (300, "ValueError: zz", "z...")
+    assert one_line(ValueError("abcdef")) == "abcdef"  # no limit: whole
+
+
+@pytest.mark.parametrize("limit", range(6))
+def test_a_cut_is_never_longer_than_its_limit(limit):
+    from xornet.errors import one_line
+
+    assert len(one_line(ValueError("abcdefgh"), limit=limit, with_type=True)) == limit
+
+
+def test_a_learners_error_of_any_length_is_quoted_in_one_short_line():
+    from xornet.review._call import ERROR_CHARS, call
+
+    def raises():
+        raise ValueError("shapes not aligned " * 100 + "\nand a second line")
+
+    error = call(raises).error
+    assert error is not None
+    assert len(error) == ERROR_CHARS
+    assert error.startswith("ValueError: shapes not aligned shapes")
+    assert "\n" not in error

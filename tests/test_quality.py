@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "src", "tests", "bench"],
+        ["ruff", "check", "src", "tests", "bench", "docs"],  # docs: the notebooks too
         ["ruff", "format", "--check", "src", "tests", "bench"],
         ["mypy"],
     ],

@@ -75,8 +75,17 @@ runs as written. This notebook goes through them in order and prints every array
         """import numpy as np
 
 import xornet
-from xornet.tutorial import (X, Y, affine, binary_cross_entropy, forward_loss, get_gradients,
-                             init_parameters, optimize, sigmoid)
+from xornet.tutorial import (
+    X,
+    Y,
+    affine,
+    binary_cross_entropy,
+    forward_loss,
+    get_gradients,
+    init_parameters,
+    optimize,
+    sigmoid,
+)
 
 print("X, shape", X.shape)
 print(X)
@@ -97,7 +106,7 @@ the start. The biases start at zero.""",
         """np.random.seed(3)
 params = init_parameters(2)
 W1, B1, W2, B2 = params
-for name, value in zip(["W1", "B1", "W2", "B2"], params):
+for name, value in zip(["W1", "B1", "W2", "B2"], params, strict=True):
     print(name, value.shape)
     print(value.round(4))"""
     ),
@@ -148,7 +157,7 @@ with the update the step makes. Choose 한국어 to read it in Korean.""",
     ),
     code(
         """grads, loss = get_gradients(X, Y, params)
-for name, value in zip(["dW1", "dB1", "dW2", "dB2"], grads):
+for name, value in zip(["dW1", "dB1", "dW2", "dB2"], grads, strict=True):
     print(name, value.round(4).tolist())"""
     ),
     code(
@@ -414,9 +423,9 @@ momentum and Adam: how many solve XOR within 5,000 steps, and how fast.""",
     ),
     code(
         """settings = {
-    "gradient descent, lr 1": dict(optimizer="gd", learning_rate=1.0),
-    "momentum 0.9, lr 0.1": dict(optimizer="momentum", learning_rate=0.1, momentum=0.9),
-    "Adam, lr 0.05": dict(optimizer="adam", learning_rate=0.05),
+    "gradient descent, lr 1": {"optimizer": "gd", "learning_rate": 1.0},
+    "momentum 0.9, lr 0.1": {"optimizer": "momentum", "learning_rate": 0.1, "momentum": 0.9},
+    "Adam, lr 0.05": {"optimizer": "adam", "learning_rate": 0.05},
 }
 for name, setting in settings.items():
     runs = xornet.train_many(data.X, data.y, xornet.TrainConfig(hidden=2, steps=5000,

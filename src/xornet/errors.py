@@ -1,8 +1,9 @@
-"""The exceptions xornet raises, so that callers (and the CLI) can tell them apart."""
+"""The exceptions xornet raises, so that callers (and the CLI) can tell them apart, and the
+one rule for showing an exception in one line (:func:`one_line`)."""
 
 from __future__ import annotations
 
-__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError"]
+__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError", "one_line"]
 
 
 class XornetError(ValueError):
@@ -38,3 +39,46 @@ class TrainingDiverged(XornetError):  # noqa: N818  (a state, read as "training 
             f"numbers; try a smaller learning rate than {learning_rate:g}",
             step,
         )
+
+
+def one_line(
+    error: BaseException | str, *, limit: int | None = None, with_type: bool = False
+) -> str:
+    """An error's message as one line, for a message that quotes it (never a traceback).
+
+    Parameters
+    ----------
+    error : BaseException or str
+        The error, or a message already in words.
+    limit : int or None, default None
+        The longest result, in characters: a longer one is cut, and ends in ``...``. None
+        leaves it whole.
+    with_type : bool, default False
+        Put the exception's type name first, ``"TypeError: ..."``: for errors of a learner's
+        code, where the type says as much as the message.
+
+    Returns
+    -------
+    str
+        The message's first line that holds text; for an ``OSError`` that names a file,
+        ``"file: reason"`` (Python's own form puts ``[Errno 2]`` first and the file last); for
+        an empty message, the exception's type name.
+    """
+    if isinstance(error, OSError) and error.filename is not None:
+        text = f"{_file_name(error.filename)}: {error.strerror or type(error).__name__}"
+    else:
+        text = str(error)
+    lines = text.strip().splitlines()
+    text = lines[0].rstrip() if lines else ""
+    if isinstance(error, BaseException):
+        name = type(error).__name__
+        text = f"{name}: {text}" if with_type and text else text or name
+    if limit is not None and len(text) > limit:
+        text = f"{text[: max(limit - 3, 0)]}..."[: max(limit, 0)]
+    return text
+
+
+def _file_name(name: object) -> str:
+    """A file's name as an error shows it: quoted if it holds a line break or a control code."""
+    shown = str(name)
+    return shown if shown.isprintable() else repr(shown)

@@ -51,14 +51,14 @@ from xornet._modelfile.schema import (
     FORMAT_VERSION,
     MAX_METADATA_CHARS,
     METADATA_SCHEMA,
-    one_line,
+    QUOTED_ERROR,
     parse_record,
 )
 from xornet._modelfile.schema import MAX_DEPTH as MAX_DEPTH
 from xornet._modelfile.schema import STATE_SCHEMA as STATE_SCHEMA
 from xornet._modelfile.state import STATE_PREFIX, check_state_layout, join_state, split_state
 from xornet._typing import Array
-from xornet.errors import ModelFileError, XornetError
+from xornet.errors import ModelFileError, XornetError, one_line
 from xornet.functional import ACTIVATIONS
 from xornet.params import NAMES, SHORTCUT_NAMES, Params
 
@@ -243,7 +243,8 @@ def load_model(path: str | Path) -> Model:
     ) as exc:
         # zipfile's NotImplementedError: a zip feature it lacks (version, patched data);
         # RuntimeError: encryption. Either is a file xornet did not write.
-        raise ModelFileError(f"{path}: not a readable model file ({one_line(exc)})") from None
+        reason = one_line(exc, limit=QUOTED_ERROR)
+        raise ModelFileError(f"{path}: not a readable model file ({reason})") from None
 
 
 def _read_model(path: Path, archive: zipfile.ZipFile) -> Model:

@@ -35,16 +35,16 @@ except ImportError as error:  # pragma: no cover - tested in a subprocess withou
     raise ImportError("xornet.widget needs anywidget: pip install 'xornet[notebook]'") from error
 
 from xornet.data import Dataset
-from xornet.errors import XornetError
+from xornet.errors import XornetError, one_line
 from xornet.modelfile import Model
 from xornet.params import Params
 from xornet.playground.protocol import (
     FRAME_BUDGET,
+    MAX_ERROR,
     Player,
     answer,
     check_message,
     frame_interval,
-    one_line,
     page_state,
     play_frame,
     preload,
@@ -263,7 +263,7 @@ class Playground(anywidget.AnyWidget):
             else:
                 replies = answer(self.session, self._player, message)
         except (XornetError, ValueError) as error:
-            self.send({"type": "error", "message": one_line(error)})
+            self.send({"type": "error", "message": one_line(error, limit=MAX_ERROR)})
             return
         except Exception as error:  # a fault of the library: say so on the page, and in the log
             self.send({"type": "error", "message": _fault(error)})
@@ -280,7 +280,7 @@ class Playground(anywidget.AnyWidget):
         try:
             body, filename, media = self.session.export(name)
         except ImportError as error:  # a figure without matplotlib
-            raise XornetError(one_line(error)) from None
+            raise XornetError(one_line(error, limit=MAX_ERROR)) from None
         self.send({"type": "export", "name": filename, "media": media}, buffers=[body])
 
     def _play(self) -> None:
@@ -316,7 +316,8 @@ class Playground(anywidget.AnyWidget):
 
 def _fault(error: Exception) -> str:
     """What the page shows for a fault of the library's own."""
-    return f"internal error ({type(error).__name__}: {one_line(error)}): see the kernel's log"
+    shown = one_line(error, limit=MAX_ERROR, with_type=True)
+    return f"internal error ({shown}): see the kernel's log"
 
 
 def _start_params(given: Params | TrainResult | Model | None) -> Params | None:

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO, Final
 
 import numpy as np
 
-from xornet._modelfile.schema import one_line, quoted
+from xornet._modelfile.schema import QUOTED_ERROR, quoted
+from xornet.errors import one_line
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBERS", "Archive", "UnreadableError", "check_zip_directory"]
 
@@ -133,7 +134,7 @@ class Archive:
                     raise UnreadableError(f"member {shown} is a .npy array of version {version}")
                 offset = f.tell()
         except ValueError as exc:  # not a .npy header
-            raise UnreadableError(f"member {shown}: {one_line(exc)}") from None
+            raise UnreadableError(f"member {shown}: {one_line(exc, limit=QUOTED_ERROR)}") from None
         if dtype.hasobject:
             raise UnreadableError(f"{name} holds Python objects, which are never loaded")
         if any(n < 0 for n in shape):
@@ -163,7 +164,7 @@ class Archive:
                 a = np.lib.format.read_array(f, allow_pickle=False)
         except ValueError as exc:  # shorter than declared
             shown = quoted(member.info.filename)
-            raise UnreadableError(f"member {shown}: {one_line(exc)}") from None
+            raise UnreadableError(f"member {shown}: {one_line(exc, limit=QUOTED_ERROR)}") from None
         if a.shape != member.shape or a.dtype != member.dtype:  # cannot happen: read as declared
             raise UnreadableError(f"member {name} changed as it was read")
         return a

@@ -21,7 +21,7 @@ import numpy as np
 from xornet.config import MAX_STEPS, StopReason, check_seed
 from xornet.data import name_problem
 from xornet.diagnosis import OutcomeKind
-from xornet.errors import XornetError
+from xornet.errors import XornetError, one_line
 from xornet.functional import ACTIVATIONS
 from xornet.params import NAMES, SHORTCUT_NAMES
 
@@ -31,11 +31,11 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_METADATA_CHARS",
     "METADATA_SCHEMA",
+    "QUOTED_ERROR",
     "STATE_SCHEMA",
     "is_int",
     "is_pcg64_state",
     "is_text",
-    "one_line",
     "parse_record",
     "quoted",
     "schema_problem",
@@ -51,6 +51,9 @@ MAX_METADATA_CHARS: Final = 8 * 2**20
 #: The deepest nesting of lists and records in the metadata (xornet's own goes 4 deep).
 MAX_DEPTH: Final = 16
 
+#: The longest error message a model file's error quotes (one line: it never quotes all of it).
+QUOTED_ERROR: Final = 120
+
 _quoted_repr = reprlib.Repr()
 _quoted_repr.maxstring = _quoted_repr.maxother = _quoted_repr.maxlong = 40
 _quoted_repr.maxlist = _quoted_repr.maxdict = 4
@@ -61,12 +64,6 @@ def quoted(value: object) -> str:
     """A short repr: a message quotes a file's value, never all of it."""
     text = _quoted_repr.repr(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
-
-
-def one_line(exc: BaseException) -> str:
-    """An error's message on one line, cut short: a message quotes it, never all of it."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 120 else f"{text[:117]}..."
 
 
 def _no_constant(name: str) -> object:
@@ -91,7 +88,8 @@ def parse_record(text: str) -> dict[str, Any]:
     except RecursionError:
         raise XornetError(f"the metadata record nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, NaN, an integer of over 4,300 digits
-        raise XornetError(f"the metadata record is not valid JSON ({one_line(exc)})") from None
+        reason = one_line(exc, limit=QUOTED_ERROR)
+        raise XornetError(f"the metadata record is not valid JSON ({reason})") from None
     if not isinstance(record, dict):
         raise XornetError("not a xornet model (the metadata is not a record)")
     problem = _nesting_problem(record) or schema_problem(record, METADATA_SCHEMA)

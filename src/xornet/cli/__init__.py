@@ -37,7 +37,7 @@ from xornet.cli.options import (
     Parser,
     UsageError,
 )
-from xornet.cli.output import one_line
+from xornet.errors import one_line
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 

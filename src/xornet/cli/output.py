@@ -199,13 +199,6 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception's message as one line (an OSError as its file and reason)."""
-    if isinstance(exc, OSError) and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 def colour(stream: TextIO = sys.stdout) -> bool:
     """ANSI colour only on a terminal that wants it (https://no-color.org)."""
     wanted = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"

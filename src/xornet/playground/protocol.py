@@ -53,13 +53,6 @@ def check_message(message: object) -> dict[str, Any]:
     return message
 
 
-def one_line(error: BaseException | str) -> str:
-    """The first line of an error's message, cut to :data:`MAX_ERROR` characters."""
-    lines = str(error).splitlines()
-    text = lines[0] if lines else type(error).__name__
-    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 3] + "..."
-
-
 def state_message(player: Player) -> dict[str, Any]:
     """Whether the page plays, and its speed."""
     return {"type": "state", "playing": player.playing, "speed": player.speed}

@@ -52,14 +52,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from xornet.errors import XornetError
+from xornet.errors import XornetError, one_line
 from xornet.playground.protocol import (
     FRAME_BUDGET,
+    MAX_ERROR,
     Player,
     answer,
     check_message,
     frame_interval,
-    one_line,
     page_state,
     play_frame,
     preload,
@@ -168,7 +168,7 @@ def create_app(*, hosts: Sequence[str] = LOOPBACK_HOSTS, max_sessions: int = 32,
         try:
             body, name, media = await anyio.to_thread.run_sync(entry.session.export, what)
         except (XornetError, ImportError, ValueError) as error:
-            return JSONResponse({"error": one_line(error)}, 409)
+            return JSONResponse({"error": one_line(error, limit=MAX_ERROR)}, 409)
         headers = {"Content-Disposition": attachment(name), "Cache-Control": "no-store"}
         return Response(body, media_type=media, headers=headers)
 
@@ -295,7 +295,7 @@ async def _send(ws: WebSocket, message: dict[str, Any]) -> None:
 
 
 async def _error(ws: WebSocket, message: BaseException | str) -> None:
-    await _send(ws, {"type": "error", "message": one_line(message)})
+    await _send(ws, {"type": "error", "message": one_line(message, limit=MAX_ERROR)})
 
 
 async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, _Entry]) -> bool:

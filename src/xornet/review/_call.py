@@ -17,11 +17,16 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
-__all__ = ["CheckTimeout", "Interrupted", "Outcome", "call", "signature_of"]
+from xornet.errors import one_line
+
+__all__ = ["ERROR_CHARS", "CheckTimeout", "Interrupted", "Outcome", "call", "signature_of"]
+
+#: The longest error of the learner's code a review quotes, its type name first (one line).
+ERROR_CHARS: Final = 300
 
 
 class CheckTimeout(BaseException):
@@ -110,17 +115,11 @@ def call(
             outcome.exited = repr(exc.code)
             outcome.lineno, outcome.line = _learner_frame(exc.__traceback__, set(files))
         except Exception as exc:  # any error of the learner's code becomes a finding
-            outcome.error = _one_line(exc)
+            outcome.error = one_line(exc, limit=ERROR_CHARS, with_type=True)
             outcome.lineno, outcome.line = _learner_frame(exc.__traceback__, set(files))
         outcome.seconds = time.perf_counter() - start
     outcome.warnings = list(dict.fromkeys(str(w.message) for w in caught))
     return outcome
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    message = text[0][:300] if text else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _learner_frame(tb: TracebackType | None, files: set[str]) -> tuple[int | None, str | None]:

@@ -19,8 +19,9 @@ from typing import Any, Final
 
 import numpy as np
 
+from xornet.errors import one_line
 from xornet.review import _check_layers, _check_network, _check_optimize
-from xornet.review._call import CheckTimeout, _learner_frame, _one_line
+from xornet.review._call import ERROR_CHARS, CheckTimeout, _learner_frame
 from xornet.review._context import EXPLAIN, Context, Event, examine
 from xornet.review._load import Submission
 from xornet.review._model import CHECKS
@@ -107,7 +108,8 @@ def run_checks(
             where = ctx.where(lineno)
             at = {lang: f" ({where[lang]}: {line})" if line else f" ({where[lang]})"
                   for lang in ("en", "ko")}  # fmt: skip
-            ctx.add(name, "fail", "value_raises", name=name, error=_one_line(exc), at=at)
+            error = one_line(exc, limit=ERROR_CHARS, with_type=True)
+            ctx.add(name, "fail", "value_raises", name=name, error=error, at=at)
         ctx.results[name] = "fail" if ctx.failed(name) else "pass"
         ctx.on_event({"event": "result", "check": name, "result": ctx.results[name]})
     return ctx.results
