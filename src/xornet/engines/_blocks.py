@@ -10,7 +10,7 @@ Two ways to train many networks compiled, chosen by :mod:`.many`:
   for mini-batches, softmax outputs and shortcut networks the general lane kernel
   (:func:`._lanes_general.run_lanes_general`).
 * :func:`run_each`: fewer networks than fill a few lanes, through the one-network loop
-  (:func:`._kernels.run_many`), one network per core at a time.
+  (:func:`._kernels.run`), one network a thread, a thread a core.
 
 Both train to the 90% point of the run, measure the loss there (:mod:`._stacked`), and go on
 to the end.
@@ -94,14 +94,23 @@ def run_each(
     counters[:, kernels.STOP] = STOP_CODES["running"]
     counters[:, kernels.FIRST_CORRECT] = -1
     counters[:, kernels.FIRST_TARGET] = -1
-    no_history = np.empty((N, 0))
     identity = np.arange(n, dtype=np.int64)
-    kernels.run_many(X, y, thetas, states, fs_all, ints, earlier_step, identity, no_history,
-                     counters, identity, k)  # fmt: skip
-    progress(earlier_step, config.steps)
-    earlier = _loss_at(thetas, X, y, config, k)
-    kernels.run_many(X, y, thetas, states, fs_all, ints, config.steps, identity, no_history,
-                     counters, identity, k)  # fmt: skip
+    no_perms, no_history = np.empty((0, n), dtype=np.int64), np.empty(0)
+
+    def one(i: int, stop_step: int) -> None:
+        """Network ``i`` to ``stop_step`` (or its stop) in the one-network loop, with buffers
+        of its own: the loop releases the GIL, so the threads train side by side."""
+        H, Hb = np.empty((n, config.hidden)), np.empty((n, config.hidden))
+        z2, p, z2b, pb = (np.empty(n * k) for _ in range(4))
+        kernels.run(X, y, thetas[i], states[i], fs_all[i], ints, stop_step, identity.copy(),
+                    no_perms, 0, no_history, counters[i], H, z2, p, Hb, z2b, pb,
+                    np.empty(P), identity)  # fmt: skip
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(one, range(N), [earlier_step] * N))
+        progress(earlier_step, config.steps)
+        earlier = _loss_at(thetas, X, y, config, k)
+        list(pool.map(one, range(N), [config.steps] * N))
     return _stacked.Run(
         counters[:, kernels.STEP].copy(),
         _reasons(counters[:, kernels.STOP]),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from xornet.config import STOP_CODES
 from xornet.engines._exp import exp_table
@@ -391,20 +391,3 @@ def run(X, y, theta, state, fs, ints, stop_step, order, perms, first_epoch, hist
     counters[ADAM_T] = t
     counters[N_RECORDS] = n_records
     counters[STOP] = stop
-
-
-@njit(parallel=True, **_OPTIONS)
-def run_many(X, y, thetas, states, fs_all, ints, stop_step, order, history_all,
-             counters_all, identity, K):  # fmt: skip
-    """Train many independent networks (full batch or a fixed order), in parallel over both
-    cores: network ``i`` runs :func:`run` on ``thetas[i]`` with ``fs_all[i]``."""
-    n, d = X.shape
-    extra = d * K if ints[SHORTCUT] == 1 else 0
-    h = (thetas.shape[1] - K - extra) // (d + 1 + K)  # P = d h + h + h K + K (+ d K)
-    no_perms = np.empty((0, n), dtype=np.int64)
-    for i in prange(thetas.shape[0]):
-        H, z2, p = np.empty((n, h)), np.empty(n * K), np.empty(n * K)
-        Hb, z2b, pb = np.empty((n, h)), np.empty(n * K), np.empty(n * K)
-        grad = np.empty(thetas.shape[1])
-        run(X, y, thetas[i], states[i], fs_all[i], ints, stop_step, order.copy(), no_perms, 0,
-            history_all[i], counters_all[i], H, z2, p, Hb, z2b, pb, grad, identity)  # fmt: skip
