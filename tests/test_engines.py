@@ -758,7 +758,7 @@ def test_the_written_out_source_is_the_step_of_the_network():
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
 def test_shared_division_gives_each_reciprocal_within_6_ulp(size):
-    from xornet.engines._written import _reciprocals
+    from xornet.engines._written_step import reciprocal_lines
 
     # The written-out step's 1 / (1 + e) for up to four sigmoids with one division: six
     # roundings, each within half an ulp of its result.
@@ -766,7 +766,7 @@ def test_shared_division_gives_each_reciprocal_within_6_ulp(size):
     d[:, 0] = 1.0
     d[:, 1] = 2.0
     names = {f"d{k}": d[k] for k in range(size)}
-    exec("\n".join(_reciprocals(list(names), [f"r{k}" for k in range(size)])), {}, names)
+    exec("\n".join(reciprocal_lines(list(names), [f"r{k}" for k in range(size)])), {}, names)
     for k in range(size):
         ulps = np.abs(names[f"r{k}"] - 1.0 / d[k]) / np.spacing(1.0 / d[k])
         assert ulps.max() <= 6.0

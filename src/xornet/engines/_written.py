@@ -26,8 +26,8 @@ Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arith
 :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be fused
 into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else of
 fast-math, for the speed of fused multiply-adds), and that in lanes four sigmoids share one
-division (:func:`_reciprocals`, a few ulp): the results equal the reference to the engines'
-stated 1e-10 (tested), not bit for bit.
+division (:func:`._written_step.reciprocal_lines`, a few ulp): the results equal the
+reference to the engines' stated 1e-10 (tested), not bit for bit.
 
 Each kernel is compiled once per shape and choice (seconds) and kept in the disk cache of
 :mod:`._cache`, so later processes load it. Shapes: ``X (n, d)``, ``y (n,)``, ``T (P, N)``,
@@ -42,6 +42,12 @@ from collections.abc import Callable
 from typing import Any
 
 from xornet.engines import _cache
+from xornet.engines._written_step import (
+    SHARED_DIVISION,
+    data_lines,
+    lanes_step_lines,
+    sample_lines,
+)
 
 __all__ = ["LANES", "MAX_TERMS", "fits", "kernel", "source", "source_one"]
 
@@ -53,12 +59,6 @@ MAX_TERMS = 128
 #: Networks per block: the block's numbers (parameters, optimizer state, masks, logits) stay
 #: in the core's cache while it runs its steps.
 LANES = 64
-
-_SLOPES = {
-    "sigmoid": "{h} * (1.0 - {h})",
-    "tanh": "1.0 - {h} * {h}",
-    "relu": "1.0 * ({h} > 0.0)",
-}
 
 
 def fits(n: int, d: int, h: int) -> bool:
@@ -100,9 +100,10 @@ def source(
         Direct input-to-output weights ``W3 (d, 1)``.
     wide : bool
         The kernel's shape for a CPU with AVX-512 (:func:`._lanes.vector_bits`): 512-bit
-        vectors, and four sigmoids sharing a division (:data:`SHARED_DIVISION`). Without it,
-        LLVM's width for the CPU and a division for each sigmoid: with AVX2's 16 vector
-        registers, against AVX-512's 32, the shared divisions' extra live numbers did not pay.
+        vectors, and four sigmoids sharing a division
+        (:data:`._written_step.SHARED_DIVISION`). Without it, LLVM's width for the CPU and a
+        division for each sigmoid: with AVX2's 16 vector registers, against AVX-512's 32, the
+        shared divisions' extra live numbers did not pay.
 
     Returns
     -------
@@ -155,7 +156,7 @@ def source(
     put(1, "mu, beta1, beta2, eps = fs[MU], fs[BETA1], fs[BETA2], fs[EPS]")
     put(1, "nesterov, target, margin = ints[NESTEROV] == 1, fs[TARGET], fs[MARGIN]")
     put(1, "tol_level = fs[TOL] if ints[USE_TOL] == 1 else -1.0  # no loss reaches -1")
-    for text in _data(n, d):
+    for text in data_lines(n, d):
         put(1, text)
     put(1, f"B = np.zeros(({n_rows}, L))")
     put(1, "for lo in range(0, N, L):")
@@ -181,7 +182,9 @@ def source(
     put(3, "for _ in range(2):")
     put(4, "events = 0")
     put(4, "for q in range(L):")
-    body = _step(n, d, h, activation, optimizer, loss, shortcut, P, SHARED_DIVISION if wide else 1)
+    body = lanes_step_lines(
+        n, d, h, activation, optimizer, loss, shortcut, P, SHARED_DIVISION if wide else 1
+    )
     for text in body:
         put(5, text)
     put(4, "if first == 0.0 or events == 0:")
@@ -263,7 +266,7 @@ def source_one(
         "nesterov, record_every = ints[NESTEROV] == 1, ints[RECORD_EVERY]",
         "use_tol, use_target = ints[USE_TOL] == 1, ints[USE_TARGET] == 1",
         "stop_correct = ints[STOP_CORRECT] == 1",
-        *_data(n, d),
+        *data_lines(n, d),
         "# The parameters and the optimizer's state, as local variables for the whole run",
         *[f"t{c} = theta[{c}]" for c in range(P)],
         *[f"v{c} = state[0, {c}]" for c in range(P) if optimizer == "momentum"],
@@ -274,8 +277,8 @@ def source_one(
         "while step < stop_step:",
     ]
     loop = [f"g{c} = 0.0" for c in range(P)]
-    loop += ["check, worst = 0.0, math.inf  # finiteness, correctness (see _samples)"]
-    loop += _samples(n, d, h, activation, loss, shortcut, lanes=False)
+    loop += ["check, worst = 0.0, math.inf  # finiteness, correctness (_written_step.sample_lines)"]
+    loop += sample_lines(n, d, h, activation, loss, shortcut, lanes=False)
     if loss == "sse":  # total squared error
         terms = [f"0.5 * (p{r} - y{r}) ** 2" for r in range(n)]
     else:  # mean BCE from the logits
@@ -349,219 +352,6 @@ def source_one(
         "counters[STOP] = stop",
     ]
     return "\n".join(lines + ["    " + text for text in body]) + "\n"
-
-
-def _data(n: int, d: int) -> list[str]:
-    """The data as constants of the loop: ``x{r}_{i}``, ``y{r}``; right by the margin is
-    ``side{r} * p - edge{r} > 0``, and ``sign{r} z`` is the logit the BCE of sample r needs."""
-    out = ["# The data, as constants of the loop; side * p - edge > 0: right by the margin."]
-    for r in range(n):
-        xs = ", ".join(f"x{r}_{i}" for i in range(d))
-        out.append(f"{xs} = {', '.join(f'X[{r}, {i}]' for i in range(d))}")
-        out.append(f"y{r} = y[{r}]")
-        out.append(f"side{r}, sign{r} = (1.0 if y{r} > 0.5 else -1.0), 1.0 - 2.0 * y{r}")
-        out.append(f"edge{r} = 0.5 + margin if y{r} > 0.5 else -(0.5 - margin)")
-    return out
-
-
-def _samples(
-    n: int,
-    d: int,
-    h: int,
-    activation: str,
-    loss: str,
-    shortcut: bool,
-    lanes: bool,
-    shared: int = 1,
-) -> list[str]:
-    """Forward and backward in the post's seven steps: the gradients ``g{c}`` of parameters
-    ``t{c}``, with ``check`` (0 while every sum is finite) and ``worst`` (the least of
-    side * p - edge).
-
-    The forward pass runs layer by layer over all the samples (every hidden unit's sum
-    ``a{r}_{j}``, then every activation ``h{r}_{j}``, then every logit ``z{r}`` and ``p{r}``),
-    so the exps of a layer sit side by side with nothing between them to wait for (it pays for
-    XOR's shape with few hidden units, where a sample's exps alone cannot keep the core busy).
-    Then the backward pass, sample by sample. In lanes, exp and tanh are the vectorisable ones
-    (:mod:`._exp`, :mod:`._lanes`), the sigmoids of a layer share their divisions
-    (:func:`_reciprocals`), each logit goes to row ``Z2 + r`` of the block, and ``low`` sums a
-    lower bound of the loss; for one network, the sigmoid of :mod:`._kernels` (with
-    :func:`._exp.exp_table`).
-    """
-    b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
-    W3 = b2 + 1
-    out = ["# Z1 = X W1 + b1"]
-    for r in range(n):
-        for j in range(h):
-            out.append(f"a{r}_{j} = x{r}_0 * t{j}")
-            out += [f"a{r}_{j} += x{r}_{i} * t{i * h + j}" for i in range(1, d)]
-            out.append(f"a{r}_{j} += t{b1 + j}")
-            out.append(f"check += 0.0 * a{r}_{j}")
-    units = [f"{r}_{j}" for r in range(n) for j in range(h)]
-    out.append(f"# H = {activation}(Z1)")
-    if activation == "sigmoid":
-        out += _sigmoids([f"a{u}" for u in units], [f"h{u}" for u in units], lanes, shared)
-    else:
-        act = {"tanh": "tanh_v({})" if lanes else "math.tanh({})", "relu": "max({}, 0.0)"}
-        out += [f"h{u} = {act[activation].format(f'a{u}')}" for u in units]
-    out.append(f"# z2 = H W2 + b2{' + X W3' if shortcut else ''}, p = sigmoid(z2)")
-    for r in range(n):
-        out.append(f"z{r} = h{r}_0 * t{W2}")
-        out += [f"z{r} += h{r}_{j} * t{W2 + j}" for j in range(1, h)]
-        out.append(f"z{r} += t{b2}")
-        if shortcut:  # + x W3, summed on its own first, as the scalar loop does
-            out.append(f"c = x{r}_0 * t{W3}")
-            out += [f"c += x{r}_{i} * t{W3 + i}" for i in range(1, d)]
-            out.append(f"z{r} += c")
-        out.append(f"check += 0.0 * z{r}")
-        if lanes:
-            out.append(f"B[Z2 + {r}, q] = z{r}")
-    out += _sigmoids([f"z{r}" for r in range(n)], [f"p{r}" for r in range(n)], lanes, shared)
-    for r in range(n):
-        out.append(f"# sample {r}, backward")
-        out.append(f"worst = min(worst, side{r} * p{r} - edge{r})")
-        if loss == "sse":  # 1) dE/dz2 = (p - y) p (1 - p)
-            if lanes:  # the squared error itself
-                out.append(f"low += 0.5 * (p{r} - y{r}) ** 2")
-            out.append(f"dz = (p{r} - y{r}) * p{r} * (1.0 - p{r})")
-        else:  # 1) dL/dz2 = (p - y) / n; log1p(e) >= e - e^2 / 2 bounds the BCE below
-            if lanes:
-                out.append(f"low += max(sign{r} * z{r}, 0.0) + (e_p{r} - 0.5 * e_p{r} * e_p{r})")
-            out.append(f"dz = (p{r} - y{r}) / {n}.0")
-        out.append(f"g{b2} += dz  # 3) dL/db2")
-        if shortcut:
-            out += [f"g{W3 + i} += x{r}_{i} * dz  # dL/dW3" for i in range(d)]
-        for j in range(h):
-            hj = f"h{r}_{j}"
-            out.append(f"g{W2 + j} += {hj} * dz  # 2) dL/dW2")
-            out.append(f"dz1 = (dz * t{W2 + j}) * ({_SLOPES[activation].format(h=hj)})  # 4) 5)")
-            out.append(f"g{b1 + j} += dz1  # 7) dL/db1")
-            out += [f"g{i * h + j} += x{r}_{i} * dz1  # 6) dL/dW1" for i in range(d)]
-    return out
-
-
-#: Sigmoids whose reciprocals 1 / (1 + e) share one division in the lanes (at most 4, all
-#: :func:`_reciprocals` writes; sharing among more did not pay).
-SHARED_DIVISION = 4
-
-
-def _sigmoids(zs: list[str], outs: list[str], lanes: bool, shared: int = 1) -> list[str]:
-    """``outs[k] = sigmoid(zs[k])``. For one network, :func:`._kernels.sigmoid_called`, one at a
-    time. In lanes, from ``e_{out} = exp(-|z|)`` (kept: the loss's bound reads the outputs')
-    and ``r_{out} = 1 / (1 + e)``, with ``shared`` divisions shared (:func:`_reciprocals`)."""
-    if not lanes:
-        return [f"{o} = sigmoid_called({z})" for z, o in zip(zs, outs, strict=True)]
-    text = [f"e_{o} = exp_nonpos_horner(-abs({z}))" for z, o in zip(zs, outs, strict=True)]
-    text += [f"d_{o} = 1.0 + e_{o}" for o in outs]
-    if shared > 1:
-        text.append(f"# r = 1 / d, {shared} at a time with one division (see _reciprocals)")
-    for k in range(0, len(outs), shared):
-        group = outs[k : k + shared]
-        text += _reciprocals([f"d_{o}" for o in group], [f"r_{o}" for o in group])
-    text += [f"{o} = sigmoid_from({z}, e_{o}, r_{o})" for z, o in zip(zs, outs, strict=True)]
-    return text
-
-
-def _reciprocals(ds: list[str], rs: list[str]) -> list[str]:
-    """``rs[k] = 1 / ds[k]`` for up to four numbers in [1, 2] with one division.
-
-    A division is the slowest arithmetic the step has (a vector division takes the divider about
-    16 cycles; a multiplication, half of one): ``1 / (d0 d1 d2 d3)`` times the other three is
-    ``1 / d0``. With the products in pairs, ``1 / (d0 d1)`` is ``d2 d3 / (d0 d1 d2 d3)``, and
-    ``1 / d0`` is ``d1 / (d0 d1)``: one division and nine multiplications for four. Each product
-    is below 16; each reciprocal takes six roundings instead of one, so it is within 6 ulp
-    (tested).
-    """
-    if not 1 <= len(ds) == len(rs) <= 4:
-        raise ValueError(f"reciprocals of 1 to 4 numbers, not {len(ds)}")
-    if len(ds) == 1:
-        return [f"{rs[0]} = 1.0 / {ds[0]}"]
-    if len(ds) == 2:
-        return [
-            f"inv = 1.0 / ({ds[0]} * {ds[1]})",
-            f"{rs[0]}, {rs[1]} = {ds[1]} * inv, {ds[0]} * inv",
-        ]
-    if len(ds) == 3:
-        return [
-            f"pa = {ds[0]} * {ds[1]}",
-            f"inv = 1.0 / (pa * {ds[2]})",
-            f"ia = {ds[2]} * inv  # 1 / pa",
-            f"{rs[0]}, {rs[1]}, {rs[2]} = {ds[1]} * ia, {ds[0]} * ia, pa * inv",
-        ]  # fmt: skip
-    return [
-        f"pa, pb = {ds[0]} * {ds[1]}, {ds[2]} * {ds[3]}",
-        "inv = 1.0 / (pa * pb)",
-        "ia, ib = pb * inv, pa * inv  # 1 / pa, 1 / pb",
-        f"{rs[0]}, {rs[1]} = {ds[1]} * ia, {ds[0]} * ia",
-        f"{rs[2]}, {rs[3]} = {ds[3]} * ib, {ds[2]} * ib",
-    ]
-
-
-def _step(
-    n: int,
-    d: int,
-    h: int,
-    activation: str,
-    optimizer: str,
-    loss: str,
-    shortcut: bool,
-    P: int,
-    shared: int,
-) -> list[str]:
-    """The body of the loop over the lanes: one network's whole step (see :func:`source`),
-    ``shared`` sigmoids to a division."""
-    out = [f"t{c} = B[{c}, q]" for c in range(P)]
-    out += [f"g{c} = 0.0" for c in range(P)]
-    # Few branches, since each costs numba compile time in a function this long: 0 * a is 0
-    # for a finite a and nan otherwise, so ``check`` stays 0 while every sum is finite; and
-    # ``worst`` is the least of side * p - edge, positive when every sample is right.
-    out += ["check, worst, low = 0.0, math.inf, 0.0  # finiteness, correctness, the loss's bound"]
-    out += _samples(n, d, h, activation, loss, shortcut, lanes=True, shared=shared)
-    out += [
-        "# The evaluation: is there anything to record or check (see _lanes.run_lanes)?",
-        f"level = low{'' if loss == 'sse' else f' / {n}.0'}",
-        "fin, right, seeking = 1.0 * (check == 0.0), 1.0 * (worst > 0.0), B[SEEKING, q]",
-        "reach = max(tol_level, seeking * target - (1.0 - seeking))  # target, or -1",
-        "near = 1.0 * (level <= reach * (1.0 + 1e-12))",
-        "event = 1.0 * ((1.0 - fin) + right * B[UNSOLVED, q] + near > 0.0)",
-        "B[FINITE, q], B[CORRECT, q], B[LOW, q], B[EVENT, q] = fin, right, low, event",
-        "active = B[ACTIVE, q]",
-        "events += int(active * event)",
-        "# The update, weighted by w = 1.0 (this pass updates the lane) or 0.0 (it does not)",
-        "w = first * active * (1.0 - event) + (1.0 - first) * B[RERUN, q]",
-        "rate = B[LR, q]",
-        "check = 0.0",
-    ]
-    for c in range(P):
-        if optimizer == "gd":
-            out.append(f"t{c} += w * -(rate * g{c})")
-        elif optimizer == "momentum":
-            vr = P + c
-            out += [
-                f"v = B[{vr}, q] * mu",
-                f"v -= rate * g{c}",
-                f"B[{vr}, q] = w * v + (1.0 - w) * B[{vr}, q]",
-                f"t{c} += w * (mu * v - rate * g{c} if nesterov else v)",
-            ]
-        else:
-            mr, vr = P + c, 2 * P + c
-            out += [
-                f"m = B[{mr}, q] * beta1",
-                f"m += (1.0 - beta1) * g{c}",
-                f"u = B[{vr}, q] * beta2",
-                f"u += (1.0 - beta2) * g{c} * g{c}",
-                f"B[{mr}, q] = w * m + (1.0 - w) * B[{mr}, q]",
-                f"B[{vr}, q] = w * u + (1.0 - w) * B[{vr}, q]",
-                f"t{c} += w * -(rate * (m / c1) / (math.sqrt(u / c2) + eps))",
-            ]
-        out.append(f"check += 0.0 * t{c}")
-        out.append(f"B[{c}, q] = t{c}")
-    out += [
-        "spoiled = w * (check != 0.0)",
-        "B[SPOILED, q] = spoiled + (1.0 - w) * (1.0 - first) * B[SPOILED, q]",
-        "bad += int(spoiled)",
-    ]
-    return out
 
 
 def kernel(
