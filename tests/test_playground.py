@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 import weakref
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
@@ -630,6 +631,53 @@ def test_a_refused_settings_message_changes_nothing(client):
         assert (frame["step"], len(frame["network"]["b2"])) == (1, 1)
         session = client.app.state.sessions[sid].session
         assert (session.data.name, session.settings.loss) == ("xor", "bce")
+
+
+def opening_messages(ws):
+    """The messages a new connection gets, up to and including its first frame."""
+    messages = [receive_json(ws)]
+    while messages[-1]["type"] != "frame":
+        messages.append(receive_json(ws))
+    return messages
+
+
+def test_the_settings_in_the_websockets_address_make_the_first_frame(client):
+    # The page's address's settings go with its connection: its first frame is of them, not
+    # of a default run that theirs would replace a moment later (a flash of the wrong picture).
+    settings = {"dataset": "moons", "samples": 60, "hidden": 7, "seed": 3, "optimizer": "adam",
+                "learning_rate": 0.05}  # fmt: skip
+    query = urlencode({"settings": json.dumps(settings)})
+    with client.websocket_connect(f"/ws?{query}", headers=ORIGIN) as ws:
+        messages = opening_messages(ws)
+        assert [m["type"] for m in messages] == ["hello", "state", "data", "frame"]
+        assert messages[2]["settings"] == Settings(**settings).to_dict()
+        assert len(messages[3]["network"]["b1"]) == 7
+        session = client.app.state.sessions[messages[0]["session"]].session
+        assert (session.data.name, session.settings.hidden) == ("moons", 7)
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "reply"),
+    [
+        ('{"hidden": 1000}', "hidden units must be from 1 to 64"),
+        ('{"loss": "sse", "dataset": "spiral3"}', "the squared error needs two classes"),
+        ("not json", "message is not JSON"),
+        ("7", "settings must be an object"),
+        ('{"hidden": [7]}', "message field 'settings' must be a number, text or a flag"),
+    ],
+)
+def test_refused_settings_in_the_address_get_an_error_and_the_default_run(client, settings,
+                                                                          reply):  # fmt: skip
+    query = urlencode({"settings": settings})
+    with client.websocket_connect(f"/ws?{query}", headers=ORIGIN) as ws:
+        messages = opening_messages(ws)
+        assert [m["type"] for m in messages] == ["hello", "error", "state", "data", "frame"]
+        assert reply in messages[1]["message"]
+        assert messages[3]["settings"] == Settings().to_dict()
+        ws.send_json({"type": "step"})
+        assert receive_until(ws, "frame")["step"] == 1
 
 
 def test_oversized_messages_are_refused(client):

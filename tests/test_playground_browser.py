@@ -154,6 +154,38 @@ def test_settings_live_in_the_url_and_change_the_network(page, server):
     assert page.input_value("#optimizer") == "adam"
 
 
+# Records every message the page's WebSocket receives, before the page reads it.
+RECORD_MESSAGES = """
+window.received = [];
+window.WebSocket = class extends window.WebSocket {
+    constructor(...args) {
+        super(...args);
+        this.addEventListener("message", (event) => window.received.push(JSON.parse(event.data)));
+    }
+};
+"""
+
+
+def test_the_first_frame_drawn_is_of_the_addresss_settings(page, server):
+    # The page drew a new session's default run (XOR, 2-4-1) first, and a few milliseconds
+    # later the address's: a flash of the wrong picture.
+    app, url = server
+    page.add_init_script(RECORD_MESSAGES)
+    page.goto(f"{url}/?dataset=circles&samples=80&hidden=3&seed=5&speed=4")
+    wait_for(page, "window.xornet.frames > 0")
+    time.sleep(0.5)  # time for anything that would replace the first frame to come
+    received = page.evaluate("window.received")
+    assert [message["type"] for message in received] == ["hello", "state", "data", "frame"]
+    asked = {"dataset": "circles", "samples": 80, "hidden": 3, "seed": 5}
+    assert {name: received[2]["settings"][name] for name in asked} == asked
+    assert len(received[3]["network"]["b1"]) == 3
+    assert page.evaluate("window.xornet.frames") == 1
+    assert page.input_value("#hidden") == "3"
+    assert page.input_value("#speed") == "4"
+    assert app.state.sessions[received[0]["session"]].speed == 4  # the address's speed too
+    assert "dataset=circles" in page.url
+
+
 def test_a_bad_csv_shows_its_error_and_a_good_one_trains(page, server):
     _, url = server
     page.goto(url)
@@ -229,8 +261,8 @@ def test_a_file_beyond_the_limits_is_refused_and_a_large_one_is_sampled(page, se
 def test_the_explain_panel_shows_the_step_in_the_posts_layout(page, server):
     app, url = server
     page.goto(f"{url}/?hidden=3&seed=2&learning_rate=0.5&layout=post")
-    # The page draws the new session's default state until its address's settings arrive.
-    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 3")
+    wait_for(page, "window.xornet.frames > 0")
+    assert len(last_frame(page)["network"]["b1"]) == 3  # the first frame is the address's
     assert page.input_value("#layout") == "post"
     for _ in range(3):
         page.click("#step-once")
@@ -385,8 +417,8 @@ def test_each_hidden_unit_shows_its_own_output_over_the_plane(page, server):
 def test_axes_legends_and_a_loss_axis_a_person_can_read(page, server):
     _, url = server
     page.goto(f"{url}/?dataset=spiral3&samples=60&hidden=5")
-    # The page draws the new session's default state until its address's settings arrive.
-    wait_for(page, "window.xornet.frames > 0 && window.xornet.lastFrame.network.b1.length === 5")
+    wait_for(page, "window.xornet.frames > 0")
+    assert len(last_frame(page)["network"]["b1"]) == 5  # the first frame is the address's
     legend = page.locator("#boundary-legend li").all_text_contents()
     assert [item.strip() for item in legend] == ["class 0", "class 1", "class 2"]
     lines = [item.strip() for item in page.locator("#hidden-legend li").all_text_contents()]

@@ -5,6 +5,7 @@ import itertools
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -679,6 +680,33 @@ def test_network_labels_keep_clear_of_the_edge():
         assert box.x1 <= fig.bbox.x1 - margin, text.get_text()
         assert box.y0 >= margin, text.get_text()
         assert box.y1 <= fig.bbox.y1 - margin, text.get_text()
+
+
+def test_a_network_of_huge_weights_is_drawn_without_a_warning(tmp_path):
+    # A weight of 1e120 was labelled in fixed notation, 124 characters wider than the figure:
+    # constrained layout collapsed the axes and warned on stderr (`xornet plot`, the report).
+    huge = xornet.Params(W1=np.array([[1e120, -1e120], [-3e119, 1e120]]),
+                         b1=np.array([1e120, -0.5]), W2=np.array([[1e120], [-1e120]]),
+                         b2=np.array([2e120]), W3=np.array([[1e120], [-1e120]]))  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plot_network(huge)
+        path = xornet.plotting.save_png(fig, tmp_path / "network.png")
+    assert [str(w.message) for w in caught] == []
+    with Image.open(path) as image:
+        assert image.size == (660, 462)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"+1.00e+120", "-3.00e+119", "b=+1.00e+120", "b=-0.50", "b=+2.00e+120"} <= set(texts)
+    assert max(map(len, texts)) <= 12
+    widths = sorted(line.get_linewidth() for line in fig.axes[0].lines)
+    assert widths[0] < widths[-1] <= 5.5  # by size, relative to the largest
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for text in fig.axes[0].texts:  # every label inside the figure
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0, text.get_text()
+        assert box.x1 <= fig.bbox.x1, text.get_text()
 
 
 def test_the_animation_keeps_its_text_inside(monkeypatch, tmp_path):

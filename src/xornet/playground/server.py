@@ -7,8 +7,11 @@ thread between frames so the server stays responsive; frames go out at up to 30 
 Protocol: JSON text messages, answered by :func:`xornet.playground.protocol.answer` (the
 notebook widget answers the same messages with it). The server adds ``hello`` (the session's
 id and the limits), sent first, and ``error`` (a one-line message the page shows; sent too just
-before the server closes the connection). Exports are files over HTTP,
-``/session/{id}/{name}`` for each name of :data:`~xornet.playground.session.EXPORTS`.
+before the server closes the connection). A page opens its WebSocket with its settings in the
+address (``/ws?settings=`` and the settings' JSON, its first ``settings`` message), so that
+the first state it gets, and draws, is of its own settings, not a default run's; a refused one
+gets an ``error`` and the default run. Exports are files over HTTP, ``/session/{id}/{name}``
+for each name of :data:`~xornet.playground.session.EXPORTS`.
 
 Safety, against a careless user and a hostile page:
 
@@ -35,7 +38,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Final
@@ -308,8 +311,10 @@ async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, 
     failed = False
     try:
         await _send(ws, {"type": "hello", "session": sid, "limits": LIMITS})
-        for reply in await anyio.to_thread.run_sync(page_state, entry.session, entry):
-            await _send(ws, reply)
+        opening = ws.query_params.get("settings")
+        if opening is None or not await _handle(ws, entry, opening, _settings_message):
+            for reply in await anyio.to_thread.run_sync(page_state, entry.session, entry):
+                await _send(ws, reply)
         await _serve_messages(ws, entry)
     except WebSocketDisconnect:
         return False
@@ -359,9 +364,8 @@ async def _serve_messages(ws: WebSocket, entry: _Entry) -> None:
             receive.cancel()
 
 
-def _parse(text: str) -> dict[str, Any]:
-    """A page's message, checked in size, then in shape by
-    :func:`~xornet.playground.protocol.check_message`, before anything reads it.
+def _json(text: str) -> object:
+    """A page's JSON text, checked in size before it is decoded.
 
     Raises
     ------
@@ -370,26 +374,50 @@ def _parse(text: str) -> dict[str, Any]:
     if len(text) > MAX_MESSAGE:
         raise XornetError(f"message too large (over {MAX_MESSAGE // 1000} kB)")
     try:
-        message = json.loads(text)
+        return json.loads(text)
     except RecursionError:
         raise XornetError("message is not JSON (nested too deeply)") from None
     except ValueError:  # JSONDecodeError, and integers of more than 4,300 digits
         raise XornetError("message is not JSON") from None
-    return check_message(message)
 
 
-async def _handle(ws: WebSocket, entry: _Entry, text: str) -> None:
-    """One message from the page; a bad one gets an error message back."""
+def _parse(text: str) -> dict[str, Any]:
+    """A page's message, checked in size, then in shape by
+    :func:`~xornet.playground.protocol.check_message`, before anything reads it.
+
+    Raises
+    ------
+    XornetError
+    """
+    return check_message(_json(text))
+
+
+def _settings_message(text: str) -> dict[str, Any]:
+    """The ``settings`` message whose settings are ``text`` (JSON: the WebSocket address's),
+    checked like any other message.
+
+    Raises
+    ------
+    XornetError
+    """
+    return check_message({"type": "settings", "settings": _json(text)})
+
+
+async def _handle(ws: WebSocket, entry: _Entry, text: str,
+                  parse: Callable[[str], dict[str, Any]] = _parse) -> bool:  # fmt: skip
+    """One message from the page (``text``, read by ``parse``); a bad one gets an error
+    message back. Whether it was answered."""
     try:
-        message = _parse(text)
+        message = parse(text)
         replies = await anyio.to_thread.run_sync(answer, entry.session, entry, message)
     except (XornetError, ValueError) as error:  # DataError is a XornetError
         await _error(ws, error)
-        return
+        return False
     if entry.playing:
         entry.wake.set()
     for reply in replies:
         await _send(ws, reply)
+    return True
 
 
 async def _play(ws: WebSocket, entry: _Entry, sessions: dict[str, _Entry]) -> None:

@@ -390,7 +390,7 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                     # the hidden units' bias labels)
                     near = 0.75 if W is params.W3 else 0.5 if W is params.W2 else 0.6
                     mx, my = near * src[i] + (1.0 - near) * dst[j]
-                    ax.text(mx, my, f"{weight:+.2f}", fontsize=7, ha="center", va="center",
+                    ax.text(mx, my, _weight_text(weight), fontsize=7, ha="center", va="center",
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                                   "alpha": 0.8}, zorder=2, **PLAIN)  # fmt: skip
     for points, biases, label in ((inputs, None, names), (hidden, params.b1, None),
@@ -411,7 +411,7 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                 # Below a hidden unit when there is room (to its right the label would sit on
                 # its outgoing weights and their labels), else to the right of the unit.
                 below = points is hidden and len(points) <= 4
-                ax.annotate(f"b={biases[u]:+.2f}", (x, yv),
+                ax.annotate(f"b={_weight_text(biases[u])}", (x, yv),
                             xytext=(0, -beside) if below else (beside, 0),
                             textcoords="offset points", ha="center" if below else "left",
                             va="top" if below else "center", fontsize=7, color="#555555",
@@ -424,6 +424,15 @@ def plot_network(params: Params, feature_names: Sequence[str] | None = None) -> 
                       f"width by size{dashed}", fig.get_figwidth() - 0.3, 9), fontsize=9,
                  **PLAIN)  # fmt: skip
     return fig
+
+
+def _weight_text(value: float) -> str:
+    """A weight's label on the diagram: two decimals, or in scientific notation from 10^4.
+
+    A weight of 1e120 in fixed notation is 124 characters, wider than the figure: constrained
+    layout then has no room left for the axes and gives up (with a warning).
+    """
+    return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.2e}"
 
 
 def save_figures(

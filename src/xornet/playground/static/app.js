@@ -9,9 +9,12 @@ function webSocketTransport() {
     usesUrl: true,
     onmessage: null,
     onstatus: null,
-    start() {
+    start(settings) {
+      // The settings go with the connection: the session starts with them, so the first
+      // frame the page draws is theirs (not a default run's, replaced a moment later).
       const scheme = location.protocol === "https:" ? "wss" : "ws";
-      socket = new WebSocket(`${scheme}://${location.host}/ws`);
+      const query = new URLSearchParams({ settings: JSON.stringify(settings) });
+      socket = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
       socket.onopen = () => transport.onstatus("connected");
       socket.onclose = (event) => transport.onstatus("disconnected", event.reason);
       socket.onmessage = (event) => transport.onmessage(JSON.parse(event.data), []);

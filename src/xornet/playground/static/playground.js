@@ -8,7 +8,9 @@
 //                        and its binary buffers (an array, often empty);
 //   onstatus             set by the page: called with the connection's state, a key of
 //                        STRINGS (connected, ...) and its arguments, shown in the page's language;
-//   start()              called once the page listens: connect, or ask for the first state;
+//   start(settings)      called once the page listens: connect, or ask for the first state;
+//                        when usesUrl, the first state must be of these settings (the
+//                        address's), so that the page never draws another run's first;
 //   usesUrl              whether the page's settings live in its address (a tab of its own);
 //   exportHref(id, name) a link to an export file, or null when the transport brings the
 //                        file as a message ({type: "export", name, media} and its bytes).
@@ -442,10 +444,8 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
           changeLanguage();
         }
       }
-      if (transport.usesUrl) { // the tab's address chose the settings: ask for them
-        send({ type: "speed", value: Number($("speed").value) });
-        send({ type: "settings", settings: settingsFromControls() });
-      }
+      // The tab's address chose the speed (and the settings, which start() sent).
+      if (transport.usesUrl) send({ type: "speed", value: Number($("speed").value) });
     } else if (message.type === "data") {
       data = message;
       showSettings(message.settings);
@@ -1084,7 +1084,7 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   if (transport.usesUrl) readUrl();
   changeLanguage();
   wire();
-  transport.start();
+  transport.start(settingsFromControls());
   return {
     stats,
     destroy() {

@@ -11,7 +11,7 @@ function widgetTransport(model) {
     usesUrl: false,
     onmessage: null,
     onstatus: null,
-    start() {
+    start() { // the kernel's Playground has its own settings
       transport.onstatus("kernel-connecting");
       model.send({ type: "connect" });
     },
