@@ -122,3 +122,41 @@ def test_plateau_advice_never_suggests_what_the_run_already_does():
     narrow_adam = classify(p, y, 0.7, 0.3466, 0.3466,
                            config=TrainConfig(hidden=2, optimizer="adam"))  # fmt: skip
     assert narrow_adam.suggestion == "Try another seed, or more hidden units (3 or more)."
+
+
+# ------------------------------------------------------------------ many networks at once
+
+_SPECIAL = [np.nan, np.inf, -np.inf, 0.0, 1e-300, 1e300]
+
+
+def _many_cases(rng, n_networks, n_samples, n_classes):
+    """Outputs and losses of many networks, a few of them broken or extreme, so that every one
+    of the rule's branches is taken: not finite, rose, solved, improving, higher, stopped."""
+    shape = (n_networks, n_samples) if n_classes == 2 else (n_networks, n_samples, n_classes)
+    P = rng.uniform(0, 1, shape)
+    if n_classes > 2:
+        P /= P.sum(axis=2, keepdims=True)
+    P[rng.uniform(size=shape) < 0.01] = np.nan
+    initial, earlier, final = (rng.choice([0.01, 0.3, 0.7, 1.0, 5.0, 2e3], n_networks)
+                               * rng.uniform(0.5, 2, n_networks) for _ in range(3))  # fmt: skip
+    for losses in (initial, earlier, final):
+        broken = rng.uniform(size=n_networks) < 0.05
+        losses[broken] = rng.choice(_SPECIAL, broken.sum())
+    y = rng.integers(0, n_classes, n_samples)
+    return P, y, initial, earlier, final
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("kind", [None, "bce", "sse"])
+def test_outcome_kinds_is_classify_for_each_network(n_classes, kind):
+    from xornet.diagnosis import outcome_kinds, predicted_class, predicted_classes
+
+    rng = np.random.default_rng(n_classes * 7 + len(kind or ""))
+    P, y, initial, earlier, final = _many_cases(rng, 3_000, 4, n_classes)
+    kinds = outcome_kinds(P, y, initial, earlier, final, kind=kind)
+    expected = [classify(P[i], y, initial[i], earlier[i], final[i], kind=kind).kind
+                for i in range(len(P))]  # fmt: skip
+    assert kinds.tolist() == expected
+    assert set(expected) == {"solved", "improving", "plateau", "diverged"}  # every branch ran
+    chosen = predicted_classes(P)
+    assert all((chosen[i] == predicted_class(P[i])).all() for i in range(len(P)))

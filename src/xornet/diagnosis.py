@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from xornet._typing import Array, IntArray
 from xornet.functional import class_probabilities
@@ -20,7 +21,9 @@ __all__ = [
     "classify",
     "diagnose",
     "earlier_index",
+    "outcome_kinds",
     "predicted_class",
+    "predicted_classes",
 ]
 
 OutcomeKind = Literal["solved", "plateau", "improving", "diverged", "untrained"]
@@ -63,8 +66,23 @@ def predicted_class(probabilities: Array) -> IntArray:
     ndarray of shape (n_samples,), int
         1 where ``p > 0.5`` for two classes; the most probable class otherwise.
     """
+    one: IntArray = predicted_classes(np.asarray(probabilities)[None])[0]
+    return one
+
+
+def predicted_classes(probabilities: Array) -> IntArray:
+    """:func:`predicted_class` for many networks at once.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_networks, n_samples) or (n_networks, n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_networks, n_samples), int
+    """
     p = np.asarray(probabilities, dtype=np.float64)
-    chosen = (p > 0.5) if p.ndim == 1 else np.argmax(p, axis=1)
+    chosen = (p > 0.5) if p.ndim == 2 else np.argmax(p, axis=2)
     out: IntArray = chosen.astype(np.int64)
     return out
 
@@ -217,6 +235,74 @@ def _untrained(outcome: Outcome, n: int, start_loss: float) -> Outcome:
     )
 
 
+#: The verdicts of :func:`_verdicts`: a run's kind, and for ``diverged`` and ``plateau`` which
+#: of the rule's conditions gave it (the summary says which).
+_NOT_FINITE, _ROSE, _SOLVED, _IMPROVING, _ENDED_HIGHER, _STOPPED = range(6)
+_KIND_OF = np.array(["diverged", "diverged", "solved", "improving", "plateau", "plateau"])
+
+
+def _verdicts(
+    probabilities: Array,
+    y: Array,
+    initial_loss: ArrayLike,
+    earlier_loss: ArrayLike,
+    final_loss: ArrayLike,
+    kind: str | None,
+) -> IntArray:
+    """The rule of :func:`classify` for ``N`` networks at once: one of :data:`_NOT_FINITE`
+    ... :data:`_STOPPED` each.
+
+    ``probabilities`` is ``(N, n_samples)`` (the probability of class 1) or ``(N, n_samples,
+    n_classes)``; the losses are ``(N,)``. The first condition that holds decides, in
+    :func:`classify`'s order: not finite, rose past :data:`DIVERGED_RISE` and chance, every
+    sample right, still falling by :data:`_IMPROVING_DROP`, ended above its start, stopped.
+    """
+    P = np.asarray(probabilities, dtype=np.float64)
+    initial, earlier, final = (np.asarray(v, dtype=np.float64)
+                               for v in (initial_loss, earlier_loss, final_loss))  # fmt: skip
+    n_networks, n_samples = P.shape[:2]
+    finite = np.isfinite(P.reshape(n_networks, -1)).all(axis=1) & np.isfinite(final)
+    all_right = (predicted_classes(P) == np.asarray(y)).all(axis=1)
+    chance = chance_loss(n_samples, 2 if P.ndim == 2 else P.shape[2], kind)
+    with np.errstate(invalid="ignore", over="ignore"):  # nan and inf only ever compare False
+        rose = (final > DIVERGED_RISE * initial) & (final > chance)
+        falling = earlier - final > _IMPROVING_DROP * np.maximum(np.abs(final), 1e-12)
+        higher = final > initial
+    conditions = [~finite, rose, all_right, falling, higher]
+    verdicts: IntArray = np.select(conditions, range(5), _STOPPED).astype(np.int64)
+    return verdicts
+
+
+def outcome_kinds(
+    probabilities: Array,
+    y: Array,
+    initial_loss: ArrayLike,
+    earlier_loss: ArrayLike,
+    final_loss: ArrayLike,
+    *,
+    kind: str | None = None,
+) -> np.ndarray:
+    """:func:`classify`'s ``kind`` for many networks at once, by the same rule, without the
+    words: what :func:`xornet.train_many` reports for each network.
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_networks, n_samples) or (n_networks, n_samples, n_classes)
+    y : ndarray of shape (n_samples,)
+    initial_loss, earlier_loss, final_loss : ndarray of shape (n_networks,)
+    kind : {"bce", "sse"} or None
+        As :func:`classify`'s.
+
+    Returns
+    -------
+    ndarray of shape (n_networks,), str
+        ``"solved"``, ``"improving"``, ``"plateau"`` or ``"diverged"``.
+    """
+    verdicts = _verdicts(probabilities, y, initial_loss, earlier_loss, final_loss, kind)
+    kinds: np.ndarray = _KIND_OF[verdicts]
+    return kinds
+
+
 def classify(
     probabilities: Array,
     y: Array,
@@ -256,7 +342,8 @@ def classify(
     Outcome
     """
     p = np.asarray(probabilities, dtype=np.float64)
-    if not (np.isfinite(p).all() and np.isfinite(final_loss)):
+    verdict = _verdicts(p[None], y, [initial_loss], [earlier_loss], [final_loss], kind)[0]
+    if verdict == _NOT_FINITE:
         return Outcome(
             "diverged",
             "Diverged: the loss or the outputs stopped being finite numbers.",
@@ -269,8 +356,8 @@ def classify(
     near = tuple(int(i) for i in np.flatnonzero(top2[:, 1] - top2[:, 0] < 2.0 * NEAR_HALF))
     final = float(final_loss)
     binary = p.ndim == 1
-    chance = chance_loss(p.shape[0], 2 if binary else p.shape[1], kind)
-    if final > DIVERGED_RISE * initial_loss and final > chance:
+    if verdict == _ROSE:
+        chance = chance_loss(p.shape[0], 2 if binary else p.shape[1], kind)
         return Outcome(
             "diverged",
             f"Diverged: the loss rose from {initial_loss:.4g} to {final:.4g}, orders of "
@@ -279,7 +366,7 @@ def classify(
             near,
             wrong,
         )
-    if not wrong:
+    if verdict == _SOLVED:
         where = "on the right side of 0.5" if binary else "given its own class"
         return Outcome(
             "solved",
@@ -291,7 +378,7 @@ def classify(
     n_wrong = (
         f"{len(wrong)} of {p.shape[0]} samples {'is' if len(wrong) == 1 else 'are'} misclassified"
     )
-    if earlier_loss - final > _IMPROVING_DROP * max(abs(final), 1e-12):
+    if verdict == _IMPROVING:
         return Outcome(
             "improving",
             f"Still improving: {n_wrong}, but the loss ({final:.4g}) is still falling.",
@@ -299,7 +386,7 @@ def classify(
             near,
             wrong,
         )
-    if final > initial_loss:
+    if verdict == _ENDED_HIGHER:
         return Outcome(
             "plateau",
             f"Not learning: {n_wrong} and the loss ({final:.4g}) ended higher than it started "

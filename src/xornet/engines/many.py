@@ -18,7 +18,8 @@ module holds the public :func:`train_many` and the choice of engine; the engines
 
 Memory grows linearly in N: per network the parameters, the optimizer state and a few numbers.
 No loss history is kept; the outcome is diagnosed from the initial loss, the loss at 90% of the
-run and the final loss (:func:`xornet.diagnosis.classify`).
+run and the final loss, by :func:`xornet.diagnosis.classify`'s rule for all the networks at
+once (:func:`xornet.diagnosis.outcome_kinds`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from xornet._typing import Array, IntArray
 from xornet.config import TrainConfig, batch_schedule, start_params_many
 from xornet.data import check_Xy, infer_n_classes
-from xornet.diagnosis import classify, earlier_index, predicted_class
+from xornet.diagnosis import earlier_index, outcome_kinds, predicted_classes
 from xornet.engines import _stacked, resolve_engine
 from xornet.errors import XornetError
 from xornet.network import output_probabilities
@@ -253,11 +254,8 @@ def train_many(
         final = _stacked.losses(cache.Z2, y, config.loss)
         P = output_probabilities(cache.P)  # (N, n) or (N, n, K)
     final[run.stop_reason == "diverged"] = np.nan
-    accuracy = np.array([np.mean(predicted_class(P[i]) == y) for i in range(N)])
-    outcome = np.array(
-        [classify(P[i], y, initial[i], run.earlier_loss[i], final[i]).kind for i in range(N)],
-        dtype="<U9",
-    )
+    accuracy = (predicted_classes(P) == y).mean(axis=1)
+    outcome = outcome_kinds(P, y, initial, run.earlier_loss, final).astype("<U9")
     return ManyResult(
         thetas=thetas,
         n_inputs=d,
