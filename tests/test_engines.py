@@ -714,6 +714,28 @@ def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(
     np.testing.assert_allclose(many.thetas[1:], reference.thetas[1:], rtol=0, atol=TOL)
 
 
+def test_the_written_out_step_gives_the_same_bits_in_tasks_of_several_blocks(
+    written_out, monkeypatch
+):
+    # A task of the written-out kernel takes several of its 64-lane blocks when there are many
+    # networks (_blocks.WRITTEN_TASKS_PER_CORE): a network's numbers do not depend on which
+    # block or task it ran in, to the bit, stop rules and all.
+    from xornet.engines import _blocks
+
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, learning_rate=2.0, steps=300, tol=0.3)
+    seeds = range(2_500)  # on 2 threads, 8 tasks a thread: 2 or 3 blocks a task
+    many = train_many(data.X, data.y, config, seeds, engine="numba")
+    calls = len(written_out.written)
+    monkeypatch.setattr(_blocks, "WRITTEN_TASKS_PER_CORE", 10**9)  # one block a task
+    one_block = train_many(data.X, data.y, config, seeds, engine="numba")
+    assert calls < len(written_out.written) - calls  # the first run made fewer, larger calls
+    assert set(many.stop_reason) == {"tolerance", "max_steps"}  # the rule fired for some
+    np.testing.assert_array_equal(many.thetas, one_block.thetas)
+    np.testing.assert_array_equal(many.steps, one_block.steps)
+    np.testing.assert_array_equal(many.solve_step, one_block.solve_step)
+
+
 def test_which_jobs_have_their_step_written_out(monkeypatch):
     from xornet.engines import _written
     from xornet.engines import many as many_module

@@ -208,6 +208,13 @@ def general_lanes(n: int, k: int) -> int:
     return max(8, min(LANES, GENERAL_MAX_LOGITS // (n * k) // 8 * 8))
 
 
+#: Tasks a core for the written-out kernel, whose blocks are small (``_written.LANES``): a task
+#: takes several of them, so that Python's work of a call (packing, calling, scattering back) is
+#: spread over many networks, and enough tasks remain that a thread the machine holds up does
+#: not hold the others up.
+WRITTEN_TASKS_PER_CORE = 8
+
+
 def _chunk(
     X: Array,
     y: Array,
@@ -226,11 +233,16 @@ def _chunk(
     whole blocks of up to ``lanes`` networks (:func:`split`: as many for each of the ``cores``;
     0: the written-out kernel's fixed blocks), each block on its own contiguous copy, taken by
     the ``pool``'s threads as they come free (so a thread that the machine holds up does not
-    hold the others up); the results are scattered back into ``state``."""
+    hold the others up; the written-out kernel's tasks hold several of its blocks, see
+    :data:`WRITTEN_TASKS_PER_CORE`); the results are scattered back into ``state``."""
     from xornet.engines import _written
 
-    block = split(running.size, cores, lanes)[0] if lanes else _written.LANES
-    parts = [running[a : a + block] for a in range(0, running.size, block)]
+    if lanes:
+        block = part = split(running.size, cores, lanes)[0]
+    else:  # several of the written-out kernel's own blocks a task: fewer calls from Python
+        block = _written.LANES
+        part = block * max(1, running.size // (cores * WRITTEN_TASKS_PER_CORE * block))
+    parts = [running[a : a + part] for a in range(0, running.size, part)]
 
     def work(nets: IntArray) -> None:
         width = -(-nets.size // block) * block
