@@ -168,8 +168,9 @@ def vector_width(typingctx, wide):
     A kernel body takes ``wide`` as its last argument and is compiled once for each value
     (numba specialises a function on a literal argument): one source, two widths, each its
     own machine code. The alternative, one body numba inlines into a function per width
-    (``inline="always"``), cost half of each lane kernel's compile time: numba copies the
-    inlined function's IR block by block, each copy with the whole scope.
+    (``inline="always"``), made the general kernel's first compile a fifth slower and its
+    peak memory 2.4 times as large: numba copies the inlined function's IR block by block,
+    each copy with the whole scope (docs/performance.md, 2026-12-02).
     """
     if not isinstance(wide, types.BooleanLiteral):
         raise RequireLiteralValue("vector_width takes a constant True or False")
