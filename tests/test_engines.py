@@ -722,6 +722,7 @@ def test_the_written_out_step_gives_the_same_bits_in_tasks_of_several_blocks(
     # block or task it ran in, to the bit, stop rules and all.
     from xornet.engines import _blocks
 
+    monkeypatch.setattr(_blocks.os, "cpu_count", lambda: 2)
     data = xornet.xor()
     config = TrainConfig(hidden=2, learning_rate=2.0, steps=300, tol=0.3)
     seeds = range(2_500)  # on 2 threads, 8 tasks a thread: 2 or 3 blocks a task
