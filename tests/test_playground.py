@@ -666,11 +666,17 @@ def test_the_settings_in_the_websockets_address_make_the_first_frame(client):
         ("not json", "message is not JSON"),
         ("7", "settings must be an object"),
         ('{"hidden": [7]}', "message field 'settings' must be a number, text or a flag"),
+        ('{"learning_rate": NaN}', "learning rate must be a number in (0, 100]"),
+        ('{"seed": ' + "9" * 5000 + "}", "message is not JSON"),
+        ("[" * 5000, "message is not JSON (nested too deeply)"),
+        ("", "message is not JSON"),
+        # Given twice, which one the page meant is a guess (the last one was taken).
+        (['{"hidden": 7}', '{"hidden": 9}'], "the address gives settings 2 times; give them once"),
     ],
 )
 def test_refused_settings_in_the_address_get_an_error_and_the_default_run(client, settings,
                                                                           reply):  # fmt: skip
-    query = urlencode({"settings": settings})
+    query = urlencode({"settings": settings}, doseq=True)
     with client.websocket_connect(f"/ws?{query}", headers=ORIGIN) as ws:
         messages = opening_messages(ws)
         assert [m["type"] for m in messages] == ["hello", "error", "state", "data", "frame"]
@@ -690,13 +696,16 @@ def test_oversized_messages_are_refused(client):
 def test_cross_origin_websockets_are_refused(client):
     from starlette.websockets import WebSocketDisconnect
 
-    for headers in ({"origin": "http://evil.example"}, {}):
-        with (
-            pytest.raises(WebSocketDisconnect) as caught,
-            client.websocket_connect("/ws", headers=headers) as ws,
-        ):
-            ws.receive_json()
-        assert caught.value.code == 1008
+    # Settings in the address change nothing: the origin is checked before anything is read.
+    for path in ("/ws", "/ws?settings=%7B%22hidden%22%3A7%7D"):
+        for headers in ({"origin": "http://evil.example"}, {}):
+            with (
+                pytest.raises(WebSocketDisconnect) as caught,
+                client.websocket_connect(path, headers=headers) as ws,
+            ):
+                ws.receive_json()
+            assert caught.value.code == 1008
+    assert client.app.state.sessions == {}
 
 
 def test_sessions_are_isolated_and_bounded(client):

@@ -8,7 +8,7 @@ Protocol: JSON text messages, answered by :func:`xornet.playground.protocol.answ
 notebook widget answers the same messages with it). The server adds ``hello`` (the session's
 id and the limits), sent first, and ``error`` (a one-line message the page shows; sent too just
 before the server closes the connection). A page opens its WebSocket with its settings in the
-address (``/ws?settings=`` and the settings' JSON, its first ``settings`` message), so that
+address, once (``/ws?settings=`` and the settings' JSON, its first ``settings`` message), so that
 the first state it gets, and draws, is of its own settings, not a default run's; a refused one
 gets an ``error`` and the default run. Exports are files over HTTP, ``/session/{id}/{name}``
 for each name of :data:`~xornet.playground.session.EXPORTS`.
@@ -41,7 +41,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -93,6 +93,8 @@ SECURITY_HEADERS: Final = {
 }
 
 _LOG = logging.getLogger("xornet.playground")
+#: What :func:`_handle` reads a message from: its text, or the address's ``settings``.
+_Text = TypeVar("_Text", str, Sequence[str])
 
 
 @dataclass
@@ -311,8 +313,8 @@ async def _converse(ws: WebSocket, sid: str, entry: _Entry, sessions: dict[str, 
     failed = False
     try:
         await _send(ws, {"type": "hello", "session": sid, "limits": LIMITS})
-        opening = ws.query_params.get("settings")
-        if opening is None or not await _handle(ws, entry, opening, _settings_message):
+        opening = ws.query_params.getlist("settings")
+        if not opening or not await _handle(ws, entry, opening, _settings_message):
             for reply in await anyio.to_thread.run_sync(page_state, entry.session, entry):
                 await _send(ws, reply)
         await _serve_messages(ws, entry)
@@ -357,7 +359,7 @@ async def _serve_messages(ws: WebSocket, entry: _Entry) -> None:
             if text is None:
                 await _error(ws, "binary messages are not understood: send JSON text")
             else:
-                await _handle(ws, entry, text)
+                await _handle(ws, entry, text, _parse)
     finally:
         closing.cancel()
         if receive is not None:
@@ -392,19 +394,22 @@ def _parse(text: str) -> dict[str, Any]:
     return check_message(_json(text))
 
 
-def _settings_message(text: str) -> dict[str, Any]:
-    """The ``settings`` message whose settings are ``text`` (JSON: the WebSocket address's),
+def _settings_message(texts: Sequence[str]) -> dict[str, Any]:
+    """The ``settings`` message whose settings are the WebSocket address's (``texts``, each
+    ``settings`` it gives: JSON, and one only, or which one the page meant is a guess),
     checked like any other message.
 
     Raises
     ------
     XornetError
     """
-    return check_message({"type": "settings", "settings": _json(text)})
+    if len(texts) != 1:
+        raise XornetError(f"the address gives settings {len(texts)} times; give them once")
+    return check_message({"type": "settings", "settings": _json(texts[0])})
 
 
-async def _handle(ws: WebSocket, entry: _Entry, text: str,
-                  parse: Callable[[str], dict[str, Any]] = _parse) -> bool:  # fmt: skip
+async def _handle(ws: WebSocket, entry: _Entry, text: _Text,
+                  parse: Callable[[_Text], dict[str, Any]]) -> bool:  # fmt: skip
     """One message from the page (``text``, read by ``parse``); a bad one gets an error
     message back. Whether it was answered."""
     try:
