@@ -333,6 +333,9 @@ def test_loss_history_stays_bounded():
         ({"shortcut": "yes"}, "shortcut must be true or false"),
         ({"loss": "hinge"}, "loss: must be one of"),
         ({"loss": "sse", "dataset": "spiral3"}, "the squared error needs two classes"),
+        ({"batch_size": 0}, r"batch size must be from 1 to 5000 \(or none"),
+        ({"batch_size": 5001}, "batch size must be from 1 to 5000"),
+        ({"batch_size": 10**4000}, "batch size must be from 1 to 5000"),  # echoed whole, before
     ],
 )
 def test_bad_settings_get_one_line_errors(values, message):

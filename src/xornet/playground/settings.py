@@ -140,8 +140,9 @@ class Settings:
             raise XornetError(f"seed must be from 0 to {LIMITS['seed']}")
         if not 4 <= self.samples <= LIMITS["samples"]:
             raise XornetError(f"samples must be from 4 to {LIMITS['samples']}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise XornetError("batch size must be at least 1")
+        largest = max(LIMITS["samples"], LIMITS["csv_rows"])  # no dataset has more samples
+        if self.batch_size is not None and not 1 <= self.batch_size <= largest:
+            raise XornetError(f"batch size must be from 1 to {largest} (or none: full batch)")
         self.train_config(self.samples)
 
     def train_config(self, n_samples: int) -> TrainConfig:
