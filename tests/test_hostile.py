@@ -553,6 +553,74 @@ def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
     assert "<img" in page[start : page.index("</section>", start)]
 
 
+def _section(page, name):
+    start = page.index(f'<section id="{name}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(tmp_path, monkeypatch):
+    # A 2-100000-1 model file's report took 87 s, 82 of them the boundary's 200 x 200 grid
+    # through every hidden unit, with no word: now each figure's hidden activations are capped.
+    import xornet
+    import xornet.report
+    from xornet import hidden_space
+    from xornet.cli import main
+    from xornet.modelfile import save_model
+    from xornet.plotting import _base
+    from xornet.report import BOUNDARY_WORK, GRID_LINES_WORK
+
+    width = GRID_LINES_WORK // (2 * hidden_space.GRID_LINES * hidden_space.LINE_POINTS) + 1
+    save_model(tmp_path / "wide.npz", xornet.init_params(2, width, rng=0))
+    mapped, seen = [], []
+    for module, sizes in ((_base, mapped), (hidden_space, seen)):
+        real = module.forward
+        monkeypatch.setattr(module, "forward", lambda p, X, a="sigmoid", real=real, sizes=sizes:
+                            sizes.append(X.shape[0] * p.n_hidden) or real(p, X, a))  # fmt: skip
+    out = tmp_path / "wide.html"
+    assert main(["report", "--model", str(tmp_path / "wide.npz"), "--out", str(out)]) == 0
+    page = out.read_text()
+    r = 51  # isqrt(BOUNDARY_WORK // width)
+    assert sum(mapped) == r * r * width <= BOUNDARY_WORK
+    boundary = _section(page, "boundary")
+    assert f"Drawn on a {r} × {r} grid, not 200 × 200" in boundary
+    assert f"({200 * 200 * width:,} hidden activations, {BOUNDARY_WORK:,} allowed)" in boundary
+    assert "<img" in boundary
+    assert sum(seen) == 2 * 4 * width  # the four samples only (the points, then their plane)
+    hidden = _section(page, "hidden")
+    assert f"grid lines are not drawn: mapping them through {width:,} hidden units" in hidden
+    assert "<img" in hidden
+    assert f"Not drawn: {width:,} hidden units" in _section(page, "network")
+    assert "Not measured" in _section(page, "landscape")
+
+
+def test_the_reports_figure_limits_hold_at_their_edges(monkeypatch):
+    import xornet
+    import xornet.report
+    from xornet.report import BOUNDARY_GRID_MIN, build_report
+
+    XOR = xornet.xor()
+    post = build_report(xornet.init_params(2, 2, rng=0), XOR.X, XOR.y)
+    for name in ("boundary", "hidden"):  # 200 x 200 x 2 and 1,080 x 2 are within: no note
+        assert _section(post, name).count("<p>") == (name == "hidden")
+    monkeypatch.setattr(xornet.report, "GRID_LINES_WORK", 18 * 60 * 9)
+    wide = xornet.init_params(2, 9, rng=0)
+    monkeypatch.setattr(xornet.report, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 9 - 1)
+    page = build_report(wide, XOR.X, XOR.y)
+    boundary = _section(page, "boundary")
+    assert "Not drawn: the output of 9 hidden units over a 200 × 200 grid" in boundary
+    assert "coarser than 16 × 16" in boundary
+    assert "<img" not in boundary
+    assert "grid lines" not in _section(page, "hidden")  # 9 units: the lines fit exactly
+    monkeypatch.setattr(xornet.report, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 10)
+    page = build_report(xornet.init_params(2, 10, rng=0), XOR.X, XOR.y)
+    boundary = _section(page, "boundary")
+    assert "Drawn on a 16 × 16 grid, not 200 × 200" in boundary
+    assert "<img" in boundary
+    assert "grid lines are not drawn: mapping them through 10 hidden units" in _section(
+        page, "hidden"
+    )
+
+
 # ----------------------------------------------------------------------------- one-line errors
 # One rule for every error xornet quotes. Each case failed in at least one of the four helpers
 # it replaced: a blank first line, an OSError's "[Errno 2]" form, a type name counted outside

@@ -17,7 +17,7 @@ playground, which draws it in the browser, show the same geometry without matplo
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,8 @@ from xornet.network import forward
 from xornet.params import Params
 
 __all__ = [
+    "GRID_LINES",
+    "LINE_POINTS",
     "HiddenPlane",
     "axis_names",
     "hidden_plane",
@@ -71,8 +73,14 @@ def axis_names(params: Params) -> list[str]:
     return names + ([f"x{i + 1}" for i in range(params.n_inputs)] if params.shortcut else [])
 
 
+#: The input plane's grid of :func:`input_grid_lines`: this many lines along each input, each
+#: of this many points (so ``2 * GRID_LINES * LINE_POINTS`` points are mapped in all).
+GRID_LINES: Final = 9
+LINE_POINTS: Final = 60
+
+
 def input_grid_lines(params: Params, X: Array, activation: str = "sigmoid") -> list[Array]:
-    """Lines of a 9 x 9 grid over the input plane, mapped into hidden space.
+    """Lines of a square grid over the input plane, mapped into hidden space.
 
     Parameters
     ----------
@@ -83,13 +91,14 @@ def input_grid_lines(params: Params, X: Array, activation: str = "sigmoid") -> l
 
     Returns
     -------
-    list of ndarray of shape (60, m)
-        18 lines (9 along each input), each as 60 points of :func:`output_inputs`.
+    list of ndarray of shape (LINE_POINTS, m)
+        ``2 * GRID_LINES`` lines (``GRID_LINES`` along each input), each as
+        :data:`LINE_POINTS` points of :func:`output_inputs`.
     """
     low, high = X.min(axis=0) - 0.25, X.max(axis=0) + 0.25
-    t = np.linspace(0.0, 1.0, 60)
+    t = np.linspace(0.0, 1.0, LINE_POINTS)
     lines = []
-    for v in np.linspace(0.0, 1.0, 9):
+    for v in np.linspace(0.0, 1.0, GRID_LINES):
         along_x1 = np.column_stack([low[0] + (high[0] - low[0]) * t,
                                     np.full_like(t, low[1] + (high[1] - low[1]) * v)])  # fmt: skip
         along_x2 = np.column_stack([np.full_like(t, low[0] + (high[0] - low[0]) * v),

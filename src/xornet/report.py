@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -42,6 +43,23 @@ LANDSCAPE_WORK: Final = 10_000_000
 #: The network's diagram is drawn for at most this many hidden units (about 5 ms each; a wider
 #: network's diagram, a model file's say, would take minutes and show no one unit).
 NETWORK_UNITS: Final = 256
+
+#: The decision boundary is drawn on a grid of this many points along each axis, ...
+BOUNDARY_GRID: Final = 200
+
+#: ... unless that would take more than this many hidden activations, grid points times hidden
+#: units (about 20 ns each: a second): a wider network's boundary is drawn on the finest grid
+#: within it, and the page says so (the post's 2-2-1 network: 80,000; a 2-100000-1 model
+#: file's on the full grid: 4 billion, a minute and a half) ...
+BOUNDARY_WORK: Final = 50_000_000
+
+#: ... and not at all when that grid would have fewer than this many points along each axis.
+BOUNDARY_GRID_MIN: Final = 16
+
+#: The hidden space's faint lines, the input plane's grid mapped through the hidden layer, are
+#: drawn when they take at most this many hidden activations (their points times hidden units:
+#: 1,080 points, so up to 18,518 units).
+GRID_LINES_WORK: Final = 20_000_000
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
@@ -116,7 +134,7 @@ def build_report(
     -------
     str
     """
-    from xornet.plotting import plot_boundary, plot_hidden_space, plot_network
+    from xornet.plotting import plot_network
 
     names = list(feature_names or [f"x{i + 1}" for i in range(X.shape[1])])
     esc = html.escape
@@ -159,15 +177,8 @@ def build_report(
     parts.append(f'<section id="loss"><h2>Loss curve</h2>{loss_fig}</section>\n')
     kind = str((config or {}).get("loss", "bce"))
     parts.append(_landscape_section(params, X, y, activation, kind, path))
-    if X.shape[1] == 2:
-        boundary = _png(plot_boundary(params, X, y, activation))
-    else:
-        boundary = "<p>The decision boundary is drawn for 2 input features only.</p>"
-    parts.append(f'<section id="boundary"><h2>Decision boundary</h2>{boundary}</section>\n')
-    hidden = _png(plot_hidden_space(params, X, y, activation))
-    parts.append('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the '
-                 "samples to where one straight line, the output unit, separates the classes."
-                 f"</p>{hidden}</section>\n")  # fmt: skip
+    parts.append(_boundary_section(params, X, y, activation))
+    parts.append(_hidden_section(params, X, y, activation))
     if params.n_hidden > NETWORK_UNITS:
         diagram = (f"<p>Not drawn: {params.n_hidden:,} hidden units, more than the "
                    f"{NETWORK_UNITS} this report draws.</p>")  # fmt: skip
@@ -188,6 +199,50 @@ def build_report(
                  f"<pre>{esc(text)}</pre></section>\n")  # fmt: skip
     parts.append("</body>\n</html>\n")
     return "".join(parts)
+
+
+def _boundary_section(params: Params, X: Array, y: Array, activation: str) -> str:
+    """The decision boundary on a :data:`BOUNDARY_GRID` grid, or the finest coarser one within
+    :data:`BOUNDARY_WORK` (said on the page), or a line saying why it is not drawn."""
+    from xornet.plotting import plot_boundary
+
+    head = '<section id="boundary"><h2>Decision boundary</h2>'
+    if X.shape[1] != 2:
+        return f"{head}<p>The decision boundary is drawn for 2 input features only.</p></section>\n"
+    h = params.n_hidden
+    r = min(BOUNDARY_GRID, math.isqrt(BOUNDARY_WORK // h))
+    work = BOUNDARY_GRID**2 * h
+    budget = f"beyond this report's budget ({work:,} hidden activations, {BOUNDARY_WORK:,} allowed)"
+    if r < BOUNDARY_GRID_MIN:
+        return (f"{head}<p>Not drawn: the output of {h:,} hidden units over a "
+                f"{BOUNDARY_GRID} × {BOUNDARY_GRID} grid is {budget}, and a grid coarser than "
+                f"{BOUNDARY_GRID_MIN} × {BOUNDARY_GRID_MIN} would not show the "
+                "boundary.</p></section>\n")  # fmt: skip
+    note = ""
+    if r < BOUNDARY_GRID:
+        note = (f"<p>Drawn on a {r} × {r} grid, not {BOUNDARY_GRID} × {BOUNDARY_GRID}: the "
+                f"output of {h:,} hidden units over the full grid is {budget}.</p>")  # fmt: skip
+    figure = _png(plot_boundary(params, X, y, activation, resolution=r))
+    return f"{head}{note}{figure}</section>\n"
+
+
+def _hidden_section(params: Params, X: Array, y: Array, activation: str) -> str:
+    """The hidden space, its grid lines only within :data:`GRID_LINES_WORK` (said on the page
+    when left out)."""
+    from xornet.hidden_space import GRID_LINES, LINE_POINTS
+    from xornet.plotting import plot_hidden_space
+
+    work = 2 * GRID_LINES * LINE_POINTS * params.n_hidden  # lines along each of 2 inputs
+    lines = work <= GRID_LINES_WORK
+    note = ""
+    if X.shape[1] == 2 and not lines:
+        note = (f"<p>The input plane's grid lines are not drawn: mapping them through "
+                f"{params.n_hidden:,} hidden units is beyond this report's budget ({work:,} "
+                f"hidden activations, {GRID_LINES_WORK:,} allowed).</p>")  # fmt: skip
+    figure = _png(plot_hidden_space(params, X, y, activation, grid_lines=lines))
+    return ('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the samples '
+            "to where one straight line, the output unit, separates the classes."
+            f"</p>{note}{figure}</section>\n")  # fmt: skip
 
 
 def _landscape_section(

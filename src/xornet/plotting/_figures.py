@@ -205,6 +205,7 @@ def plot_hidden_space(
     activation: str = "sigmoid",
     *,
     ax: Axes | None = None,
+    grid_lines: bool = True,
 ) -> Figure:
     """The samples mapped through the hidden layer, with the output unit's separating line.
 
@@ -226,6 +227,9 @@ def plot_hidden_space(
     activation : str
     ax : matplotlib Axes, optional
         Draw into this axes (a 3-D axes when the network has 3 hidden units).
+    grid_lines : bool
+        Draw the input plane's grid lines (2-D inputs only): False spares mapping their
+        points through a very wide hidden layer (:func:`xornet.hidden_space.input_grid_lines`).
 
     Returns
     -------
@@ -237,7 +241,7 @@ def plot_hidden_space(
     if ax is None:
         fig = new_figure(figsize=(5, 4.6), layout="constrained")
         ax = fig.add_subplot(projection="3d" if m == 3 else None)
-    lines = input_grid_lines(params, X, activation) if X.shape[1] == 2 else []
+    lines = input_grid_lines(params, X, activation) if grid_lines and X.shape[1] == 2 else []
     if m == 3:
         _hidden_3d(ax, H, y, params.n_classes, boundaries, lines, axis_names(params),
                    params.shortcut)  # fmt: skip
