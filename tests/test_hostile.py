@@ -538,10 +538,10 @@ def test_a_wide_networks_output_map_is_computed_in_slices(monkeypatch):
 def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
     # Drawing took about 5 ms a hidden unit: a 2-100000-1 model file's report, eight minutes.
     import xornet
-    import xornet.report
+    from xornet.plotting import _figures
     from xornet.report import build_report
 
-    monkeypatch.setattr(xornet.report, "NETWORK_UNITS", 8)
+    monkeypatch.setattr(_figures, "NETWORK_UNITS", 8)
     XOR = xornet.xor()
     page = build_report(xornet.init_params(2, 9, rng=0), XOR.X, XOR.y)
     start = page.index('<section id="network">')
@@ -551,6 +551,43 @@ def test_a_report_on_a_very_wide_network_does_not_draw_each_unit(monkeypatch):
     page = build_report(xornet.init_params(2, 8, rng=0), XOR.X, XOR.y)
     start = page.index('<section id="network">')
     assert "<img" in page[start : page.index("</section>", start)]
+
+
+def test_xornet_plot_of_a_very_wide_model_is_bounded_as_the_report_is(
+    tmp_path, monkeypatch, capsys
+):
+    # `xornet plot MODEL` drew a 2-100000-1 model's boundary on the full grid and its diagram
+    # unit by unit: minutes. It follows the report's limits (lowered here) and says so.
+    import xornet
+    from xornet.cli import main
+    from xornet.modelfile import save_model
+    from xornet.plotting import _figures
+
+    drawn = []
+    real = _figures.plot_boundary
+
+    def plot_boundary(*args, resolution, **kwargs):
+        drawn.append(resolution)
+        return real(*args, resolution=resolution, **kwargs)
+
+    monkeypatch.setattr(_figures, "plot_boundary", plot_boundary)
+    save_model(tmp_path / "post.npz", xornet.init_params(2, 2, rng=0))
+    out = tmp_path / "figures"
+    assert main(["plot", str(tmp_path / "post.npz"), "--out", str(out)]) == 0
+    assert "note" not in capsys.readouterr().out  # an ordinary network: every figure, whole
+    assert drawn == [200]
+    monkeypatch.setattr(_figures, "NETWORK_UNITS", 8)
+    monkeypatch.setattr(_figures, "BOUNDARY_WORK", 20 * 20 * 9)  # a 20 x 20 grid for 9 units
+    monkeypatch.setattr(_figures, "GRID_LINES_WORK", 18 * 60 * 9 - 1)
+    save_model(tmp_path / "wide.npz", xornet.init_params(2, 9, rng=0))
+    out = tmp_path / "wide"
+    assert main(["plot", str(tmp_path / "wide.npz"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert drawn == [200, 20]
+    assert sorted(p.name for p in out.iterdir()) == ["boundary.png", "hidden.png"]
+    assert "note        boundary drawn on a 20 x 20 grid, not 200 x 200" in printed
+    assert "note        hidden space without the input plane's grid lines" in printed
+    assert "note        network diagram not drawn: 9 hidden units, more than 8" in printed
 
 
 def _section(page, name):
@@ -567,7 +604,7 @@ def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(tmp_path,
     from xornet.cli import main
     from xornet.modelfile import save_model
     from xornet.plotting import _base
-    from xornet.report import BOUNDARY_WORK, GRID_LINES_WORK
+    from xornet.plotting._figures import BOUNDARY_WORK, GRID_LINES_WORK
 
     width = GRID_LINES_WORK // (2 * hidden_space.GRID_LINES * hidden_space.LINE_POINTS) + 1
     save_model(tmp_path / "wide.npz", xornet.init_params(2, width, rng=0))
@@ -595,23 +632,24 @@ def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(tmp_path,
 
 def test_the_reports_figure_limits_hold_at_their_edges(monkeypatch):
     import xornet
-    import xornet.report
-    from xornet.report import BOUNDARY_GRID_MIN, build_report
+    from xornet.plotting import _figures
+    from xornet.plotting._figures import BOUNDARY_GRID_MIN
+    from xornet.report import build_report
 
     XOR = xornet.xor()
     post = build_report(xornet.init_params(2, 2, rng=0), XOR.X, XOR.y)
     for name in ("boundary", "hidden"):  # 200 x 200 x 2 and 1,080 x 2 are within: no note
         assert _section(post, name).count("<p>") == (name == "hidden")
-    monkeypatch.setattr(xornet.report, "GRID_LINES_WORK", 18 * 60 * 9)
+    monkeypatch.setattr(_figures, "GRID_LINES_WORK", 18 * 60 * 9)
     wide = xornet.init_params(2, 9, rng=0)
-    monkeypatch.setattr(xornet.report, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 9 - 1)
+    monkeypatch.setattr(_figures, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 9 - 1)
     page = build_report(wide, XOR.X, XOR.y)
     boundary = _section(page, "boundary")
     assert "Not drawn: the output of 9 hidden units over a 200 × 200 grid" in boundary
     assert "coarser than 16 × 16" in boundary
     assert "<img" not in boundary
     assert "grid lines" not in _section(page, "hidden")  # 9 units: the lines fit exactly
-    monkeypatch.setattr(xornet.report, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 10)
+    monkeypatch.setattr(_figures, "BOUNDARY_WORK", BOUNDARY_GRID_MIN**2 * 10)
     page = build_report(xornet.init_params(2, 10, rng=0), XOR.X, XOR.y)
     boundary = _section(page, "boundary")
     assert "Drawn on a 16 × 16 grid, not 200 × 200" in boundary

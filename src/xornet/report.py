@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +24,7 @@ from xornet.explain import Explanation, explain_step, render
 from xornet.network import predict_proba
 from xornet.optim import Optimizer
 from xornet.params import Params
+from xornet.plotting import _figures as limits  # the figures' bounds, one home
 
 if TYPE_CHECKING:
     from xornet.plotting import LossCurve
@@ -40,26 +40,6 @@ SECTIONS = ("configuration", "truth-table", "outcome", "loss", "landscape", "bou
 #: networks are far below it (the post's 2-2-1 network: 324).
 LANDSCAPE_WORK: Final = 10_000_000
 
-#: The network's diagram is drawn for at most this many hidden units (about 5 ms each; a wider
-#: network's diagram, a model file's say, would take minutes and show no one unit).
-NETWORK_UNITS: Final = 256
-
-#: The decision boundary is drawn on a grid of this many points along each axis, ...
-BOUNDARY_GRID: Final = 200
-
-#: ... unless that would take more than this many hidden activations, grid points times hidden
-#: units (about 20 ns each: a second): a wider network's boundary is drawn on the finest grid
-#: within it, and the page says so (the post's 2-2-1 network: 80,000; a 2-100000-1 model
-#: file's on the full grid: 4 billion, a minute and a half) ...
-BOUNDARY_WORK: Final = 50_000_000
-
-#: ... and not at all when that grid would have fewer than this many points along each axis.
-BOUNDARY_GRID_MIN: Final = 16
-
-#: The hidden space's faint lines, the input plane's grid mapped through the hidden layer, are
-#: drawn when they take at most this many hidden activations (their points times hidden units:
-#: 1,080 points, so up to 18,518 units).
-GRID_LINES_WORK: Final = 20_000_000
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
@@ -179,9 +159,9 @@ def build_report(
     parts.append(_landscape_section(params, X, y, activation, kind, path))
     parts.append(_boundary_section(params, X, y, activation))
     parts.append(_hidden_section(params, X, y, activation))
-    if params.n_hidden > NETWORK_UNITS:
+    if params.n_hidden > limits.NETWORK_UNITS:
         diagram = (f"<p>Not drawn: {params.n_hidden:,} hidden units, more than the "
-                   f"{NETWORK_UNITS} this report draws.</p>")  # fmt: skip
+                   f"{limits.NETWORK_UNITS} this report draws.</p>")  # fmt: skip
     else:
         diagram = _png(plot_network(params, names))
     parts.append(f'<section id="network"><h2>The network</h2>{diagram}</section>\n')
@@ -202,43 +182,40 @@ def build_report(
 
 
 def _boundary_section(params: Params, X: Array, y: Array, activation: str) -> str:
-    """The decision boundary on a :data:`BOUNDARY_GRID` grid, or the finest coarser one within
-    :data:`BOUNDARY_WORK` (said on the page), or a line saying why it is not drawn."""
+    """The decision boundary on the grid :func:`~xornet.plotting._figures.boundary_grid`
+    gives, a coarser one said on the page, or a line saying why it is not drawn."""
     from xornet.plotting import plot_boundary
 
     head = '<section id="boundary"><h2>Decision boundary</h2>'
     if X.shape[1] != 2:
         return f"{head}<p>The decision boundary is drawn for 2 input features only.</p></section>\n"
-    h = params.n_hidden
-    r = min(BOUNDARY_GRID, math.isqrt(BOUNDARY_WORK // h))
-    work = BOUNDARY_GRID**2 * h
-    budget = f"beyond this report's budget ({work:,} hidden activations, {BOUNDARY_WORK:,} allowed)"
-    if r < BOUNDARY_GRID_MIN:
+    h, full, least = params.n_hidden, limits.BOUNDARY_GRID, limits.BOUNDARY_GRID_MIN
+    r = limits.boundary_grid(h)
+    budget = (f"beyond this report's budget ({full**2 * h:,} hidden activations, "
+              f"{limits.BOUNDARY_WORK:,} allowed)")  # fmt: skip
+    if r == 0:
         return (f"{head}<p>Not drawn: the output of {h:,} hidden units over a "
-                f"{BOUNDARY_GRID} × {BOUNDARY_GRID} grid is {budget}, and a grid coarser than "
-                f"{BOUNDARY_GRID_MIN} × {BOUNDARY_GRID_MIN} would not show the "
-                "boundary.</p></section>\n")  # fmt: skip
+                f"{full} × {full} grid is {budget}, and a grid coarser than "
+                f"{least} × {least} would not show the boundary.</p></section>\n")  # fmt: skip
     note = ""
-    if r < BOUNDARY_GRID:
-        note = (f"<p>Drawn on a {r} × {r} grid, not {BOUNDARY_GRID} × {BOUNDARY_GRID}: the "
+    if r < full:
+        note = (f"<p>Drawn on a {r} × {r} grid, not {full} × {full}: the "
                 f"output of {h:,} hidden units over the full grid is {budget}.</p>")  # fmt: skip
     figure = _png(plot_boundary(params, X, y, activation, resolution=r))
     return f"{head}{note}{figure}</section>\n"
 
 
 def _hidden_section(params: Params, X: Array, y: Array, activation: str) -> str:
-    """The hidden space, its grid lines only within :data:`GRID_LINES_WORK` (said on the page
-    when left out)."""
-    from xornet.hidden_space import GRID_LINES, LINE_POINTS
+    """The hidden space, its grid lines only when
+    :func:`~xornet.plotting._figures.grid_lines_fit` (said on the page when left out)."""
     from xornet.plotting import plot_hidden_space
 
-    work = 2 * GRID_LINES * LINE_POINTS * params.n_hidden  # lines along each of 2 inputs
-    lines = work <= GRID_LINES_WORK
+    lines, work = limits.grid_lines_fit(params.n_hidden)
     note = ""
     if X.shape[1] == 2 and not lines:
         note = (f"<p>The input plane's grid lines are not drawn: mapping them through "
                 f"{params.n_hidden:,} hidden units is beyond this report's budget ({work:,} "
-                f"hidden activations, {GRID_LINES_WORK:,} allowed).</p>")  # fmt: skip
+                f"hidden activations, {limits.GRID_LINES_WORK:,} allowed).</p>")  # fmt: skip
     figure = _png(plot_hidden_space(params, X, y, activation, grid_lines=lines))
     return ('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the samples '
             "to where one straight line, the output unit, separates the classes."

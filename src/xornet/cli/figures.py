@@ -47,6 +47,7 @@ def add_report(sub: Any) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     from xornet.plotting import LossCurve, save_figures
+    from xornet.plotting._figures import figure_limits
 
     model, dataset = common.model_and_data(args)
     meta = model.metadata
@@ -55,6 +56,8 @@ def plot(args: argparse.Namespace) -> int:
                            feature_names=meta.get("feature_names"))  # fmt: skip
     for path in written:
         print(f"figure      {path}")
+    for note in figure_limits(model.params, dataset.X):
+        print(f"note        {note}")
     return EXIT_OK
 
 

@@ -7,14 +7,17 @@ Its geometry is :mod:`xornet.hidden_space` (NumPy only); this module draws it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 
 from xornet._typing import Array
 from xornet.hidden_space import (
+    GRID_LINES,
+    LINE_POINTS,
     axis_names,
     hidden_plane,
     input_grid_lines,
@@ -145,6 +148,60 @@ def plot_loss(
                             xytext=(-8, 12), textcoords="offset points", ha="right",
                             color=CLASS_COLOURS[1], **PLAIN)  # fmt: skip
     return fig
+
+
+#: The network's diagram is drawn for at most this many hidden units (about 5 ms each; a wider
+#: network's diagram, a model file's say, would take minutes and show no one unit).
+NETWORK_UNITS: Final = 256
+
+#: The decision boundary is drawn on a grid of this many points along each axis, ...
+BOUNDARY_GRID: Final = 200
+
+#: ... unless that would take more than this many hidden activations, grid points times hidden
+#: units (about 20 ns each: a second): a wider network's boundary is drawn on the finest grid
+#: within it, and the page says so (the post's 2-2-1 network: 80,000; a 2-100000-1 model
+#: file's on the full grid: 4 billion, a minute and a half) ...
+BOUNDARY_WORK: Final = 50_000_000
+
+#: ... and not at all when that grid would have fewer than this many points along each axis.
+BOUNDARY_GRID_MIN: Final = 16
+
+#: The hidden space's faint lines, the input plane's grid mapped through the hidden layer, are
+#: drawn when they take at most this many hidden activations (their points times hidden units:
+#: 1,080 points, so up to 18,518 units).
+GRID_LINES_WORK: Final = 20_000_000
+
+
+def boundary_grid(n_hidden: int) -> int:
+    """The grid, points along each axis, to draw a network's decision boundary on:
+    :data:`BOUNDARY_GRID`, or the finest coarser one within :data:`BOUNDARY_WORK`; 0 when
+    that would be coarser than :data:`BOUNDARY_GRID_MIN` (not drawn)."""
+    r = min(BOUNDARY_GRID, math.isqrt(BOUNDARY_WORK // max(n_hidden, 1)))
+    return r if r >= BOUNDARY_GRID_MIN else 0
+
+
+def grid_lines_fit(n_hidden: int) -> tuple[bool, int]:
+    """Whether the hidden space's grid lines are drawn for ``n_hidden`` units (within
+    :data:`GRID_LINES_WORK`), and the hidden activations they would take."""
+    work = 2 * GRID_LINES * LINE_POINTS * n_hidden  # lines along each of 2 inputs
+    return work <= GRID_LINES_WORK, work
+
+
+def figure_limits(params: Params, X: Array) -> list[str]:
+    """What :func:`save_figures` draws differently for this network, one sentence each (none
+    for a network of ordinary width)."""
+    h, full, notes = params.n_hidden, BOUNDARY_GRID, []
+    r = boundary_grid(h)
+    if X.shape[1] == 2 and r < full:
+        drawn = f"drawn on a {r} x {r} grid, not {full} x {full}" if r else "not drawn"
+        notes.append(f"boundary {drawn}: {h:,} hidden units over the full grid are over "
+                     f"{BOUNDARY_WORK:,} hidden activations")  # fmt: skip
+    if X.shape[1] == 2 and not grid_lines_fit(h)[0]:
+        notes.append(f"hidden space without the input plane's grid lines: {h:,} hidden units "
+                     f"would take over {GRID_LINES_WORK:,} hidden activations")  # fmt: skip
+    if h > NETWORK_UNITS:
+        notes.append(f"network diagram not drawn: {h:,} hidden units, more than {NETWORK_UNITS}")
+    return notes
 
 
 def plot_boundary(
@@ -452,7 +509,10 @@ def save_figures(
     """Write the figures for one trained network as PNG files into ``directory``.
 
     ``loss.png`` (when a curve is given), ``boundary.png (2-D inputs), ``hidden.png``,
-    ``network.png``. Each file is written atomically.
+    ``network.png``. Each file is written atomically. A very wide network's figures are bounded
+    as the report's are (:func:`boundary_grid`, :func:`grid_lines_fit`,
+    :data:`NETWORK_UNITS`): its boundary on a coarser grid, or none; its hidden space without
+    the input plane's grid lines; no diagram. :func:`figure_limits` says which, in words.
 
     Parameters
     ----------
@@ -476,9 +536,12 @@ def save_figures(
     figures: dict[str, Figure] = {}
     if curve is not None:
         figures["loss"] = curve.plot()
-    if X.shape[1] == 2:
-        figures["boundary"] = plot_boundary(params, X, y, activation,
+    resolution = boundary_grid(params.n_hidden)
+    if X.shape[1] == 2 and resolution:
+        figures["boundary"] = plot_boundary(params, X, y, activation, resolution=resolution,
                                             feature_names=feature_names)  # fmt: skip
-    figures["hidden"] = plot_hidden_space(params, X, y, activation)
-    figures["network"] = plot_network(params, feature_names)
+    lines = grid_lines_fit(params.n_hidden)[0]
+    figures["hidden"] = plot_hidden_space(params, X, y, activation, grid_lines=lines)
+    if params.n_hidden <= NETWORK_UNITS:
+        figures["network"] = plot_network(params, feature_names)
     return [save_png(fig, directory / f"{name}.png") for name, fig in figures.items()]
