@@ -6,7 +6,6 @@ cost by :data:`~xornet.playground.settings.LIMITS` whatever the data."""
 from __future__ import annotations
 
 import base64
-import math
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from xornet.hidden_space import hidden_plane
 from xornet.network import forward
 from xornet.params import Params
 from xornet.playground.settings import LIMITS, _extent
+from xornet.plotting._figures import finest_grid
 
 __all__ = ["boundary", "grid", "hidden", "rounded", "units"]
 
@@ -67,7 +67,7 @@ def units(params: Params, X: Array, activation: str) -> dict[str, Any] | None:
     if X.shape[1] != 2:
         return None
     h = params.n_hidden
-    r = min(LIMITS["unit_resolution"], math.isqrt(LIMITS["unit_cells"] // h))
+    r = finest_grid(h, LIMITS["unit_cells"], LIMITS["unit_resolution"])
     H = forward(params, grid(X, r), activation).H  # (r * r, h)
     if activation == "sigmoid":
         lo, hi = 0.0, 1.0

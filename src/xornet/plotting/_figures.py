@@ -172,11 +172,17 @@ BOUNDARY_GRID_MIN: Final = 16
 GRID_LINES_WORK: Final = 20_000_000
 
 
+def finest_grid(units: int, work: int, finest: int) -> int:
+    """Points along each axis of the finest square grid, at most ``finest``, whose points
+    times ``units`` (hidden activations to map it) are at most ``work``."""
+    return min(finest, math.isqrt(work // max(units, 1)))
+
+
 def boundary_grid(n_hidden: int) -> int:
     """The grid, points along each axis, to draw a network's decision boundary on:
     :data:`BOUNDARY_GRID`, or the finest coarser one within :data:`BOUNDARY_WORK`; 0 when
     that would be coarser than :data:`BOUNDARY_GRID_MIN` (not drawn)."""
-    r = min(BOUNDARY_GRID, math.isqrt(BOUNDARY_WORK // max(n_hidden, 1)))
+    r = finest_grid(n_hidden, BOUNDARY_WORK, BOUNDARY_GRID)
     return r if r >= BOUNDARY_GRID_MIN else 0
 
 
