@@ -1,4 +1,7 @@
-"""What a setting's first run on a machine waits for: ``python bench/first_compile.py``.
+"""What a setting's first run on a machine waits for: each kernel's first compile.
+
+Run ``python bench/first_compile.py [--repeat R]`` from the repository root (about 10-20 s a
+row, 7 rows on an AVX-512 CPU, 4 on others).
 
 Each row is a fresh process with empty caches (numba's and xornet's, in a temporary
 directory) that makes one ``train_many`` call of 70 networks (for ``each``, 5 networks after a
@@ -58,6 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1, help="processes per row (default 1)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     from xornet.engines._lanes import cpu_vector_bits
 
     widths = [512, 256] if cpu_vector_bits() == 512 else [cpu_vector_bits()]

@@ -122,3 +122,26 @@ def test_the_command_reports_the_trained_run_and_the_saved_model(tmp_path, capsy
     assert_shows(rows, text, classify_point(end, XOR.X, XOR.y, "sigmoid", "sse"))
     assert "no training path was given" in text
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum"])
+def test_a_saved_models_report_explains_the_models_own_next_step(tmp_path, capsys, optimizer):
+    # It explained a step of plain gradient descent at 0.01 "after 0 steps", whatever the
+    # model's optimizer, learning rate and steps: now the step explain --model shows.
+    model = tmp_path / "m.npz"
+    flags = ["--hidden", "3", "--lr", "1.0", "--steps", "50", "--seed", "1",
+             "--optimizer", optimizer]  # fmt: skip
+    assert main(["train", *flags, "--save", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--model", str(model)]) == 0
+    explained = capsys.readouterr().out
+    out = tmp_path / "m.html"
+    assert main(["report", "--model", str(model), "--out", str(out)]) == 0
+    page = out.read_text()
+    start = page.index('<section id="explain">')
+    shown = html.unescape(re.search(r"<pre>(.*?)</pre>", page[start:], re.S).group(1))
+    assert "Every number of the next training step" in page[start:]
+    assert "after 50 steps" in shown
+    assert shown == explained
+    assert "<th>batch_size</th><td>full batch</td>" in page  # not "None"
+    assert "classifies every sample right only when" in page  # no claim the run did

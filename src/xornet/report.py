@@ -122,7 +122,7 @@ def build_report(
              f"<title>{esc(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
              f"<h1>{esc(title)}</h1>\n"]  # fmt: skip
 
-    rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>"
+    rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(_setting_text(k, v))}</td></tr>"
                    for k, v in settings_that_apply(config or {}).items())  # fmt: skip
     parts.append(f'<section id="configuration"><h2>Configuration</h2><table>{rows}</table>'
                  f"<p>{X.shape[1]}-{params.n_hidden}-{params.n_outputs} network, "
@@ -181,6 +181,13 @@ def build_report(
     return "".join(parts)
 
 
+def _setting_text(name: str, value: object) -> str:
+    """A setting as the configuration table shows it: an unset one in words, not ``None``."""
+    if value is None:
+        return "full batch" if name == "batch_size" else "none"
+    return str(value)
+
+
 def _boundary_section(params: Params, X: Array, y: Array, activation: str) -> str:
     """The decision boundary on the grid :func:`~xornet.plotting._figures.boundary_grid`
     gives, a coarser one said on the page, or a line saying why it is not drawn."""
@@ -217,9 +224,10 @@ def _hidden_section(params: Params, X: Array, y: Array, activation: str) -> str:
                 f"{params.n_hidden:,} hidden units is beyond this report's budget ({work:,} "
                 f"hidden activations, {limits.GRID_LINES_WORK:,} allowed).</p>")  # fmt: skip
     figure = _png(plot_hidden_space(params, X, y, activation, grid_lines=lines))
-    return ('<section id="hidden"><h2>Hidden space</h2><p>The hidden layer moves the samples '
-            "to where one straight line, the output unit, separates the classes."
-            f"</p>{note}{figure}</section>\n")  # fmt: skip
+    return ('<section id="hidden"><h2>Hidden space</h2><p>The samples where the hidden layer '
+            "puts them. The output unit is one straight line in this plane: it classifies "
+            "every sample right only when the hidden layer has moved the classes to its two "
+            f"sides.</p>{note}{figure}</section>\n")  # fmt: skip
 
 
 def _landscape_section(
@@ -233,7 +241,7 @@ def _landscape_section(
     head = '<section id="landscape"><h2>Loss landscape at the end</h2>'
     work = params.size**2 * X.shape[0]
     if work > LANDSCAPE_WORK:
-        return (f"{head}<p>Not measured: the exact Hessian of {params.size} parameters over "
+        return (f"{head}<p>Not measured: the exact Hessian of {params.size:,} parameters over "
                 f"{X.shape[0]} samples is beyond this report's budget ({work:,} products, "
                 f"{LANDSCAPE_WORK:,} allowed).</p></section>\n")  # fmt: skip
     try:

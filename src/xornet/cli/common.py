@@ -269,6 +269,30 @@ def model_outcome(model: Model, dataset: Dataset, config: TrainConfig) -> Outcom
                     kind=config.loss)  # fmt: skip
 
 
+#: The steps before an explained one run to their end: no stop rule.
+NO_STOP: dict[str, Any] = {"tol": None, "stop_when_correct": False}
+
+
+def model_trainer(
+    model: Model, dataset: Dataset, saved: TrainConfig, after: int, engine: str
+) -> tuple[Trainer, int]:
+    """The saved model's run, to go on for ``after`` more steps with its configuration and no
+    stop rule (with its optimizer's state when the file holds it), and the steps it had taken
+    that the trainer does not count (a file without the run's state: its metadata's).
+
+    What ``explain --model`` and ``report --model`` show as the model's next step."""
+    from xornet.training import Trainer
+
+    if model.state is not None:
+        config = saved.replace(steps=model.state.step + after, **NO_STOP)
+        return Trainer.resume(dataset.X, dataset.y, config, model.params, model.state,
+                              engine=engine), 0  # fmt: skip
+    steps = model.metadata.get("steps", 0)
+    offset = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
+    config = saved.replace(steps=after, **NO_STOP)
+    return Trainer(dataset.X, dataset.y, config, params=model.params, engine=engine), offset
+
+
 def model_and_data(args: argparse.Namespace) -> tuple[Model, Dataset]:
     """The model of ``args.model`` and the data to show it on (by default its own)."""
     from xornet.modelfile import load_model

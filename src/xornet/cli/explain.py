@@ -152,39 +152,24 @@ def _post_layout(
     return EXIT_OK
 
 
-# The steps before the explained one run to their end: no stop rule.
-_NO_STOP: dict[str, Any] = {"tol": None, "stop_when_correct": False}
-
-
 def _fresh(args: argparse.Namespace, seed: int) -> tuple[Trainer, Dataset, int]:
     """A new run's trainer, to stop after ``--after`` steps."""
     from xornet.training import Trainer
 
-    config = common.config_from_args(args, steps=args.after, **_NO_STOP)
+    config = common.config_from_args(args, steps=args.after, **common.NO_STOP)
     dataset = common.load_data(args)
     _full_batch(config, dataset, "drop --batch-size")
     return Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine), dataset, 0
 
 
 def _from_model(args: argparse.Namespace) -> tuple[Trainer, Dataset, int]:
-    """The saved model's run, continued for ``--after`` steps with its configuration (and its
-    optimizer's state, when the file holds it); the steps it had taken come first."""
-    from xornet.training import Trainer
-
+    """The saved model's run, continued for ``--after`` steps (:func:`common.model_trainer`);
+    the steps it had taken come first."""
     common.refuse_config_flags(args, "explain --model takes the model's saved configuration")
     model, dataset = common.model_and_data(args)
     saved = common.saved_config(model, args.model)
     _full_batch(saved, dataset, f"{args.model} was trained with mini-batches")
-    if model.state is not None:
-        config = saved.replace(steps=model.state.step + args.after, **_NO_STOP)
-        trainer = Trainer.resume(dataset.X, dataset.y, config, model.params, model.state,
-                                 engine=args.engine)  # fmt: skip
-        return trainer, dataset, 0
-    # A file without the run's state: its steps from the metadata, a fresh optimizer.
-    steps = model.metadata.get("steps", 0)
-    offset = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
-    config = saved.replace(steps=args.after, **_NO_STOP)
-    trainer = Trainer(dataset.X, dataset.y, config, params=model.params, engine=args.engine)
+    trainer, offset = common.model_trainer(model, dataset, saved, args.after, args.engine)
     return trainer, dataset, offset
 
 

@@ -64,6 +64,9 @@ def plot(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     """Report on a saved model, or train one (with --seed, or a seed drawn and printed, as
     train does) and report on it."""
+    from dataclasses import replace
+
+    from xornet.explain import explain_next
     from xornet.landscape import run_with_path
     from xornet.plotting import LossCurve
     from xornet.report import build_report, write_report
@@ -76,11 +79,16 @@ def report(args: argparse.Namespace) -> int:
         model, dataset = common.model_and_data(args)
         meta = model.metadata
         config = common.saved_config(model, args.model)
+        # The model's next step, with its own optimizer, learning rate and step count (as
+        # explain --model shows it).
+        trainer, offset = common.model_trainer(model, dataset, config, 0, args.engine)
+        explanation = explain_next(trainer)
         page = build_report(
             model.params, dataset.X, dataset.y, activation=model.activation,
             title=f"xornet report: {args.model.name}", config=meta.get("config"),
             outcome=common.model_outcome(model, dataset, config),
             curve=LossCurve.from_metadata(meta), feature_names=meta.get("feature_names"),
+            explanation=replace(explanation, step=explanation.step + offset),
         )  # fmt: skip
     else:
         dataset = common.load_data(args)
