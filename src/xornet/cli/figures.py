@@ -46,8 +46,7 @@ def add_report(sub: Any) -> None:
 
 
 def plot(args: argparse.Namespace) -> int:
-    from xornet.plotting import LossCurve, save_figures
-    from xornet.plotting._figures import figure_limits
+    from xornet.plotting import LossCurve, figure_limits, save_figures
 
     model, dataset = common.model_and_data(args)
     meta = model.metadata

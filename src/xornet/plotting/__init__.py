@@ -29,6 +29,7 @@ from xornet.plotting._animation import animate, frame_steps
 from xornet.plotting._base import CLASS_COLOURS, CMAP, class_colours, png_bytes, save_png
 from xornet.plotting._figures import (
     LossCurve,
+    figure_limits,
     plot_boundary,
     plot_hidden_space,
     plot_loss,
@@ -44,6 +45,7 @@ __all__ = [
     "LossCurve",
     "animate",
     "class_colours",
+    "figure_limits",
     "frame_steps",
     "hidden_plane",
     "output_boundaries",

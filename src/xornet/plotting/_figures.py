@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LossCurve",
+    "figure_limits",
     "plot_boundary",
     "plot_hidden_space",
     "plot_loss",
