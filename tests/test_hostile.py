@@ -595,7 +595,9 @@ def _section(page, name):
     return page[start : page.index("</section>", start)]
 
 
-def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(tmp_path, monkeypatch):
+def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(
+    tmp_path, monkeypatch, capsys
+):
     # A 2-100000-1 model file's report took 87 s, 82 of them the boundary's 200 x 200 grid
     # through every hidden unit, with no word: now each figure's hidden activations are capped.
     import xornet
@@ -615,6 +617,9 @@ def test_a_wide_model_files_report_is_bounded_and_says_what_it_limited(tmp_path,
                             sizes.append(X.shape[0] * p.n_hidden) or real(p, X, a))  # fmt: skip
     out = tmp_path / "wide.html"
     assert main(["report", "--model", str(tmp_path / "wide.npz"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"note        boundary drawn on a 51 x 51 grid, not 200 x 200: {width:,}" in printed
+    assert "note        hidden space without the input plane's grid lines" in printed
     page = out.read_text()
     r = 51  # isqrt(BOUNDARY_WORK // width)
     assert sum(mapped) == r * r * width <= BOUNDARY_WORK

@@ -67,7 +67,7 @@ def report(args: argparse.Namespace) -> int:
 
     from xornet.explain import explain_next
     from xornet.landscape import run_with_path
-    from xornet.plotting import LossCurve
+    from xornet.plotting import LossCurve, figure_limits
     from xornet.report import build_report, write_report
     from xornet.training import Trainer
 
@@ -78,6 +78,7 @@ def report(args: argparse.Namespace) -> int:
         model, dataset = common.model_and_data(args)
         meta = model.metadata
         config = common.saved_config(model, args.model)
+        params = model.params
         # The model's next step, with its own optimizer, learning rate and step count (as
         # explain --model shows it).
         trainer, offset = common.model_trainer(model, dataset, config, 0, args.engine)
@@ -103,6 +104,7 @@ def report(args: argparse.Namespace) -> int:
         again = Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine)
         path = run_with_path(again)
         print(f"seed        {seed}")
+        params = result.params
         page = build_report(
             result.params, dataset.X, dataset.y, activation=config.activation,
             title=f"xornet report: {dataset.name}, seed {seed}", config=config.to_dict(),
@@ -111,4 +113,6 @@ def report(args: argparse.Namespace) -> int:
             optimizer=config.new_optimizer(), path=path,
         )  # fmt: skip
     print(f"report      {write_report(args.out, page)}")
+    for note in figure_limits(params, dataset.X):  # the page says so too, in its sections
+        print(f"note        {note}")
     return EXIT_OK
