@@ -255,6 +255,45 @@ def activation_slope(h, kind):
 
 
 @njit(**_OPTIONS)
+def load_block(T, V, lr, lo, L):
+    """The block of ``L`` lanes from network ``lo``: its parameters, optimizer state and
+    rates as arrays of their own, ``(Tb, Vb, lrb)``, indexed from 0 (an index ``lo + q``
+    could be negative as far as numba knows, and the check for it in every access kept LLVM
+    from vectorising the kernels' loops). Called once a block, not a step: a function of its
+    own, not inlined (inlining it cost seconds of compiling)."""
+    P = T.shape[0]
+    Tb = np.empty((P, L))
+    Vb = np.empty((V.shape[0], P, L))
+    lrb = np.empty(L)
+    for c in range(P):
+        for q in range(L):
+            Tb[c, q] = T[c, lo + q]
+        for i in range(V.shape[0]):
+            for q in range(L):
+                Vb[i, c, q] = V[i, c, lo + q]
+    for q in range(L):
+        lrb[q] = lr[lo + q]
+    return Tb, Vb, lrb
+
+
+@njit(**_OPTIONS)
+def store_block(T, V, step, Tb, Vb, active, lo, stop_step):
+    """The end of a block's stretch (:func:`load_block` in reverse): its parameters and
+    optimizer state back in ``T`` and ``V``, and ``stop_step`` as the step of each lane
+    still running."""
+    P, L = Tb.shape
+    for q in range(L):
+        if active[q] == 1.0:
+            step[lo + q] = stop_step
+    for c in range(P):
+        for q in range(L):
+            T[c, lo + q] = Tb[c, q]
+        for i in range(V.shape[0]):
+            for q in range(L):
+                V[i, c, lo + q] = Vb[i, c, q]
+
+
+@njit(**_OPTIONS)
 def lane_flags(lo, L, stop, first_correct, first_target, ints):
     """The block of ``L`` lanes from network ``lo`` as three masks of 1.0 and 0.0 (arithmetic
     on them vectorises where a branch would not): ``active`` (still running), ``unsolved``
@@ -370,20 +409,7 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
     tol_level = tol if use_tol else -1.0  # no loss reaches -1: the rule is off
     for block in range(N // L):
         lo = block * L
-        # The block's parameters, optimizer state and rates as arrays of their own, indexed
-        # from 0: an index lo + q could be negative as far as numba knows, and the check
-        # for it in every access kept LLVM from vectorising the loops.
-        Tb = np.empty((P, L))
-        Vb = np.empty((V.shape[0], P, L))
-        lrb = np.empty(L)
-        for c in range(P):
-            for q in range(L):
-                Tb[c, q] = T[c, lo + q]
-            for i in range(V.shape[0]):
-                for q in range(L):
-                    Vb[i, c, q] = V[i, c, lo + q]
-        for q in range(L):
-            lrb[q] = lr[lo + q]
+        Tb, Vb, lrb = load_block(T, V, lr, lo, L)
         H = np.empty((n, h, L))
         z2 = np.empty((n, L))
         dz = np.empty((n, L))
@@ -530,12 +556,4 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
             for q in range(L):
                 if active[q] == 1.0 and finite[q] == 0.0:
                     stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
-        for q in range(L):
-            if active[q] == 1.0:
-                step[lo + q] = stop_step
-        for c in range(P):
-            for q in range(L):
-                T[c, lo + q] = Tb[c, q]
-            for i in range(V.shape[0]):
-                for q in range(L):
-                    V[i, c, lo + q] = Vb[i, c, q]
+        store_block(T, V, step, Tb, Vb, active, lo, stop_step)

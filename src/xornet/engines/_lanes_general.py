@@ -47,7 +47,9 @@ from xornet.engines._lanes import (
     _OPTIONS,
     activation_slope,
     lane_flags,
+    load_block,
     sigmoid_e,
+    store_block,
     tanh_v,
     vector_bits,
     vector_width,
@@ -171,20 +173,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
     per_epoch = (n + batch - 1) // batch
     for block in range(N // L):
         lo = block * L
-        # The block's parameters, optimizer state and rates as arrays of their own, indexed
-        # from 0: an index lo + q could be negative as far as numba knows, and the check
-        # for it in every access kept LLVM from vectorising the loops.
-        Tb = np.empty((P, L))
-        Vb = np.empty((V.shape[0], P, L))
-        lrb = np.empty(L)
-        for c in range(P):
-            for q in range(L):
-                Tb[c, q] = T[c, lo + q]
-            for i in range(V.shape[0]):
-                for q in range(L):
-                    Vb[i, c, q] = V[i, c, lo + q]
-        for q in range(L):
-            lrb[q] = lr[lo + q]
+        Tb, Vb, lrb = load_block(T, V, lr, lo, L)
         H = np.empty((h, L))  # one sample's hidden activations
         Z = np.empty((n, K, L))  # the logits of every sample run forward this step
         Pr = np.empty((K, L))  # one sample's probabilities
@@ -489,12 +478,4 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
                     rate[q] = active[q] * lrb[q]
                 running -= spoiled
-        for q in range(L):
-            if active[q] == 1.0:
-                step[lo + q] = stop_step
-        for c in range(P):
-            for q in range(L):
-                T[c, lo + q] = Tb[c, q]
-            for i in range(V.shape[0]):
-                for q in range(L):
-                    V[i, c, lo + q] = Vb[i, c, q]
+        store_block(T, V, step, Tb, Vb, active, lo, stop_step)
