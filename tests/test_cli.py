@@ -822,6 +822,22 @@ def test_ctrl_c_and_memory_in_any_command_are_one_line(capsys, monkeypatch, erro
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("target", ["file", "folder"])
+def test_ctrl_c_during_a_review_is_one_line(capsys, monkeypatch, tmp_path, target):
+    # Before, xornet review swallowed Ctrl-C: exit 130 with nothing said.
+    import xornet.review
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xornet.review, "review_file", interrupt)
+    monkeypatch.setattr(xornet.review, "review_folder", interrupt)
+    (tmp_path / "my_xor.py").write_text("import numpy as np\n")
+    path = tmp_path if target == "folder" else tmp_path / "my_xor.py"
+    got, out, err = run(capsys, "review", str(path))
+    assert (got, out, err) == (130, "", "xornet: interrupted\n")
+
+
 def test_explain_follows_engine(capsys, monkeypatch):
     from xornet.engines import fused
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from xornet.cli import common
 from xornet.cli.options import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     finite_float,
@@ -79,14 +78,11 @@ def review(args: argparse.Namespace) -> int:
     """Review a file (exit 0, 1 or 2) or a folder (0 when every submission passes)."""
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout: must be a positive number of seconds, got {args.timeout:g}")
-    try:
-        if args.path.is_dir():
-            return _folder(args)
-        if args.out is not None:
-            raise UsageError("--out writes a folder's grades; give a folder")
-        return _file(args)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    if args.path.is_dir():
+        return _folder(args)
+    if args.out is not None:
+        raise UsageError("--out writes a folder's grades; give a folder")
+    return _file(args)
 
 
 def _file(args: argparse.Namespace) -> int:
