@@ -117,6 +117,21 @@ def test_render_in_english_and_korean():
         render(e, lang="fr")
 
 
+@pytest.mark.parametrize("layout", ["library", "post"])
+def test_updated_arrays_rows_line_up(layout):
+    # Each row of an updated array starts under the first row's: "W1 <- [[ a  b]" then
+    # "       [ c  d]]". The library's layout was one column off.
+    from xornet.review.post_layout import render_post
+
+    data = xornet.xor()
+    e = explain_step(xornet.post_initial_params(3), data.X, data.y)
+    lines = (render(e) if layout == "library" else render_post(e)).splitlines()
+    firsts = [i for i, line in enumerate(lines) if re.match(r"W[12] <- \[\[", line)]
+    assert len(firsts) == 2
+    for i in firsts:
+        assert lines[i + 1].index("[") == lines[i].index("[[") + 1, lines[i : i + 2]
+
+
 def test_json_holds_every_array():
     data = xornet.xor()
     e = explain_step(xornet.post_initial_params(3), data.X, data.y)

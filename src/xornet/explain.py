@@ -424,7 +424,9 @@ def render(explanation: Explanation, *, lang: str = "en", colour: bool = False) 
             continue
         text = array_text(e[f"{key}_new"])
         label = f"{key} <-"
-        lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", "\n" + " " * 7))
+        # The rows below the first line up under it: the label, a space, then the array.
+        indent = "\n" + " " * (len(label) + 1)
+        lines.append(f"{_style(label, '1', colour)} " + text.replace("\n", indent))
     return "\n".join(lines) + "\n"
 
 
