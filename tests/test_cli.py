@@ -435,6 +435,9 @@ def test_every_configuration_field_has_its_flag():
     ([], "choose a command: train, predict, gradcheck, plot, report, sweep, explain, playground"),
     (["train", "--lrr", "1"], "unrecognized arguments: --lrr 1; did you mean --lr?"),
     (["sweep", "--seedz", "1"], "did you mean --seeds?"),
+    # A flag of other commands says whose it is (it suggested --label for train --lang).
+    (["train", "--lang", "ko"], "--lang ko; --lang is an option of xornet explain, xornet review"),
+    (["predict", "m.npz", "--model=m.npz"], "--model is an option of xornet report, xornet"),
     (["train", "--seed", "-1"], "--seed must be from 0 to 4294967295"),
     (["train", "--preset", "post", "--seed", "4294967296"], "--seed must be from 0 to"),
     (["explain", "--seed", "-1"], "--seed must be from 0 to"),

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"choose a command: {', '.join(parser.commands)}")
         command = parser.commands[args.command]
         if extras:
-            command.unknown(extras)
+            command.unknown(extras, parser.commands)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
     try:

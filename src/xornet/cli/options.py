@@ -11,7 +11,7 @@ import argparse
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final, NoReturn
 
@@ -98,14 +98,22 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-    def unknown(self, extras: Iterable[str]) -> NoReturn:
-        """Refuse unknown arguments, suggesting the nearest flag of this command."""
+    def unknown(self, extras: Iterable[str], commands: Mapping[str, Parser]) -> NoReturn:
+        """Refuse unknown arguments, saying which other ``commands`` take a flag that this
+        command lacks (``train --lang``: explain and review), else suggesting the nearest flag
+        of this command (a closeness that would offer ``--label`` for ``--lang``)."""
         extras = list(extras)
         known = [s for s in self._option_string_actions if s.startswith("--")]
-        hints = [match for arg in extras if arg.startswith("-")
-                 for match in difflib.get_close_matches(arg.split("=")[0], known, n=1)]  # fmt: skip
+        hints, owners = [], []
+        for flag in (arg.split("=")[0] for arg in extras if arg.startswith("-")):
+            names = [name for name, p in commands.items() if flag in p._option_string_actions]
+            if names:
+                owners.append(f"{flag} is an option of {', '.join(f'xornet {n}' for n in names)}")
+            else:
+                hints += difflib.get_close_matches(flag, known, n=1)
         hint = f"; did you mean {' or '.join(dict.fromkeys(hints))}?" if hints else ""
-        self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        self.error(f"unrecognized arguments: {' '.join(extras)}{hint}"
+                   + "".join(f"; {owner}" for owner in dict.fromkeys(owners)))  # fmt: skip
 
 
 def positive_int(text: str) -> int:
