@@ -162,6 +162,12 @@ def test_gradcheck(capsys):
     code, out, _ = run(capsys, "gradcheck", "--tolerance", "1e-30")
     assert code == 1
     assert "FAILED" in out
+    # relu on XOR: b1 starts at 0 and (0, 0) puts every unit on the kink, where a difference
+    # is no derivative; it said FAILED (exit 1) for a right backward pass.
+    code, out, _ = run(capsys, "gradcheck", "--activation", "relu")
+    assert code == 0, out
+    assert "b1  not checked: each entry's difference crosses relu's kink at 0" in out
+    assert "passed" in out
 
 
 @pytest.mark.parametrize(

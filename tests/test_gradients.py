@@ -93,6 +93,34 @@ def test_gradient_check_catches_a_wrong_backward(monkeypatch, K, shortcut, broke
     assert max(e for name, e in check.errors.items() if name != broken) < 1e-6
 
 
+def test_relu_entries_across_the_kink_are_left_out_and_the_rest_still_checked(monkeypatch):
+    # XOR's (0, 0) with b1 = 0 sits every hidden unit on relu's kink: the differences of b1
+    # measure the kink (about 1/2 of a one-sided slope), which failed a right backward pass.
+    # Unit 0 of W1 is put on the kink at sample (1, 0) too; unit 1 is moved off it.
+    import xornet.gradcheck as gc
+
+    data = xornet.xor()
+    W1 = np.array([[0.0, 0.7], [1.3, -0.4]])  # Z1 at (1, 0): 0 for unit 0, 0.7 for unit 1
+    params = Params(W1, np.zeros(2), np.array([[0.9], [-1.1]]), np.zeros(1))
+    check = gc.gradient_check(params, data.X, data.y, "relu")
+    assert check.passed, check.errors
+    # b1: both units sit on the kink at (0, 0). W1[0, 0] moves unit 0 at (1, 0) and (1, 1)
+    # (Z1 = 0 and 1.3); W1[1, 0] moves it at (0, 1) and (1, 1) (Z1 = 1.3): only the first.
+    assert check.unchecked == {"b1": 2, "W1": 1}
+    assert gc.gradient_check(params, data.X, data.y, "sigmoid").unchecked == {}
+
+    real = gc.backward
+
+    def wrong(params, cache, y, kind="bce"):  # W1[1, 0] off by 1%: a checked entry
+        g = real(params, cache, y, kind)
+        return Params(g.W1 * np.array([[1.0, 1.0], [1.01, 1.0]]), g.b1, g.W2, g.b2)
+
+    monkeypatch.setattr(gc, "backward", wrong)
+    check = gc.gradient_check(params, data.X, data.y, "relu")
+    assert not check.passed
+    assert check.errors["W1"] > 1e-3
+
+
 # ----------------------------------------------------------------------------------- autograd
 
 AUTOGRAD_ACTS = {
