@@ -120,6 +120,7 @@ def test_the_seed_is_drawn_and_printed_without_seed(capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--longer", "1"], "argument --longer: must be an integer of 2 or more, got 1"),
+    (["--longer", "2.5"], "argument --longer: must be an integer of 2 or more, got 2.5"),
     (["--longer", "10", "5"], "--longer: the factors must increase, got 10 5"),
     (["--longer", "2", "--no-trend"], "not allowed with argument"),
     (["--path"], "--path records a run trained here, for --plots"),

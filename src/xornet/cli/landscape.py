@@ -87,13 +87,14 @@ def add_parser(sub: Any) -> None:
 
 
 def _factor(text: str) -> int:
-    value = int(text)
+    """A whole number of 2 or more; the error says so for '2.5' too, not 'invalid factor'."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 2:
         raise argparse.ArgumentTypeError(f"must be an integer of 2 or more, got {text}")
     return value
-
-
-_factor.__name__ = "factor"
 
 
 def run(args: argparse.Namespace) -> int:
