@@ -858,3 +858,27 @@ def test_explain_follows_engine(capsys, monkeypatch):
     assert calls == []
     run_json(capsys, *args[:-1], "--engine", "numba")
     assert calls[-1] == 300
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--dataset", "xorr"], "--dataset: unknown dataset 'xorr'; did you mean xor?"),
+        (["--dataset", "parity99"], "--dataset: parity needs 2 to 16 bits"),
+        (["--dataset", "moons", "--noise", "-1"], "--noise: must be a finite number >= 0"),
+        (["--dataset", "moons", "--samples", "1"], "--samples: must be a whole number from 2"),
+        (["--csv", "DATA", "--label", "z"], "--label: DATA: no label column 'z'"),
+    ],
+)
+@pytest.mark.parametrize("command", ["train", "sweep", "explain"])
+def test_a_data_mistake_names_its_flag(capsys, tmp_path, command, args, expected):
+    """make_dataset's and load_csv's errors reach the command line under the flag that gave
+    the bad value (they said "xornet: error: unknown dataset ..." without it)."""
+    csv = tmp_path / "data.csv"
+    csv.write_text("a,b,y\n0,0,0\n1,1,1\n")
+    args = [str(csv) if a == "DATA" else a for a in args]
+    code, out, err = run(capsys, command, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"xornet {command}: error: {expected.replace('DATA', str(csv))}")

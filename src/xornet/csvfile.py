@@ -217,7 +217,8 @@ def load_csv(path: str | Path, label: str = "label") -> Dataset:
     def choose(header: list[str]) -> list[tuple[int, Callable[[str, str], float]]]:
         if label not in header:
             raise DataError(
-                f"{path}: no label column {_shown(label)}; the columns are {_listed(header)}"
+                f"{path}: no label column {_shown(label)}; the columns are {_listed(header)}",
+                "label",
             )
         features = [(j, _parse_number) for j, name in enumerate(header) if name != label]
         if not features:

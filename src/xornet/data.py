@@ -10,6 +10,7 @@ explicit ``rng``.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import re
@@ -247,12 +248,13 @@ MAX_NOISE: Final = 1e6
 
 def _check_random_args(n_samples: int, noise: float) -> None:
     if not (isinstance(n_samples, numbers.Integral) and 2 <= n_samples <= MAX_SAMPLES):
-        raise ValueError(
-            f"n_samples must be a whole number from 2 to {MAX_SAMPLES:,}, got {n_samples!r}"
+        raise DataError(
+            f"n_samples must be a whole number from 2 to {MAX_SAMPLES:,}, got {n_samples!r}",
+            "n_samples",
         )
     if not (isinstance(noise, numbers.Real) and 0 <= noise <= MAX_NOISE):  # NaN is refused too
-        raise ValueError(
-            f"noise must be a finite number >= 0 (at most {MAX_NOISE:g}), got {noise!r}"
+        raise DataError(
+            f"noise must be a finite number >= 0 (at most {MAX_NOISE:g}), got {noise!r}", "noise"
         )
 
 
@@ -450,10 +452,14 @@ def make_dataset(
             return _RANDOM[name](n_samples=n_samples, rng=rng, **noisy)
     except DataError:
         raise
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
+    except ValueError as exc:  # parityN's bits or spiralK's arms: the name's number
+        raise DataError(str(exc), "name") from None
+    close = difflib.get_close_matches(str(name), DATASETS, n=1)
+    guess = f"; did you mean {close[0]}?" if close else ""
     choices = ", ".join(DATASETS)
-    raise DataError(f"unknown dataset {name!r}; choose one of {choices}, parityN or spiralK")
+    raise DataError(
+        f"unknown dataset {name!r}{guess} (choose one of {choices}, parityN or spiralK)", "name"
+    )
 
 
 #: The longest name of a column, a feature or a dataset (a file name's length on most systems).

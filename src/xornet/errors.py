@@ -11,7 +11,18 @@ class XornetError(ValueError):
 
 
 class DataError(XornetError):
-    """A dataset or CSV file that xornet cannot train on (the message names file, row, column)."""
+    """A dataset or CSV file that xornet cannot train on (the message names file, row, column).
+
+    Attributes
+    ----------
+    argument : str or None
+        The argument at fault when it is one (``make_dataset``'s ``name``, ``n_samples`` or
+        ``noise``; ``load_csv``'s ``label``), so that the CLI can name its flag.
+    """
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class ModelFileError(XornetError):

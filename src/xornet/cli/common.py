@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from xornet.cli.options import FLAGS, UsageError, flag_error
 from xornet.errors import XornetError
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # What a random set is drawn from when neither the flags nor a model say otherwise.
 _DATA_DEFAULTS = {"samples": 200, "noise": None, "data_seed": 0}
 
+#: make_dataset's arguments and the flags that give them: its errors name the flag.
+_DATA_FLAGS: Final = {"name": "--dataset", "n_samples": "--samples", "noise": "--noise"}
+
 
 def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) -> Dataset:
     """The dataset the flags name; given a model's metadata ``saved``, by default the data
@@ -42,9 +45,15 @@ def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) 
     """
     from xornet.csvfile import load_csv
     from xornet.data import is_dataset_name, make_dataset
+    from xornet.errors import DataError
 
     if args.csv is not None:
-        return load_csv(args.csv, label=args.label)
+        try:  # a file's own faults read "FILE: reason"; a label it lacks is --label's
+            return load_csv(args.csv, label=args.label)
+        except DataError as exc:
+            if exc.argument != "label":
+                raise
+            raise UsageError(f"--label: {exc}") from None
     name = args.dataset
     if name is None and saved is not None:
         trained_on = saved.get("dataset")
@@ -55,10 +64,17 @@ def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) 
                               "dataset; give its data with --csv FILE")  # fmt: skip
         name = trained_on
     options = _options(args, saved)
-    # Only a flag not given means the default: an empty --dataset '' is a mistake, told.
-    return make_dataset("xor" if name is None else name, n_samples=options["samples"],
-                        noise=options["noise"],
-                        rng=check_seed(options["data_seed"], "--data-seed"))  # fmt: skip
+    rng = check_seed(options["data_seed"], "--data-seed")
+    try:
+        # Only a flag not given means the default: an empty --dataset '' is a mistake, told.
+        return make_dataset("xor" if name is None else name, n_samples=options["samples"],
+                            noise=options["noise"], rng=rng)  # fmt: skip
+    except DataError as exc:
+        flag = _DATA_FLAGS.get(exc.argument or "")
+        if flag is None or getattr(args, flag[2:], None) is None:  # a model's, not a flag's
+            raise
+        text = str(exc).removeprefix(f"{exc.argument} ")  # "--noise: must be ...", once
+        raise UsageError(f"{flag}: {text}") from None
 
 
 def _options(args: argparse.Namespace, saved: Mapping[str, Any] | None) -> dict[str, Any]:
