@@ -882,3 +882,26 @@ def test_a_data_mistake_names_its_flag(capsys, tmp_path, command, args, expected
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"xornet {command}: error: {expected.replace('DATA', str(csv))}")
+
+
+@pytest.mark.parametrize("command", [["explain"], ["landscape", "--longer", "2"]])
+def test_a_model_without_its_configuration_says_the_defaults_are_assumed(
+    capsys, tmp_path, command
+):
+    """A file from ``save_model(path, params)`` keeps no configuration: the step shown is the
+    defaults' (gradient descent at lr 1), not the Adam run's, and a note says so (it said
+    nothing); a file that holds its configuration gets no note."""
+    data = xornet.xor()
+    config = xornet.TrainConfig(hidden=3, optimizer="adam", learning_rate=0.05, steps=50)
+    result = xornet.train(data.X, data.y, config, rng=0)
+    bare, full = tmp_path / "bare.npz", tmp_path / "full.npz"
+    xornet.save_model(bare, result.params)
+    xornet.save_model(full, result.params, metadata={"config": config.to_dict()})
+    code, _, err = run(capsys, *command, "--model", str(bare))
+    assert code == 0
+    assert err == (f"xornet: note: {bare} holds no training configuration; taking the defaults "
+                   "for its network: 2-3-1 network, sigmoid hidden units, normal init, gradient "
+                   "descent at lr 1\n")  # fmt: skip
+    code, _, err = run(capsys, *command, "--model", str(full))
+    assert code == 0
+    assert "note" not in err

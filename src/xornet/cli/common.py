@@ -241,14 +241,20 @@ def announce_compiling(
 
 def saved_config(model: Model, path: object) -> TrainConfig:
     """The configuration a model was trained with (from its metadata), or, for a file saved
-    without one, the defaults for its network."""
+    without one, the defaults for its network, said in a note on stderr: the steps shown
+    from them need not be the model's (``save_model(path, params)`` keeps no configuration)."""
+    from xornet.cli.output import network
     from xornet.config import TrainConfig
     from xornet.errors import ModelFileError
 
     record = model.metadata.get("config")
     if record is None:
         p = model.params
-        return TrainConfig(hidden=p.n_hidden, shortcut=p.shortcut, activation=model.activation)
+        config = TrainConfig(hidden=p.n_hidden, shortcut=p.shortcut, activation=model.activation)
+        assumed = network(config, p.n_inputs, p.n_outputs)
+        print(f"xornet: note: {path} holds no training configuration; taking the defaults for "
+              f"its network: {assumed}", file=sys.stderr)  # fmt: skip
+        return config
     try:
         if not isinstance(record, dict):
             raise XornetError("not a record")
