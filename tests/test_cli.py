@@ -885,9 +885,7 @@ def test_a_data_mistake_names_its_flag(capsys, tmp_path, command, args, expected
 
 
 @pytest.mark.parametrize("command", [["explain"], ["landscape", "--longer", "2"]])
-def test_a_model_without_its_configuration_says_the_defaults_are_assumed(
-    capsys, tmp_path, command
-):
+def test_a_model_without_its_configuration_notes_the_defaults(capsys, tmp_path, command):
     """A file from ``save_model(path, params)`` keeps no configuration: the step shown is the
     defaults' (gradient descent at lr 1), not the Adam run's, and a note says so (it said
     nothing); a file that holds its configuration gets no note."""
