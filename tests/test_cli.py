@@ -903,3 +903,14 @@ def test_a_model_without_its_configuration_notes_the_defaults(capsys, tmp_path, 
     code, _, err = run(capsys, *command, "--model", str(full))
     assert code == 0
     assert "note" not in err
+
+
+def test_a_long_outcome_is_wrapped_under_its_column(capsys):
+    """The outcome of a stalled run (over 100 characters) wraps under its text, as landscape's
+    'measured' paragraph did; it was one long line."""
+    code, out, _ = run(capsys, "train", "--preset", "post", "--seed", "0", "--steps", "20000")
+    assert code == 0
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("outcome     "))
+    assert max(map(len, lines)) <= 100
+    assert lines[at + 1].startswith(" " * 12 + "falling")  # the summary's last words, wrapped

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,7 +226,7 @@ def _text(end: _End, point: Classification, figures: list[Path]) -> str:
         "",
         f"run         {end.steps:,} steps"
         + ("" if end.stopped is None else f" ({output.reason(end.stopped, c)})"),
-        f"outcome     {end.outcome.summary.replace(UNMEASURED, '')}",
+        *output.labelled("outcome", end.outcome.summary.replace(UNMEASURED, "")),
         "",
         f"end state   {point.kind}",
         f"loss        {point.loss:.6g}",
@@ -266,8 +265,7 @@ def _text(end: _End, point: Classification, figures: list[Path]) -> str:
         limit = tr.limit()
         if limit is not None:
             lines.append(f"            the loss is heading for about {limit:.4g}")
-    lines += ["", *textwrap.wrap(f"measured    {point.summary}", 100,
-                                 subsequent_indent=" " * 12)]  # fmt: skip
+    lines += ["", *output.labelled("measured", point.summary)]
     lines += [f"figure      {path}" for path in figures]
     return "\n".join(lines) + "\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -84,16 +85,25 @@ def print_train(
     if resumed is not None:
         lines.append(f"resumed     from {resumed[0]} at step {resumed[1]:,}")
     seconds = f"{result.train_seconds:.3g} s ({result.engine} engine)"
-    lines += [
-        f"time        {seconds}{loading(result, compiled)}",
-        "",
-        f"outcome     {result.outcome.summary}",
-    ]
+    lines += [f"time        {seconds}{loading(result, compiled)}", ""]
+    lines += labelled("outcome", result.outcome.summary)
     if result.outcome.suggestion:
-        lines.append(f"            {result.outcome.suggestion}")
+        lines += labelled("", result.outcome.suggestion)
     if save is not None:
         lines.append(f"saved       {save}")
     out.write("\n".join(lines) + "\n")
+
+
+#: The width of a result's lines: the label's column and the text wrapped beside it.
+WIDTH: Final = 100
+
+
+def labelled(label: str, text: str) -> list[str]:
+    """``text`` beside ``label`` in the results' 12-character column, wrapped to
+    :data:`WIDTH` under itself: ``outcome     Stalled: ...``."""
+    lines = textwrap.wrap(text, WIDTH, initial_indent=f"{label:<12}",
+                          subsequent_indent=" " * 12, break_on_hyphens=False)  # fmt: skip
+    return lines or [label]
 
 
 def network(c: TrainConfig, n_features: int, n_outputs: int) -> str:
