@@ -37,6 +37,7 @@ from xornet.review._layer_mistakes import post_loop
 from xornet.review._load import read_submission, statements_to_run
 from xornet.review.catalogue import BACKWARD, STEPS, all_mistakes, backward, matching
 from xornet.review.checks import review_submission
+from xornet.review.render import render_text
 from xornet.review.post_layout import post_arrays
 from xornet.review.render import to_json
 
@@ -283,15 +284,21 @@ def test_other_problems_are_named(name, check_, code, words):
     assert r.checks[check_] == "fail"
 
 
-def test_a_syntax_error_fails_every_check(tmp_path):
+def test_a_syntax_error_fails_load_and_runs_nothing_else(tmp_path):
+    """Nothing is defined, so no other check runs, and none is said to fail (each said FAIL:
+    a verdict on a sigmoid that was never checked)."""
     path = tmp_path / "broken.py"
     path.write_text("import numpy as np\n\ndef affine(W, X, B):\n    return np.dot(W.T, X + B\n")
     r = review_submission(read_submission(path))
     finding = only(r, "load", "load.syntax")
     assert "line 4" in finding.text["en"]
     assert "never closed" in finding.text["en"]
-    assert set(r.checks.values()) == {"fail", "skip"}
+    assert r.checks == {"load": "fail", **dict.fromkeys(CHECKS[1:], "skip")}
     assert r.exit_code == 1
+    text = render_text(r)
+    assert "  affine                -  not run (the file does not parse)\n" in text
+    assert "0 of 1 checks pass." in text
+    assert "실행하지 않음 (파일에 문법 오류가 있다)" in render_text(r, lang="ko")
 
 
 def test_top_level_code_runs_definitions_only(tmp_path):

@@ -88,7 +88,8 @@ class Review:
     status : str
         One of :data:`STATUSES`.
     checks : dict of str to str
-        Each of :data:`CHECKS`: ``"pass"``, ``"fail"`` or ``"skip"`` (not asked for).
+        Each of :data:`CHECKS`: ``"pass"``, ``"fail"`` or ``"skip"`` (not asked for, or
+        not run because the file does not parse).
     findings : list of Finding
         In the order of the checks.
     seconds : float

@@ -71,6 +71,7 @@ _WORDS: Final = {
         "result_pass": "All {m} checks pass.", "result_fail": "{k} of {m} checks pass.",
         "output": "What the code printed (cut to its start):",
         "skip_full": "not run (--full runs the post's 200,000 steps)",
+        "skip_unparsed": "not run (the file does not parse)",
         "ok": "", "hangs": "Some of the code did not finish in time.",
         "memory": "Some of the code ran out of memory.",
         "exits": "The code called sys.exit.",
@@ -88,6 +89,7 @@ _WORDS: Final = {
         "result_fail": "검사 {m}개 중 {k}개를 통과했다.",
         "output": "코드가 출력한 내용 (앞부분):",
         "skip_full": "실행하지 않음 (--full은 글의 200,000단계를 실행한다)",
+        "skip_unparsed": "실행하지 않음 (파일에 문법 오류가 있다)",
         "ok": "", "hangs": "코드의 일부가 제한 시간 안에 끝나지 않았다.",
         "memory": "코드의 일부가 메모리 한도를 넘었다.",
         "exits": "코드가 sys.exit를 불렀다.",
@@ -166,6 +168,7 @@ def render_text(review: ReviewLike, *, lang: str = "en") -> str:
     if review.status != "ok":
         lines.append(words[review.status])
     width = max(len(c) for c in CHECKS)
+    unparsed = any(f.code == "load.syntax" for f in review.findings)
     for check in CHECKS:
         if check not in review.checks:
             continue
@@ -174,7 +177,9 @@ def render_text(review: ReviewLike, *, lang: str = "en") -> str:
         n = sum(f.check == check and f.level == "warn" for f in review.findings)
         if n:
             extra = "  (" + words["warnings"].format(n=n) + ")"
-        if result == "skip" and check == "full":
+        if result == "skip" and unparsed:
+            extra = "  " + words["skip_unparsed"]
+        elif result == "skip" and check == "full":
             extra = "  " + words["skip_full"]
         lines.append(f"  {check:<{width}}  {words[result]}{extra}")
     for finding in review.findings:
