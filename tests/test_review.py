@@ -37,9 +37,8 @@ from xornet.review._layer_mistakes import post_loop
 from xornet.review._load import read_submission, statements_to_run
 from xornet.review.catalogue import BACKWARD, STEPS, all_mistakes, backward, matching
 from xornet.review.checks import review_submission
-from xornet.review.render import render_text
 from xornet.review.post_layout import post_arrays
-from xornet.review.render import to_json
+from xornet.review.render import render_text, to_json
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 
