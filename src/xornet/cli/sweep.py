@@ -115,7 +115,7 @@ def add_parser(sub: Any) -> None:
                        "needs xornet[dask] and the same versions on every worker")  # fmt: skip
     where.add_argument("--workers", type=positive_int, metavar="N",
                        help="run the tasks on a Dask cluster of N worker processes started "
-                       "on this machine")  # fmt: skip
+                       "on this machine (at most one per core)")  # fmt: skip
     p.set_defaults(run=run)
 
 
@@ -156,6 +156,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--plot needs at least one swept setting")
     if args.resume and args.out is None:
         raise UsageError("--resume needs the study's file: --out FILE")
+    if args.workers is not None:
+        from xornet.study import check_workers
+
+        try:
+            check_workers(args.workers, "--workers")
+        except XornetError as exc:
+            raise UsageError(str(exc)) from None
     for path, flag in ((args.out_csv, "--out-csv"), (args.plot, "--plot"), (args.out, "--out")):
         if path is not None:
             common.check_file_target(path, flag)
