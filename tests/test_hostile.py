@@ -174,6 +174,10 @@ def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
         ["train", "--steps", "5", "--plots", ""],
         ["train", "--steps", "5", "--save", " "],
         ["review", ""],
+        ["sweep", "--seeds", "2", "--steps", "5", "--out", ""],
+        ["sweep", "--seeds", "2", "--steps", "5", "--out-csv", " "],
+        ["sweep", "--seeds", "2", "--steps", "5", "--hidden", "2", "3", "--plot", ""],
+        ["sweep", "--study", ""],
     ],
 )
 def test_an_empty_path_is_an_error_not_the_working_directory(argv, capsys, tmp_path, monkeypatch):
