@@ -21,7 +21,7 @@ import numpy as np
 
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
-from xornet.errors import DataError, XornetError
+from xornet.errors import DataError, XornetError, quoted
 
 __all__ = [
     "DATASETS",
@@ -453,7 +453,7 @@ def make_dataset(
     except ValueError as exc:
         raise DataError(str(exc)) from None
     choices = ", ".join(DATASETS)
-    raise DataError(f"unknown dataset {name!r}; choose one of {choices}, parityN or spiralK")
+    raise DataError(f"unknown dataset {quoted(name)}; choose one of {choices}, parityN or spiralK")
 
 
 #: The longest name of a column, a feature or a dataset (a file name's length on most systems).
