@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from xornet.errors import DataError
+from xornet.errors import DataError, XornetError
 
 FAR_APART = "a,b,label\n" + "".join(f"{1e308 if i % 2 else -1e308},{i},{i % 2}\n" for i in range(8))
 
@@ -156,6 +156,35 @@ def test_code_that_writes_into_the_reviews_record_fails_its_own_review_only(tmp_
     review = review_file(path, timeout=60)  # no traceback
     assert not review.passed
     assert review.status in ("crashes", "exits")
+
+
+@pytest.mark.parametrize("argv", [["--hidden", "100000"],  # 400,001 parameters: hours
+                                  ["--hidden", "300", "--dataset", "parity16"]])  # fmt: skip
+def test_gradcheck_too_large_to_finish_is_refused_before_any_work(capsys, monkeypatch, argv):
+    import xornet.gradcheck as gc
+    from xornet.cli import main
+
+    def forward(*args, **kwargs):
+        raise AssertionError("a forward pass of a check that was to be refused")
+
+    monkeypatch.setattr(gc, "forward", forward)
+    assert main(["gradcheck", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "more than the 2e+09 it is bounded to; check fewer hidden units" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_gradchecks_work_bound_holds_at_its_edge(monkeypatch):
+    import xornet.gradcheck as gc
+    from xornet.params import init_params
+
+    params = init_params(2, 3, rng=0)  # 13 parameters: 2 x 13 x 4 x 3 = 312 activations
+    X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
+    monkeypatch.setattr(gc, "MAX_WORK", 312)
+    assert gc.gradient_check(params, X, y).passed
+    monkeypatch.setattr(gc, "MAX_WORK", 311)
+    with pytest.raises(XornetError, match=r"computes 3\.1e\+02 hidden activations"):
+        gc.numerical_gradient(params, X, y)
 
 
 @pytest.mark.parametrize("eps", ["0", "-1e-5"])
