@@ -187,6 +187,28 @@ def test_gradchecks_work_bound_holds_at_its_edge(monkeypatch):
         gc.numerical_gradient(params, X, y)
 
 
+def test_a_grid_of_too_many_starts_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    # --starts 100000 trained 100,000 networks, then drew subplots for minutes and ran out of
+    # memory on a figure no image can hold.
+    pytest.importorskip("matplotlib")
+    import xornet.training
+    from xornet.cli import main
+    from xornet.plotting import MAX_STARTS, plot_starts
+
+    def trainer(*args, **kwargs):
+        raise AssertionError("trained before the flags were checked")
+
+    monkeypatch.setattr(xornet.training, "Trainer", trainer)
+    argv = ["train", "--plots", str(tmp_path / "figures"), "--starts"]
+    assert main([*argv, "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "--starts: at most 400 starts are drawn, got 100,000" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "figures").exists()
+    with pytest.raises(XornetError, match="at most 400 starts"):
+        plot_starts(np.eye(4, 2), np.array([0, 1, 1, 0]), None, range(MAX_STARTS + 1))
+
+
 @pytest.mark.parametrize("eps", ["0", "-1e-5"])
 def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
     from xornet.cli import main
