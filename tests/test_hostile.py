@@ -793,3 +793,48 @@ def test_a_learners_error_of_any_length_is_quoted_in_one_short_line():
     assert len(error) == ERROR_CHARS
     assert error.startswith("ValueError: shapes not aligned shapes")
     assert "\n" not in error
+
+
+# ----------------------------------------------------------------------------- loss records
+
+
+def test_a_run_keeping_more_loss_records_than_it_can_hold_is_refused_before_any_step(capsys):
+    # --steps 1e10 --record-every 1 kept a record a step until memory ran out; --steps 1e6
+    # --record-every 1 --save trained to the end, then could not write its model file.
+    from xornet import TrainConfig, Trainer
+    from xornet.cli import main
+    from xornet.training import MAX_RECORDS
+
+    X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
+    Trainer(X, y, TrainConfig(steps=MAX_RECORDS - 1, record_every=1))  # its last record fits
+    with pytest.raises(XornetError, match="keeps 5,000,001 records, more than the 5,000,000"):
+        Trainer(X, y, TrainConfig(steps=MAX_RECORDS, record_every=1))
+    # The smallest spacing it suggests fits.
+    Trainer(X, y, TrainConfig(steps=10**10, record_every=2001))
+    assert main(["train", "--steps", "10000000000", "--record-every", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--record-every: a run of 10,000,000,000 steps" in err
+    assert "record every 2,001 steps or more" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_model_files_metadata_keeps_a_long_runs_records_thinned(tmp_path, monkeypatch):
+    import xornet._modelfile.schema as schema
+    import xornet.modelfile as modelfile
+    from xornet.cli import main
+
+    # A metadata record of 20,000 characters holds about 600 records: the run's 3,000 are
+    # thinned to 100 in it (the first and the last kept), and its state keeps every one.
+    monkeypatch.setattr(schema, "MAX_METADATA_CHARS", 20_000)
+    monkeypatch.setattr(modelfile, "MAX_METADATA_CHARS", 20_000)
+    monkeypatch.setattr(modelfile, "MAX_HISTORY_POINTS", 100, raising=False)
+    path = tmp_path / "long.npz"
+    argv = ["train", "--steps", "3000", "--record-every", "1", "--no-tol", "--seed", "1"]
+    assert main([*argv, "--engine", "numpy", "--quiet", "--save", str(path)]) == 0
+    model = modelfile.load_model(path)
+    steps = model.metadata["history_steps"]
+    assert len(steps) == len(model.metadata["loss_history"]) == 100
+    assert (steps[0], steps[-1]) == (0, 2999)  # a record before each step, the first and last
+    assert len(model.state.loss_history) == 3000
+    kept = np.asarray(model.state.loss_history)[steps]
+    assert np.array_equal(kept, model.metadata["loss_history"])

@@ -122,8 +122,21 @@ def make_config(preset: str | None, changes: Mapping[str, Any]) -> TrainConfig:
 
 
 def config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainConfig:
-    """The configuration of ``--preset`` and the flags, with ``fixed`` fields on top."""
-    return make_config(args.preset, {**config_changes(args), **fixed})
+    """The configuration of ``--preset`` and the flags, with ``fixed`` fields on top: one
+    run's (checked as :class:`xornet.Trainer` checks it, so that its error names the flag)."""
+    return run_config(make_config(args.preset, {**config_changes(args), **fixed}))
+
+
+def run_config(config: TrainConfig) -> TrainConfig:
+    """``config``, if one run may take it (:func:`xornet.training.check_records`); else the
+    error in the words of the command line, before any work."""
+    from xornet.training import check_records
+
+    try:
+        check_records(config)
+    except XornetError as exc:
+        raise flag_error(exc) from None
+    return config
 
 
 def refuse_config_flags(

@@ -191,6 +191,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Trainer, Dataset, int, dict[str,
         config = saved.replace(**common.config_changes(args))
     except XornetError as exc:
         raise flag_error(exc) from None
+    common.run_config(config)
     dataset = common.load_data(args, model.metadata)
     data = common.data_record(args, dataset, model.metadata)
     fingerprint = model.metadata.get("data_sha256")
