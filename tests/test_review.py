@@ -595,6 +595,31 @@ def test_limits_the_system_cannot_set_are_refused_before_any_review(tmp_path, li
         review_folder(tmp_path, **limits)
 
 
+def test_more_reviews_at_once_than_the_memory_holds_are_refused_before_any(
+    tmp_path, capsys, monkeypatch
+):
+    # --jobs 1000 on a folder of 1,000 submissions started 1,000 processes of 160 MB each,
+    # every one allowed --memory more: far beyond any machine.
+    import xornet.review.isolate as isolate
+    from xornet.cli import main
+
+    # A machine of 4 GiB: 3 x (1,024 + 200) MiB fit, 4 do not.
+    monkeypatch.setattr(isolate, "_machine_mb", lambda: 4096, raising=False)
+    (tmp_path / "post.py").write_text((SUBMISSIONS / "post.py").read_text())
+    started = []
+    monkeypatch.setattr(isolate, "_run", lambda *args: started.append(args))
+    with pytest.raises(XornetError, match="4 reviews at once may take 4 x \\(1,024 \\+ 200\\)"):
+        review_folder(tmp_path, jobs=4)
+    isolate.check_limits(None, 1024, jobs=3)  # at the edge: 3,672 MiB
+    isolate.check_limits(None, 100, jobs=13)  # less memory each, more at once
+    assert main(["review", str(tmp_path), "--jobs", "1000"]) == 2
+    err = capsys.readouterr().err
+    assert "--jobs: 1,000 reviews at once may take" in err
+    assert "more than this machine's 4,096 MiB of memory" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not started
+
+
 def test_review_file_in_its_own_process_matches_the_review_in_this_one():
     isolated = review_file(SUBMISSIONS / "mistakes" / "dB2_from_dZ1.py")
     here = review("mistakes/dB2_from_dZ1.py")

@@ -58,7 +58,12 @@ def add_parser(sub: Any) -> None:
         help="for a folder: write the grades to CSV, a summary page beside it (same name, "
         ".html) and one page per review in NAME_reviews/",
     )
-    p.add_argument("--jobs", type=positive_int, default=1, help="reviews at once, for a folder")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="reviews at once, for a folder (as many as the memory holds: see --memory)",
+    )
     p.add_argument(
         "--timeout",
         type=finite_float,
@@ -81,7 +86,9 @@ def review(args: argparse.Namespace) -> int:
     from xornet.review.isolate import check_limits
 
     try:
-        check_limits(args.timeout, args.memory, names=("--timeout", "--memory"))
+        check_limits(
+            args.timeout, args.memory, args.jobs, names=("--timeout", "--memory", "--jobs")
+        )
     except XornetError as exc:
         raise UsageError(str(exc)) from None
     try:

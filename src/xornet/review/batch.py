@@ -85,9 +85,7 @@ def review_folder(
     list of Review
         In name order; each review's ``source`` is the path relative to ``folder``.
     """
-    if jobs < 1:
-        raise XornetError(f"jobs must be at least 1, got {jobs}")
-    check_limits(timeout, memory_mb)  # before the reference's run and any review
+    check_limits(timeout, memory_mb, jobs)  # before the reference's run and any review
     paths = find_submissions(folder)
     reference = None
     if full:  # the reference's whole run, once for all

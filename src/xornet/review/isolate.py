@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_MEMORY_MB",
     "MAX_TIMEOUT",
+    "REVIEW_MB",
     "check_limits",
     "kill",
     "review_file",
@@ -48,6 +49,9 @@ DEFAULT_MEMORY_MB: Final = 1024
 #: request.
 MAX_TIMEOUT: Final = 86_400.0
 MAX_MEMORY_MB: Final = 2**20
+#: What a review's process takes of its own (MiB; about 160 measured: Python, NumPy, xornet),
+#: beside the memory its learner's code may take: reviews at once must fit the machine.
+REVIEW_MB: Final = 200
 # The most of the events and of the child's own output that is read back (bytes).
 _EVENTS_LIMIT: Final = 8 * 2**20
 _OUTPUT_LIMIT: Final = 4000
@@ -127,10 +131,12 @@ def run_review(
 def check_limits(
     timeout: float | None,
     memory_mb: int,
-    names: tuple[str, str] = ("the time limit", "the memory limit"),
+    jobs: int = 1,
+    names: tuple[str, str, str] = ("the time limit", "the memory limit", "jobs"),
 ) -> None:
     """Refuse a review's limits that are not positive or beyond :data:`MAX_TIMEOUT` and
-    :data:`MAX_MEMORY_MB`, before any review starts.
+    :data:`MAX_MEMORY_MB`, and more reviews at once than this machine's memory holds (each
+    takes its code's ``memory_mb`` and :data:`REVIEW_MB` of its own), before any review starts.
 
     Parameters
     ----------
@@ -138,8 +144,10 @@ def check_limits(
         Wall-clock seconds of each review (None: the default).
     memory_mb : int
         MiB of memory each review's code may take.
+    jobs : int
+        Reviews running at once.
     names : tuple of str
-        What a message calls the two limits (the command line: its flags).
+        What a message calls the three (the command line: its flags).
 
     Raises
     ------
@@ -151,6 +159,23 @@ def check_limits(
     if not 1 <= memory_mb <= MAX_MEMORY_MB:
         raise XornetError(f"{names[1]}: must be from 1 to {MAX_MEMORY_MB:,} MiB (a tebibyte), "
                           f"got {memory_mb:,}")  # fmt: skip
+    if isinstance(jobs, bool) or jobs < 1:
+        raise XornetError(f"{names[2]} must be at least 1, got {jobs}")
+    machine = _machine_mb()
+    if jobs > 1 and machine is not None and jobs * (memory_mb + REVIEW_MB) > machine:
+        raise XornetError(
+            f"{names[2]}: {jobs:,} reviews at once may take {jobs:,} x ({memory_mb:,} + "
+            f"{REVIEW_MB}) MiB, more than this machine's {machine:,} MiB of memory; run fewer at "
+            f"once, or give each less ({names[1]})"
+        )
+
+
+def _machine_mb() -> int | None:
+    """This machine's memory in MiB, or None when the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def unreadable(source: str, message: str) -> Review:
