@@ -818,6 +818,24 @@ def test_a_run_keeping_more_loss_records_than_it_can_hold_is_refused_before_any_
     assert len(err.strip().splitlines()) == 1
 
 
+def test_explain_after_many_steps_is_bounded_by_the_step_limit_alone(capsys, monkeypatch):
+    # explain has no --record-every; its steps before the one it shows keep no loss history.
+    import xornet.training
+    from xornet.cli import main
+
+    built = []
+
+    def trainer(X, y, config, **kwargs):
+        built.append(config)
+        raise KeyboardInterrupt  # stop before the billion steps: main says "interrupted"
+
+    monkeypatch.setattr(xornet.training, "Trainer", trainer)
+    assert main(["explain", "--after", "1000000000", "--seed", "1"]) == 130
+    assert "--record-every" not in capsys.readouterr().err
+    assert built[0].steps == 10**9
+    xornet.training.check_records(built[0])
+
+
 def test_a_model_files_metadata_keeps_a_long_runs_records_thinned(tmp_path, monkeypatch):
     import xornet._modelfile.schema as schema
     import xornet.modelfile as modelfile
