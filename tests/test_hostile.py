@@ -836,6 +836,19 @@ def test_explain_after_many_steps_is_bounded_by_the_step_limit_alone(capsys, mon
     xornet.training.check_records(built[0])
 
 
+def test_explain_model_after_too_many_steps_names_after(capsys, tmp_path):
+    # A saved run goes on with its own record spacing: --after is what can change.
+    from xornet.cli import main
+
+    path = tmp_path / "m.npz"
+    assert main(["train", "--steps", "50", "--seed", "1", "--quiet", "--save", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--model", str(path), "--after", "1000000000"]) == 2
+    err = capsys.readouterr().err
+    assert "--after: 1,000,000,000 more steps would take the model's run past the 5,000,000" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_a_model_files_metadata_keeps_a_long_runs_records_thinned(tmp_path, monkeypatch):
     import xornet._modelfile.schema as schema
     import xornet.modelfile as modelfile
