@@ -816,6 +816,27 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     assert in_memory.py_func.__module__ == "xornet_written_test_memory"
 
 
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
+    # XORNET_CACHE_DIR=/tmp (or a shared folder): anyone could plant a kernel's file, named by a
+    # hash anyone can compute, and it was imported, running their code as this user.
+    from xornet.engines import _cache, _written
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    text = _written.source(4, 2, 2)
+    (shared / "xornet_written_test_planted.py").write_text("run_written = 'planted'\n")
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(shared))
+    shared.chmod(0o777)  # as /tmp is (but for its sticky bit)
+    run = _cache.load("xornet_written_test_planted", text, "run_written")
+    assert run != "planted"
+    assert not _cache.is_private(shared)
+    assert run.py_func.__module__ == "xornet_written_test_planted"  # compiled from the text
+    assert [p.name for p in shared.iterdir()] == ["xornet_written_test_planted.py"]
+    shared.chmod(0o755)  # this user's alone: the file there is the cache's
+    assert _cache.is_private(shared)
+    assert _cache.load("xornet_written_test_planted", text, "run_written") == "planted"
+
+
 def test_the_cache_directory_is_xornet_cache_dir_else_xdg_cache_home_else_home(
     tmp_path, monkeypatch
 ):

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from xornet.errors import DataError
+from xornet.errors import DataError, XornetError
 
 FAR_APART = "a,b,label\n" + "".join(f"{1e308 if i % 2 else -1e308},{i},{i % 2}\n" for i in range(8))
 
@@ -158,6 +158,57 @@ def test_code_that_writes_into_the_reviews_record_fails_its_own_review_only(tmp_
     assert review.status in ("crashes", "exits")
 
 
+@pytest.mark.parametrize("argv", [["--hidden", "100000"],  # 400,001 parameters: hours
+                                  ["--hidden", "300", "--dataset", "parity16"]])  # fmt: skip
+def test_gradcheck_too_large_to_finish_is_refused_before_any_work(capsys, monkeypatch, argv):
+    import xornet.gradcheck as gc
+    from xornet.cli import main
+
+    def forward(*args, **kwargs):
+        raise AssertionError("a forward pass of a check that was to be refused")
+
+    monkeypatch.setattr(gc, "forward", forward)
+    assert main(["gradcheck", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "more than the 2e+09 it is bounded to; check fewer hidden units" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_gradchecks_work_bound_holds_at_its_edge(monkeypatch):
+    import xornet.gradcheck as gc
+    from xornet.params import init_params
+
+    params = init_params(2, 3, rng=0)  # 13 parameters: 2 x 13 x 4 x 3 = 312 activations
+    X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
+    monkeypatch.setattr(gc, "MAX_WORK", 312)
+    assert gc.gradient_check(params, X, y).passed
+    monkeypatch.setattr(gc, "MAX_WORK", 311)
+    with pytest.raises(XornetError, match=r"computes 3\.1e\+02 hidden activations"):
+        gc.numerical_gradient(params, X, y)
+
+
+def test_a_grid_of_too_many_starts_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    # --starts 100000 trained 100,000 networks, then drew subplots for minutes and ran out of
+    # memory on a figure no image can hold.
+    pytest.importorskip("matplotlib")
+    import xornet.training
+    from xornet.cli import main
+    from xornet.plotting import MAX_STARTS, plot_starts
+
+    def trainer(*args, **kwargs):
+        raise AssertionError("trained before the flags were checked")
+
+    monkeypatch.setattr(xornet.training, "Trainer", trainer)
+    argv = ["train", "--plots", str(tmp_path / "figures"), "--starts"]
+    assert main([*argv, "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "--starts: at most 400 starts are drawn, got 100,000" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "figures").exists()
+    with pytest.raises(XornetError, match="at most 400 starts"):
+        plot_starts(np.eye(4, 2), np.array([0, 1, 1, 0]), None, range(MAX_STARTS + 1))
+
+
 @pytest.mark.parametrize("eps", ["0", "-1e-5"])
 def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
     from xornet.cli import main
@@ -174,6 +225,10 @@ def test_gradcheck_refuses_a_step_of_nothing_in_one_line(capsys, eps):
         ["train", "--steps", "5", "--plots", ""],
         ["train", "--steps", "5", "--save", " "],
         ["review", ""],
+        ["sweep", "--seeds", "2", "--steps", "5", "--out", ""],
+        ["sweep", "--seeds", "2", "--steps", "5", "--out-csv", " "],
+        ["sweep", "--seeds", "2", "--steps", "5", "--hidden", "2", "3", "--plot", ""],
+        ["sweep", "--study", ""],
     ],
 )
 def test_an_empty_path_is_an_error_not_the_working_directory(argv, capsys, tmp_path, monkeypatch):
@@ -738,3 +793,79 @@ def test_a_learners_error_of_any_length_is_quoted_in_one_short_line():
     assert len(error) == ERROR_CHARS
     assert error.startswith("ValueError: shapes not aligned shapes")
     assert "\n" not in error
+
+
+# ----------------------------------------------------------------------------- loss records
+
+
+def test_a_run_keeping_more_loss_records_than_it_can_hold_is_refused_before_any_step(capsys):
+    # --steps 1e10 --record-every 1 kept a record a step until memory ran out; --steps 1e6
+    # --record-every 1 --save trained to the end, then could not write its model file.
+    from xornet import TrainConfig, Trainer
+    from xornet.cli import main
+    from xornet.training import MAX_RECORDS
+
+    X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
+    Trainer(X, y, TrainConfig(steps=MAX_RECORDS - 1, record_every=1))  # its last record fits
+    with pytest.raises(XornetError, match="keeps 5,000,001 records, more than the 5,000,000"):
+        Trainer(X, y, TrainConfig(steps=MAX_RECORDS, record_every=1))
+    # The smallest spacing it suggests fits.
+    Trainer(X, y, TrainConfig(steps=10**10, record_every=2001))
+    assert main(["train", "--steps", "10000000000", "--record-every", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--record-every: a run of 10,000,000,000 steps" in err
+    assert "record every 2,001 steps or more" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_explain_after_many_steps_is_bounded_by_the_step_limit_alone(capsys, monkeypatch):
+    # explain has no --record-every; its steps before the one it shows keep no loss history.
+    import xornet.training
+    from xornet.cli import main
+
+    built = []
+
+    def trainer(X, y, config, **kwargs):
+        built.append(config)
+        raise KeyboardInterrupt  # stop before the billion steps: main says "interrupted"
+
+    monkeypatch.setattr(xornet.training, "Trainer", trainer)
+    assert main(["explain", "--after", "1000000000", "--seed", "1"]) == 130
+    assert "--record-every" not in capsys.readouterr().err
+    assert built[0].steps == 10**9
+    xornet.training.check_records(built[0])
+
+
+def test_explain_model_after_too_many_steps_names_after(capsys, tmp_path):
+    # A saved run goes on with its own record spacing: --after is what can change.
+    from xornet.cli import main
+
+    path = tmp_path / "m.npz"
+    assert main(["train", "--steps", "50", "--seed", "1", "--quiet", "--save", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--model", str(path), "--after", "1000000000"]) == 2
+    err = capsys.readouterr().err
+    assert "--after: 1,000,000,000 more steps would take the model's run past the 5,000,000" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_model_files_metadata_keeps_a_long_runs_records_thinned(tmp_path, monkeypatch):
+    import xornet._modelfile.schema as schema
+    import xornet.modelfile as modelfile
+    from xornet.cli import main
+
+    # A metadata record of 20,000 characters holds about 600 records: the run's 3,000 are
+    # thinned to 100 in it (the first and the last kept), and its state keeps every one.
+    monkeypatch.setattr(schema, "MAX_METADATA_CHARS", 20_000)
+    monkeypatch.setattr(modelfile, "MAX_METADATA_CHARS", 20_000)
+    monkeypatch.setattr(modelfile, "MAX_HISTORY_POINTS", 100, raising=False)
+    path = tmp_path / "long.npz"
+    argv = ["train", "--steps", "3000", "--record-every", "1", "--no-tol", "--seed", "1"]
+    assert main([*argv, "--engine", "numpy", "--quiet", "--save", str(path)]) == 0
+    model = modelfile.load_model(path)
+    steps = model.metadata["history_steps"]
+    assert len(steps) == len(model.metadata["loss_history"]) == 100
+    assert (steps[0], steps[-1]) == (0, 2999)  # a record before each step, the first and last
+    assert len(model.state.loss_history) == 3000
+    kept = np.asarray(model.state.loss_history)[steps]
+    assert np.array_equal(kept, model.metadata["loss_history"])

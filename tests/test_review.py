@@ -586,6 +586,46 @@ def test_batch_input_errors(tmp_path):
         review_file(SUBMISSIONS / "post.py", timeout=0)
 
 
+@pytest.mark.parametrize(("limits", "message"), [
+    ({"timeout": 1e12}, "time limit: .* at most 86,400"),  # a timer the worker cannot set
+    ({"memory_mb": 10**14}, "memory limit: .* from 1 to 1,048,576"),  # beyond a C long
+    ({"memory_mb": 0}, "memory limit"),
+])  # fmt: skip
+def test_limits_the_system_cannot_set_are_refused_before_any_review(tmp_path, limits, message):
+    # They used to reach the worker, whose timer or rlimit overflowed: the learner's review
+    # failed ("the process running the code died"), blaming the code for the reviewer's request.
+    (tmp_path / "post.py").write_text((SUBMISSIONS / "post.py").read_text())
+    with pytest.raises(XornetError, match=message):
+        review_file(tmp_path / "post.py", **limits)
+    with pytest.raises(XornetError, match=message):
+        review_folder(tmp_path, **limits)
+
+
+def test_more_reviews_at_once_than_the_memory_holds_are_refused_before_any(
+    tmp_path, capsys, monkeypatch
+):
+    # --jobs 1000 on a folder of 1,000 submissions started 1,000 processes of 160 MB each,
+    # every one allowed --memory more: far beyond any machine.
+    import xornet.review.isolate as isolate
+    from xornet.cli import main
+
+    # A machine of 4 GiB: 3 x (1,024 + 200) MiB fit, 4 do not.
+    monkeypatch.setattr(isolate, "_machine_mb", lambda: 4096, raising=False)
+    (tmp_path / "post.py").write_text((SUBMISSIONS / "post.py").read_text())
+    started = []
+    monkeypatch.setattr(isolate, "_run", lambda *args: started.append(args))
+    with pytest.raises(XornetError, match="4 reviews at once may take 4 x \\(1,024 \\+ 200\\)"):
+        review_folder(tmp_path, jobs=4)
+    isolate.check_limits(None, 1024, jobs=3)  # at the edge: 3,672 MiB
+    isolate.check_limits(None, 100, jobs=13)  # less memory each, more at once
+    assert main(["review", str(tmp_path), "--jobs", "1000"]) == 2
+    err = capsys.readouterr().err
+    assert "--jobs: 1,000 reviews at once may take" in err
+    assert "more than this machine's 4,096 MiB of memory" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not started
+
+
 def test_review_file_in_its_own_process_matches_the_review_in_this_one():
     isolated = review_file(SUBMISSIONS / "mistakes" / "dB2_from_dZ1.py")
     here = review("mistakes/dB2_from_dZ1.py")
@@ -632,6 +672,8 @@ def test_xornet_review_a_file(capsys):
     (["missing.py"], "missing.py: No such file or directory"),
     (["{post}", "--out", "grades.csv"], "--out writes a folder's grades"),
     (["{post}", "--timeout", "0"], "--timeout: must be a positive number"),
+    (["{post}", "--timeout", "1e12"], "--timeout: must be a positive number of seconds, at most"),
+    (["{post}", "--memory", "99999999999999"], "--memory: must be from 1 to 1,048,576 MiB"),
     (["{post}", "--jobs", "0"], "--jobs"),
 ])  # fmt: skip
 def test_xornet_review_refuses_bad_input_in_one_line(capsys, args, message):

@@ -515,6 +515,27 @@ def test_cli_bad_scheduler_addresses_are_one_line(capsys, monkeypatch):
     _one_line_error(capsys, "not allowed with argument")
 
 
+def test_a_local_cluster_of_more_workers_than_cores_is_refused_before_any_is_started(
+    capsys, monkeypatch
+):
+    # --workers 100000 started a hundred thousand Dask worker processes (each a Python with
+    # NumPy loaded): the machine ran out of memory before a task ran.
+    import xornet.study._dask as dask_module
+    from xornet.cli import main
+
+    monkeypatch.setattr(dask_module.os, "cpu_count", lambda: 4)
+    started = []
+    monkeypatch.setattr(dask_module, "_distributed", lambda: started.append(1))
+    with pytest.raises(XornetError, match="at most 4 workers on this machine"), local_cluster(5):
+        pass
+    assert main([*SWEEP, "--workers", "100000"]) == 2
+    _one_line_error(capsys, r"--workers takes at most 4 workers on this machine.*got 100,000")
+    monkeypatch.setattr(dask_module.os, "cpu_count", lambda: 1)  # two anywhere, to try one
+    assert main([*SWEEP, "--workers", "3"]) == 2
+    _one_line_error(capsys, "at most 2 workers")
+    assert not started
+
+
 def test_cli_at_a_scheduler_gives_the_same_table_and_refuses_other_versions(client, capsys):
     from xornet.cli import main
 

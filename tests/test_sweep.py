@@ -3,6 +3,7 @@
 import csv
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,12 +253,19 @@ def test_cli_sweep_study_file(tmp_path, capsys):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[study\n", "not a valid TOML file"),
-    ("[what]\n", "unknown sections what"),
+    ("[what]\n", "unknown sections 'what'"),
     ("[study]\nseeds = 'many'\n", "seeds = 'many' is not valid"),
     ("[study]\ncolour = 1\n", "unknown \\[study\\] key 'colour'"),
     ("[grid]\nwings = [1]\n", "cannot sweep 'wings'"),
     ("[grid]\nhidden = 3\n", "must be a non-empty list"),
-    ("[config]\nspeed = 3\n", "unknown \\[config\\] keys speed"),
+    ("[config]\nspeed = 3\n", "unknown \\[config\\] keys 'speed'"),
+    # Bounded: a device is read no further, nesting and long values are one short line.
+    ("[grid]\nhidden = [" + "[" * 5000 + "]" * 5000 + "]\n", "nested too deeply"),
+    ("[study]\nseeds = '" + "A" * 100_000 + "'\n", "seeds = 'AAAA.*AAA' is not valid$"),
+    ("[study]\ndataset = '" + "A" * 100_000 + "'\n", "unknown dataset 'AAAA.*AAA'; choose"),
+    ("[config]\nactivation = '" + "A" * 100_000 + "'\n", "activation: must be one of"),
+    ("[config]\n" + "".join(f"k{i} = 1\n" for i in range(1000)) + "\n",
+     "keys 'k0', 'k1', 'k10' and 997 more$"),
     ("[grid]\nhidden = ['two']\n", "hidden: must be an integer"),
 ])  # fmt: skip
 def test_bad_study_files_exit_2_with_one_line(tmp_path, capsys, text, message):
@@ -266,7 +274,21 @@ def test_bad_study_files_exit_2_with_one_line(tmp_path, capsys, text, message):
     assert main(["sweep", "--study", str(study), "--seeds", "2", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
-    assert __import__("re").search(message, err), err
+    assert len(err) < 400  # the value is quoted short, never whole
+    assert __import__("re").search(message, err.strip()), err
+
+
+def test_a_study_file_is_read_no_further_than_its_bound(tmp_path, capsys):
+    # /dev/zero was read whole: memory ran out before a line of TOML was parsed.
+    from xornet.sweep import MAX_STUDY_BYTES
+
+    study = tmp_path / "big.toml"
+    study.write_text("# " + "x" * MAX_STUDY_BYTES + "\n[study]\nseeds = 2\n")
+    assert main(["sweep", "--study", str(study), "--quiet"]) == 2
+    assert "larger than 1024 KiB, the most a study file may hold" in capsys.readouterr().err
+    if Path("/dev/zero").exists():
+        assert main(["sweep", "--study", "/dev/zero", "--quiet"]) == 2
+        assert "/dev/zero: larger than 1024 KiB" in capsys.readouterr().err
 
 
 def test_cli_classic_settings_in_train_and_sweep(capsys):

@@ -26,7 +26,7 @@ import numpy as np
 from xornet._names import LOSS_NAMES
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array, IntArray
-from xornet.errors import XornetError
+from xornet.errors import XornetError, quoted
 from xornet.functional import ACTIVATIONS
 from xornet.optim import OPTIMIZERS, Optimizer, make_optimizer
 from xornet.params import INITS, Params, init_params, post_initial_params_many
@@ -180,7 +180,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         def bad(field: str, why: str) -> XornetError:
-            return XornetError(f"{field}: {why}, got {getattr(self, field)!r}")
+            return XornetError(f"{field}: {why}, got {quoted(getattr(self, field))}")
 
         for name, kinds in _FIELD_TYPES.items():
             value = getattr(self, name)

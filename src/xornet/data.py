@@ -22,7 +22,7 @@ import numpy as np
 
 from xornet._rng import RngLike, as_generator
 from xornet._typing import Array
-from xornet.errors import DataError, XornetError
+from xornet.errors import DataError, XornetError, quoted
 
 __all__ = [
     "DATASETS",
@@ -458,7 +458,8 @@ def make_dataset(
     guess = f"; did you mean {close[0]}?" if close else ""
     choices = ", ".join(DATASETS)
     raise DataError(
-        f"unknown dataset {name!r}{guess} (choose one of {choices}, parityN or spiralK)", "name"
+        f"unknown dataset {quoted(name)}{guess} (choose one of {choices}, parityN or spiralK)",
+        "name",
     )
 
 

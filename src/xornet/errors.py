@@ -1,9 +1,12 @@
 """The exceptions xornet raises, so that callers (and the CLI) can tell them apart, and the
-one rule for showing an exception in one line (:func:`one_line`)."""
+one rule for showing an exception in one line (:func:`one_line`), and for quoting a value
+that came from outside in one (:func:`quoted`)."""
 
 from __future__ import annotations
 
-__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError", "one_line"]
+import reprlib
+
+__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError", "one_line", "quoted"]
 
 
 class XornetError(ValueError):
@@ -87,6 +90,19 @@ def one_line(
     if limit is not None and len(text) > limit:
         text = f"{text[: max(limit - 3, 0)]}..."[: max(limit, 0)]
     return text
+
+
+_quoted_repr = reprlib.Repr()
+_quoted_repr.maxstring = _quoted_repr.maxother = _quoted_repr.maxlong = 40
+_quoted_repr.maxlist = _quoted_repr.maxdict = 4
+_quoted_repr.maxlevel = 2
+
+
+def quoted(value: object) -> str:
+    """A short repr, at most 60 characters: a message quotes a value it was given (from a
+    file, a page, a flag), never all of it, however long."""
+    text = _quoted_repr.repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _file_name(name: object) -> str:

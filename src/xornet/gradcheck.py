@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +14,24 @@ from xornet.errors import XornetError
 from xornet.network import Cache, backward, check_data, forward, loss
 from xornet.params import Params
 
-__all__ = ["GradCheck", "gradient_check", "numerical_gradient"]
+__all__ = ["MAX_WORK", "GradCheck", "gradient_check", "numerical_gradient"]
+
+#: The most hidden activations a numerical gradient computes: two forward passes a parameter,
+#: each over every sample, ``2 x parameters x samples x hidden units`` (2e9: about half a
+#: minute). A larger check, a 2-100000-1 network's (hours), is refused before any work.
+MAX_WORK: Final = 2 * 10**9
+
+
+def _check_work(params: Params, n_samples: int) -> None:
+    """Refuse a numerical gradient of more than :data:`MAX_WORK` hidden activations."""
+    size = params.ravel().size
+    work = 2 * size * n_samples * params.n_hidden
+    if work > MAX_WORK:
+        raise XornetError(
+            f"a gradient check of {size:,} parameters on {n_samples:,} samples computes "
+            f"{work:.1e} hidden activations (two forward passes a parameter), more than the "
+            f"{MAX_WORK:.0e} it is bounded to; check fewer hidden units or samples"
+        )
 
 
 def numerical_gradient(
@@ -47,10 +65,12 @@ def numerical_gradient(
     Raises
     ------
     XornetError
-        For an ``eps`` that is not a positive finite number (a difference over nothing).
+        For an ``eps`` that is not a positive finite number (a difference over nothing), or a
+        check of more than :data:`MAX_WORK` hidden activations, before any work.
     """
     if not (isinstance(eps, int | float) and 0 < eps < math.inf):
         raise XornetError(f"eps must be a positive finite number, got {eps!r}")
+    _check_work(params, len(X))
     theta = params.ravel()
     grad = np.empty_like(theta)
     for i in range(theta.size):
@@ -140,8 +160,14 @@ def gradient_check(
     -------
     GradCheck
         The worst relative error per parameter array, and the entries left unchecked.
+
+    Raises
+    ------
+    XornetError
+        As :func:`numerical_gradient`, before the forward pass.
     """
     check_data(params, X, y)
+    _check_work(params, len(X))
     cache = forward(params, X, activation)
     scale = floor * max(1.0, abs(loss(cache, y, kind)))
     analytic = backward(params, cache, y, kind)

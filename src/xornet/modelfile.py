@@ -37,7 +37,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -57,7 +57,7 @@ from xornet._modelfile.schema import (
 from xornet._modelfile.schema import MAX_DEPTH as MAX_DEPTH
 from xornet._modelfile.schema import STATE_SCHEMA as STATE_SCHEMA
 from xornet._modelfile.state import STATE_PREFIX, check_state_layout, join_state, split_state
-from xornet._typing import Array
+from xornet._typing import Array, IntArray
 from xornet.errors import ModelFileError, XornetError, one_line
 from xornet.functional import ACTIVATIONS
 from xornet.params import NAMES, SHORTCUT_NAMES, Params
@@ -65,7 +65,22 @@ from xornet.params import NAMES, SHORTCUT_NAMES, Params
 if TYPE_CHECKING:
     from xornet.training import TrainState
 
-__all__ = ["FORMAT_VERSION", "METADATA_SCHEMA", "Model", "atomic_write", "load_model", "save_model"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_HISTORY_POINTS",
+    "METADATA_SCHEMA",
+    "Model",
+    "atomic_write",
+    "history_metadata",
+    "load_model",
+    "save_model",
+]
+
+#: The most loss records a model file's metadata keeps (``loss_history``, its figure's curve):
+#: a longer run's are thinned, evenly, so that the record stays within
+#: :data:`MAX_METADATA_CHARS` (100,000 records take about 4 million characters). The run's
+#: state keeps every record.
+MAX_HISTORY_POINTS: Final = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +195,24 @@ def save_model(
             f"{MAX_FILE_BYTES // 2**20} MiB of a model file"
         )
     atomic_write(path, lambda f: np.savez(f, **members))  # type: ignore[arg-type]
+
+
+def history_metadata(losses: Array, steps: IntArray) -> dict[str, list[Any]]:
+    """A run's loss records as its model file's metadata keeps them: ``loss_history`` and
+    ``history_steps``, at most :data:`MAX_HISTORY_POINTS` of them, evenly spaced, the first
+    and the last kept.
+
+    Parameters
+    ----------
+    losses : ndarray of shape (n_records,)
+    steps : ndarray of shape (n_records,)
+        The step of each record.
+    """
+    losses, steps = np.asarray(losses), np.asarray(steps)
+    if len(losses) > MAX_HISTORY_POINTS:
+        kept = np.unique(np.linspace(0, len(losses) - 1, MAX_HISTORY_POINTS).round().astype(int))
+        losses, steps = losses[kept], steps[kept]
+    return {"loss_history": losses.tolist(), "history_steps": steps.tolist()}
 
 
 def _json_text(record: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ import numpy as np
 
 from xornet._typing import Array, IntArray
 from xornet.config import PRESETS, TrainConfig, check_seed
-from xornet.errors import XornetError
+from xornet.errors import XornetError, one_line, quoted
 from xornet.study import OUTCOME_COLUMNS, SWEEP_AXES, Records, run_study
 
 if TYPE_CHECKING:
@@ -290,10 +290,21 @@ class Study:
         return PRESETS[self.preset or "default"].replace(**self.config)
 
 
+#: The largest study file read: a study is a few lines (its grid's lists included).
+MAX_STUDY_BYTES: Final = 2**20
+
 # The [study] keys and their types.
 _STUDY_KEYS: Final[dict[str, type]] = {
     "name": str, "dataset": str, "preset": str, "seeds": int, "first_seed": int,
 }  # fmt: skip
+
+
+def _listed(names: set[str]) -> str:
+    """The first few of a file's unknown names, each quoted short: a message never lists a
+    file's thousands of keys."""
+    shown = sorted(names)
+    more = f" and {len(shown) - 3:,} more" if len(shown) > 3 else ""
+    return ", ".join(quoted(name) for name in shown[:3]) + more
 
 
 def read_study(path: str | Path) -> Study:
@@ -313,21 +324,31 @@ def read_study(path: str | Path) -> Study:
     Raises
     ------
     XornetError
-        Naming the file, its section and key: a missing or invalid TOML file, an unknown
-        section or key, a value of the wrong type, a setting the configuration refuses.
+        Naming the file, its section and key: a missing or invalid TOML file, one larger than
+        :data:`MAX_STUDY_BYTES` (read no further: a device or a pipe is bounded too), an
+        unknown section or key, a value of the wrong type, a setting the configuration refuses.
+        A value is quoted short, never whole.
     """
     path = Path(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            raw = f.read(MAX_STUDY_BYTES + 1)  # never more, whatever the file (a device)
     except FileNotFoundError:
         raise XornetError(f"{path}: no such study file") from None
     except IsADirectoryError:
         raise XornetError(f"{path}: is a directory, not a study file") from None
+    if len(raw) > MAX_STUDY_BYTES:
+        raise XornetError(f"{path}: larger than {MAX_STUDY_BYTES // 2**10} KiB, the most a "
+                          "study file may hold")  # fmt: skip
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise XornetError(f"{path}: not a valid TOML file ({exc})") from None
+        raise XornetError(f"{path}: not a valid TOML file ({one_line(exc, limit=120)})") from None
+    except RecursionError:
+        raise XornetError(f"{path}: not a valid TOML file (nested too deeply)") from None
     unknown = set(document) - {"study", "grid", "config"}
     if unknown:
-        raise XornetError(f"{path}: unknown sections {', '.join(sorted(unknown))}")
+        raise XornetError(f"{path}: unknown sections {_listed(unknown)}")
     sections = {key: document.get(key, {}) for key in ("study", "grid", "config")}
     for key, section in sections.items():
         if not isinstance(section, dict):
@@ -335,7 +356,7 @@ def read_study(path: str | Path) -> Study:
     head: dict[str, Any] = {}
     for key, value in sections["study"].items():
         if key not in _STUDY_KEYS:
-            raise XornetError(f"{path}: unknown [study] key {key!r}")
+            raise XornetError(f"{path}: unknown [study] key {quoted(key)}")
         kind = _STUDY_KEYS[key]
         valid = isinstance(value, kind) and not isinstance(value, bool)
         if key == "preset":
@@ -343,7 +364,7 @@ def read_study(path: str | Path) -> Study:
         elif key == "seeds":
             valid = valid and value >= 1
         if not valid:
-            raise XornetError(f"{path}: [study] {key} = {value!r} is not valid")
+            raise XornetError(f"{path}: [study] {key} = {quoted(value)} is not valid")
         if key == "first_seed":
             try:
                 check_seed(value, "first_seed")
@@ -354,11 +375,12 @@ def read_study(path: str | Path) -> Study:
     config = dict(sections["config"])
     bad = set(config) - fields
     if bad:
-        raise XornetError(f"{path}: unknown [config] keys {', '.join(sorted(bad))}")
+        raise XornetError(f"{path}: unknown [config] keys {_listed(bad)}")
     grid: dict[str, list[Any]] = {}
     for axis, options in sections["grid"].items():
         if axis not in SWEEP_AXES:
-            raise XornetError(f"{path}: cannot sweep {axis!r}; choose from {', '.join(SWEEP_AXES)}")
+            raise XornetError(f"{path}: cannot sweep {quoted(axis)}; choose from "
+                              f"{', '.join(SWEEP_AXES)}")  # fmt: skip
         if not isinstance(options, list) or not options:
             raise XornetError(f"{path}: [grid] {axis} must be a non-empty list")
         grid[axis] = options

@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -36,7 +36,16 @@ from xornet.network import Cache, backward, forward, loss, output_probabilities
 from xornet.optim import Optimizer
 from xornet.params import Params
 
-__all__ = ["PRESETS", "TrainConfig", "TrainResult", "TrainState", "Trainer", "train"]
+__all__ = [
+    "MAX_RECORDS",
+    "PRESETS",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "Trainer",
+    "check_records",
+    "train",
+]
 
 #: ``callback(step, loss)``, called with each new loss record; True stops the run there.
 Callback = Callable[[int, float], bool | None]
@@ -139,6 +148,31 @@ class TrainState:
     order_epoch: int
 
 
+#: The most loss records one run keeps (``steps // record_every + 1``): 40 MB as an array,
+#: which a model file's state holds. Beyond it a run's memory grows without end (a record a
+#: step of a 1e10-step run) and its model file could not be written after the training.
+MAX_RECORDS: Final = 5_000_000
+
+
+def check_records(config: TrainConfig) -> None:
+    """Refuse a run that would keep more than :data:`MAX_RECORDS` loss records.
+
+    Raises
+    ------
+    XornetError
+        Starting ``record_every:`` (the command line names its flag), with the smallest
+        ``record_every`` that fits.
+    """
+    records = config.steps // config.record_every + 1
+    if records > MAX_RECORDS:
+        least = -(-config.steps // (MAX_RECORDS - 1))
+        raise XornetError(
+            f"record_every: a run of {config.steps:,} steps recording its loss every "
+            f"{config.record_every:,} keeps {records:,} records, more than the {MAX_RECORDS:,} "
+            f"a run keeps; record every {least:,} steps or more"
+        )
+
+
 class Trainer:
     """One training run of a two-layer network on ``(X, y)``, resumable.
 
@@ -190,7 +224,8 @@ class Trainer:
     DataError
         If ``X`` or ``y`` cannot be trained on.
     XornetError
-        If ``params`` do not fit the data or the configuration.
+        If ``params`` do not fit the data or the configuration, or the run would keep more
+        than :data:`MAX_RECORDS` loss records (:func:`check_records`).
     """
 
     def __init__(
@@ -207,6 +242,7 @@ class Trainer:
         from xornet.engines import resolve_engine
 
         config = TrainConfig() if config is None else config
+        check_records(config)
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if n_classes is None and params is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast, get_args
@@ -22,6 +21,7 @@ from xornet.config import MAX_STEPS, StopReason, check_seed
 from xornet.data import name_problem
 from xornet.diagnosis import OutcomeKind
 from xornet.errors import XornetError, one_line
+from xornet.errors import quoted as quoted  # a message quotes a file's value, never all of it
 from xornet.functional import ACTIVATIONS
 from xornet.params import NAMES, SHORTCUT_NAMES
 
@@ -53,17 +53,6 @@ MAX_DEPTH: Final = 16
 
 #: The longest error message a model file's error quotes (one line: it never quotes all of it).
 QUOTED_ERROR: Final = 120
-
-_quoted_repr = reprlib.Repr()
-_quoted_repr.maxstring = _quoted_repr.maxother = _quoted_repr.maxlong = 40
-_quoted_repr.maxlist = _quoted_repr.maxdict = 4
-_quoted_repr.maxlevel = 2
-
-
-def quoted(value: object) -> str:
-    """A short repr: a message quotes a file's value, never all of it."""
-    text = _quoted_repr.repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _no_constant(name: str) -> object:

@@ -138,8 +138,21 @@ def make_config(preset: str | None, changes: Mapping[str, Any]) -> TrainConfig:
 
 
 def config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainConfig:
-    """The configuration of ``--preset`` and the flags, with ``fixed`` fields on top."""
-    return make_config(args.preset, {**config_changes(args), **fixed})
+    """The configuration of ``--preset`` and the flags, with ``fixed`` fields on top: one
+    run's (checked as :class:`xornet.Trainer` checks it, so that its error names the flag)."""
+    return run_config(make_config(args.preset, {**config_changes(args), **fixed}))
+
+
+def run_config(config: TrainConfig) -> TrainConfig:
+    """``config``, if one run may take it (:func:`xornet.training.check_records`); else the
+    error in the words of the command line, before any work."""
+    from xornet.training import check_records
+
+    try:
+        check_records(config)
+    except XornetError as exc:
+        raise flag_error(exc) from None
+    return config
 
 
 def refuse_config_flags(
@@ -303,15 +316,26 @@ def model_trainer(
     that the trainer does not count (a file without the run's state: its metadata's).
 
     What ``explain --model`` and ``report --model`` show as the model's next step."""
-    from xornet.training import Trainer
+    from xornet.training import MAX_RECORDS, Trainer, check_records
 
     if model.state is not None:
         config = saved.replace(steps=model.state.step + after, **NO_STOP)
+        offset = 0
+    else:
+        steps = model.metadata.get("steps", 0)
+        whole = isinstance(steps, int) and not isinstance(steps, bool)
+        offset = steps if whole and steps > 0 else 0
+        config = saved.replace(steps=after, **NO_STOP)
+    try:  # the run goes on with its own record spacing: only the steps can change
+        check_records(config)
+    except XornetError:
+        raise UsageError(
+            f"--after: {after:,} more steps would take the model's run past the "
+            f"{MAX_RECORDS:,} loss records a run keeps; ask for fewer"
+        ) from None
+    if model.state is not None:
         return Trainer.resume(dataset.X, dataset.y, config, model.params, model.state,
                               engine=engine), 0  # fmt: skip
-    steps = model.metadata.get("steps", 0)
-    offset = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
-    config = saved.replace(steps=after, **NO_STOP)
     return Trainer(dataset.X, dataset.y, config, params=model.params, engine=engine), offset
 
 

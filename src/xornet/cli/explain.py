@@ -156,7 +156,10 @@ def _fresh(args: argparse.Namespace, seed: int) -> tuple[Trainer, Dataset, int]:
     """A new run's trainer, to stop after ``--after`` steps."""
     from xornet.training import Trainer
 
-    config = common.config_from_args(args, steps=args.after, **common.NO_STOP)
+    # The steps before the explained one keep no loss history worth the name (explain shows
+    # one step): one record at most, so that --after is bounded by --steps' limit alone.
+    config = common.config_from_args(args, steps=args.after, record_every=max(1, args.after),
+                                     **common.NO_STOP)  # fmt: skip
     dataset = common.load_data(args)
     _full_batch(config, dataset, "drop --batch-size")
     return Trainer(dataset.X, dataset.y, config, rng=seed, engine=args.engine), dataset, 0

@@ -165,7 +165,10 @@ def train_json(result: TrainResult, dataset: Dataset, seed: int, save: Path | No
 
 
 def model_record(result: TrainResult, data: dict[str, Any], seed: int) -> dict[str, Any]:
-    """The metadata a trained model is saved with (``data`` from :func:`common.data_record`)."""
+    """The metadata a trained model is saved with (``data`` from :func:`common.data_record`);
+    its loss records as :func:`xornet.modelfile.history_metadata` keeps them."""
+    from xornet.modelfile import history_metadata
+
     return {
         "config": result.config.to_dict(),
         **data,
@@ -175,8 +178,7 @@ def model_record(result: TrainResult, data: dict[str, Any], seed: int) -> dict[s
         "final_loss": result.final_loss,
         "accuracy": result.accuracy,
         "outcome": result.outcome.kind,
-        "loss_history": result.loss_history.tolist(),
-        "history_steps": result.history_steps.tolist(),
+        **history_metadata(result.loss_history, result.history_steps),
     }
 
 

@@ -57,27 +57,39 @@ def add_parser(sub: Any) -> None:
         help="for a folder: write the grades to CSV, a summary page beside it (same name, "
         ".html) and one page per review in NAME_reviews/",
     )
-    p.add_argument("--jobs", type=positive_int, default=1, help="reviews at once, for a folder")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="reviews at once, for a folder (as many as the memory holds: see --memory)",
+    )
     p.add_argument(
         "--timeout",
         type=finite_float,
         metavar="SECONDS",
-        help="wall-clock limit of each review (default 60; 300 with --full)",
+        help="wall-clock limit of each review (default 60; 300 with --full; at most 86400)",
     )
     p.add_argument(
         "--memory",
         type=positive_int,
         default=1024,
         metavar="MB",
-        help="memory a submission may take beyond the review's own (default 1024; Linux)",
+        help="memory a submission may take beyond the review's own (default 1024, at most "
+        "1048576; Linux)",
     )
     p.set_defaults(run=review)
 
 
 def review(args: argparse.Namespace) -> int:
     """Review a file (exit 0, 1 or 2) or a folder (0 when every submission passes)."""
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError(f"--timeout: must be a positive number of seconds, got {args.timeout:g}")
+    from xornet.review.isolate import check_limits
+
+    try:
+        check_limits(
+            args.timeout, args.memory, args.jobs, names=("--timeout", "--memory", "--jobs")
+        )
+    except XornetError as exc:
+        raise UsageError(str(exc)) from None
     if args.path.is_dir():
         return _folder(args)
     if args.out is not None:

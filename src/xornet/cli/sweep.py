@@ -21,6 +21,7 @@ from xornet.cli.options import (
     count,
     finite_float,
     flag_error,
+    path_arg,
     positive_int,
 )
 from xornet.errors import XornetError
@@ -82,16 +83,16 @@ def add_parser(sub: Any) -> None:
         g, "stop a network once its loss is at most TOL, the criterion of the epochs to tol column"
     )
     add_engine(g)
-    g.add_argument("--out-csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    g.add_argument("--out-csv", type=path_arg, metavar="FILE", help="also write the table as CSV")
     g.add_argument(
         "--plot",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="draw the success rate (PNG): a line over one swept setting, a heat map over two",
     )
     g.add_argument(
         "--study",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help="a TOML file naming a study: [study] dataset, preset, seeds, "
         "first_seed; [grid] settings with lists of values; [config] fixed settings. "
@@ -100,7 +101,7 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--json", action="store_true", help="print JSON instead of the table")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("long studies (in tasks: one setting, one block of seeds)")
-    g.add_argument("--out", type=Path, metavar="FILE",
+    g.add_argument("--out", type=path_arg, metavar="FILE",
                    help="write one line per network to FILE (.csv, or .parquet with pyarrow) "
                    "as tasks finish, each write atomic")  # fmt: skip
     g.add_argument("--resume", action="store_true",
@@ -115,7 +116,7 @@ def add_parser(sub: Any) -> None:
                        "needs xornet[dask] and the same versions on every worker")  # fmt: skip
     where.add_argument("--workers", type=positive_int, metavar="N",
                        help="run the tasks on a Dask cluster of N worker processes started "
-                       "on this machine")  # fmt: skip
+                       "on this machine (at most one per core)")  # fmt: skip
     p.set_defaults(run=run)
 
 
@@ -156,6 +157,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--plot needs at least one swept setting")
     if args.resume and args.out is None:
         raise UsageError("--resume needs the study's file: --out FILE")
+    if args.workers is not None:
+        from xornet.study import check_workers
+
+        try:
+            check_workers(args.workers, "--workers")
+        except XornetError as exc:
+            raise UsageError(str(exc)) from None
     for path, flag in ((args.out_csv, "--out-csv"), (args.plot, "--plot"), (args.out, "--out")):
         if path is not None:
             common.check_file_target(path, flag)

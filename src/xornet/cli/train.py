@@ -64,7 +64,7 @@ def add_parser(sub: Any) -> None:
         "--starts",
         type=positive_int,
         metavar="N",
-        help="with --plots: also a grid of N starts (seeds 0..N-1) with outcomes",
+        help="with --plots: also a grid of N starts (seeds 0..N-1) with outcomes (at most 400)",
     )
     out.add_argument(
         "--animation",
@@ -141,6 +141,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
                              "write a .gif instead")  # fmt: skip
     if args.plots is not None or args.animation is not None:
         common.need_matplotlib()
+    if args.starts is not None:
+        from xornet.plotting import check_starts
+
+        try:
+            check_starts(args.starts, "--starts")
+        except XornetError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def _check_figures(args: argparse.Namespace, dataset: Dataset) -> None:
@@ -184,6 +191,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Trainer, Dataset, int, dict[str,
         config = saved.replace(**common.config_changes(args))
     except XornetError as exc:
         raise flag_error(exc) from None
+    common.run_config(config)
     dataset = common.load_data(args, model.metadata)
     data = common.data_record(args, dataset, model.metadata)
     fingerprint = model.metadata.get("data_sha256")

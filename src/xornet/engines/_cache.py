@@ -16,13 +16,23 @@ import functools
 import hashlib
 import importlib.util
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["PREFIX", "cache_dir", "cache_usage", "called_code", "clear_cache", "load", "name_for"]
+__all__ = [
+    "PREFIX",
+    "cache_dir",
+    "cache_usage",
+    "called_code",
+    "clear_cache",
+    "is_private",
+    "load",
+    "name_for",
+]
 
 #: The start of every kernel module's name (and file name) in the cache.
 PREFIX: Final = "xornet_written_"
@@ -40,6 +50,8 @@ def cache_dir() -> Path:
     ``XORNET_CACHE_DIR`` is the directory itself (no ``xornet/kernels`` is appended): it keeps
     a run's kernels out of the user's cache, as xornet's own test suite does (it points it at
     a temporary directory of the session), or puts them somewhere writable when the home is not.
+    A directory that others can write in is not used (:func:`is_private`): the kernels are then
+    compiled in memory in each process.
 
     Returns
     -------
@@ -117,15 +129,31 @@ def clear_cache() -> tuple[int, int]:
     return usage
 
 
+def is_private(directory: Path) -> bool:
+    """Whether only this user (or the administrator) can write in ``directory``: it is this
+    user's and neither its group nor others may write it.
+
+    A kernel's file is code that is imported, and numba's cache beside it is unpickled, so
+    in a directory others can write (``XORNET_CACHE_DIR=/tmp``, a shared folder) they could
+    plant either, to run as this user. Such a directory is not used as a cache.
+    """
+    if not hasattr(os, "getuid"):  # no owners to compare here (Windows)
+        return True
+    info = directory.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def load(name: str, text: str, entry: str) -> Callable[..., Any]:
     """The function ``entry`` of the generated module ``text``, imported from a file in the
     cache directory (numba caches a compiled function next to its source file), written first
-    if needed, atomically. If the directory cannot be written, compiled from the text in
-    memory, without the disk cache."""
+    if needed, atomically. If the directory cannot be written, or others can write in it
+    (:func:`is_private`), compiled from the text in memory, without the disk cache."""
     path = cache_dir() / f"{name}.py"
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not is_private(path.parent):
+            raise PermissionError(f"{path.parent} can be written by others")
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=PREFIX, suffix=".tmp")
             with os.fdopen(fd, "w") as f:
                 f.write(text)

@@ -471,7 +471,7 @@ class Session:
         TrainingDiverged
             When the weights are no longer finite numbers.
         """
-        from xornet.modelfile import save_model
+        from xornet.modelfile import history_metadata, save_model
 
         with self.lock, tempfile.TemporaryDirectory() as folder:
             result = self.trainer.result()
@@ -485,8 +485,7 @@ class Session:
                 "final_loss": result.final_loss,
                 "accuracy": result.accuracy,
                 "outcome": result.outcome.kind,
-                "loss_history": result.loss_history.tolist(),
-                "history_steps": result.history_steps.tolist(),
+                **history_metadata(result.loss_history, result.history_steps),
                 "source": "xornet playground",
             }
             save_model(path, self.params, self.config.activation, metadata)

@@ -10,7 +10,8 @@ The package's modules are private; its public names are here:
 * one network's figures (``_figures``): :func:`plot_loss` (with :class:`LossCurve`),
   :func:`plot_boundary`, :func:`plot_hidden_space`, :func:`plot_network`,
   :func:`save_figures`;
-* many runs (``_runs``): :func:`plot_starts`, :func:`plot_sweep`;
+* many runs (``_runs``): :func:`plot_starts` (at most :data:`MAX_STARTS`, :func:`check_starts`),
+  :func:`plot_sweep`;
 * training as an animation (``_animation``): :func:`animate`, driving a
   :class:`xornet.Trainer`;
 * what they share (``_base``): :func:`class_colours`, a colour for each of any number of
@@ -36,14 +37,16 @@ from xornet.plotting._figures import (
     plot_network,
     save_figures,
 )
-from xornet.plotting._runs import plot_starts, plot_sweep
+from xornet.plotting._runs import MAX_STARTS, check_starts, plot_starts, plot_sweep
 
 __all__ = [
     "CLASS_COLOURS",
     "CMAP",
+    "MAX_STARTS",
     "HiddenPlane",
     "LossCurve",
     "animate",
+    "check_starts",
     "class_colours",
     "figure_limits",
     "frame_steps",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -26,7 +26,23 @@ from xornet.plotting._base import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_starts", "plot_sweep"]
+__all__ = ["MAX_STARTS", "check_starts", "plot_starts", "plot_sweep"]
+
+#: The most starts a grid of starts draws: a hundred rows of four (seconds; the image about
+#: 30,000 pixels tall). 100,000 made a figure no image can hold, after minutes of drawing.
+MAX_STARTS: Final = 400
+
+
+def check_starts(count: int, name: str = "the grid of starts") -> None:
+    """Refuse a grid of more than :data:`MAX_STARTS` starts, before any training.
+
+    Raises
+    ------
+    XornetError
+        Naming ``name`` (the command line: its flag).
+    """
+    if count > MAX_STARTS:
+        raise XornetError(f"{name}: at most {MAX_STARTS} starts are drawn, got {count:,}")
 
 
 def plot_starts(
@@ -58,10 +74,16 @@ def plot_starts(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    XornetError
+        For data without two features, or more than :data:`MAX_STARTS` seeds.
     """
     from xornet.engines.many import train_many
 
     need_2d(X, "the grid of starts")
+    check_starts(len(seeds))
     many = train_many(X, y, config, list(seeds), params=params)
     rows = -(-len(seeds) // columns)
     fig = new_figure(figsize=(2.6 * columns, 2.6 * rows), layout="constrained")

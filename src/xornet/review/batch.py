@@ -19,7 +19,7 @@ from typing import BinaryIO, Final
 from xornet.errors import XornetError
 from xornet.review._model import CHECKS, source_name
 from xornet.review._record import Review
-from xornet.review.isolate import DEFAULT_MEMORY_MB, kill, run_review
+from xornet.review.isolate import DEFAULT_MEMORY_MB, check_limits, kill, run_review
 from xornet.review.render import review_html, summary_line
 
 __all__ = ["find_submissions", "review_folder", "write_csv", "write_html"]
@@ -85,8 +85,7 @@ def review_folder(
     list of Review
         In name order; each review's ``source`` is the path relative to ``folder``.
     """
-    if jobs < 1:
-        raise XornetError(f"jobs must be at least 1, got {jobs}")
+    check_limits(timeout, memory_mb, jobs)  # before the reference's run and any review
     paths = find_submissions(folder)
     reference = None
     if full:  # the reference's whole run, once for all

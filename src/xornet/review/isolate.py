@@ -25,7 +25,17 @@ from xornet.review._model import CHECKS, LEVELS, STATUSES, source_name
 from xornet.review._record import Finding, Review
 from xornet.review._words import say
 
-__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "kill", "review_file", "run_review"]
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIMEOUT",
+    "MAX_MEMORY_MB",
+    "MAX_TIMEOUT",
+    "REVIEW_MB",
+    "check_limits",
+    "kill",
+    "review_file",
+    "run_review",
+]
 
 #: Wall-clock seconds a review may take (a normal one takes about one).
 DEFAULT_TIMEOUT: Final = 60.0
@@ -33,6 +43,15 @@ DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_TIMEOUT_FULL: Final = 300.0
 #: Memory (MiB of address space) the learner's code may take beyond the review's own.
 DEFAULT_MEMORY_MB: Final = 1024
+#: The largest limits a review takes: a day of wall-clock time (a --full review takes seconds)
+#: and a tebibyte of memory. Beyond them the system's own timers and limits overflow (a timer
+#: of 1e10 s, an address space of 2**63 bytes), which would fail the learner's review, not the
+#: request.
+MAX_TIMEOUT: Final = 86_400.0
+MAX_MEMORY_MB: Final = 2**20
+#: What a review's process takes of its own (MiB; about 160 measured: Python, NumPy, xornet),
+#: beside the memory its learner's code may take: reviews at once must fit the machine.
+REVIEW_MB: Final = 200
 # The most of the events and of the child's own output that is read back (bytes).
 _EVENTS_LIMIT: Final = 8 * 2**20
 _OUTPUT_LIMIT: Final = 4000
@@ -86,10 +105,7 @@ def run_review(
     review, interrupted, can stop every review it started)."""
     from xornet.review._load import read_submission
 
-    if timeout is not None and not timeout > 0:
-        raise XornetError(f"the time limit must be a positive number of seconds, got {timeout}")
-    if memory_mb < 1:
-        raise XornetError(f"the memory limit must be at least 1 MiB, got {memory_mb}")
+    check_limits(timeout, memory_mb)
     start = time.perf_counter()
     try:
         submission = read_submission(path)
@@ -110,6 +126,56 @@ def run_review(
     if output.strip():
         review.output = (review.output + "\n" + output).strip()[: 2 * _OUTPUT_LIMIT]
     return review
+
+
+def check_limits(
+    timeout: float | None,
+    memory_mb: int,
+    jobs: int = 1,
+    names: tuple[str, str, str] = ("the time limit", "the memory limit", "jobs"),
+) -> None:
+    """Refuse a review's limits that are not positive or beyond :data:`MAX_TIMEOUT` and
+    :data:`MAX_MEMORY_MB`, and more reviews at once than this machine's memory holds (each
+    takes its code's ``memory_mb`` and :data:`REVIEW_MB` of its own), before any review starts.
+
+    Parameters
+    ----------
+    timeout : float or None
+        Wall-clock seconds of each review (None: the default).
+    memory_mb : int
+        MiB of memory each review's code may take.
+    jobs : int
+        Reviews running at once.
+    names : tuple of str
+        What a message calls the three (the command line: its flags).
+
+    Raises
+    ------
+    XornetError
+    """
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+        raise XornetError(f"{names[0]}: must be a positive number of seconds, at most "
+                          f"{MAX_TIMEOUT:,.0f} (a day), got {timeout:g}")  # fmt: skip
+    if not 1 <= memory_mb <= MAX_MEMORY_MB:
+        raise XornetError(f"{names[1]}: must be from 1 to {MAX_MEMORY_MB:,} MiB (a tebibyte), "
+                          f"got {memory_mb:,}")  # fmt: skip
+    if isinstance(jobs, bool) or jobs < 1:
+        raise XornetError(f"{names[2]} must be at least 1, got {jobs}")
+    machine = _machine_mb()
+    if jobs > 1 and machine is not None and jobs * (memory_mb + REVIEW_MB) > machine:
+        raise XornetError(
+            f"{names[2]}: {jobs:,} reviews at once may take {jobs:,} x ({memory_mb:,} + "
+            f"{REVIEW_MB}) MiB, more than this machine's {machine:,} MiB of memory; run fewer at "
+            f"once, or give each less ({names[1]})"
+        )
+
+
+def _machine_mb() -> int | None:
+    """This machine's memory in MiB, or None when the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def unreadable(source: str, message: str) -> Review:

@@ -50,7 +50,7 @@ from xornet._typing import Array
 from xornet.config import TrainConfig
 from xornet.errors import XornetError
 from xornet.study._dask import CONNECT_TIMEOUT as CONNECT_TIMEOUT
-from xornet.study._dask import _line, check_versions, connect, local_cluster
+from xornet.study._dask import _line, check_versions, check_workers, connect, local_cluster
 from xornet.study._file import ROW_BYTES as ROW_BYTES
 from xornet.study._file import _open, _Writer, read_records
 from xornet.study._records import FILE_FORMAT as FILE_FORMAT
@@ -75,6 +75,7 @@ __all__ = [
     "Records",
     "Task",
     "check_versions",
+    "check_workers",
     "connect",
     "local_cluster",
     "outcome_labels",

@@ -4,6 +4,7 @@ workers run the same software as this process."""
 from __future__ import annotations
 
 import gc
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,8 +93,7 @@ def local_cluster(workers: int) -> Iterator[Client]:
     ------
     distributed.Client
     """
-    if isinstance(workers, bool) or workers < 1:
-        raise XornetError(f"a local cluster needs at least one worker, got {workers}")
+    check_workers(workers)
     distributed = _distributed()
     with warnings.catch_warnings():
         # On a busy machine the workers' scratch folders can take over a second to make; the
@@ -104,6 +104,29 @@ def local_cluster(workers: int) -> Iterator[Client]:
                                            dashboard_address="127.0.0.1:0")  # fmt: skip
     with cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def check_workers(workers: int, name: str = "a local cluster") -> None:
+    """Refuse a local cluster of no worker, or of more workers than this machine has cores.
+
+    Each worker runs one task at a time, and a task already spreads its networks over every
+    core: more workers only compete for the cores, while each takes a Python process's memory
+    (a hundred megabytes; a hundred thousand of them would bring any machine down). Two are
+    allowed on any machine, so that a cluster's behaviour can be tried on one core.
+
+    Raises
+    ------
+    XornetError
+        Naming ``name`` (the command line: its flag).
+    """
+    cores = max(2, os.cpu_count() or 1)
+    if isinstance(workers, bool) or workers < 1:
+        raise XornetError(f"{name} needs at least one worker, got {workers}")
+    if workers > cores:
+        raise XornetError(
+            f"{name} takes at most {cores} workers on this machine, one per core "
+            f"(each task spreads its networks over every core), got {workers:,}"
+        )
 
 
 def _line(exc: BaseException) -> str:
