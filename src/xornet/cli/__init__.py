@@ -91,8 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             command.unknown(extras, parser.commands)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
+    from xornet.cli.common import NOTES
+
+    NOTES.clear()
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        for text in NOTES:  # after the output, and only when the command did its work
+            print(f"xornet: note: {text}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
         import os
 

@@ -252,10 +252,20 @@ def announce_compiling(
     return True
 
 
+#: What a command says on stderr after its output when it succeeds (:func:`note`); dropped
+#: when it fails, whose one line is its error.
+NOTES: list[str] = []
+
+
+def note(text: str) -> None:
+    """Say ``text`` as ``xornet: note: ...`` once the command has succeeded."""
+    NOTES.append(text)
+
+
 def saved_config(model: Model, path: object) -> TrainConfig:
     """The configuration a model was trained with (from its metadata), or, for a file saved
-    without one, the defaults for its network, said in a note on stderr: the steps shown
-    from them need not be the model's (``save_model(path, params)`` keeps no configuration)."""
+    without one, the defaults for its network, said in a note: the steps shown from them
+    need not be the model's (``save_model(path, params)`` keeps no configuration)."""
     from xornet.cli.output import network
     from xornet.config import TrainConfig
     from xornet.errors import ModelFileError
@@ -265,8 +275,8 @@ def saved_config(model: Model, path: object) -> TrainConfig:
         p = model.params
         config = TrainConfig(hidden=p.n_hidden, shortcut=p.shortcut, activation=model.activation)
         assumed = network(config, p.n_inputs, p.n_outputs)
-        print(f"xornet: note: {path} holds no training configuration; taking the defaults for "
-              f"its network: {assumed}", file=sys.stderr)  # fmt: skip
+        note(f"{path} holds no training configuration; taking the defaults for its network: "
+             f"{assumed}")  # fmt: skip
         return config
     try:
         if not isinstance(record, dict):
