@@ -262,7 +262,8 @@ def test_cli_sweep_study_file(tmp_path, capsys):
     # Bounded: a device is read no further, nesting and long values are one short line.
     ("[grid]\nhidden = [" + "[" * 5000 + "]" * 5000 + "]\n", "nested too deeply"),
     ("[study]\nseeds = '" + "A" * 100_000 + "'\n", "seeds = 'AAAA.*AAA' is not valid$"),
-    ("[study]\ndataset = '" + "A" * 100_000 + "'\n", "unknown dataset 'AAAA.*AAA'; choose"),
+    ("[study]\ndataset = '" + "A" * 100_000 + "'\n",
+     r"bad.toml: \[study\] dataset: unknown dataset 'AAAA.*AAA' \(choose"),
     ("[config]\nactivation = '" + "A" * 100_000 + "'\n", "activation: must be one of"),
     ("[config]\n" + "".join(f"k{i} = 1\n" for i in range(1000)) + "\n",
      "keys 'k0', 'k1', 'k10' and 997 more$"),

@@ -34,9 +34,12 @@ _DATA_DEFAULTS = {"samples": 200, "noise": None, "data_seed": 0}
 _DATA_FLAGS: Final = {"name": "--dataset", "n_samples": "--samples", "noise": "--noise"}
 
 
-def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) -> Dataset:
+def load_data(
+    args: argparse.Namespace, saved: Mapping[str, Any] | None = None, *, named_in: str = ""
+) -> Dataset:
     """The dataset the flags name; given a model's metadata ``saved``, by default the data
-    the model was trained on (its dataset and the settings of a random set).
+    the model was trained on (its dataset and the settings of a random set). ``named_in``:
+    where ``args.dataset`` came from when no flag gave it (a study file), for its errors.
 
     Raises
     ------
@@ -70,6 +73,8 @@ def load_data(args: argparse.Namespace, saved: Mapping[str, Any] | None = None) 
         return make_dataset("xor" if name is None else name, n_samples=options["samples"],
                             noise=options["noise"], rng=rng)  # fmt: skip
     except DataError as exc:
+        if exc.argument == "name" and named_in:
+            raise XornetError(f"{named_in}: {exc}") from None
         flag = _DATA_FLAGS.get(exc.argument or "")
         if flag is None or getattr(args, flag[2:], None) is None:  # a model's, not a flag's
             raise

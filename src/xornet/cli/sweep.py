@@ -125,9 +125,10 @@ def run(args: argparse.Namespace) -> int:
     from xornet.sweep import Study, read_study
 
     study = read_study(args.study) if args.study is not None else Study()
-    if args.dataset is None and args.csv is None:
-        args.dataset = study.dataset
-    dataset = common.load_data(args)
+    named_in = ""
+    if args.dataset is None and args.csv is None and study.dataset is not None:
+        args.dataset, named_in = study.dataset, f"{args.study}: [study] dataset"
+    dataset = common.load_data(args, named_in=named_in)
     preset = args.preset or study.preset or "default"
     changes = dict(study.config)
     changes.update({f: getattr(args, f) for f in _FIXED if getattr(args, f) is not None})
