@@ -351,7 +351,8 @@ def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monk
     size += sum(f.stat().st_size for f in (where / "__pycache__").glob("*.pyc"))
     code, out, _ = run(capsys, "cache", "--json")
     assert code == 0
-    assert json.loads(out) == {"path": str(where), "kernels": 1, "bytes": size, "cleared": False}
+    assert json.loads(out) == {"path": str(where), "kernels": 1, "bytes": size, "cleared": False,
+                               "used": True}  # fmt: skip
     code, out, _ = run(capsys, "cache", "--clear")
     assert code == 0
     assert out == f"removed 1 kernel ({size / 1e6:.1f} MB) from {where}\n"
@@ -914,3 +915,26 @@ def test_a_long_outcome_is_wrapped_under_its_column(capsys):
     at = next(i for i, line in enumerate(lines) if line.startswith("outcome     "))
     assert max(map(len, lines)) <= 100
     assert lines[at + 1].startswith(" " * 12 + "falling")  # the summary's last words, wrapped
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no owners to compare (Windows)")
+def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monkeypatch):
+    """Such a directory is not used as the kernels' cache (it could hold planted code): the
+    commands that would use it say so, rather than compile in every process in silence."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(shared))
+    code, out, err = run(capsys, "cache", "--json")
+    assert code == 0
+    assert json.loads(out)["used"] is True
+    assert err == ""
+    shared.chmod(0o777)
+    code, out, err = run(capsys, "cache", "--json")
+    assert code == 0
+    assert json.loads(out)["used"] is False
+    assert err == (f"xornet: note: {shared} can be written by other users, so it is not used as "
+                   "the kernels' cache: the numba engine compiles in each process "
+                   "(XORNET_CACHE_DIR names another)\n")  # fmt: skip
+    code, _, err = run(capsys, "train", "--preset", "post", "--seed", "3", "--steps", "50000")
+    assert code == 0
+    assert err.endswith("(XORNET_CACHE_DIR names another)\n")

@@ -231,6 +231,19 @@ def need_matplotlib() -> None:
         raise XornetError("figures need matplotlib: pip install 'xornet[plot]'")
 
 
+def cache_is_used() -> bool:
+    """Whether the kernels' cache directory is used; when others can write in it, it is not
+    (:func:`xornet.engines._cache.is_private`), and a note says so."""
+    from xornet.engines._cache import cache_dir, is_private
+
+    where = cache_dir()
+    if not where.is_dir() or is_private(where):
+        return True
+    note(f"{where} can be written by other users, so it is not used as the kernels' cache: "
+         "the numba engine compiles in each process (XORNET_CACHE_DIR names another)")  # fmt: skip
+    return False
+
+
 def announce_compiling(
     X: Array, config: TrainConfig, n_outputs: int, steps: int, engine: str
 ) -> bool:
@@ -250,6 +263,7 @@ def announce_compiling(
         return False
     from xornet.engines import fused
 
+    cache_is_used()
     if fused.compiled(X, config, n_outputs, steps) is not False:
         return False
     print("xornet: compiling the numba engine for this machine and network (once; it takes "

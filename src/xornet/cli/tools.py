@@ -53,12 +53,14 @@ def playground(args: argparse.Namespace) -> int:
 
 
 def cache(args: argparse.Namespace) -> int:
+    from xornet.cli.common import cache_is_used
     from xornet.engines._cache import cache_dir, cache_usage, clear_cache
 
     kernels, size = clear_cache() if args.clear else cache_usage()
+    used = cache_is_used()
     if args.json:
         print(json.dumps({"path": str(cache_dir()), "kernels": kernels, "bytes": size,
-                          "cleared": args.clear}))  # fmt: skip
+                          "cleared": args.clear, "used": used}))  # fmt: skip
     elif args.clear:
         print(f"removed {plural(kernels, 'kernel')} ({size / 1e6:.1f} MB) from {cache_dir()}")
     else:
