@@ -938,3 +938,25 @@ def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monk
     code, _, err = run(capsys, "train", "--preset", "post", "--seed", "3", "--steps", "50000")
     assert code == 0
     assert err.endswith("(XORNET_CACHE_DIR names another)\n")
+
+
+def test_predict_takes_negative_numbers_in_e_notation(capsys, tmp_path):
+    """argparse took "-1e3" for a flag ("unrecognized arguments"); it is a value."""
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", "--seed", "0", "--save", str(model))[0] == 0
+    code, out, _ = run(capsys, "predict", str(model), "0", "0", "-1e3", "1e2", "--json")
+    assert code == 0
+    expected = xornet.load_model(model).predict_proba(np.array([[0.0, 0.0], [-1000.0, 100.0]]))
+    np.testing.assert_array_equal(json.loads(out)["probabilities"], expected)
+
+
+def test_predict_refuses_inputs_whose_sums_overflow(capsys, tmp_path):
+    """1e308 gave a RuntimeWarning with a line of source, and a probability that depended on
+    how many rows were asked for at once."""
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", "--seed", "0", "--save", str(model))[0] == 0
+    code, out, err = run(capsys, "predict", str(model), "1e308", "1e308")
+    assert code == 2
+    assert out == ""
+    assert err == ("xornet: error: the network's sums overflow on these inputs (beyond the "
+                   "largest float, 1.8e308): give smaller values\n")  # fmt: skip

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from xornet._names import (
     ACTIVATION_NAMES,
@@ -94,6 +94,12 @@ class Parser(argparse.ArgumentParser):
 
     #: The command's parsers by name (on the top-level parser).
     commands: dict[str, Parser]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse takes "-1e3" for a flag (its pattern of a negative number has no exponent),
+        # so "xornet predict M 0 -1e3" was refused; every number is a value here.
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

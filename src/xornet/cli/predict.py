@@ -53,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         X = np.array(args.values, dtype=np.float64).reshape(-1, d)
-    p = model.predict_proba(X)
+    try:  # inputs near the largest float: sums beyond it, not a RuntimeWarning and a guess
+        with np.errstate(over="raise", invalid="raise"):
+            p = model.predict_proba(X)
+    except FloatingPointError:
+        raise XornetError("the network's sums overflow on these inputs (beyond the largest "
+                          "float, 1.8e308): give smaller values") from None  # fmt: skip
     if args.json:
         record = {"inputs": X.tolist(), "probabilities": p.tolist(),
                   "classes": predicted_class(p).tolist()}  # fmt: skip
