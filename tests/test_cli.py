@@ -938,6 +938,9 @@ def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monk
     code, _, err = run(capsys, "train", "--preset", "post", "--seed", "3", "--steps", "50000")
     assert code == 0
     assert err.endswith("(XORNET_CACHE_DIR names another)\n")
+    code, _, err = run(capsys, "sweep", "--seeds", "2", "--steps", "100", "--quiet")
+    assert code == 0
+    assert err.endswith("(XORNET_CACHE_DIR names another)\n")
 
 
 def test_predict_takes_negative_numbers_in_e_notation(capsys, tmp_path):

@@ -226,6 +226,8 @@ def _sweep(
             from xornet.study import connect
 
             client = stack.enter_context(connect(args.scheduler))
+        if client is None and args.engine != "numpy":
+            common.cache_is_used()  # the compiled kernels' cache, said when it is not used
         unit = "step" if client is None else "task"
         bar = common.progress_bar(1, enabled=not (args.quiet or args.json), unit=unit)
         if bar is not None:
