@@ -868,6 +868,11 @@ def test_explain_follows_engine(capsys, monkeypatch):
         (["--dataset", "parity99"], "--dataset: parity needs 2 to 16 bits"),
         (["--dataset", "moons", "--noise", "-1"], "--noise: must be a finite number >= 0"),
         (["--dataset", "moons", "--samples", "1"], "--samples: must be a whole number from 2"),
+        # Fewer samples than spiral10's arms is --samples' fault (it named --dataset).
+        (
+            ["--dataset", "spiral10", "--samples", "5"],
+            "--samples: must be at least one sample for each of the 10 arms, got 5",
+        ),
         (["--csv", "DATA", "--label", "z"], "--label: DATA: no label column 'z'"),
     ],
 )
@@ -941,6 +946,13 @@ def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monk
     code, _, err = run(capsys, "sweep", "--seeds", "2", "--steps", "100", "--quiet")
     assert code == 0
     assert err.endswith("(XORNET_CACHE_DIR names another)\n")
+    # A sweep that does not run the numba engine says nothing of its cache (it did, by the
+    # flag alone: with numba missing, --engine auto runs NumPy).
+    import xornet.engines
+
+    monkeypatch.setattr(xornet.engines, "numba_available", lambda: False)
+    code, _, err = run(capsys, "sweep", "--seeds", "2", "--steps", "100", "--quiet")
+    assert (code, err) == (0, "")
 
 
 def test_predict_takes_negative_numbers_in_e_notation(capsys, tmp_path):

@@ -166,8 +166,14 @@ def test_is_dataset_name_agrees_with_make_dataset(name, known):
 def test_make_dataset_reports_bad_arguments_as_data_errors():
     with pytest.raises(DataError, match="noise must be a finite number"):
         make_dataset("moons", noise=-1.0)
-    with pytest.raises(DataError, match="at least one sample each"):
+    # Too few samples for the arms is the samples' fault (the CLI names --samples), not the
+    # name's: spiral5 is a good name.
+    with pytest.raises(DataError, match="at least one sample for each of the 5 arms, got 3") as e:
         make_dataset("spiral5", n_samples=3)
+    assert e.value.argument == "n_samples"
+    with pytest.raises(DataError, match="need 2 to 10 arms, got 11") as e:
+        make_dataset("spiral11", n_samples=30)
+    assert e.value.argument == "name"
 
 
 # ----------------------------------------------------------------------------- strict CSV cells

@@ -837,6 +837,24 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
     assert _cache.load("xornet_written_test_planted", text, "run_written") == "planted"
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no owners to compare (Windows)")
+def test_the_cache_directory_xornet_makes_is_its_own_whatever_the_umask(tmp_path, monkeypatch):
+    # With umask 002 (Debian's and Ubuntu's for users), the directory was made group-writable,
+    # so is_private refused xornet's own cache: every process compiled, with a note each time.
+    from xornet.engines import _cache, _written
+
+    where = tmp_path / "cache" / "kernels"
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(where))
+    text = _written.source(4, 2, 2)
+    old = os.umask(0o002)
+    try:
+        _cache.load("xornet_written_test_umask", text, "run_written")
+    finally:
+        os.umask(old)
+    assert _cache.is_private(where)
+    assert (where / "xornet_written_test_umask.py").is_file()  # the disk cache is used
+
+
 def test_the_cache_directory_is_xornet_cache_dir_else_xdg_cache_home_else_home(
     tmp_path, monkeypatch
 ):

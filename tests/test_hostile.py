@@ -806,15 +806,22 @@ def test_a_run_keeping_more_loss_records_than_it_can_hold_is_refused_before_any_
     from xornet.training import MAX_RECORDS
 
     X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
-    Trainer(X, y, TrainConfig(steps=MAX_RECORDS - 1, record_every=1))  # its last record fits
+    # A record before each step: MAX_RECORDS steps keep MAX_RECORDS records, which fit (they
+    # were counted one more, and refused).
+    trainer = Trainer(X, y, TrainConfig(steps=10, record_every=3, tol=None))
+    assert len(trainer.run().result().loss_history) == 4  # steps 0, 3, 6, 9
+    Trainer(X, y, TrainConfig(steps=MAX_RECORDS, record_every=1))
+    Trainer(X, y, TrainConfig(steps=3 * MAX_RECORDS, record_every=3))
     with pytest.raises(XornetError, match="keeps 5,000,001 records, more than the 5,000,000"):
-        Trainer(X, y, TrainConfig(steps=MAX_RECORDS, record_every=1))
-    # The smallest spacing it suggests fits.
-    Trainer(X, y, TrainConfig(steps=10**10, record_every=2001))
+        Trainer(X, y, TrainConfig(steps=MAX_RECORDS + 1, record_every=1))
+    # The smallest spacing it suggests fits, and one less does not.
+    Trainer(X, y, TrainConfig(steps=10**10, record_every=2000))
+    with pytest.raises(XornetError, match="record every 2,000 steps or more"):
+        Trainer(X, y, TrainConfig(steps=10**10, record_every=1999))
     assert main(["train", "--steps", "10000000000", "--record-every", "1"]) == 2
     err = capsys.readouterr().err
     assert "--record-every: a run of 10,000,000,000 steps" in err
-    assert "record every 2,001 steps or more" in err
+    assert "record every 2,000 steps or more" in err
     assert len(err.strip().splitlines()) == 1
 
 

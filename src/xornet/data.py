@@ -368,8 +368,13 @@ def spiral(
     _check_random_args(n_samples, noise)
     if not (math.isfinite(turns) and turns > 0):
         raise ValueError(f"turns must be a positive number, got {turns}")
-    if not 2 <= arms <= MAX_ARMS or n_samples < arms:
-        raise ValueError(f"need 2 to {MAX_ARMS} arms and at least one sample each, got {arms} arms")
+    if not 2 <= arms <= MAX_ARMS:
+        raise ValueError(f"need 2 to {MAX_ARMS} arms, got {arms} arms")
+    if n_samples < arms:  # the samples' fault, not the arms': the CLI names --samples
+        raise DataError(
+            f"n_samples must be at least one sample for each of the {arms} arms, got {n_samples}",
+            "n_samples",
+        )
     gen = as_generator(rng)
     y = (np.arange(n_samples) % arms).astype(np.float64)
     radius = np.sqrt(gen.uniform(0.02, 1.0, n_samples))  # sqrt: even density along the arm

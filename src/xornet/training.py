@@ -148,9 +148,10 @@ class TrainState:
     order_epoch: int
 
 
-#: The most loss records one run keeps (``steps // record_every + 1``): 40 MB as an array,
-#: which a model file's state holds. Beyond it a run's memory grows without end (a record a
-#: step of a 1e10-step run) and its model file could not be written after the training.
+#: The most loss records one run keeps (one before every ``record_every``-th step from step 0:
+#: ``ceil(steps / record_every)``): 40 MB as an array, which a model file's state holds.
+#: Beyond it a run's memory grows without end (a record a step of a 1e10-step run) and its
+#: model file could not be written after the training.
 MAX_RECORDS: Final = 5_000_000
 
 
@@ -163,9 +164,9 @@ def check_records(config: TrainConfig) -> None:
         Starting ``record_every:`` (the command line names its flag), with the smallest
         ``record_every`` that fits.
     """
-    records = config.steps // config.record_every + 1
+    records = -(-config.steps // config.record_every)  # steps 0, k, 2k, ... below the last
     if records > MAX_RECORDS:
-        least = -(-config.steps // (MAX_RECORDS - 1))
+        least = -(-config.steps // MAX_RECORDS)
         raise XornetError(
             f"record_every: a run of {config.steps:,} steps recording its loss every "
             f"{config.record_every:,} keeps {records:,} records, more than the {MAX_RECORDS:,} "

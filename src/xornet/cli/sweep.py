@@ -214,6 +214,7 @@ def _sweep(
     with a progress bar in steps here and in finished tasks on a cluster."""
     from contextlib import ExitStack
 
+    from xornet.engines import resolve_engine
     from xornet.sweep import sweep
 
     with ExitStack() as stack:
@@ -226,8 +227,9 @@ def _sweep(
             from xornet.study import connect
 
             client = stack.enter_context(connect(args.scheduler))
-        if client is None and args.engine != "numpy":
-            common.cache_is_used()  # the compiled kernels' cache, said when it is not used
+        if args.scheduler is None and resolve_engine(args.engine) == "numba":
+            # The compiled kernels' cache (here and in local workers), said when not used.
+            common.cache_is_used()
         unit = "step" if client is None else "task"
         bar = common.progress_bar(1, enabled=not (args.quiet or args.json), unit=unit)
         if bar is not None:

@@ -150,7 +150,9 @@ def load(name: str, text: str, entry: str) -> Callable[..., Any]:
     (:func:`is_private`), compiled from the text in memory, without the disk cache."""
     path = cache_dir() / f"{name}.py"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # This user's alone whatever the umask (002 would make it group-writable, and so
+        # never used as a cache by is_private): only the directory itself needs to be.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not is_private(path.parent):
             raise PermissionError(f"{path.parent} can be written by others")
         if not path.exists():
