@@ -955,6 +955,21 @@ def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monk
     assert (code, err) == (0, "")
 
 
+def test_a_note_is_said_once_however_often_it_is_noted(capsys, monkeypatch):
+    # landscape's run and its trend's each noted the unused cache: the note was said twice.
+    from xornet.cli import common, tools
+
+    def twice(args):
+        common.note("the same thing")
+        common.note("the same thing")
+        common.note("another")
+        return 0
+
+    monkeypatch.setattr(tools, "cache", twice)
+    code, _, err = run(capsys, "cache")
+    assert (code, err) == (0, "xornet: note: the same thing\nxornet: note: another\n")
+
+
 def test_predict_takes_negative_numbers_in_e_notation(capsys, tmp_path):
     """argparse took "-1e3" for a flag ("unrecognized arguments"); it is a value."""
     model = tmp_path / "m.npz"

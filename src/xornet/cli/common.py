@@ -277,8 +277,10 @@ NOTES: list[str] = []
 
 
 def note(text: str) -> None:
-    """Say ``text`` as ``xornet: note: ...`` once the command has succeeded."""
-    NOTES.append(text)
+    """Say ``text`` as ``xornet: note: ...`` once the command has succeeded, and once only
+    however often it is noted (landscape's trend compiles, and notes the cache, twice)."""
+    if text not in NOTES:
+        NOTES.append(text)
 
 
 def saved_config(model: Model, path: object) -> TrainConfig:
