@@ -580,7 +580,8 @@ def test_batch_input_errors(tmp_path):
         review_folder(tmp_path / "nowhere")
     with pytest.raises(XornetError, match=r"no \.py or \.ipynb files"):
         review_folder(tmp_path)
-    with pytest.raises(XornetError, match="jobs"):
+    (tmp_path / "post.py").write_text((SUBMISSIONS / "post.py").read_text())
+    with pytest.raises(XornetError, match="jobs must be at least 1, got 0"):
         review_folder(tmp_path, jobs=0)
     with pytest.raises(XornetError, match="time limit"):
         review_file(SUBMISSIONS / "post.py", timeout=0)
@@ -610,8 +611,9 @@ def test_more_reviews_at_once_than_the_memory_holds_are_refused_before_any(
     from xornet.cli import main
 
     # A machine of 4 GiB: 3 x (1,024 + 200) MiB fit, 4 do not.
-    monkeypatch.setattr(isolate, "_machine_mb", lambda: 4096, raising=False)
-    (tmp_path / "post.py").write_text((SUBMISSIONS / "post.py").read_text())
+    monkeypatch.setattr(isolate, "_machine_mb", lambda: 4096)
+    for i in range(5):
+        (tmp_path / f"post{i}.py").write_text((SUBMISSIONS / "post.py").read_text())
     started = []
     monkeypatch.setattr(isolate, "_run", lambda *args: started.append(args))
     with pytest.raises(XornetError, match="4 reviews at once may take 4 x \\(1,024 \\+ 200\\)"):
@@ -620,10 +622,34 @@ def test_more_reviews_at_once_than_the_memory_holds_are_refused_before_any(
     isolate.check_limits(None, 100, jobs=13)  # less memory each, more at once
     assert main(["review", str(tmp_path), "--jobs", "1000"]) == 2
     err = capsys.readouterr().err
-    assert "--jobs: 1,000 reviews at once may take" in err
+    assert "--jobs: 5 reviews at once may take" in err  # no more than the 5 submissions
     assert "more than this machine's 4,096 MiB of memory" in err
     assert len(err.strip().splitlines()) == 1
     assert not started
+
+
+def test_more_jobs_than_submissions_run_no_more_reviews_at_once(tmp_path, capsys, monkeypatch):
+    # A file, or a folder of two, with --jobs 1000 was refused for 1,000 reviews' memory,
+    # though it runs one, or two, at once.
+    import xornet.review
+    import xornet.review.isolate as isolate
+    from xornet.cli import main
+
+    monkeypatch.setattr(isolate, "_machine_mb", lambda: 4096)
+    isolate.check_limits(None, 1024, jobs=1000, submissions=3)  # 3 x 1,224 MiB fit
+    with pytest.raises(XornetError, match="4 reviews at once"):
+        isolate.check_limits(None, 1024, jobs=1000, submissions=4)
+
+    def interrupt(*args, **kwargs):  # past the limits' check: the review would start here
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xornet.review, "review_file", interrupt)
+    monkeypatch.setattr(xornet.review, "review_folder", interrupt)
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text((SUBMISSIONS / "post.py").read_text())
+    for path in (tmp_path / "a.py", tmp_path):
+        assert main(["review", str(path), "--jobs", "1000"]) == 130
+        assert capsys.readouterr().err == "xornet: interrupted\n"
 
 
 def test_review_file_in_its_own_process_matches_the_review_in_this_one():

@@ -82,12 +82,14 @@ def add_parser(sub: Any) -> None:
 
 def review(args: argparse.Namespace) -> int:
     """Review a file (exit 0, 1 or 2) or a folder (0 when every submission passes)."""
+    from xornet.review import find_submissions
     from xornet.review.isolate import check_limits
 
+    # A file is one review, whatever --jobs; a folder runs at most one per submission at once.
+    count = len(find_submissions(args.path)) if args.path.is_dir() else 1
     try:
-        check_limits(
-            args.timeout, args.memory, args.jobs, names=("--timeout", "--memory", "--jobs")
-        )
+        check_limits(args.timeout, args.memory, args.jobs,
+                     names=("--timeout", "--memory", "--jobs"), submissions=count)  # fmt: skip
     except XornetError as exc:
         raise UsageError(str(exc)) from None
     if args.path.is_dir():

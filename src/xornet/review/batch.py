@@ -85,8 +85,9 @@ def review_folder(
     list of Review
         In name order; each review's ``source`` is the path relative to ``folder``.
     """
-    check_limits(timeout, memory_mb, jobs)  # before the reference's run and any review
     paths = find_submissions(folder)
+    # Before the reference's run and any review; no more at once than there are submissions.
+    check_limits(timeout, memory_mb, jobs, submissions=len(paths))
     reference = None
     if full:  # the reference's whole run, once for all
         from xornet.review._check_optimize import full_reference

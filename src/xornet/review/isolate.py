@@ -133,10 +133,12 @@ def check_limits(
     memory_mb: int,
     jobs: int = 1,
     names: tuple[str, str, str] = ("the time limit", "the memory limit", "jobs"),
+    submissions: int | None = None,
 ) -> None:
     """Refuse a review's limits that are not positive or beyond :data:`MAX_TIMEOUT` and
     :data:`MAX_MEMORY_MB`, and more reviews at once than this machine's memory holds (each
     takes its code's ``memory_mb`` and :data:`REVIEW_MB` of its own), before any review starts.
+    At once run ``jobs`` reviews, or all the ``submissions`` when they are fewer.
 
     Parameters
     ----------
@@ -148,6 +150,8 @@ def check_limits(
         Reviews running at once.
     names : tuple of str
         What a message calls the three (the command line: its flags).
+    submissions : int, optional
+        How many submissions there are to review (None: at least ``jobs``).
 
     Raises
     ------
@@ -162,9 +166,10 @@ def check_limits(
     if isinstance(jobs, bool) or jobs < 1:
         raise XornetError(f"{names[2]} must be at least 1, got {jobs}")
     machine = _machine_mb()
-    if jobs > 1 and machine is not None and jobs * (memory_mb + REVIEW_MB) > machine:
+    at_once = jobs if submissions is None else min(jobs, submissions)
+    if at_once > 1 and machine is not None and at_once * (memory_mb + REVIEW_MB) > machine:
         raise XornetError(
-            f"{names[2]}: {jobs:,} reviews at once may take {jobs:,} x ({memory_mb:,} + "
+            f"{names[2]}: {at_once:,} reviews at once may take {at_once:,} x ({memory_mb:,} + "
             f"{REVIEW_MB}) MiB, more than this machine's {machine:,} MiB of memory; run fewer at "
             f"once, or give each less ({names[1]})"
         )
