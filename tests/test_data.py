@@ -324,3 +324,17 @@ def test_a_random_set_is_bounded_before_it_is_drawn():
 def test_a_path_with_a_nul_character_is_a_data_error():
     with pytest.raises(DataError, match="not a file name"):
         load_csv("data\0.csv")  # ValueError before
+
+
+def test_a_bad_rng_or_a_vast_number_is_not_blamed_on_the_name():
+    """A bad rng was a DataError of the dataset's name; an int too long for repr raised from
+    inside the message (Python writes out at most 4,300 digits)."""
+    with pytest.raises(ValueError, match="non-negative") as caught:
+        make_dataset("spiral3", rng=-1)
+    assert not isinstance(caught.value, DataError)
+    with pytest.raises(DataError, match=r"got an integer of about 5,000 digits$") as caught:
+        make_dataset("moons", n_samples=10**5000)
+    assert caught.value.argument == "n_samples"
+    with pytest.raises(DataError, match="2 to 16 bits") as caught:
+        make_dataset("parity99")
+    assert caught.value.argument == "name"

@@ -523,14 +523,16 @@ def test_a_local_cluster_of_more_workers_than_cores_is_refused_before_any_is_sta
     import xornet.study._dask as dask_module
     from xornet.cli import main
 
-    monkeypatch.setattr(dask_module.os, "cpu_count", lambda: 4)
+    # The cores this process may run on, not the machine's (a container, taskset).
+    monkeypatch.setattr(dask_module.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(dask_module.os, "sched_getaffinity", lambda pid: set(range(4)))
     started = []
     monkeypatch.setattr(dask_module, "_distributed", lambda: started.append(1))
     with pytest.raises(XornetError, match="at most 4 workers on this machine"), local_cluster(5):
         pass
     assert main([*SWEEP, "--workers", "100000"]) == 2
     _one_line_error(capsys, r"--workers takes at most 4 workers on this machine.*got 100,000")
-    monkeypatch.setattr(dask_module.os, "cpu_count", lambda: 1)  # two anywhere, to try one
+    monkeypatch.setattr(dask_module.os, "sched_getaffinity", lambda pid: {0})  # two anywhere
     assert main([*SWEEP, "--workers", "3"]) == 2
     _one_line_error(capsys, "at most 2 workers")
     assert not started

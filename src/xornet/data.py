@@ -249,12 +249,13 @@ MAX_NOISE: Final = 1e6
 def _check_random_args(n_samples: int, noise: float) -> None:
     if not (isinstance(n_samples, numbers.Integral) and 2 <= n_samples <= MAX_SAMPLES):
         raise DataError(
-            f"n_samples must be a whole number from 2 to {MAX_SAMPLES:,}, got {n_samples!r}",
+            f"n_samples must be a whole number from 2 to {MAX_SAMPLES:,}, got {quoted(n_samples)}",
             "n_samples",
         )
     if not (isinstance(noise, numbers.Real) and 0 <= noise <= MAX_NOISE):  # NaN is refused too
         raise DataError(
-            f"noise must be a finite number >= 0 (at most {MAX_NOISE:g}), got {noise!r}", "noise"
+            f"noise must be a finite number >= 0 (at most {MAX_NOISE:g}), got {quoted(noise)}",
+            "noise",
         )
 
 
@@ -446,15 +447,16 @@ def make_dataset(
         noise, fewer samples than classes).
     """
     noisy = {} if noise is None else {"noise": noise}
+    gen = as_generator(rng)  # a bad rng is the caller's ValueError or TypeError, not the name's
     try:
         if name in GATES:
             return gate(name)
         if match := _PARITY.fullmatch(name):
             return parity(int(match.group(1)))
         if match := _SPIRAL.fullmatch(name):
-            return spiral(n_samples=n_samples, rng=rng, arms=int(match.group(1)), **noisy)
+            return spiral(n_samples=n_samples, rng=gen, arms=int(match.group(1)), **noisy)
         if name in _RANDOM:
-            return _RANDOM[name](n_samples=n_samples, rng=rng, **noisy)
+            return _RANDOM[name](n_samples=n_samples, rng=gen, **noisy)
     except DataError:
         raise
     except ValueError as exc:  # parityN's bits or spiralK's arms: the name's number

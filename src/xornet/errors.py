@@ -101,7 +101,12 @@ _quoted_repr.maxlevel = 2
 def quoted(value: object) -> str:
     """A short repr, at most 60 characters: a message quotes a value it was given (from a
     file, a page, a flag), never all of it, however long."""
-    text = _quoted_repr.repr(value)
+    try:
+        text = _quoted_repr.repr(value)
+    except ValueError:  # an int of more than 4,300 digits, which Python will not write out
+        if isinstance(value, int):
+            return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+        return f"a {type(value).__name__} holding an integer too long to write out"
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 

@@ -119,7 +119,8 @@ def check_workers(workers: int, name: str = "a local cluster") -> None:
     XornetError
         Naming ``name`` (the command line: its flag).
     """
-    cores = max(2, os.cpu_count() or 1)
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    cores = max(2, len(usable) if usable else os.cpu_count() or 1)  # the cores this process has
     if isinstance(workers, bool) or workers < 1:
         raise XornetError(f"{name} needs at least one worker, got {workers}")
     if workers > cores:
