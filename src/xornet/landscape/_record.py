@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 #: How much longer :func:`classify_end_state` continues a run, by default.
 LONGER = (10, 100)
 
-#: The most loss records a continued run may take (it keeps the run's ``record_every``):
-#: below a run's own bound (:data:`xornet.training.MAX_RECORDS`), as the trend keeps, beside
-#: each loss, the gradient's and the weights' norms at that record.
+#: The most loss records a continued run may take (it keeps the run's ``record_every``).
 MAX_RECORDS = 2_000_000
 #: The most steps a continued run may reach: 5,000 times the post's 200,000 (about 10 s of
 #: the compiled loop for its network), so that a model file claiming a vast step count is
