@@ -129,8 +129,8 @@ def test_the_seed_is_drawn_and_printed_without_seed(capsys):
     (["--seed", "-1"], "--seed must be from 0 to 4294967295"),
     (["--lr", "0"], "--lr: must be a positive finite number, got 0.0"),
     (["--dataset", "nope"], "nope"),
-    (["--steps", "30000", "--record-every", "1", "--no-tol"],
-     "running 100 times longer would record 3,000,000 losses"),
+    (["--steps", "60000", "--record-every", "1", "--no-tol"],
+     "running 100 times longer would record 6,000,000 losses"),
     (["--steps", "100000000", "--no-tol"],
      "running 100 times longer would take 10,000,000,000 steps (at most 1,000,000,000)"),
 ])  # fmt: skip

@@ -44,6 +44,7 @@ __all__ = [
     "TrainState",
     "Trainer",
     "check_records",
+    "records_kept",
     "train",
 ]
 
@@ -155,6 +156,12 @@ class TrainState:
 MAX_RECORDS: Final = 5_000_000
 
 
+def records_kept(steps: int, record_every: int) -> int:
+    """How many loss records a run of ``steps`` steps keeps: one at steps 0, k, 2k, ... below
+    the last (``k = record_every``)."""
+    return -(-steps // record_every)
+
+
 def check_records(config: TrainConfig) -> None:
     """Refuse a run that would keep more than :data:`MAX_RECORDS` loss records.
 
@@ -164,7 +171,7 @@ def check_records(config: TrainConfig) -> None:
         Starting ``record_every:`` (the command line names its flag), with the smallest
         ``record_every`` that fits.
     """
-    records = -(-config.steps // config.record_every)  # steps 0, k, 2k, ... below the last
+    records = records_kept(config.steps, config.record_every)
     if records > MAX_RECORDS:
         least = -(-config.steps // MAX_RECORDS)
         raise XornetError(

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 #: How much longer :func:`classify_end_state` continues a run, by default.
 LONGER = (10, 100)
 
-#: The most loss records a continued run may take (it keeps the run's ``record_every``).
-MAX_RECORDS = 2_000_000
 #: The most steps a continued run may reach: 5,000 times the post's 200,000 (about 10 s of
 #: the compiled loop for its network), so that a model file claiming a vast step count is
 #: refused rather than trained on for hours.
@@ -227,7 +225,8 @@ def run_with_path(trainer: Trainer, points: int = 64) -> Array:
 
 def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[int]:
     """The trend's factors, checked: increasing, above 1, reaching at most
-    :data:`MAX_TREND_STEPS` steps and recording at most :data:`MAX_RECORDS` losses when a run
+    :data:`MAX_TREND_STEPS` steps and recording at most
+    :data:`xornet.training.MAX_RECORDS` losses when a run
     of ``steps`` steps is continued.
 
     Parameters
@@ -247,6 +246,8 @@ def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[i
     ------
     XornetError
     """
+    from xornet.training import MAX_RECORDS, records_kept
+
     factors = [int(f) for f in longer]
     if any(f <= 1 for f in factors) or factors != sorted(set(factors)):
         raise XornetError(f"longer must be increasing factors above 1, got {list(longer)}")
@@ -255,8 +256,8 @@ def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[i
             f"running {factors[-1]} times longer would take {factors[-1] * steps:,} steps (at "
             f"most {MAX_TREND_STEPS:,}); ask for less with longer"
         )
-    records = (factors[-1] * steps) // record_every if factors else 0
-    if records > MAX_RECORDS:
+    records = records_kept(factors[-1] * steps, record_every) if factors else 0
+    if records > MAX_RECORDS:  # a run's own bound, said here before any training
         raise XornetError(
             f"running {factors[-1]} times longer would record {records:,} losses (one every "
             f"{record_every} steps); raise record_every or ask for less with longer"
