@@ -168,6 +168,11 @@ def test_gradcheck(capsys):
     assert code == 0, out
     assert "b1  not checked: each entry's difference crosses relu's kink at 0" in out
     assert "passed" in out
+    code, out, _ = run(capsys, "gradcheck", "--activation", "relu", "--json")
+    record = json.loads(out)
+    assert record["errors"]["b1"] is None  # nothing measured, not a perfect 0.0
+    assert record["unchecked"]["b1"] == 3  # each of b1 (3 hidden units by default)
+    assert record["errors"]["W2"] > 0
 
 
 @pytest.mark.parametrize(
