@@ -853,6 +853,18 @@ def test_ctrl_c_during_a_review_is_one_line(capsys, monkeypatch, tmp_path, targe
     assert (got, out, err) == (130, "", "xornet: interrupted\n")
 
 
+def test_ctrl_c_stopping_the_playground_is_one_line(capsys, monkeypatch):
+    # Before, xornet playground swallowed Ctrl-C: exit 130 with nothing said.
+    import xornet.playground
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xornet.playground, "serve", interrupt)
+    got, out, err = run(capsys, "playground", "--no-browser")
+    assert (got, out, err) == (130, "", "xornet: interrupted\n")
+
+
 def test_explain_follows_engine(capsys, monkeypatch):
     from xornet.engines import fused
 

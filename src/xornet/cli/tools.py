@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from xornet.cli.options import EXIT_INTERRUPTED, EXIT_OK, port
+from xornet.cli.options import EXIT_OK, port
 from xornet.cli.output import plural
 
 
@@ -45,10 +45,7 @@ def add_parsers(sub: Any) -> None:
 def playground(args: argparse.Namespace) -> int:
     from xornet.playground import serve
 
-    try:
-        serve(args.host, args.port, open_browser=not args.no_browser)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    serve(args.host, args.port, open_browser=not args.no_browser)  # Ctrl-C: main says so
     return EXIT_OK
 
 
