@@ -89,3 +89,14 @@ def test_sphinx_roles_become_code_spans():
         "`Trainer` and `Trainer.run`"
     )
     assert role.sub(module._code, "no role: `x`") == "no role: `x`"
+
+
+def test_every_notebook_contents_link_has_its_heading(site):
+    # mkdocs-jupyter gave a Korean heading id="" while the contents linked to #_1, #_2...
+    for page in sorted(site.glob("**/notebooks/*/index.html")):
+        html = text(page)
+        ids = set(re.findall(r'\bid="([^"]*)"', html))
+        links = set(re.findall(r'<a href="#([^"]+)" class="md-nav__link">', html))
+        assert links, page
+        assert links <= ids, (page, sorted(links - ids))
+        assert '<h2 id="">' not in html

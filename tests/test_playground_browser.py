@@ -186,6 +186,33 @@ def test_the_first_frame_drawn_is_of_the_addresss_settings(page, server):
     assert "dataset=circles" in page.url
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("dataset=bogus", "unknown dataset 'bogus'"),  # was: unknown dataset ''
+        ("learning_rate=abc", "learning rate must be a number, got 'abc'"),  # was: in (0, 100]
+        ("batch_size=0", "batch size must be from 1 to 5000 (or none: full batch)"),  # was: none
+    ],
+)
+def test_an_addresss_value_no_control_can_hold_is_named_by_the_error(page, server, query, message):
+    # A menu set to a value it does not offer reads "" (or its first choice), and a number box
+    # set to text reads "": the page sent that instead, and the error named the wrong value or
+    # none (batch_size=0 became the full batch without a word).
+    _, url = server
+    page.goto(f"{url}/?{query}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.text_content("#error") == message
+
+
+def test_an_addresss_batch_size_not_in_the_menu_is_used_and_shown(page, server):
+    _, url = server
+    page.goto(f"{url}/?batch_size=8")
+    wait_for(page, "window.xornet.frames > 0")
+    assert page.input_value("#batch_size") == "8"  # not a blank menu
+    assert "batch_size=8" in page.url
+    assert page.is_hidden("#error")
+
+
 def test_a_bad_csv_shows_its_error_and_a_good_one_trains(page, server):
     _, url = server
     page.goto(url)

@@ -337,26 +337,40 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
 
   // --------------------------------------------------------------------------- settings and URL
 
+  // The address's settings into the controls. Returns the values a control could not hold (a
+  // dataset no menu offers, text in a number box: the control would read "" or its first
+  // choice), so that they go to the server as written and its error names them.
   function readUrl() {
     const params = new URLSearchParams(location.search);
+    const refused = {};
     for (const name of SETTINGS) {
       if (!params.has(name)) continue;
-      if (name === "shortcut") $(name).checked = params.get(name) === "true";
-      else $(name).value = params.get(name);
+      const raw = params.get(name);
+      if (name === "shortcut") $(name).checked = raw === "true";
+      else {
+        $(name).value = raw;
+        if ($(name).value !== raw) refused[name] = raw;
+      }
     }
     for (const name of ["speed", "lang", "layout"]) {
       if (params.has(name)) $(name).value = params.get(name);
     }
+    return refused;
   }
 
-  function settingsFromControls() {
+  // A setting's value as the server reads it, from a control's text.
+  function settingValue(name, raw) {
+    if (name === "batch_size" && raw === "") return null;
+    if (!INTEGER.has(name) && name !== "learning_rate") return raw;
+    const number = Number(raw);
+    return Number.isNaN(number) ? raw : number; // text, not a number: named by the error
+  }
+
+  function settingsFromControls(refused = {}) {
     const out = {};
     for (const name of SETTINGS) {
-      const raw = $(name).value;
       if (name === "shortcut") out[name] = $(name).checked;
-      else if (name === "batch_size") out[name] = raw === "" ? null : Number(raw);
-      else if (INTEGER.has(name) || name === "learning_rate") out[name] = Number(raw);
-      else out[name] = raw;
+      else out[name] = settingValue(name, name in refused ? refused[name] : $(name).value);
     }
     return out;
   }
@@ -375,8 +389,12 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
   function showSettings(settings) {
     for (const name of SETTINGS) {
       const value = settings[name];
+      const text = value === null ? "" : String(value);
       if (name === "shortcut") $(name).checked = Boolean(value);
-      else $(name).value = value === null ? "" : String(value);
+      else if ($(name).tagName === "SELECT" && ![...$(name).options].some((o) => o.value === text)) {
+        $(name).append(new Option(text, text)); // a batch size from the address, not in the menu
+      }
+      if (name !== "shortcut") $(name).value = text;
     }
     $("dataset").querySelector('option[value="csv"]').disabled = settings.dataset !== "csv";
     $("samples").disabled = settings.dataset === "csv"; // an upload has its own points
@@ -1081,10 +1099,10 @@ export function mount(root, transport, { markup = null, prefix = "" } = {}) {
     status = [key, ...args];
     if (!destroyed) $("connection").textContent = t(key, ...args);
   };
-  if (transport.usesUrl) readUrl();
+  const refused = transport.usesUrl ? readUrl() : {};
   changeLanguage();
   wire();
-  transport.start(settingsFromControls());
+  transport.start(settingsFromControls(refused));
   return {
     stats,
     destroy() {
