@@ -191,7 +191,7 @@ def test_the_first_frame_drawn_is_of_the_addresss_settings(page, server):
     [
         ("dataset=bogus", "unknown dataset 'bogus'"),  # was: unknown dataset ''
         ("learning_rate=abc", "learning rate must be a number, got 'abc'"),  # was: in (0, 100]
-        ("batch_size=0", "batch size must be from 1 to 5000 (or none: full batch)"),  # was: none
+        ("batch_size=0", "batch size must be from 1 to 5000 (or none: full batch), got 0"),
     ],
 )
 def test_an_addresss_value_no_control_can_hold_is_named_by_the_error(page, server, query, message):

@@ -238,7 +238,10 @@ def test_bad_messages_get_an_error_and_exports_come_as_bytes(widget, tmp_path):
     for message, reply in [
         ("not an object", "message must be an object with a 'type'"),
         ({"type": "step", "x": [1]}, "message field 'x' must be a number, text or a flag"),
-        ({"type": "settings", "settings": {"hidden": 1000}}, "hidden units must be from 1 to 64"),
+        (
+            {"type": "settings", "settings": {"hidden": 1000}},
+            "hidden units must be from 1 to 64, got 1000",
+        ),
         ({"type": "speed", "value": 11}, "speed must be a whole number from 1 to 10"),
         ({"type": "export", "name": "../secret"}, "nothing to export called '../secret'"),
         ({"type": "export"}, "nothing to export called 'None'"),

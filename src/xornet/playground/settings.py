@@ -21,7 +21,7 @@ from xornet._typing import Array
 from xornet.config import TrainConfig
 from xornet.csvfile import load_csv
 from xornet.data import MAX_NAME_CHARS, Dataset, name_problem
-from xornet.errors import DataError, XornetError
+from xornet.errors import DataError, XornetError, quoted
 
 __all__ = ["DATASETS", "LIMITS", "SPEEDS", "Settings", "check_dataset", "parse_csv"]
 
@@ -104,20 +104,20 @@ class Settings:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise XornetError(f"unknown setting {_shown(unknown[0])}")
+            raise XornetError(f"unknown setting {quoted(unknown[0])}")
         merged = {**dataclasses.asdict(cls()), **values}
         for name, value in merged.items():  # a page's JSON may hold lists, objects, huge text
             if not isinstance(value, str | int | float | None):
-                raise XornetError(f"{name.replace('_', ' ')} must be a number or a name")
+                raise XornetError(f"{_label(name)} must be a number or a name")
         for name in ("hidden", "seed", "samples"):
             _integer(merged, name)
         if not isinstance(merged["shortcut"], bool):
-            raise XornetError(f"shortcut must be true or false, got {_shown(merged['shortcut'])}")
+            raise XornetError(f"shortcut must be true or false, got {quoted(merged['shortcut'])}")
         if merged["batch_size"] is not None:
             _integer(merged, "batch_size")
         lr = merged["learning_rate"]
         if isinstance(lr, bool) or not isinstance(lr, int | float):
-            raise XornetError(f"learning rate must be a number, got {_shown(lr)}")
+            raise XornetError(f"learning rate must be a number, got {quoted(lr)}")
         try:  # a JSON integer of 400 digits is a Python int too large for a float
             lr = float(lr)
         except OverflowError:
@@ -131,18 +131,22 @@ class Settings:
     def check(self) -> None:
         """Raise :class:`XornetError` for a value out of bounds."""
         if self.dataset not in DATASETS:
-            raise XornetError(f"unknown dataset {_shown(self.dataset)}")
+            raise XornetError(f"unknown dataset {quoted(self.dataset)}")
         if not 1 <= self.hidden <= LIMITS["hidden"]:
-            raise XornetError(f"hidden units must be from 1 to {LIMITS['hidden']}")
+            raise XornetError(f"hidden units must be from 1 to {LIMITS['hidden']}, "
+                              f"got {quoted(self.hidden)}")  # fmt: skip
         if not 0 < self.learning_rate <= LIMITS["learning_rate"]:
-            raise XornetError(f"learning rate must be in (0, {LIMITS['learning_rate']:g}]")
+            raise XornetError(f"learning rate must be in (0, {LIMITS['learning_rate']:g}], "
+                              f"got {self.learning_rate:g}")  # fmt: skip
         if not 0 <= self.seed <= LIMITS["seed"]:
-            raise XornetError(f"seed must be from 0 to {LIMITS['seed']}")
+            raise XornetError(f"seed must be from 0 to {LIMITS['seed']}, got {quoted(self.seed)}")
         if not 4 <= self.samples <= LIMITS["samples"]:
-            raise XornetError(f"samples must be from 4 to {LIMITS['samples']}")
+            raise XornetError(f"samples must be from 4 to {LIMITS['samples']}, "
+                              f"got {quoted(self.samples)}")  # fmt: skip
         largest = max(LIMITS["samples"], LIMITS["csv_rows"])  # no dataset has more samples
         if self.batch_size is not None and not 1 <= self.batch_size <= largest:
-            raise XornetError(f"batch size must be from 1 to {largest} (or none: full batch)")
+            raise XornetError(f"batch size must be from 1 to {largest} (or none: full batch), "
+                              f"got {quoted(self.batch_size)}")  # fmt: skip
         self.train_config(self.samples)
 
     def train_config(self, n_samples: int) -> TrainConfig:
@@ -171,13 +175,15 @@ class Settings:
 def _integer(values: dict[str, Any], name: str) -> None:
     value = values[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise XornetError(f"{name.replace('_', ' ')} must be a whole number, got {_shown(value)}")
+        raise XornetError(f"{_label(name)} must be a whole number, got {quoted(value)}")
 
 
-def _shown(value: object) -> str:
-    """``repr(value)`` cut to 40 characters: a message quotes a page's value, not all of it."""
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
+#: What the page's errors call a setting (its label on the page), where that is not its name.
+_LABELS = {"hidden": "hidden units", "learning_rate": "learning rate", "batch_size": "batch size"}
+
+
+def _label(name: str) -> str:
+    return _LABELS.get(name, name.replace("_", " "))
 
 
 def parse_csv(text: str, name: str = "upload.csv") -> Dataset:
@@ -256,7 +262,7 @@ def check_dataset(dataset: Dataset, source: str | None = None) -> None:
     too_wide = np.flatnonzero(~(np.isfinite(low) & np.isfinite(high)))
     if too_wide.size:
         raise DataError(
-            f"{source}: the values of column {_shown(dataset.feature_names[too_wide[0]])} are "
+            f"{source}: the values of column {quoted(dataset.feature_names[too_wide[0]])} are "
             "too far apart to draw (their range, with a margin, is beyond the largest float); "
             "scale them"
         )
