@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
+    "NATIVE_PREFIX",
     "PREFIX",
     "cache_dir",
     "cache_usage",
@@ -36,11 +37,13 @@ __all__ = [
 
 #: The start of every kernel module's name (and file name) in the cache.
 PREFIX: Final = "xornet_written_"
+#: The start of every C kernel's library name (:mod:`._native`), counted and cleared with them.
+NATIVE_PREFIX: Final = "xornet_native_"
 #: What earlier versions named their kernels: never loaded again, but counted and cleared.
 OLD_PREFIXES: Final = ("xornet_unrolled_",)
 
 #: The modules a generated kernel calls into, next to this file.
-_CALLED: Final = ("_exp.py", "_lanes.py", "_kernels.py")
+_CALLED: Final = ("_exp.py", "_lanes.py", "_kernels.py", "_layout.py")
 
 
 def cache_dir() -> Path:
@@ -86,7 +89,7 @@ def _cached_files() -> list[Path]:
     touched."""
     where = cache_dir()
     files: list[Path] = []
-    for prefix in (PREFIX, *OLD_PREFIXES):
+    for prefix in (PREFIX, NATIVE_PREFIX, *OLD_PREFIXES):
         files += sorted(where.glob(f"{prefix}*")) + sorted(
             (where / "__pycache__").glob(f"{prefix}*")
         )
@@ -110,7 +113,8 @@ def cache_usage() -> tuple[int, int]:
 
 
 def _usage(files: list[Path]) -> tuple[int, int]:
-    return sum(1 for f in files if f.suffix == ".py"), sum(f.stat().st_size for f in files)
+    kernels = sum(1 for f in files if f.suffix == ".py" or f.suffix == ".so")
+    return kernels, sum(f.stat().st_size for f in files)
 
 
 def clear_cache() -> tuple[int, int]:

@@ -27,19 +27,18 @@ adding and subtracting ``1.5 * 2^52``, which leaves it in the low bits of the su
 
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
+
+from xornet.engines import _layout
 
 __all__ = ["exp_nonpos", "exp_nonpos_horner", "exp_table"]
 
 # error_model "numpy": a division by zero gives inf instead of raising (no branch).
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two, so k ln 2 is exact for |k| < 2^20
-_LN2_LO = 1.90821492927058770002e-10
-_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND rounds x to an integer
+# The split's constants and the table, kept apart from numba (:mod:`._layout`).
+_LOG2E, _LN2_HI, _LN2_LO, _ROUND = _layout.LOG2E, _layout.LN2_HI, _layout.LN2_LO, _layout.ROUND
 #: e^r on |r| <= ln2 / 2 as a polynomial of degree 11, c0 + c1 r + ... + c11 r^11: the
 #: Chebyshev interpolant at 12 points, ``mpmath.chebyfit(mpmath.exp, [-log(2)/2, log(2)/2],
 #: 12)`` at 50 digits, rounded to doubles. Relative error 1.7e-17, a sixth of half an ulp
@@ -50,8 +49,7 @@ _EXP_C = (
     2.4801485482328494e-05, 2.755724091857897e-06, 2.763263963904103e-07,
     2.5110037605963777e-08,
 )  # fmt: skip
-#: 2^(j / 128) for j = 0 ... 127, each the double nearest the exact value (tested).
-_EXP2_TABLE = np.array([2.0 ** (j / 128) for j in range(128)])
+_EXP2_TABLE = _layout.EXP2_TABLE
 
 
 @intrinsic

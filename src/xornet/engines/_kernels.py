@@ -32,22 +32,49 @@ import math
 import numpy as np
 from numba import njit
 
-from xornet.config import STOP_CODES
 from xornet.engines._exp import exp_table
 
-SIGMOID, TANH, RELU = 0, 1, 2
-GD, MOMENTUM, ADAM = 0, 1, 2
-BCE, SSE = 0, 1
-# The stop codes, from the one table of xornet.config.
-RUNNING, TOLERANCE = STOP_CODES["running"], STOP_CODES["tolerance"]
-ALL_CORRECT, DIVERGED = STOP_CODES["all_correct"], STOP_CODES["diverged"]
-# Indices into counters.
-STEP, N_RECORDS, STOP, ADAM_T, FIRST_CORRECT, FIRST_TARGET = 0, 1, 2, 3, 4, 5
-# Indices into the float settings vector.
-LR, MU, BETA1, BETA2, EPS, TOL, TARGET, MARGIN = 0, 1, 2, 3, 4, 5, 6, 7
-# Indices into the int settings vector.
-(ACT, OPT, NESTEROV, BATCH, SHUFFLE, RECORD_EVERY, USE_TOL, STOP_CORRECT, USE_TARGET, LOSS,
- SHORTCUT) = range(11)  # fmt: skip
+# The codes and the layout of the settings and counters live in _layout (no numba); imported
+# here, where the loops and their callers have always found them.
+from xornet.engines._layout import (  # noqa: F401
+    ACT,
+    ADAM,
+    ADAM_T,
+    ALL_CORRECT,
+    BATCH,
+    BCE,
+    BETA1,
+    BETA2,
+    DIVERGED,
+    EPS,
+    FIRST_CORRECT,
+    FIRST_TARGET,
+    GD,
+    LOSS,
+    LR,
+    MARGIN,
+    MOMENTUM,
+    MU,
+    N_RECORDS,
+    NESTEROV,
+    OPT,
+    RECORD_EVERY,
+    RELU,
+    RUNNING,
+    SHORTCUT,
+    SHUFFLE,
+    SIGMOID,
+    SSE,
+    STEP,
+    STOP,
+    STOP_CORRECT,
+    TANH,
+    TARGET,
+    TOL,
+    TOLERANCE,
+    USE_TARGET,
+    USE_TOL,
+)  # fmt: skip
 
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 

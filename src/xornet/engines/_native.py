@@ -1,0 +1,416 @@
+"""The one-network loop with its step written out, compiled by the system's C compiler instead
+of numba: an experiment towards issue 20's first-use target, not yet an engine of xornet's.
+
+numba takes about a second to compile the loop :func:`._written.source_one` writes for a shape,
+and every later process pays most of a second to import and set numba up before it runs.
+``cc -O2`` compiles the same loop in C in a few hundredths of a second, and ``ctypes`` loads it
+with no numba at all (``bench/first_use_c.py``, docs/performance.md).
+
+The C is not a second copy of the loop: :func:`source` parses the Python that
+:func:`._written.source_one` writes (:mod:`ast`) and writes each statement again in C, every
+local variable a ``double`` or an ``int64_t`` (by the type of its first value), the settings'
+indices and stop codes as the numbers of :mod:`._layout`. What the Python calls is written here
+in C, as numba computes it: the sigmoid with the table exp of :func:`._exp.exp_table` (the
+same constants, from :mod:`._layout`), ``log1p_exp``, Python's ``min`` and ``max`` (the first
+argument unless the second is strictly beyond it), ``float ** int`` by numba's squarings, and
+libm's ``exp``, ``log1p``, ``tanh``, ``sqrt``. numba compiles with ``fastmath={"contract"}``
+for the host CPU; ``cc`` here with ``-march=native -ffp-contract=fast``, so a multiply and an
+add may fuse in both (which ones GCC and LLVM fuse is each compiler's choice: see the tests
+for how close the two come).
+
+The library is kept in the kernels' cache directory (:func:`._cache.cache_dir`, only when
+:func:`._cache.is_private`), named by a hash of its source, of the compile command and of this
+CPU's description, so a later process loads it without compiling.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xornet.engines import _cache, _layout
+from xornet.engines._written import source_one
+
+__all__ = ["COMPILE", "available", "compile_library", "kernel", "source"]
+
+#: The compile command, less the compiler and the file names: what numba does (optimised,
+#: for this CPU, multiply-adds fused, no fast-math beyond) as nearly as cc's options say it.
+COMPILE = ("-O2", "-march=native", "-ffp-contract=fast", "-fno-math-errno", "-shared", "-fPIC")
+
+#: What the C calls, ported from :mod:`._kernels` and :mod:`._exp`.
+_PRELUDE = r"""
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static const double EXP2_TABLE[128] = {%(table)s};
+
+static inline int64_t bits_of(double x) { int64_t i; memcpy(&i, &x, 8); return i; }
+static inline double double_of(int64_t i) { double x; memcpy(&x, &i, 8); return x; }
+/* Python's max and min, as numba writes them: the first unless the second is beyond it. */
+static inline double py_max(double a, double b) { return b > a ? b : a; }
+static inline double py_min(double a, double b) { return b < a ? b : a; }
+
+/* _exp.exp_table: e^x for x <= 0, within 1 ulp. */
+static inline double exp_table(double x) {
+  x = py_max(x, -700.0);
+  double t = x * (128.0 * %(log2e)r) + %(round)r;
+  double kf = t - %(round)r;
+  double r = (x - kf * (%(ln2_hi)r / 128.0)) - kf * (%(ln2_lo)r / 128.0);
+  int64_t k = bits_of(t) - bits_of(%(round)r);
+  double s = double_of((int64_t)((uint64_t)bits_of(EXP2_TABLE[k & 127])
+                                 + ((uint64_t)(k >> 7) << 52)));
+  double r2 = r * r;
+  double expm1_r = r + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)));
+  return s + s * expm1_r;
+}
+
+/* _kernels.sigmoid_called: the stable logistic function. */
+static inline double sigmoid_called(double z) {
+  double e = exp_table(-fabs(z));
+  double r = 1.0 / (1.0 + e);
+  return z >= 0.0 ? r : e * r;
+}
+
+/* _kernels.log1p_exp: log(1 + e^z) without overflow. */
+static inline double log1p_exp(double z) {
+  if (z == 0.0) return log(2.0);
+  if (z > 0.0) return z + log1p(exp(-z));
+  return log1p(exp(z));
+}
+
+/* float ** int as numba computes it (numbers.int_power_impl): squarings, or pow beyond 2^16. */
+static inline double int_power(double a, int64_t b) {
+  double r = 1.0;
+  int invert = b < 0;
+  int64_t e = invert ? -b : b;
+  if (e > 0x10000) return pow(a, (double)b);
+  while (e != 0) {
+    if (e & 1) r *= a;
+    e >>= 1;
+    a *= a;
+  }
+  return invert ? 1.0 / r : r;
+}
+"""
+
+#: The arguments of ``run_one`` in C: (name, C type).
+_ARGUMENTS = (
+    ("X", "const double *"), ("y", "const double *"), ("theta", "double *"),
+    ("state", "double *"), ("fs", "const double *"), ("ints", "const int64_t *"),
+    ("stop_step", "int64_t "), ("history", "double *"), ("history_size", "int64_t "),
+    ("counters", "int64_t *"),
+)  # fmt: skip
+_INTEGER_ARRAYS = {"ints", "counters"}
+_CALLS = {"sigmoid_called": "sigmoid_called", "log1p_exp": "log1p_exp", "max": "py_max",
+          "min": "py_min", "math.tanh": "tanh", "math.sqrt": "sqrt",
+          "math.isfinite": "isfinite"}  # fmt: skip
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%",
+              ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+              ast.NotEq: "!=", ast.And: "&&", ast.Or: "||"}  # fmt: skip
+DOUBLE, INT = "double", "int64_t"
+
+
+class _Writer:
+    """Python statements of ``run_one`` to C: the types of the locals it meets, and the text."""
+
+    def __init__(self, d: int, P: int) -> None:
+        self.d, self.P = d, P
+        self.types: dict[str, str] = {"stop_step": INT}
+
+    def type_of(self, node: ast.expr) -> str:
+        """The C type of an expression's value (a comparison's is an integer, as in C)."""
+        if isinstance(node, ast.Constant):
+            return DOUBLE if isinstance(node.value, float) else INT
+        if isinstance(node, ast.Name):
+            return self.types.get(node.id, INT)  # the codes of _layout are integers
+        if isinstance(node, ast.Attribute):  # math.inf, history.size
+            return DOUBLE if node.attr == "inf" else INT
+        if isinstance(node, ast.Subscript):
+            array = node.value.id  # type: ignore[attr-defined]
+            return INT if array in _INTEGER_ARRAYS else DOUBLE
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Div | ast.Pow):
+                return DOUBLE
+            kinds = {self.type_of(node.left), self.type_of(node.right)}
+            return DOUBLE if DOUBLE in kinds else INT
+        if isinstance(node, ast.UnaryOp):
+            return INT if isinstance(node.op, ast.Not) else self.type_of(node.operand)
+        if isinstance(node, ast.IfExp):
+            kinds = {self.type_of(node.body), self.type_of(node.orelse)}
+            return DOUBLE if DOUBLE in kinds else INT
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name in ("min", "max"):
+                return DOUBLE if DOUBLE in {self.type_of(a) for a in node.args} else INT
+            return INT if name == "math.isfinite" else DOUBLE
+        if isinstance(node, ast.Compare | ast.BoolOp):
+            return INT
+        raise ValueError(f"no C for {ast.unparse(node)!r}")
+
+    def expr(self, node: ast.expr) -> str:
+        """An expression in C, fully parenthesised."""
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise ValueError(f"no C for the constant {node.value!r}")
+            return repr(float(node.value)) if isinstance(node.value, float) else str(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in self.types or node.id in dict(_ARGUMENTS):
+                return node.id
+            return str(int(getattr(_layout, node.id)))  # a code or an index
+        if isinstance(node, ast.Attribute):
+            text = ast.unparse(node)
+            known = {"math.inf": "INFINITY", "history.size": "history_size"}
+            if text not in known:
+                raise ValueError(f"no C for {text!r}")
+            return known[text]
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        if isinstance(node, ast.BinOp):
+            left, right = self.expr(node.left), self.expr(node.right)
+            if isinstance(node.op, ast.Pow):
+                if isinstance(node.right, ast.Constant) and node.right.value == 2:
+                    return f"({left} * {left})"  # numba's x ** 2: one multiplication
+                return f"int_power({left}, {right})"
+            return f"({left} {_OPERATORS[type(node.op)]} {right})"
+        if isinstance(node, ast.UnaryOp):
+            op = {ast.USub: "-", ast.Not: "!", ast.UAdd: "+"}[type(node.op)]
+            return f"({op}{self.expr(node.operand)})"
+        if isinstance(node, ast.IfExp):
+            return f"({self.expr(node.test)} ? {self.expr(node.body)} : {self.expr(node.orelse)})"
+        if isinstance(node, ast.Call):
+            args = ", ".join(self.expr(a) for a in node.args)
+            return f"{_CALLS[ast.unparse(node.func)]}({args})"
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:
+                raise ValueError(f"no C for the chained {ast.unparse(node)!r}")
+            op = _OPERATORS[type(node.ops[0])]
+            return f"({self.expr(node.left)} {op} {self.expr(node.comparators[0])})"
+        if isinstance(node, ast.BoolOp):
+            op = f" {_OPERATORS[type(node.op)]} "
+            return f"({op.join(self.expr(v) for v in node.values)})"
+        raise ValueError(f"no C for {ast.unparse(node)!r}")
+
+    def subscript(self, node: ast.Subscript) -> str:
+        """``X[r, i]`` and ``state[row, c]`` as flat indices; the vectors' as they are."""
+        array = node.value.id  # type: ignore[attr-defined]
+        index = node.slice
+        if isinstance(index, ast.Tuple):
+            width = {"X": self.d, "state": self.P}[array]
+            row, column = (self.expr(e) for e in index.elts)
+            return f"{array}[({row}) * {width} + ({column})]"
+        return f"{array}[{self.expr(index)}]"
+
+    def assign(self, target: ast.expr, value: ast.expr) -> str:
+        if isinstance(target, ast.Name) and target.id not in self.types:
+            self.types[target.id] = self.type_of(value)
+        return f"{self.expr(target)} = {self.expr(value)};"
+
+    def statements(self, body: list[ast.stmt], indent: int) -> list[str]:
+        """The C lines of ``body``, ``indent`` levels in."""
+        pad = "  " * indent
+        out: list[str] = []
+        for node in body:
+            if isinstance(node, ast.Assign):
+                (target,) = node.targets
+                if isinstance(target, ast.Tuple):  # a, b = x, y: one after the other
+                    values = node.value.elts  # type: ignore[attr-defined]
+                    names = {ast.unparse(t) for t in target.elts}
+                    used = {ast.unparse(n) for v in values for n in ast.walk(v)}
+                    if names & used:
+                        raise ValueError(f"no C for the swap {ast.unparse(node)!r}")
+                    out += [
+                        pad + self.assign(t, v) for t, v in zip(target.elts, values, strict=True)
+                    ]
+                else:
+                    out.append(pad + self.assign(target, node.value))
+            elif isinstance(node, ast.AugAssign):
+                op = _OPERATORS[type(node.op)]
+                out.append(f"{pad}{self.expr(node.target)} {op}= {self.expr(node.value)};")
+            elif isinstance(node, ast.If):
+                out.append(f"{pad}if ({self.expr(node.test)}) {{")
+                out += self.statements(node.body, indent + 1)
+                if node.orelse:
+                    out.append(f"{pad}}} else {{")
+                    out += self.statements(node.orelse, indent + 1)
+                out.append(pad + "}")
+            elif isinstance(node, ast.While):
+                out.append(f"{pad}while ({self.expr(node.test)}) {{")
+                out += self.statements(node.body, indent + 1)
+                out.append(pad + "}")
+            elif isinstance(node, ast.Break):
+                out.append(pad + "break;")
+            elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+                raise ValueError(f"no C for {ast.unparse(node)!r}")
+        return out
+
+
+def source(
+    n: int,
+    d: int,
+    h: int,
+    activation: str = "sigmoid",
+    optimizer: str = "gd",
+    loss: str = "bce",
+    shortcut: bool = False,
+) -> str:
+    """The C source of ``run_one`` for one shape and choice: :func:`._written.source_one`'s
+    loop, statement by statement.
+
+    Parameters
+    ----------
+    n, d, h, activation, optimizer, loss, shortcut
+        As :func:`._written.source_one`.
+
+    Returns
+    -------
+    str
+        A C file defining ``void run_one(const double *X, const double *y, double *theta,
+        double *state, const double *fs, const int64_t *ints, int64_t stop_step,
+        double *history, int64_t history_size, int64_t *counters)``: the arrays of
+        ``source_one``'s ``run_one``, C-contiguous, with ``history``'s length beside it.
+    """
+    python = source_one(n, d, h, activation, optimizer, loss, shortcut)
+    function = next(
+        node for node in ast.parse(python).body
+        if isinstance(node, ast.FunctionDef) and node.name == "run_one"
+    )  # fmt: skip
+    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    writer = _Writer(d, P)
+    body = writer.statements(function.body, 1)
+    locals_ = [f"  {kind} {name};" for name, kind in writer.types.items() if name != "stop_step"]
+    arguments = ", ".join(f"{kind}{name}" for name, kind in _ARGUMENTS)
+    table = ", ".join(repr(float(v)) for v in _layout.EXP2_TABLE)
+    prelude = _PRELUDE % {
+        "table": table, "log2e": _layout.LOG2E, "round": _layout.ROUND,
+        "ln2_hi": _layout.LN2_HI, "ln2_lo": _layout.LN2_LO,
+    }  # fmt: skip
+    head = python.split('"""')[1].strip().splitlines()[0]
+    return (
+        f"/* {head}\n   Generated by xornet.engines._native.source from _written.source_one. */\n"
+        + prelude
+        + f"\nvoid run_one({arguments}) {{\n"
+        + "\n".join(locals_ + body)
+        + "\n}\n"
+    )
+
+
+def available() -> bool:
+    """Whether a C compiler is on the PATH as ``cc``."""
+    return shutil.which("cc") is not None
+
+
+@functools.cache
+def _machine() -> str:
+    """This CPU, as far as the library depends on it (``-march=native``): a library compiled
+    on another machine sharing the cache directory is never loaded here."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        info = ""
+    wanted = ("model name", "flags", "Features", "CPU part")
+    lines = {line for line in info.splitlines() if line.split(":")[0].strip() in wanted}
+    return platform.machine() + "\n" + "\n".join(sorted(lines))
+
+
+def compile_library(text: str, out: Path) -> None:
+    """Compile the C ``text`` into the shared library ``out`` (written whole or not at all).
+
+    Raises
+    ------
+    RuntimeError
+        cc failed; its message says why.
+    """
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        c_file, library = Path(tmp) / "run_one.c", Path(tmp) / "run_one.so"
+        c_file.write_text(text)
+        done = subprocess.run(
+            ["cc", *COMPILE, "-o", str(library), str(c_file), "-lm"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"cc could not compile the loop: {done.stderr.strip()}")
+        os.replace(library, out)
+
+
+def _library(text: str) -> ctypes.CDLL:
+    """The compiled ``text``, from the cache directory (compiled there first if needed), or
+    compiled in a temporary directory when the cache cannot be used safely."""
+    key = hashlib.sha256("\n".join([text, *COMPILE, _machine()]).encode()).hexdigest()[:16]
+    path = _cache.cache_dir() / f"{_cache.NATIVE_PREFIX}{key}.so"
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _cache.is_private(path.parent):
+            raise PermissionError(f"{path.parent} can be written by others")
+        if not path.exists():
+            compile_library(text, path)
+        return ctypes.CDLL(str(path))
+    except OSError:
+        with tempfile.TemporaryDirectory() as tmp:
+            compile_library(text, Path(tmp) / "run_one.so")
+            return ctypes.CDLL(str(Path(tmp) / "run_one.so"))  # mapped: the file may go
+
+
+def kernel(
+    n: int,
+    d: int,
+    h: int,
+    activation: str = "sigmoid",
+    optimizer: str = "gd",
+    loss: str = "bce",
+    shortcut: bool = False,
+) -> Callable[..., None]:
+    """``run_one`` compiled in C for one shape and choice (once a process; from the cache
+    directory when an earlier process compiled it).
+
+    Returns
+    -------
+    callable
+        ``run_one(X, y, theta, state, fs, ints, stop_step, history, counters)``, with the
+        arrays and meaning of :func:`._written.source_one`'s: float64 ``X (n, d)``, ``y (n,)``,
+        ``theta (P,)``, ``state (3, P)``, ``fs``, ``history``, int64 ``ints``, ``counters``,
+        all C-contiguous (checked: a ValueError names the array that is not).
+    """
+    return _kernel(n, d, h, activation, optimizer, loss, shortcut)
+
+
+@functools.cache
+def _kernel(
+    n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
+) -> Callable[..., None]:
+    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    run = _library(source(n, d, h, activation, optimizer, loss, shortcut)).run_one
+    run.restype = None
+    pointer, integer = ctypes.c_void_p, ctypes.c_int64
+    run.argtypes = [pointer] * 6 + [integer, pointer, integer, pointer]
+    shapes = {"X": (n, d), "y": (n,), "theta": (P,), "state": (3, P)}
+
+    def run_one(X: Any, y: Any, theta: Any, state: Any, fs: Any, ints: Any, stop_step: int,
+                history: Any, counters: Any) -> None:  # fmt: skip
+        arrays = {"X": X, "y": y, "theta": theta, "state": state, "fs": fs, "ints": ints,
+                  "history": history, "counters": counters}  # fmt: skip
+        for name, a in arrays.items():
+            dtype = np.int64 if name in _INTEGER_ARRAYS else np.float64
+            if not (isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous):
+                raise ValueError(f"run_one: {name} must be a C-contiguous {dtype.__name__} array")
+            if name in shapes and a.shape != shapes[name]:
+                raise ValueError(f"run_one: {name} has shape {a.shape}, not {shapes[name]}")
+        if fs.size < 8 or ints.size < 11 or counters.size < 6:
+            raise ValueError("run_one: fs, ints, counters shorter than _kernels.run's")
+        run(X.ctypes.data, y.ctypes.data, theta.ctypes.data, state.ctypes.data, fs.ctypes.data,
+            ints.ctypes.data, int(stop_step), history.ctypes.data, history.size,
+            counters.ctypes.data)  # fmt: skip
+
+    return run_one
