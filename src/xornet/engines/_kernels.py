@@ -36,7 +36,7 @@ from xornet.engines._exp import exp_table
 
 # The codes and the layout of the settings and counters live in _layout (no numba); imported
 # here, where the loops and their callers have always found them.
-from xornet.engines._layout import (  # noqa: F401
+from xornet.engines._layout import (
     ACT,
     ADAM,
     ADAM_T,
@@ -75,6 +75,56 @@ from xornet.engines._layout import (  # noqa: F401
     USE_TARGET,
     USE_TOL,
 )  # fmt: skip
+
+#: The layout, re-exported for the loops' callers, and the loops.
+__all__ = [
+    "ACT",
+    "ADAM",
+    "ADAM_T",
+    "ALL_CORRECT",
+    "BATCH",
+    "BCE",
+    "BETA1",
+    "BETA2",
+    "DIVERGED",
+    "EPS",
+    "FIRST_CORRECT",
+    "FIRST_TARGET",
+    "GD",
+    "LOSS",
+    "LR",
+    "MARGIN",
+    "MOMENTUM",
+    "MU",
+    "NESTEROV",
+    "N_RECORDS",
+    "OPT",
+    "RECORD_EVERY",
+    "RELU",
+    "RUNNING",
+    "SHORTCUT",
+    "SHUFFLE",
+    "SIGMOID",
+    "SSE",
+    "STEP",
+    "STOP",
+    "STOP_CORRECT",
+    "TANH",
+    "TARGET",
+    "TOL",
+    "TOLERANCE",
+    "USE_TARGET",
+    "USE_TOL",
+    "activate",
+    "activation_grad",
+    "log1p_exp",
+    "log_softmax_at",
+    "right_by_margin",
+    "run",
+    "sigmoid",
+    "sigmoid_called",
+    "softmax_row",
+]
 
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 

@@ -1,0 +1,148 @@
+"""The one-network written-out loop compiled in C (xornet.engines._native): the same numbers as
+numba's run_one (bit for bit, on this machine's compilers) and as the NumPy reference (1e-10)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import xornet
+from xornet import TrainConfig, train
+from xornet.engines import _native
+
+pytestmark = pytest.mark.skipif(not _native.available(), reason="no C compiler (cc) on PATH")
+
+TOL = 1e-10
+ACTIVATIONS, OPTIMIZERS = ("sigmoid", "tanh", "relu"), ("gd", "momentum", "adam")
+#: Every activation with every optimizer; the loss, the shortcut, Nesterov and the hidden units
+#: (XOR 2-2-1 and 2-3-1) vary along, so each of their values meets several of the nine pairs.
+GRID = [
+    TrainConfig(hidden=2 + i % 2, activation=act, optimizer=opt, loss=("bce", "sse")[i // 2 % 2],
+                shortcut=i % 3 == 0, nesterov=i % 4 == 1, learning_rate=0.5 if opt != "adam"
+                else 0.05, steps=300, record_every=7, tol=None, stop_when_correct=False)
+    for i, (act, opt) in enumerate(itertools.product(ACTIVATIONS, OPTIMIZERS))
+]  # fmt: skip
+
+
+def shape_of(config):
+    return (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
+            config.shortcut)  # fmt: skip
+
+
+def run(kernel, config, theta0, steps, tol=None, target=None):
+    """One call of a run_one from theta0: every array it writes."""
+    from xornet.engines.fused import pack_settings
+
+    data = xornet.xor()
+    X, y = np.ascontiguousarray(data.X), np.ascontiguousarray(data.y)
+    fs, ints = pack_settings(config.replace(tol=tol), 4, target)
+    theta, state = theta0.copy(), np.zeros((3, theta0.size))
+    history = np.full(steps // config.record_every + 1, np.nan)
+    counters = np.array([0, 0, 0, 0, -1, -1], dtype=np.int64)
+    kernel(X, y, theta, state, fs, ints, steps, history, counters)
+    return theta, state, history, counters
+
+
+@pytest.mark.parametrize("config", GRID, ids=lambda c: "-".join(map(str, shape_of(c)[2:])))
+def test_the_c_loop_gives_numbas_bits(config):
+    from xornet.config import STOP_CODES
+    from xornet.engines import _written
+
+    shape = shape_of(config)
+    c_loop, numba_loop = _native.kernel(*shape), _written.kernel(*shape, one=True)
+    P = config.hidden * 4 + 1 + (2 if config.shortcut else 0)
+    theta0 = np.random.default_rng(sum(map(ord, str(shape)))).normal(size=P)
+    whole = run(c_loop, config, theta0, 300, target=0.3)
+    assert whole[3][2] == STOP_CODES["running"]
+    assert whole[3][0] == 300
+    # A tolerance the run reaches half way: both stop at the same step, for it.
+    tol = float(whole[2][20])
+    stopped = run(c_loop, config, theta0, 300, tol=tol)
+    assert stopped[3][2] == STOP_CODES["tolerance"]
+    assert stopped[3][0] < 300
+    for tol_, target in ((None, 0.3), (tol, None)):
+        ours, theirs = run(c_loop, config, theta0, 300, tol_, target), run(numba_loop, config,
+                                                                             theta0, 300, tol_,
+                                                                             target)  # fmt: skip
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture
+def native_loop(monkeypatch):
+    """Runs of one network that numba would give its written-out loop take the C one instead,
+    whatever their length (what wiring it into fused would do); returns the shapes it ran."""
+    from xornet.engines import fused
+
+    ran = []
+
+    def written_out(config, n, d, k, per_epoch, steps=None):
+        if per_epoch != 1 or k != 1:
+            return None
+        shape = (n, d, config.hidden, config.activation, config.optimizer, config.loss,
+                 config.shortcut)  # fmt: skip
+        loop = _native.kernel(*shape)
+
+        def spy(*args):
+            ran.append(shape)
+            return loop(*args)
+
+        return spy
+
+    monkeypatch.setattr(fused, "_written_out", written_out)
+    return ran
+
+
+@pytest.mark.parametrize("config", GRID[::2], ids=lambda c: "-".join(map(str, shape_of(c)[2:])))
+def test_the_c_loop_trains_as_the_numpy_reference(config, native_loop):
+    data = xornet.xor()
+    for cfg in (config, config.replace(tol=0.2, steps=2000, stop_when_correct=True)):
+        ours = train(data.X, data.y, cfg, rng=3, engine="numba")
+        reference = train(data.X, data.y, cfg, rng=3, engine="numpy")
+        np.testing.assert_allclose(ours.params.ravel(), reference.params.ravel(), rtol=0, atol=TOL)
+        np.testing.assert_allclose(ours.loss_history, reference.loss_history, rtol=0, atol=TOL)
+        assert (ours.steps, ours.stop_reason) == (reference.steps, reference.stop_reason)
+    assert shape_of(config) in native_loop  # the C loop trained it
+
+
+def test_the_c_loop_reports_divergence_at_the_references_step(native_loop):
+    config = TrainConfig(hidden=3, activation="relu", optimizer="adam", learning_rate=1e160,
+                         steps=100, tol=None, stop_when_correct=False)  # fmt: skip
+    data = xornet.xor()
+    steps = []
+    for engine in ("numpy", "numba"):
+        with pytest.raises(xornet.TrainingDiverged) as e:
+            train(data.X, data.y, config, rng=0, engine=engine)
+        steps.append(e.value.step)
+    assert steps[0] == steps[1]
+    assert native_loop
+
+
+def test_the_c_source_is_the_python_loop_statement_by_statement():
+    text = _native.source(4, 2, 2, "sigmoid", "adam")
+    assert "t8 -= ((lr * (m8 / c1)) / (sqrt((u8 / c2)) + eps));" in text
+    assert "c1 = (1.0 - int_power(beta1, t));" in text  # numba's squarings, not pow
+    assert "loss += log1p_exp((sign3 * z3));" in text
+    assert "theta[" not in text.split("while ((step < stop_step)) {")[1].split("theta[0] = t0;")[0]
+    relu = _native.source(4, 2, 3, "relu", "momentum", "sse", True)
+    assert "h3_2 = py_max(a3_2, 0.0);" in relu
+    assert "t10 += (nesterov ? ((mu * v10) - (lr * g10)) : v10);" in relu
+
+
+def test_the_library_is_cached_and_arrays_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
+    _native._kernel.cache_clear()
+    loop = _native.kernel(4, 2, 2)
+    (library,) = tmp_path.glob("xornet_native_*.so")
+    assert library.stat().st_size > 0
+    from xornet.engines import _cache
+
+    assert _cache.cache_usage()[0] == 1  # counted with the kernels, and cleared with them
+    data = xornet.xor()
+    theta = np.zeros(9, dtype=np.float32)
+    with pytest.raises(ValueError, match="theta must be a C-contiguous float64 array"):
+        loop(data.X, data.y, theta, np.zeros((3, 9)), np.zeros(8), np.zeros(11, dtype=np.int64),
+             10, np.zeros(2), np.zeros(6, dtype=np.int64))  # fmt: skip
+    assert _cache.clear_cache()[0] == 1
+    assert not list(tmp_path.glob("xornet_native_*"))
+    _native._kernel.cache_clear()
