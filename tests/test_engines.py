@@ -357,34 +357,42 @@ def spy_kernels(monkeypatch):
     """Record which compiled kernels of the lanes and the written-out loops build and run.
 
     Returns a namespace: ``made``, the written-out kernels built (``(args, kwargs)`` of
-    :func:`xornet.engines._written.kernel`); ``written`` and ``one``, a number per call of a
-    written-out kernel (the lanes', and the one-network loop's); ``lanes``, the block width of
-    each call of the lane kernel. A test that claims a kernel trained its networks checks
-    here that it ran: a dispatch that silently fell back to another kernel fails it.
+    :func:`xornet.engines._written.kernel`, the C loop's as ``one=True``); ``native``, the
+    arguments of each C loop built (:func:`xornet.engines._native.kernel`); ``written`` and
+    ``one``, a number per call of a written-out kernel (the lanes', and the one-network
+    loop's); ``lanes``, the block width of each call of the lane kernel. A test that claims a
+    kernel trained its networks checks here that it ran: a dispatch that silently fell back
+    to another kernel fails it.
     """
     from types import SimpleNamespace
 
-    from xornet.engines import _lanes, _written
+    from xornet.engines import _lanes, _native, _written
 
-    spy = SimpleNamespace(made=[], written=[], one=[], lanes=[])
-    real_kernel, real_lanes = _written.kernel, _lanes.run_lanes
+    spy = SimpleNamespace(made=[], written=[], one=[], lanes=[], native=[])
+    real_kernel, real_native, real_lanes = _written.kernel, _native.kernel, _lanes.run_lanes
 
-    def kernel(*args, **kwargs):
-        spy.made.append((args, kwargs))
-        run = real_kernel(*args, **kwargs)
-        calls = spy.one if kwargs.get("one") else spy.written
-
+    def counting(run, calls):
         def counted(*a):
             calls.append(a[2].shape[-1])  # the lanes' width, or the one network's size
             return run(*a)
 
         return counted
 
+    def kernel(*args, **kwargs):
+        spy.made.append((args, kwargs))
+        return counting(real_kernel(*args, **kwargs), spy.one if kwargs.get("one") else spy.written)
+
+    def native(*args):  # the one-network loop compiled in C: made and run as numba's
+        spy.made.append((args, {"one": True}))
+        spy.native.append(args)
+        return counting(real_native(*args), spy.one)
+
     def lanes(*a):
         spy.lanes.append(a[2].shape[-1])  # T (P, width)
         return real_lanes(*a)
 
     monkeypatch.setattr(_written, "kernel", kernel)
+    monkeypatch.setattr(_native, "kernel", native)
     monkeypatch.setattr(_lanes, "run_lanes", lanes)
     return spy
 
@@ -946,16 +954,26 @@ ONE_WRITTEN = [
 ]
 
 
-@pytest.fixture
-def one_written_out(monkeypatch):
-    """Every full-batch one-output run of one network takes the written-out loop; returns the
-    spy on the kernels (:func:`spy_kernels`)."""
-    from xornet.engines import fused
+@pytest.fixture(params=["c", "numba"])
+def one_written_out(request, monkeypatch):
+    """Every full-batch one-output run of one network takes the written-out loop, compiled in
+    C (when cc is there) or, with ``XORNET_NATIVE=0``, by numba; returns the spy on the kernels
+    (:func:`spy_kernels`) with ``c``, whether the C loop is the one expected."""
+    from xornet.engines import _native, fused
+
+    if request.param == "numba":
+        monkeypatch.setenv("XORNET_NATIVE", "0")
+    else:
+        monkeypatch.delenv("XORNET_NATIVE", raising=False)
+        if not _native.available():
+            pytest.skip("no C compiler (cc) on PATH")
 
     fused.load()  # the engine's warm-up, before it too would take (and compile) a loop of its own
     monkeypatch.setattr(fused, "load", lambda *run: None)
     monkeypatch.setattr(fused, "WRITTEN_OUT_MIN_STEPS", 0)
-    return spy_kernels(monkeypatch)
+    spy = spy_kernels(monkeypatch)
+    spy.c = request.param == "c"
+    return spy
 
 
 @pytest.mark.parametrize("config", ONE_WRITTEN)
@@ -968,8 +986,9 @@ def test_one_network_with_its_step_written_out_matches_numpy(config, one_written
         assert len(one_written_out.one) > before  # the written-out loop trained it
     choice = (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
               config.shortcut)  # fmt: skip
-    # Built for this network's shape once a run.
+    # Built for this network's shape once a run, by the compiler expected.
     assert one_written_out.made.count((choice, {"one": True})) == 2
+    assert one_written_out.native.count(choice) == (2 if one_written_out.c else 0)
 
 
 def test_a_long_run_of_a_small_network_loads_only_the_loop_it_runs(monkeypatch):

@@ -2,6 +2,7 @@
 numba's run_one (bit for bit, on this machine's compilers) and as the NumPy reference (1e-10)."""
 
 import itertools
+import shutil
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import xornet
 from xornet import TrainConfig, train
 from xornet.engines import _native
 
-pytestmark = pytest.mark.skipif(not _native.available(), reason="no C compiler (cc) on PATH")
+pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc) on PATH")
 
 TOL = 1e-10
 ACTIVATIONS, OPTIMIZERS = ("sigmoid", "tanh", "relu"), ("gd", "momentum", "adam")
@@ -146,3 +147,93 @@ def test_the_library_is_cached_and_arrays_are_checked(tmp_path, monkeypatch):
     assert _cache.clear_cache()[0] == 1
     assert not list(tmp_path.glob("xornet_native_*"))
     _native._kernel.cache_clear()
+
+
+def post_run():
+    """The post's run (200,000 steps of XOR 2-2-1, long enough for the written-out loop)."""
+    data = xornet.xor()
+    return train(data.X, data.y, xornet.PRESETS["post"], rng=3, engine="numba")
+
+
+def numba_made(monkeypatch):
+    """Record the shapes numba's written-out one-network loop is made for."""
+    from xornet.engines import _written
+
+    made, real = [], _written.kernel
+    monkeypatch.setattr(_written, "kernel", lambda *a, **k: made.append(a) or real(*a, **k))
+    return made
+
+
+@pytest.mark.parametrize("how", ["cc fails", "no cc", "XORNET_NATIVE=0"])
+def test_without_the_c_loop_numba_runs_it_silently_with_the_same_numbers(how, monkeypatch):
+    from xornet.engines import fused
+
+    with_c = post_run()
+    made = numba_made(monkeypatch)
+    monkeypatch.setattr(fused, "_NATIVE_FAILED", set())
+    tried = []
+    if how == "cc fails":
+
+        def failing(*shape):
+            tried.append(shape)
+            raise RuntimeError("cc could not compile the loop: (the test's)")
+
+        monkeypatch.setattr(_native, "kernel", failing)
+    elif how == "no cc":
+        monkeypatch.setattr(_native.shutil, "which", lambda name: None)
+    else:
+        monkeypatch.setenv("XORNET_NATIVE", "0")
+    without = post_run()
+    assert set(made) == {(4, 2, 2, "sigmoid", "gd", "bce", False)}  # numba's loop ran it
+    assert without.engine == with_c.engine == "numba"
+    np.testing.assert_array_equal(without.params.ravel(), with_c.params.ravel())
+    np.testing.assert_array_equal(without.loss_history, with_c.loss_history)
+    if how == "cc fails":  # tried once a process
+        assert set(made) == fused._NATIVE_FAILED
+        assert post_run().final_loss == with_c.final_loss
+        assert tried == [made[0]]
+
+
+def test_a_c_loop_counts_as_compiled_once_its_library_is_cached(tmp_path, monkeypatch):
+    from xornet.engines import fused
+
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_native, "_loaded", set())
+    _native._kernel.cache_clear()
+    data, config = xornet.xor(), xornet.PRESETS["post"]
+    assert fused.compiled(data.X, config, 1, config.steps) is False
+    assert not list(tmp_path.iterdir())  # asking compiles nothing
+    fused.load(data.X, data.y, config, xornet.init_params(2, 2, rng=0), config.steps)
+    assert fused.compiled(data.X, config, 1, config.steps) is True
+    _native._kernel.cache_clear()
+    monkeypatch.setattr(_native, "_loaded", set())  # a later process: from the cache
+    assert fused.compiled(data.X, config, 1, config.steps) is True
+
+
+CLI_RUN = """
+import sys
+from xornet.cli import main
+try:
+    main(["train", "--preset", "post", "--seed", "3", "--engine", "numba", "--json"])
+except SystemExit as e:
+    assert not e.code, e.code
+print("numba" in sys.modules)
+"""
+
+
+def test_the_post_trains_in_a_fresh_process_without_importing_numba(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    results = {}
+    for native in ("1", "0"):
+        env = {**os.environ, "XORNET_NATIVE": native, "XORNET_CACHE_DIR": str(tmp_path)}
+        proc = subprocess.run([sys.executable, "-c", CLI_RUN], capture_output=True, text=True,
+                              env=env, check=True, timeout=300)  # fmt: skip
+        *record, imported = proc.stdout.strip().splitlines()
+        results[native] = (json.loads("\n".join(record))["final_loss"], imported)
+    assert results["1"][1] == "False"  # the C loop ran it: numba never imported
+    assert results["0"][1] == "True"
+    assert results["1"][0] == results["0"][0]

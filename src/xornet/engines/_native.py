@@ -1,5 +1,7 @@
 """The one-network loop with its step written out, compiled by the system's C compiler instead
-of numba: an experiment towards issue 20's first-use target, not yet an engine of xornet's.
+of numba: what the numba engine runs a long full-batch run of a small network with, when ``cc``
+is there (:func:`.fused._written_out`; ``XORNET_NATIVE=0`` turns it off), towards issue 20's
+first-use target.
 
 numba takes about a second to compile the loop :func:`._written.source_one` writes for a shape,
 and every later process pays most of a second to import and set numba up before it runs.
@@ -43,7 +45,7 @@ import numpy as np
 from xornet.engines import _cache, _layout
 from xornet.engines._written import source_one
 
-__all__ = ["COMPILE", "available", "compile_library", "kernel", "source"]
+__all__ = ["COMPILE", "available", "compile_library", "compiled", "kernel", "source"]
 
 #: The compile command, less the compiler and the file names: what numba does (optimised,
 #: for this CPU, multiply-adds fused, no fast-math beyond) as nearly as cc's options say it.
@@ -308,8 +310,10 @@ def source(
 
 
 def available() -> bool:
-    """Whether a C compiler is on the PATH as ``cc``."""
-    return shutil.which("cc") is not None
+    """Whether the one-network engine is to compile its written-out loop here: a C compiler
+    is on the PATH as ``cc``, and the environment variable ``XORNET_NATIVE`` is not ``0``
+    (which leaves the loop to numba, as before the C path; docs/cli.md)."""
+    return os.environ.get("XORNET_NATIVE") != "0" and shutil.which("cc") is not None
 
 
 @functools.cache
@@ -345,11 +349,16 @@ def compile_library(text: str, out: Path) -> None:
         os.replace(library, out)
 
 
+def _path(text: str) -> Path:
+    """Where the library compiled from ``text`` is kept in the cache directory."""
+    key = hashlib.sha256("\n".join([text, *COMPILE, _machine()]).encode()).hexdigest()[:16]
+    return _cache.cache_dir() / f"{_cache.NATIVE_PREFIX}{key}.so"
+
+
 def _library(text: str) -> ctypes.CDLL:
     """The compiled ``text``, from the cache directory (compiled there first if needed), or
     compiled in a temporary directory when the cache cannot be used safely."""
-    key = hashlib.sha256("\n".join([text, *COMPILE, _machine()]).encode()).hexdigest()[:16]
-    path = _cache.cache_dir() / f"{_cache.NATIVE_PREFIX}{key}.so"
+    path = _path(text)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _cache.is_private(path.parent):
@@ -386,6 +395,28 @@ def kernel(
     return _kernel(n, d, h, activation, optimizer, loss, shortcut)
 
 
+def compiled(
+    n: int,
+    d: int,
+    h: int,
+    activation: str = "sigmoid",
+    optimizer: str = "gd",
+    loss: str = "bce",
+    shortcut: bool = False,
+) -> bool:
+    """Whether :func:`kernel` has this loop without compiling it: loaded in this process, or
+    its library in a cache directory that is used (:func:`._cache.is_private`)."""
+    shape = (n, d, h, activation, optimizer, loss, shortcut)
+    if shape in _loaded:
+        return True
+    path = _path(source(*shape))
+    return path.exists() and _cache.is_private(path.parent)
+
+
+#: The shapes :func:`_kernel` has loaded in this process.
+_loaded: set[tuple[Any, ...]] = set()
+
+
 @functools.cache
 def _kernel(
     n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
@@ -413,4 +444,5 @@ def _kernel(
             ints.ctypes.data, int(stop_step), history.ctypes.data, history.size,
             counters.ctypes.data)  # fmt: skip
 
+    _loaded.add((n, d, h, activation, optimizer, loss, shortcut))
     return run_one

@@ -1,5 +1,11 @@
 """The numba engine for one network: drives the compiled loop of :mod:`._kernels` in chunks.
 
+A long full-batch run of a small network takes instead the loop written out for its shape
+(:func:`_written_out`): compiled in C by ``cc`` (:mod:`._native`, with no numba imported at
+all) when a C compiler is there and ``XORNET_NATIVE`` is not ``0``, else by numba
+(:mod:`._written`). Both give the same numbers bit for bit (tests/test_native.py); the engine
+is called ``numba`` to users either way.
+
 Python keeps three jobs between chunks: drawing the shuffling permutations from the same
 ``rng`` stream, in the same order, as the NumPy loop (so both engines see the same batches),
 calling the progress callback, and stopping on request. A chunk is sized to a few
@@ -16,7 +22,7 @@ import numpy as np
 
 from xornet._typing import Array, IntArray
 from xornet.config import STOP_CODES, batch_schedule, stop_reason_of
-from xornet.engines import _kernels as kernels
+from xornet.engines import _layout as layout
 from xornet.optim import Adam, Momentum, Optimizer
 from xornet.params import Params
 
@@ -27,9 +33,9 @@ Callback = Callable[[int, float], bool | None]
 
 __all__ = ["Stretch", "advance", "compiled", "load", "pack_settings"]
 
-ACTIVATION_CODES = {"sigmoid": kernels.SIGMOID, "tanh": kernels.TANH, "relu": kernels.RELU}
-OPTIMIZER_CODES = {"gd": kernels.GD, "momentum": kernels.MOMENTUM, "adam": kernels.ADAM}
-LOSS_CODES = {"bce": kernels.BCE, "sse": kernels.SSE}
+ACTIVATION_CODES = {"sigmoid": layout.SIGMOID, "tanh": layout.TANH, "relu": layout.RELU}
+OPTIMIZER_CODES = {"gd": layout.GD, "momentum": layout.MOMENTUM, "adam": layout.ADAM}
+LOSS_CODES = {"bce": layout.BCE, "sse": layout.SSE}
 
 # About this many multiply-adds per chunk: a few milliseconds of compiled work.
 _CHUNK_WORK = 2**22
@@ -108,13 +114,13 @@ def load(
     from xornet.optim import GD
 
     if X is not None and y is not None and config is not None and params is not None:
-        loop = _loop_for(X, config, params.n_outputs, steps)
-        if loop is not kernels.run:  # a call that takes no step
+        written = _written_for(X, config, params.n_outputs, steps)
+        if written is not None:  # a call that takes no step
             theta = params.ravel()
             fs, ints = pack_settings(config, X.shape[0])
             counters = np.array([0, 0, STOP_CODES["running"], 0, -1, -1], dtype=np.int64)
-            loop(np.ascontiguousarray(X), np.ascontiguousarray(y), theta, np.zeros((3, theta.size)),
-                 fs, ints, 0, np.empty(1), counters)  # fmt: skip
+            written(np.ascontiguousarray(X), np.ascontiguousarray(y), theta,
+                    np.zeros((3, theta.size)), fs, ints, 0, np.empty(1), counters)  # fmt: skip
             return
     tiny = Params(np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
     X1, y1 = np.zeros((2, 1)), np.array([0.0, 1.0])
@@ -133,6 +139,11 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
     bool or None
         None when numba's cache cannot be read (its index is numba's own, private format).
     """
+    from xornet.engines import _native  # no numba
+
+    shape = _written_shape(X, config, n_outputs, steps)
+    if shape is not None and _native.available():
+        return _native.compiled(*shape)  # or, if cc fails there, numba compiles: seconds
     loop = _loop_for(X, config, n_outputs, steps)
     try:
         return _in_cache(loop)
@@ -143,19 +154,41 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
 def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Callable[..., object]:
     """The compiled loop that :func:`advance` runs a stretch of ``steps`` steps of this run
     with: the written-out one for the run's shape, or the general :func:`._kernels.run`."""
+    written = _written_for(X, config, n_outputs, steps)
+    if written is not None:
+        return written
+    from xornet.engines import _kernels  # numba: imported only when its loop runs
+
+    general: Callable[..., object] = _kernels.run
+    return general
+
+
+def _written_for(
+    X: Array, config: TrainConfig, n_outputs: int, steps: int
+) -> Callable[..., object] | None:
+    """The written-out loop for a stretch of ``steps`` steps of this run, or None."""
     n, d = X.shape
-    per_epoch = batch_schedule(n, config.batch_size)[1]
-    written = _written_out(config, n, d, n_outputs, per_epoch, steps)
-    return kernels.run if written is None else written
+    return _written_out(config, n, d, n_outputs, batch_schedule(n, config.batch_size)[1], steps)
 
 
-def _in_cache(dispatcher: object) -> bool:
-    """Whether a numba dispatcher has code for this machine, compiled or on disk (any
-    argument types): numba's index keys are (signature, machine, hashes of the code)."""
-    if getattr(dispatcher, "signatures", None):
+def _written_shape(
+    X: Array, config: TrainConfig, n_outputs: int, steps: int
+) -> tuple[int, int, int, str, str, str, bool] | None:
+    """:func:`_written_for`'s loop as the arguments of :func:`._native.kernel`, or None."""
+    n, d = X.shape
+    return _shape_of(config, n, d, n_outputs, batch_schedule(n, config.batch_size)[1], steps)
+
+
+def _in_cache(loop: object) -> bool:
+    """Whether a compiled loop has code for this machine, compiled or on disk (any argument
+    types). A C loop (:mod:`._native`) is compiled when it is made; for a numba dispatcher,
+    numba's index keys are (signature, machine, hashes of the code)."""
+    if getattr(loop, "__module__", None) == "xornet.engines._native":
         return True
-    cache = dispatcher._cache  # type: ignore[attr-defined]
-    codegen = dispatcher.targetctx.codegen()  # type: ignore[attr-defined]
+    if getattr(loop, "signatures", None):
+        return True
+    cache = loop._cache  # type: ignore[attr-defined]
+    codegen = loop.targetctx.codegen()  # type: ignore[attr-defined]
     _, machine, code = cache._index_key((), codegen)
     index = cache._cache_file._load_index()
     return any(key[1] == machine and key[2] == code for key in index)
@@ -240,7 +273,7 @@ def advance(
     theta = params.ravel()
     state, t = _optimizer_rows(optimizer, params)
     fs, ints = pack_settings(config, n)
-    per_epoch = -(-n // int(ints[kernels.BATCH]))
+    per_epoch = -(-n // int(ints[layout.BATCH]))
     shuffled = per_epoch > 1 and config.shuffle
     every = config.record_every
     counters = np.array([start_step, 0, STOP_CODES["running"], t, -1, -1], dtype=np.int64)
@@ -256,8 +289,8 @@ def advance(
         compiling = time.perf_counter() - begin
     records: list[float] = []
     stop: str | None = None
-    while counters[kernels.STEP] < until and counters[kernels.STOP] == STOP_CODES["running"]:
-        start = int(counters[kernels.STEP])
+    while counters[layout.STEP] < until and counters[layout.STOP] == STOP_CODES["running"]:
+        start = int(counters[layout.STEP])
         end = min(until, start + chunk)
         first_epoch = -(-start // per_epoch)  # epochs that start inside [start, end)
         n_epochs = (end - 1) // per_epoch - first_epoch + 1 if shuffled else 0
@@ -267,13 +300,15 @@ def advance(
             perms[e] = order if drawn else gen.permutation(n)
         order_epoch = max(order_epoch, first_epoch + perms.shape[0] - 1)
         history = np.empty(-(-(end - start) // every) + 1)
-        counters[kernels.N_RECORDS] = 0
+        counters[layout.N_RECORDS] = 0
         if written is not None:
             written(X, y, theta, state, fs, ints, end, history, counters)
         else:
+            from xornet.engines import _kernels as kernels  # numba
+
             kernels.run(X, y, theta, state, fs, ints, end, order, perms, first_epoch, history,
                         counters, *scratch, identity)  # fmt: skip
-        taken = int(counters[kernels.N_RECORDS])
+        taken = int(counters[layout.N_RECORDS])
         first = -(-start // every)  # the index of the chunk's first record
         new = [float(v) for i, v in enumerate(history[:taken]) if first + i >= n_recorded]
         records += new
@@ -281,12 +316,12 @@ def advance(
         if new and callback is not None and callback((n_recorded - 1) * every, new[-1]):
             stop = "interrupted"
             break
-    code = int(counters[kernels.STOP])
+    code = int(counters[layout.STOP])
     if code != STOP_CODES["running"]:
         stop = stop_reason_of(code)
     _copy_back(params, theta)
-    _set_optimizer(optimizer, params, state, int(counters[kernels.ADAM_T]))
-    return Stretch(int(counters[kernels.STEP]), stop, records, order_epoch, compiling)
+    _set_optimizer(optimizer, params, state, int(counters[layout.ADAM_T]))
+    return Stretch(int(counters[layout.STEP]), stop, records, order_epoch, compiling)
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
@@ -302,10 +337,45 @@ def _written_out(
     """The written-out loop for a stretch of ``steps`` steps (default ``config.steps``), or
     None when the general loop runs it: a short stretch, such as a playground frame's, does
     not pay for compiling a loop for its shape."""
+    from xornet.engines import _native, _written
+
+    shape = _shape_of(config, n, d, k, per_epoch, steps)
+    if shape is None:
+        return None
+    native = _native_loop(*shape) if _native.available() else None
+    return native if native is not None else _written.kernel(*shape, one=True)
+
+
+def _shape_of(
+    config: TrainConfig, n: int, d: int, k: int, per_epoch: int, steps: int | None = None
+) -> tuple[int, int, int, str, str, str, bool] | None:
+    """:func:`_written_out`'s loop as the arguments of :func:`._written.kernel`, or None."""
     from xornet.engines import _written
 
     small = per_epoch == 1 and k == 1 and _written.fits(n, d, config.hidden)
     if not small or (config.steps if steps is None else steps) < WRITTEN_OUT_MIN_STEPS:
         return None
-    return _written.kernel(n, d, config.hidden, config.activation, config.optimizer,
-                           config.loss, config.shortcut, one=True)  # fmt: skip
+    return (n, d, config.hidden, config.activation, config.optimizer, config.loss,
+            config.shortcut)  # fmt: skip
+
+
+def _native_loop(
+    n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
+) -> Callable[..., object] | None:
+    """The written-out loop compiled in C (:func:`._native.kernel`, once a process), or None
+    when ``cc`` could not compile or load it: numba's then runs, with the same results. A
+    shape that failed is not tried again in this process."""
+    from xornet.engines import _native
+
+    shape = (n, d, h, activation, optimizer, loss, shortcut)
+    if shape in _NATIVE_FAILED:
+        return None
+    try:
+        return _native.kernel(*shape)
+    except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
+        _NATIVE_FAILED.add(shape)
+        return None
+
+
+#: The shapes whose C loop failed to compile or load in this process.
+_NATIVE_FAILED: set[tuple[int, int, int, str, str, str, bool]] = set()
