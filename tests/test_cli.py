@@ -804,6 +804,7 @@ def test_whether_a_kernel_is_compiled_is_read_from_numbas_disk_cache(tmp_path, m
     from xornet.engines import _cache, _written, fused
 
     monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))  # an empty cache of its own
+    monkeypatch.setenv("XORNET_NATIVE", "0")  # numba's loop (the C one's: tests/test_native.py)
     data, config = xornet.xor(), xornet.PRESETS["post"].replace(hidden=3, loss="sse")
     fused.load()
     assert fused.compiled(data.X, config, 1, 10) is True  # the general loop alone (short runs)
