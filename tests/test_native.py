@@ -1,5 +1,8 @@
 """The one-network written-out loop compiled in C (xornet.engines._native): the same numbers as
-numba's run_one (bit for bit, on this machine's compilers) and as the NumPy reference (1e-10)."""
+numba's run_one and as the NumPy reference (1e-10). Against numba's it was bit for bit on the
+machine it was written on (gcc 12.2 and numba's LLVM, Intel AVX-512), but which multiply-adds
+each compiler fuses is its own choice (GCC avoids chains of them on AMD's Zen), so the tests
+hold it to 1e-12 over 300 steps, and the post's 200,000 to the reference's 1e-10."""
 
 import itertools
 import shutil
@@ -45,7 +48,7 @@ def run(kernel, config, theta0, steps, tol=None, target=None):
 
 
 @pytest.mark.parametrize("config", GRID, ids=lambda c: "-".join(map(str, shape_of(c)[2:])))
-def test_the_c_loop_gives_numbas_bits(config):
+def test_the_c_loop_gives_numbas_numbers(config):
     from xornet.config import STOP_CODES
     from xornet.engines import _written
 
@@ -56,8 +59,9 @@ def test_the_c_loop_gives_numbas_bits(config):
     whole = run(c_loop, config, theta0, 300, target=0.3)
     assert whole[3][2] == STOP_CODES["running"]
     assert whole[3][0] == 300
-    # A tolerance the run reaches half way: both stop at the same step, for it.
-    tol = float(whole[2][20])
+    # A tolerance the run reaches half way (a hair above its record 20, so that a last-bit
+    # difference between the compilers cannot move the stop): both stop at the same step.
+    tol = float(whole[2][20]) * (1 + 1e-9)
     stopped = run(c_loop, config, theta0, 300, tol=tol)
     assert stopped[3][2] == STOP_CODES["tolerance"]
     assert stopped[3][0] < 300
@@ -66,7 +70,10 @@ def test_the_c_loop_gives_numbas_bits(config):
                                                                              theta0, 300, tol_,
                                                                              target)  # fmt: skip
         for a, b in zip(ours, theirs, strict=True):
-            np.testing.assert_array_equal(a, b)
+            if a.dtype == np.int64:  # the counters: steps, records, stops
+                np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
 @pytest.fixture
@@ -186,11 +193,11 @@ def test_without_the_c_loop_numba_runs_it_silently_with_the_same_numbers(how, mo
     without = post_run()
     assert set(made) == {(4, 2, 2, "sigmoid", "gd", "bce", False)}  # numba's loop ran it
     assert without.engine == with_c.engine == "numba"
-    np.testing.assert_array_equal(without.params.ravel(), with_c.params.ravel())
-    np.testing.assert_array_equal(without.loss_history, with_c.loss_history)
+    np.testing.assert_allclose(without.params.ravel(), with_c.params.ravel(), rtol=0, atol=TOL)
+    np.testing.assert_allclose(without.loss_history, with_c.loss_history, rtol=0, atol=TOL)
     if how == "cc fails":  # tried once a process
         assert set(made) == fused._NATIVE_FAILED
-        assert post_run().final_loss == with_c.final_loss
+        assert post_run().final_loss == pytest.approx(with_c.final_loss, rel=0, abs=TOL)
         assert tried == [made[0]]
 
 
@@ -236,4 +243,4 @@ def test_the_post_trains_in_a_fresh_process_without_importing_numba(tmp_path):
         results[native] = (json.loads("\n".join(record))["final_loss"], imported)
     assert results["1"][1] == "False"  # the C loop ran it: numba never imported
     assert results["0"][1] == "True"
-    assert results["1"][0] == results["0"][0]
+    assert results["1"][0] == pytest.approx(results["0"][0], rel=0, abs=TOL)

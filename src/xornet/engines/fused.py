@@ -3,8 +3,9 @@
 A long full-batch run of a small network takes instead the loop written out for its shape
 (:func:`_written_out`): compiled in C by ``cc`` (:mod:`._native`, with no numba imported at
 all) when a C compiler is there and ``XORNET_NATIVE`` is not ``0``, else by numba
-(:mod:`._written`). Both give the same numbers bit for bit (tests/test_native.py); the engine
-is called ``numba`` to users either way.
+(:mod:`._written`). Both give the same numbers (bit for bit where they were written; tested to
+1e-12, as the compilers may fuse different multiply-adds: tests/test_native.py); the engine is
+called ``numba`` to users either way.
 
 Python keeps three jobs between chunks: drawing the shuffling permutations from the same
 ``rng`` stream, in the same order, as the NumPy loop (so both engines see the same batches),
