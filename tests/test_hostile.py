@@ -803,7 +803,7 @@ def test_a_run_keeping_more_loss_records_than_it_can_hold_is_refused_before_any_
     # --record-every 1 --save trained to the end, then could not write its model file.
     from xornet import TrainConfig, Trainer
     from xornet.cli import main
-    from xornet.training import MAX_RECORDS
+    from xornet.config import MAX_RECORDS
 
     X, y = np.eye(4, 2), np.array([0.0, 1.0, 1.0, 0.0])
     # A record before each step: MAX_RECORDS steps keep MAX_RECORDS records, which fit (they
@@ -840,7 +840,7 @@ def test_explain_after_many_steps_is_bounded_by_the_step_limit_alone(capsys, mon
     assert main(["explain", "--after", "1000000000", "--seed", "1"]) == 130
     assert "--record-every" not in capsys.readouterr().err
     assert built[0].steps == 10**9
-    xornet.training.check_records(built[0])
+    xornet.config.check_records(built[0])
 
 
 def test_explain_model_after_too_many_steps_names_after(capsys, tmp_path):

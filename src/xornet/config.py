@@ -32,6 +32,7 @@ from xornet.optim import OPTIMIZERS, Optimizer, make_optimizer
 from xornet.params import INITS, Params, init_params, post_initial_params_many
 
 __all__ = [
+    "MAX_RECORDS",
     "MAX_SEED",
     "PRESETS",
     "STARTS",
@@ -39,8 +40,10 @@ __all__ = [
     "StopReason",
     "TrainConfig",
     "batch_schedule",
+    "check_records",
     "check_seed",
     "epochs_of",
+    "records_kept",
     "settings_that_apply",
     "start_params",
     "start_params_many",
@@ -311,6 +314,38 @@ def batch_schedule(n_samples: int, batch_size: int | None) -> tuple[int, int]:
     """
     batch = n_samples if batch_size is None else min(batch_size, n_samples)
     return batch, -(-n_samples // batch)
+
+
+#: The most loss records one run keeps (one before every ``record_every``-th step from step 0:
+#: ``ceil(steps / record_every)``): 40 MB as an array, which a model file's state holds.
+#: Beyond it a run's memory grows without end (a record a step of a 1e10-step run) and its
+#: model file could not be written after the training.
+MAX_RECORDS: Final = 5_000_000
+
+
+def records_kept(steps: int, record_every: int) -> int:
+    """How many loss records a run of ``steps`` steps keeps: one at steps 0, k, 2k, ... below
+    the last (``k = record_every``)."""
+    return -(-steps // record_every)
+
+
+def check_records(config: TrainConfig) -> None:
+    """Refuse a run that would keep more than :data:`MAX_RECORDS` loss records.
+
+    Raises
+    ------
+    XornetError
+        Starting ``record_every:`` (the command line names its flag), with the smallest
+        ``record_every`` that fits.
+    """
+    records = records_kept(config.steps, config.record_every)
+    if records > MAX_RECORDS:
+        least = -(-config.steps // MAX_RECORDS)
+        raise XornetError(
+            f"record_every: a run of {config.steps:,} steps recording its loss every "
+            f"{config.record_every:,} keeps {records:,} records, more than the {MAX_RECORDS:,} "
+            f"a run keeps; record every {least:,} steps or more"
+        )
 
 
 def epochs_of(steps: int | IntArray, n_samples: int, batch_size: int | None) -> Array:

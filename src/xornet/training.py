@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from xornet.config import (
     StopReason,
     TrainConfig,
     batch_schedule,
+    check_records,
     check_seed,
     start_params,
 )
@@ -37,14 +38,11 @@ from xornet.optim import Optimizer
 from xornet.params import Params
 
 __all__ = [
-    "MAX_RECORDS",
     "PRESETS",
     "TrainConfig",
     "TrainResult",
     "TrainState",
     "Trainer",
-    "check_records",
-    "records_kept",
     "train",
 ]
 
@@ -149,38 +147,6 @@ class TrainState:
     order_epoch: int
 
 
-#: The most loss records one run keeps (one before every ``record_every``-th step from step 0:
-#: ``ceil(steps / record_every)``): 40 MB as an array, which a model file's state holds.
-#: Beyond it a run's memory grows without end (a record a step of a 1e10-step run) and its
-#: model file could not be written after the training.
-MAX_RECORDS: Final = 5_000_000
-
-
-def records_kept(steps: int, record_every: int) -> int:
-    """How many loss records a run of ``steps`` steps keeps: one at steps 0, k, 2k, ... below
-    the last (``k = record_every``)."""
-    return -(-steps // record_every)
-
-
-def check_records(config: TrainConfig) -> None:
-    """Refuse a run that would keep more than :data:`MAX_RECORDS` loss records.
-
-    Raises
-    ------
-    XornetError
-        Starting ``record_every:`` (the command line names its flag), with the smallest
-        ``record_every`` that fits.
-    """
-    records = records_kept(config.steps, config.record_every)
-    if records > MAX_RECORDS:
-        least = -(-config.steps // MAX_RECORDS)
-        raise XornetError(
-            f"record_every: a run of {config.steps:,} steps recording its loss every "
-            f"{config.record_every:,} keeps {records:,} records, more than the {MAX_RECORDS:,} "
-            f"a run keeps; record every {least:,} steps or more"
-        )
-
-
 class Trainer:
     """One training run of a two-layer network on ``(X, y)``, resumable.
 
@@ -233,7 +199,7 @@ class Trainer:
         If ``X`` or ``y`` cannot be trained on.
     XornetError
         If ``params`` do not fit the data or the configuration, or the run would keep more
-        than :data:`MAX_RECORDS` loss records (:func:`check_records`).
+        than :data:`~xornet.config.MAX_RECORDS` loss records (:func:`~xornet.config.check_records`).
     """
 
     def __init__(

@@ -149,9 +149,9 @@ def config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainConfig:
 
 
 def run_config(config: TrainConfig) -> TrainConfig:
-    """``config``, if one run may take it (:func:`xornet.training.check_records`); else the
+    """``config``, if one run may take it (:func:`xornet.config.check_records`); else the
     error in the words of the command line, before any work."""
-    from xornet.training import check_records
+    from xornet.config import check_records
 
     try:
         check_records(config)
@@ -347,7 +347,8 @@ def model_trainer(
     that the trainer does not count (a file without the run's state: its metadata's).
 
     What ``explain --model`` and ``report --model`` show as the model's next step."""
-    from xornet.training import MAX_RECORDS, Trainer, check_records
+    from xornet.config import MAX_RECORDS, check_records
+    from xornet.training import Trainer
 
     if model.state is not None:
         config = saved.replace(steps=model.state.step + after, **NO_STOP)

@@ -226,7 +226,7 @@ def run_with_path(trainer: Trainer, points: int = 64) -> Array:
 def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[int]:
     """The trend's factors, checked: increasing, above 1, reaching at most
     :data:`MAX_TREND_STEPS` steps and recording at most
-    :data:`xornet.training.MAX_RECORDS` losses when a run
+    :data:`xornet.config.MAX_RECORDS` losses when a run
     of ``steps`` steps is continued.
 
     Parameters
@@ -246,7 +246,7 @@ def check_longer(longer: Sequence[int], steps: int, record_every: int) -> list[i
     ------
     XornetError
     """
-    from xornet.training import MAX_RECORDS, records_kept
+    from xornet.config import MAX_RECORDS, records_kept
 
     factors = [int(f) for f in longer]
     if any(f <= 1 for f in factors) or factors != sorted(set(factors)):
