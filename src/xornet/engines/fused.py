@@ -181,11 +181,9 @@ def _written_shape(
 
 
 def _in_cache(loop: object) -> bool:
-    """Whether a compiled loop has code for this machine, compiled or on disk (any argument
-    types). A C loop (:mod:`._native`) is compiled when it is made; for a numba dispatcher,
-    numba's index keys are (signature, machine, hashes of the code)."""
-    if getattr(loop, "__module__", None) == "xornet.engines._native":
-        return True
+    """Whether a numba loop has code for this machine, compiled or on disk (any argument
+    types): numba's index keys are (signature, machine, hashes of the code). A C loop never
+    comes here: :func:`compiled` asks :func:`._native.compiled` for it."""
     if getattr(loop, "signatures", None):
         return True
     cache = loop._cache  # type: ignore[attr-defined]
