@@ -244,3 +244,19 @@ def test_the_post_trains_in_a_fresh_process_without_importing_numba(tmp_path):
     assert results["1"][1] == "False"  # the C loop ran it: numba never imported
     assert results["0"][1] == "True"
     assert results["1"][0] == pytest.approx(results["0"][0], rel=0, abs=TOL)
+
+
+def test_a_bad_xornet_native_value_is_refused_in_one_line(monkeypatch, capsys):
+    """Only 0 turned the C loop off: "off" or "false" silently left it on."""
+    from xornet.cli import main
+    from xornet.errors import XornetError
+
+    monkeypatch.setenv("XORNET_NATIVE", "off")
+    with pytest.raises(XornetError, match="XORNET_NATIVE must be 0 or 1, got 'off'"):
+        _native.available()
+    assert main(["train", "--preset", "post", "--seed", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "xornet: error: XORNET_NATIVE must be 0 or 1, got 'off'\n"
+    monkeypatch.setenv("XORNET_NATIVE", "1")
+    assert _native.available()

@@ -44,6 +44,7 @@ import numpy as np
 
 from xornet.engines import _cache, _layout
 from xornet.engines._written import source_one
+from xornet.errors import XornetError, quoted
 
 __all__ = ["COMPILE", "available", "compile_library", "compiled", "kernel", "source"]
 
@@ -312,8 +313,17 @@ def source(
 def available() -> bool:
     """Whether the one-network engine is to compile its written-out loop here: a C compiler
     is on the PATH as ``cc``, and the environment variable ``XORNET_NATIVE`` is not ``0``
-    (which leaves the loop to numba, as before the C path; docs/cli.md)."""
-    return os.environ.get("XORNET_NATIVE") != "0" and shutil.which("cc") is not None
+    (which leaves the loop to numba, as before the C path; docs/cli.md).
+
+    Raises
+    ------
+    XornetError
+        If ``XORNET_NATIVE`` is set to anything but 0 or 1 (``off`` would read as on).
+    """
+    asked = os.environ.get("XORNET_NATIVE", "").strip()
+    if asked not in ("", "0", "1"):
+        raise XornetError(f"XORNET_NATIVE must be 0 or 1, got {quoted(asked)}")
+    return asked != "0" and shutil.which("cc") is not None
 
 
 @functools.cache
