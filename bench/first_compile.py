@@ -1,16 +1,16 @@
 """What a setting's first run on a machine waits for: each kernel's first compile.
 
 Run ``python bench/first_compile.py [--repeat R]`` from the repository root (about 10-20 s a
-row, 7 rows on an AVX-512 CPU, 4 on others).
+row, 9 rows on an AVX-512 CPU, 5 on others).
 
 Each row is a fresh process with empty caches (numba's and xornet's, in a temporary
 directory) that makes one ``train_many`` call of 70 networks (for ``each``, 5 networks after a
 ``train`` of one) for 300 steps, so that nearly all of its time is compiling the kernel the
 call takes: the full-batch lanes (``lanes``), the general lanes (``general``: one pattern at a
-time here), the step written out for XOR's 2-2-1 (``written``), fewer than 16 networks
-(``each``). Printed as a Markdown table of wall seconds (min / median / max of ``--repeat``
-processes, the kernels in turns), for each vector width the CPU has (512 and 256 bits on an
-AVX-512 CPU, through ``XORNET_VECTOR_BITS``).
+time here), the step written out for XOR's 2-2-1 compiled by numba (``written``) and in C by
+``cc`` (``written-c``), fewer than 16 networks (``each``). Printed as a Markdown table of wall
+seconds (min / median / max of ``--repeat`` processes, the kernels in turns), for each vector
+width the CPU has (512 and 256 bits on an AVX-512 CPU, through ``XORNET_VECTOR_BITS``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ data = xornet.xor()
 config = xornet.TrainConfig(hidden=2, learning_rate=0.5, steps=300, tol=0.05)
 if job == "general":
     config = config.replace(batch_size=1, shuffle=False)
-many.WRITTEN_OUT_MIN_WORK = 0 if job == "written" else 10**18
+many.WRITTEN_OUT_MIN_WORK = 0 if job.startswith("written") else 10**18
 if job == "each":
     xornet.train(data.X, data.y, config, rng=0, engine="numba")
 start = time.perf_counter()
@@ -40,7 +40,7 @@ result = xornet.train_many(data.X, data.y, config, 5 if job == "each" else 70, e
 print(result.kernel.split("/")[0], time.perf_counter() - start)
 """
 
-JOBS = ("lanes", "general", "written", "each")
+JOBS = ("lanes", "general", "written", "written-c", "each")
 
 
 def first_run(job: str, bits: int) -> float:
@@ -48,7 +48,8 @@ def first_run(job: str, bits: int) -> float:
     with tempfile.TemporaryDirectory() as empty:
         env = {**os.environ, "XORNET_VECTOR_BITS": str(bits),
                "NUMBA_CACHE_DIR": os.path.join(empty, "numba"),
-               "XORNET_CACHE_DIR": os.path.join(empty, "xornet")}  # fmt: skip
+               "XORNET_CACHE_DIR": os.path.join(empty, "xornet"),
+               "XORNET_NATIVE": "0" if job == "written" else "1"}  # fmt: skip
         done = subprocess.run([sys.executable, "-c", CALL, job], env=env, check=True,
                               capture_output=True, text=True)  # fmt: skip
     kernel, seconds = done.stdout.split()

@@ -240,8 +240,9 @@ def xornet_runner(
     n_networks: int, steps: int, kernel: str, bits: int | None
 ) -> Callable[[], float]:
     """``train_many`` on the post's preset from the same starts, its ``kernel`` forced
-    (``lanes`` or ``written out``) with vectors of at most ``bits`` (None: the CPU's); the
-    runner returns the train seconds."""
+    (``lanes``, ``written out``: compiled in C when ``cc`` is there, or ``written out, numba``)
+    with vectors of at most ``bits`` (None: the CPU's); the runner returns the train
+    seconds."""
     import xornet
     from xornet.engines import many
     from xornet.engines._lanes import VECTOR_BITS_VARIABLE
@@ -254,18 +255,22 @@ def xornet_runner(
     ]
 
     def run() -> float:
-        saved = many.WRITTEN_OUT_MIN_WORK, os.environ.get(VECTOR_BITS_VARIABLE)
+        variables = {VECTOR_BITS_VARIABLE: None if bits is None else str(bits),
+                     "XORNET_NATIVE": "0" if kernel.endswith("numba") else None}  # fmt: skip
+        saved = many.WRITTEN_OUT_MIN_WORK, {name: os.environ.get(name) for name in variables}
         many.WRITTEN_OUT_MIN_WORK = 10**18 if kernel == "lanes" else 0
-        if bits is not None:
-            os.environ[VECTOR_BITS_VARIABLE] = str(bits)
+        for name, value in variables.items():
+            if value is not None:
+                os.environ[name] = value
         try:
             result = xornet.train_many(X4, Y4, config, range(n_networks), params=params,
                                        engine="numba")  # fmt: skip
         finally:
             many.WRITTEN_OUT_MIN_WORK = saved[0]
-            os.environ.pop(VECTOR_BITS_VARIABLE, None)
-            if saved[1] is not None:
-                os.environ[VECTOR_BITS_VARIABLE] = saved[1]
+            for name, value in saved[1].items():
+                os.environ.pop(name, None)
+                if value is not None:
+                    os.environ[name] = value
         return result.train_seconds
 
     return run
@@ -287,7 +292,7 @@ def head_to_head(N: int, steps: int, rounds: int, widths: Sequence[int | None]) 
     all versions in turns) for N networks, and xornet's median against the best peer's."""
     runs: dict[str, tuple[Callable[[], float], int]] = {}
     for bits in widths:
-        for kernel in ("lanes", "written out"):
+        for kernel in ("lanes", "written out", "written out, numba"):
             name = f"xornet {kernel}" + ("" if bits is None else f", {bits}-bit")
             runs[name] = xornet_runner(N, steps, kernel, bits), steps
     tc, tc_compile = torch_compiled(N, steps)

@@ -357,19 +357,21 @@ def spy_kernels(monkeypatch):
     """Record which compiled kernels of the lanes and the written-out loops build and run.
 
     Returns a namespace: ``made``, the written-out kernels built (``(args, kwargs)`` of
-    :func:`xornet.engines._written.kernel`, the C loop's as ``one=True``); ``native``, the
-    arguments of each C loop built (:func:`xornet.engines._native.kernel`); ``written`` and
-    ``one``, a number per call of a written-out kernel (the lanes', and the one-network
-    loop's); ``lanes``, the block width of each call of the lane kernel. A test that claims a
-    kernel trained its networks checks here that it ran: a dispatch that silently fell back
-    to another kernel fails it.
+    :func:`xornet.engines._written.kernel`, the C loop's as ``one=True``, the C lanes' as the
+    lanes'); ``native``, the arguments of each C loop built (:func:`xornet.engines._native.kernel`)
+    and ``native_lanes``, of each C lane kernel (:func:`xornet.engines._native_lanes.kernel`);
+    ``written`` and ``one``, a number per call of a written-out kernel (the lanes', and the
+    one-network loop's); ``lanes``, the block width of each call of the lane kernel. A test
+    that claims a kernel trained its networks checks here that it ran: a dispatch that
+    silently fell back to another kernel fails it.
     """
     from types import SimpleNamespace
 
-    from xornet.engines import _lanes, _native, _written
+    from xornet.engines import _lanes, _native, _native_lanes, _written
 
-    spy = SimpleNamespace(made=[], written=[], one=[], lanes=[], native=[])
+    spy = SimpleNamespace(made=[], written=[], one=[], lanes=[], native=[], native_lanes=[])
     real_kernel, real_native, real_lanes = _written.kernel, _native.kernel, _lanes.run_lanes
+    real_native_lanes = _native_lanes.kernel
 
     def counting(run, calls):
         def counted(*a):
@@ -387,12 +389,18 @@ def spy_kernels(monkeypatch):
         spy.native.append(args)
         return counting(real_native(*args), spy.one)
 
+    def native_lanes(*args, **kwargs):  # the lanes' step compiled in C: made and run as numba's
+        spy.made.append((args, {}))
+        spy.native_lanes.append(args)
+        return counting(real_native_lanes(*args, **kwargs), spy.written)
+
     def lanes(*a):
         spy.lanes.append(a[2].shape[-1])  # T (P, width)
         return real_lanes(*a)
 
     monkeypatch.setattr(_written, "kernel", kernel)
     monkeypatch.setattr(_native, "kernel", native)
+    monkeypatch.setattr(_native_lanes, "kernel", native_lanes)
     monkeypatch.setattr(_lanes, "run_lanes", lanes)
     return spy
 
@@ -672,14 +680,31 @@ WRITTEN_CONFIGS = [
 ]
 
 
-@pytest.fixture
-def written_out(monkeypatch):
-    """Every lane-shaped job runs through the written-out step; returns the spy on the kernels
-    (:func:`spy_kernels`)."""
+def compiled_by(compiler, monkeypatch):
+    """Written-out loops compiled by ``compiler``: "c" (``cc``; the test is skipped without
+    one) or "numba" (``XORNET_NATIVE=0``)."""
+    from xornet.engines import _native
+
+    if compiler == "numba":
+        monkeypatch.setenv("XORNET_NATIVE", "0")
+    else:
+        monkeypatch.delenv("XORNET_NATIVE", raising=False)
+        if not _native.available():
+            pytest.skip("no C compiler (cc) on PATH")
+
+
+@pytest.fixture(params=["c", "numba"])
+def written_out(request, monkeypatch):
+    """Every lane-shaped job runs through the written-out step, compiled in C (when cc is
+    there) or, with ``XORNET_NATIVE=0``, by numba; returns the spy on the kernels
+    (:func:`spy_kernels`), which checks that the compiler expected built it."""
     from xornet.engines import many as many_module
 
+    compiled_by(request.param, monkeypatch)
     monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
-    return spy_kernels(monkeypatch)
+    spy = spy_kernels(monkeypatch)
+    yield spy
+    assert bool(spy.native_lanes) == (request.param == "c")
 
 
 @pytest.mark.parametrize("config", WRITTEN_CONFIGS)
@@ -959,15 +984,9 @@ def one_written_out(request, monkeypatch):
     """Every full-batch one-output run of one network takes the written-out loop, compiled in
     C (when cc is there) or, with ``XORNET_NATIVE=0``, by numba; returns the spy on the kernels
     (:func:`spy_kernels`) with ``c``, whether the C loop is the one expected."""
-    from xornet.engines import _native, fused
+    from xornet.engines import fused
 
-    if request.param == "numba":
-        monkeypatch.setenv("XORNET_NATIVE", "0")
-    else:
-        monkeypatch.delenv("XORNET_NATIVE", raising=False)
-        if not _native.available():
-            pytest.skip("no C compiler (cc) on PATH")
-
+    compiled_by(request.param, monkeypatch)
     fused.load()  # the engine's warm-up, before it too would take (and compile) a loop of its own
     monkeypatch.setattr(fused, "load", lambda *run: None)
     monkeypatch.setattr(fused, "WRITTEN_OUT_MIN_STEPS", 0)

@@ -4,13 +4,15 @@ One network (:func:`xornet.train`, :class:`xornet.Trainer`): ``engine="numpy"`` 
 reference loop of the Trainer; ``engine="numba"`` hands stretches of the run to
 :func:`.fused.advance`, which runs them in one compiled loop (:mod:`._kernels`), or, for a long
 full-batch run of a small network, in a loop with the step written out for its shape
-(:mod:`._written`).
+(:mod:`._written`), which the system's C compiler compiles when there is one
+(:mod:`._native`).
 
 Many networks (:func:`xornet.train_many`, in :mod:`.many`, which validates the job, draws the
 starts and picks an engine): ``numpy`` stacks them along a leading axis through the
 reference's own forward and backward (:mod:`._stacked`); ``numba`` runs them in SIMD lanes, in
 blocks spread over the threads (:mod:`._blocks` driving :mod:`._lanes`, or the written-out step
-for a long job on a small network), or otherwise through the one-network loop per network.
+for a long job on a small network, compiled in C when there is a C compiler:
+:mod:`._native_lanes`), or otherwise through the one-network loop per network.
 
 Shared by the compiled loops: the exps written without libm (:mod:`._exp`), and the disk cache
 of the written-out kernels (:mod:`._cache`; ``xornet cache``).

@@ -131,28 +131,24 @@ def run_lanes(
     earlier_step: int,
     progress: Callable[[int, int], object],
     *,
-    written: bool = False,
+    written: Kernel | None = None,
     general: bool = False,
     k: int = 1,
 ) -> _stacked.Run:
     """All networks in SIMD lanes, in blocks over the threads: one output and full batch
-    through the lane kernel (:func:`._lanes.run_lanes`), or with ``written`` through the step
-    written out for their shape (:func:`._written.kernel`); with ``general`` (mini-batches,
+    through the lane kernel (:func:`._lanes.run_lanes`), or through ``written``, the step
+    written out for their shape (:func:`written_kernel`); with ``general`` (mini-batches,
     ``k`` softmax outputs, shortcut weights) through :func:`._lanes_general.run_lanes_general`."""
     from xornet.engines import _lanes, _lanes_general, _written
 
     N, P = thetas.shape
-    (n, d), h = X.shape, config.hidden
-    run = None
-    if written:
-        run = _written.kernel(n, d, h, config.activation, config.optimizer, config.loss,
-                              config.shortcut)  # fmt: skip
+    n, h = X.shape[0], config.hidden
 
     def kernel(X: Array, y: Array, T: Array, V: Array, lr: Array, fs: Array, ints: IntArray,
                block: int, start: int, end: int, *counters: IntArray) -> None:  # fmt: skip
         """The chosen kernel on one thread's blocks (the written-out one has fixed blocks)."""
-        if run is not None:
-            run(X, y, T, V, lr, fs, ints, start, end, *counters)
+        if written is not None:
+            written(X, y, T, V, lr, fs, ints, start, end, *counters)
         elif general:
             _lanes_general.run_lanes_general(X, y, T, V, lr, fs, ints, h, k, block, start,
                                              end, *counters)  # fmt: skip
@@ -160,10 +156,9 @@ def run_lanes(
             _lanes.run_lanes(X, y, T, V, lr, fs, ints, h, block, start, end, *counters)
 
     # Networks a block: 0 for the written-out kernel's own fixed blocks.
-    lanes = 0 if written else general_lanes(n, k) if general else _lanes.LANES
+    lanes = 0 if written is not None else general_lanes(n, k) if general else _lanes.LANES
     T = np.ascontiguousarray(thetas.T)  # (P, N): each parameter's values for every network
-    slots = {"gd": 0, "momentum": 1, "adam": 2}[config.optimizer]
-    V = np.zeros((slots, P, N))  # the optimizer's state: momentum's velocities, Adam's m and v
+    V = np.zeros((_written.SLOTS[config.optimizer], P, N))  # momentum's velocities, Adam's m, v
     step = np.zeros(N, dtype=np.int64)
     stop = np.full(N, STOP_CODES["running"], dtype=np.int64)
     first_correct = np.full(N, -1, dtype=np.int64)
@@ -188,6 +183,23 @@ def run_lanes(
         leg(earlier_step, config.steps, pool)
     thetas[...] = T.T
     return _stacked.Run(step, _reasons(stop), first_correct, first_target, earlier)
+
+
+def written_kernel(n: int, d: int, config: TrainConfig) -> tuple[Kernel, str]:
+    """The lane kernel with the step written out for this shape and choice, and its name for
+    ``ManyResult.kernel``: compiled in C (:mod:`._native_lanes`, ``written-c``) when ``cc`` is
+    there and ``XORNET_NATIVE`` is not 0, else by numba (:mod:`._written`, ``written``); the
+    same numbers either way (tested)."""
+    from xornet.engines import _native, _native_lanes, _written
+    from xornet.engines._lanes import vector_bits
+
+    shape = (n, d, config.hidden, config.activation, config.optimizer, config.loss,
+             config.shortcut)  # fmt: skip
+    if _native.available():
+        run = _native.attempt(_native_lanes.kernel, *shape, bits=vector_bits())
+        if run is not None:
+            return run, "written-c"
+    return _written.kernel(*shape), "written"
 
 
 #: A lane kernel as :func:`_chunk` calls it: ``kernel(X, y, T, V, lr, fs, ints, block,

@@ -39,16 +39,8 @@ __all__ = ["exp_nonpos", "exp_nonpos_horner", "exp_table"]
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 # The split's constants and the table, kept apart from numba (:mod:`._layout`).
 _LOG2E, _LN2_HI, _LN2_LO, _ROUND = _layout.LOG2E, _layout.LN2_HI, _layout.LN2_LO, _layout.ROUND
-#: e^r on |r| <= ln2 / 2 as a polynomial of degree 11, c0 + c1 r + ... + c11 r^11: the
-#: Chebyshev interpolant at 12 points, ``mpmath.chebyfit(mpmath.exp, [-log(2)/2, log(2)/2],
-#: 12)`` at 50 digits, rounded to doubles. Relative error 1.7e-17, a sixth of half an ulp
-#: (Taylor's polynomial needs degree 13 for as good).
-_EXP_C = (
-    1.0, 1.0, 0.5000000000000019, 0.1666666666666668, 0.0416666666664881,
-    0.008333333333319601, 0.0013888888952314775, 0.00019841269890047113,
-    2.4801485482328494e-05, 2.755724091857897e-06, 2.763263963904103e-07,
-    2.5110037605963777e-08,
-)  # fmt: skip
+#: e^r on |r| <= ln2 / 2 as a polynomial of degree 11 (see :data:`._layout.EXP_C`).
+_EXP_C = _layout.EXP_C
 _EXP2_TABLE = _layout.EXP2_TABLE
 
 

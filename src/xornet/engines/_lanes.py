@@ -43,6 +43,7 @@ from numba.core.errors import RequireLiteralValue
 from numba.extending import intrinsic
 
 from xornet._typing import Array, IntArray
+from xornet.engines import _layout
 from xornet.engines._exp import exp_nonpos
 from xornet.engines._kernels import (
     ACT,
@@ -202,8 +203,7 @@ def sigmoid_e(z):
     return sigmoid_from(z, e, 1.0 / (1.0 + e)), e
 
 
-#: Below this |z|, tanh comes from expm1 (no cancellation in 1 - e^-2|z|); above, from exp.
-_TANH_SPLIT = 0.4
+_TANH_SPLIT = _layout.TANH_SPLIT  # below it, tanh from expm1 (see there)
 
 
 @njit(inline="always", **_OPTIONS)

@@ -46,7 +46,18 @@ from xornet.engines import _cache, _layout
 from xornet.engines._written import source_one
 from xornet.errors import XornetError, quoted
 
-__all__ = ["COMPILE", "available", "compile_library", "compiled", "kernel", "source"]
+__all__ = [
+    "COMPILE",
+    "FAILED",
+    "INT_POWER",
+    "attempt",
+    "available",
+    "compile_library",
+    "compiled",
+    "kernel",
+    "library",
+    "source",
+]
 
 #: The compile command, less the compiler and the file names: what numba does (optimised,
 #: for this CPU, multiply-adds fused, no fast-math beyond) as nearly as cc's options say it.
@@ -94,6 +105,10 @@ static inline double log1p_exp(double z) {
   return log1p(exp(z));
 }
 
+%(int_power)s"""
+
+#: ``float ** int`` in C, as numba computes it (also :mod:`._native_lanes`'s).
+INT_POWER = r"""
 /* float ** int as numba computes it (numbers.int_power_impl): squarings, or pow beyond 2^16. */
 static inline double int_power(double a, int64_t b) {
   double r = 1.0;
@@ -298,7 +313,7 @@ def source(
     table = ", ".join(repr(float(v)) for v in _layout.EXP2_TABLE)
     prelude = _PRELUDE % {
         "table": table, "log2e": _layout.LOG2E, "round": _layout.ROUND,
-        "ln2_hi": _layout.LN2_HI, "ln2_lo": _layout.LN2_LO,
+        "ln2_hi": _layout.LN2_HI, "ln2_lo": _layout.LN2_LO, "int_power": INT_POWER,
     }  # fmt: skip
     head = python.split('"""')[1].strip().splitlines()[0]
     return (
@@ -308,6 +323,25 @@ def source(
         + "\n".join(locals_ + body)
         + "\n}\n"
     )
+
+
+def attempt(build: Callable[..., Callable[..., None]], *args: Any, **kwargs: Any
+            ) -> Callable[..., None] | None:  # fmt: skip
+    """``build(*args, **kwargs)``, a loop compiled in C (:func:`kernel`,
+    :func:`._native_lanes.kernel`), or None when ``cc`` could not compile or load it: numba's
+    loop then runs, with the same results. What failed is not tried again in this process."""
+    key = (build.__module__, build.__name__, args, tuple(sorted(kwargs.items())))
+    if key in FAILED:
+        return None
+    try:
+        return build(*args, **kwargs)
+    except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
+        FAILED.add(key)
+        return None
+
+
+#: The loops whose C failed to compile or load in this process: :func:`attempt`'s keys.
+FAILED: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -339,8 +373,9 @@ def _machine() -> str:
     return platform.machine() + "\n" + "\n".join(sorted(lines))
 
 
-def compile_library(text: str, out: Path) -> None:
-    """Compile the C ``text`` into the shared library ``out`` (written whole or not at all).
+def compile_library(text: str, out: Path, options: tuple[str, ...] = COMPILE) -> None:
+    """Compile the C ``text`` into the shared library ``out`` (written whole or not at all),
+    with ``cc``'s ``options``.
 
     Raises
     ------
@@ -351,7 +386,7 @@ def compile_library(text: str, out: Path) -> None:
         c_file, library = Path(tmp) / "run_one.c", Path(tmp) / "run_one.so"
         c_file.write_text(text)
         done = subprocess.run(
-            ["cc", *COMPILE, "-o", str(library), str(c_file), "-lm"],
+            ["cc", *options, "-o", str(library), str(c_file), "-lm"],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode != 0:
@@ -359,26 +394,35 @@ def compile_library(text: str, out: Path) -> None:
         os.replace(library, out)
 
 
-def _path(text: str) -> Path:
-    """Where the library compiled from ``text`` is kept in the cache directory."""
-    key = hashlib.sha256("\n".join([text, *COMPILE, _machine()]).encode()).hexdigest()[:16]
+def _path(text: str, options: tuple[str, ...] = COMPILE) -> Path:
+    """Where the library compiled from ``text`` with ``options`` is kept in the cache
+    directory."""
+    key = hashlib.sha256("\n".join([text, *options, _machine()]).encode()).hexdigest()[:16]
     return _cache.cache_dir() / f"{_cache.NATIVE_PREFIX}{key}.so"
 
 
-def _library(text: str) -> ctypes.CDLL:
-    """The compiled ``text``, from the cache directory (compiled there first if needed), or
-    compiled in a temporary directory when the cache cannot be used safely."""
-    path = _path(text)
+def library(text: str, options: tuple[str, ...] = COMPILE) -> ctypes.CDLL:
+    """The C ``text`` compiled with ``options``, from the cache directory (compiled there first
+    if needed), or compiled in a temporary directory when the cache cannot be used safely.
+
+    Raises
+    ------
+    RuntimeError
+        cc failed.
+    OSError
+        cc is not there, or the library did not load.
+    """
+    path = _path(text, options)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _cache.is_private(path.parent):
             raise PermissionError(f"{path.parent} can be written by others")
         if not path.exists():
-            compile_library(text, path)
+            compile_library(text, path, options)
         return ctypes.CDLL(str(path))
     except OSError:
         with tempfile.TemporaryDirectory() as tmp:
-            compile_library(text, Path(tmp) / "run_one.so")
+            compile_library(text, Path(tmp) / "run_one.so", options)
             return ctypes.CDLL(str(Path(tmp) / "run_one.so"))  # mapped: the file may go
 
 
@@ -432,7 +476,7 @@ def _kernel(
     n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
 ) -> Callable[..., None]:
     P = d * h + 2 * h + 1 + (d if shortcut else 0)
-    run = _library(source(n, d, h, activation, optimizer, loss, shortcut)).run_one
+    run = library(source(n, d, h, activation, optimizer, loss, shortcut)).run_one
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 6 + [integer, pointer, integer, pointer]

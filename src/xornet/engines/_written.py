@@ -61,6 +61,22 @@ MAX_TERMS = 128
 LANES = 64
 
 
+#: Rows of optimizer state a parameter has: momentum's velocity, Adam's m and v.
+SLOTS = {"gd": 0, "momentum": 1, "adam": 2}
+
+
+def block_rows(P: int, k: int) -> dict[str, int]:
+    """The rows of the block buffer ``B (rows, LANES)`` past the parameters (rows ``0 ... P-1``)
+    and ``k`` rows of optimizer state per parameter: every number the step reads or writes for
+    a network sits in its column of this one array, which the loop walks lane by lane. ``Z2``
+    is the first of the ``n`` rows of logits, the last rows."""
+    rows = {"LR": P * (1 + k)}
+    for name in ("ACTIVE", "UNSOLVED", "SEEKING", "RERUN", "SPOILED", "FINITE", "CORRECT",
+                 "LOW", "EVENT", "Z2"):  # fmt: skip
+        rows[name] = max(rows.values()) + 1
+    return rows
+
+
 def fits(n: int, d: int, h: int) -> bool:
     """Whether a network of this shape is small enough to have its step written out.
 
@@ -113,13 +129,8 @@ def source(
         :func:`xornet.engines._lanes.run_lanes` (less ``h`` and ``L``, fixed here).
     """
     P = d * h + 2 * h + 1 + (d if shortcut else 0)  # parameters: W1, b1, W2, b2 (, W3)
-    k = {"gd": 0, "momentum": 1, "adam": 2}[optimizer]
-    # Rows of the block buffer B (rows, LANES): every number the step reads or writes for a
-    # network sits in its column of this one array, which the loop walks lane by lane.
-    rows = {"LR": P * (1 + k)}
-    for name in ("ACTIVE", "UNSOLVED", "SEEKING", "RERUN", "SPOILED", "FINITE", "CORRECT",
-                 "LOW", "EVENT", "Z2"):  # fmt: skip
-        rows[name] = max(rows.values()) + 1
+    k = SLOTS[optimizer]
+    rows = block_rows(P, k)
     n_rows = rows["Z2"] + n
     lines: list[str] = []
 

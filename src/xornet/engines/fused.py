@@ -341,7 +341,7 @@ def _written_out(
     shape = _shape_of(config, n, d, k, per_epoch, steps)
     if shape is None:
         return None
-    native = _native_loop(*shape) if _native.available() else None
+    native = _native.attempt(_native.kernel, *shape) if _native.available() else None
     return native if native is not None else _written.kernel(*shape, one=True)
 
 
@@ -356,25 +356,3 @@ def _shape_of(
         return None
     return (n, d, config.hidden, config.activation, config.optimizer, config.loss,
             config.shortcut)  # fmt: skip
-
-
-def _native_loop(
-    n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
-) -> Callable[..., object] | None:
-    """The written-out loop compiled in C (:func:`._native.kernel`, once a process), or None
-    when ``cc`` could not compile or load it: numba's then runs, with the same results. A
-    shape that failed is not tried again in this process."""
-    from xornet.engines import _native
-
-    shape = (n, d, h, activation, optimizer, loss, shortcut)
-    if shape in _NATIVE_FAILED:
-        return None
-    try:
-        return _native.kernel(*shape)
-    except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
-        _NATIVE_FAILED.add(shape)
-        return None
-
-
-#: The shapes whose C loop failed to compile or load in this process.
-_NATIVE_FAILED: set[tuple[int, int, int, str, str, str, bool]] = set()

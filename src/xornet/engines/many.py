@@ -76,8 +76,9 @@ class ManyResult:
     kernel : str
         What trained them: ``stacked`` (the NumPy engine), ``each`` (the one-network loop per
         network), or a lane kernel and its vector width in bits: ``lanes/512`` (full batch,
-        one output), ``written/512`` (the step written out), ``general/512`` (mini-batches,
-        softmax or shortcut networks); ``/256`` on a CPU without AVX-512.
+        one output), ``written/512`` (the step written out, compiled by numba;
+        ``written-c/512`` in C, by ``cc``), ``general/512`` (mini-batches, softmax or shortcut
+        networks); ``/256`` on a CPU without AVX-512.
     """
 
     thetas: Array
@@ -335,8 +336,11 @@ def _run_numba(
         run = _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
         return run, kind
     bits = vector_bits()  # before training: a bad XORNET_VECTOR_BITS fails here
+    written = None
+    if kind == "written":
+        written, kind = _blocks.written_kernel(n, d, config)
     run = _blocks.run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress,
-                            written=kind == "written", general=kind == "general", k=k)  # fmt: skip
+                            written=written, general=kind == "general", k=k)  # fmt: skip
     return run, f"{kind}/{bits}"
 
 
