@@ -274,7 +274,7 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
                     result = xornet.train_many(X4, Y4, cfg, range(N), params=starts, engine=engine)
                     loop.append(result.train_seconds)
             rate = N * steps / statistics.median(loop) / 1e6
-            rows.append((f"xornet train_many, {label}", N, rate))
+            rows.append((f"xornet train_many, {label} ({result.kernel.split('/')[0]})", N, rate))
         for name, rate in peer_rates(N, steps, repeats):
             rows.append((name, N, rate))
     return rows
@@ -309,12 +309,17 @@ def peer_rates(N: int, steps: int, repeats: int) -> list[tuple[str, float | None
 
 @contextlib.contextmanager
 def written_out_from(min_work: int) -> Iterator[None]:
-    """Within the block, ``train_many`` writes the step out from ``min_work`` network-steps."""
-    default, many_module.WRITTEN_OUT_MIN_WORK = many_module.WRITTEN_OUT_MIN_WORK, min_work
+    """Within the block, ``train_many`` writes the step out from ``min_work`` network-steps,
+    whether numba or ``cc`` compiles it."""
+    names = ("WRITTEN_OUT_MIN_WORK", "WRITTEN_OUT_MIN_WORK_C")
+    defaults = [getattr(many_module, name) for name in names]
+    for name in names:
+        setattr(many_module, name, min_work)
     try:
         yield
     finally:
-        many_module.WRITTEN_OUT_MIN_WORK = default
+        for name, default in zip(names, defaults, strict=True):
+            setattr(many_module, name, default)
 
 
 def long_job(

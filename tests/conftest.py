@@ -55,3 +55,13 @@ def xor_data():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def lane_kernel(monkeypatch):
+    """Full-batch jobs of small networks run in numba's lane kernel (xornet.engines._lanes), as
+    they do without a C compiler, instead of the step written out, which cc compiles for a job
+    of any length (xornet.engines.many.WRITTEN_OUT_MIN_WORK_C)."""
+    from xornet.engines import many
+
+    monkeypatch.setattr(many, "WRITTEN_OUT_MIN_WORK_C", many.WRITTEN_OUT_MIN_WORK)

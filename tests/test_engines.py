@@ -114,7 +114,7 @@ def test_numba_matches_numpy_on_the_posts_full_run():
     assert fast.outcome.kind == "solved"
 
 
-def test_a_transposed_X_or_a_strided_y_runs_the_same_compiled_code():
+def test_a_transposed_X_or_a_strided_y_runs_the_same_compiled_code(lane_kernel):
     # numba compiles a function again for each layout of its arrays; the engines hand every
     # kernel C-contiguous arrays, so the tutorial's X.T costs no second compile.
     from xornet.engines import _kernels, _lanes
@@ -467,7 +467,7 @@ def assert_same_training(many, reference):
 
 
 @pytest.mark.parametrize("config", LANE_CONFIGS)
-def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch):
+def test_the_lane_kernel_equals_training_each_network_alone(config, monkeypatch, lane_kernel):
     # Full-batch one-output networks (GD, momentum, Adam) run in SIMD lanes (_lanes.py),
     # with a hand-written exp: the reference's numbers to the same 1e-10.
     kernels = spy_kernels(monkeypatch)
@@ -499,7 +499,7 @@ def test_lane_blocks_split_the_networks_evenly_over_the_threads(n_networks, thre
     assert per_thread * block < n_networks / threads + 8 * per_thread
 
 
-def test_the_lane_kernel_on_three_threads(monkeypatch):
+def test_the_lane_kernel_on_three_threads(monkeypatch, lane_kernel):
     # Blocks and threads change with the core count; the numbers must not.
     from xornet.engines import _blocks
 
@@ -771,9 +771,10 @@ def test_the_written_out_step_gives_the_same_bits_in_tasks_of_several_blocks(
 
 
 def test_which_jobs_have_their_step_written_out(monkeypatch):
-    from xornet.engines import _written
+    from xornet.engines import _native, _written
     from xornet.engines import many as many_module
 
+    monkeypatch.setenv("XORNET_NATIVE", "0")  # numba compiles it: for a long job only
     post = xornet.PRESETS["post"]  # 200,000 steps
     assert many_module._written_out_applies(post, 4, 2, 1000)  # 2e8 network-steps
     assert not many_module._written_out_applies(post, 4, 2, 999)  # a shorter job: the lanes
@@ -786,6 +787,11 @@ def test_which_jobs_have_their_step_written_out(monkeypatch):
     assert not many_module._lanes_apply(shortcut, 4, 2, 1, 999)
     monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
     assert many_module._lanes_apply(shortcut, 4, 2, 1, 16)
+    if _native.available():  # cc compiles it, in about a second: for a job of any length
+        monkeypatch.setenv("XORNET_NATIVE", "1")
+        monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 10**18)
+        assert many_module._written_out_applies(post.replace(steps=1), 4, 2, 16)
+        assert not many_module._written_out_applies(post.replace(hidden=11), 4, 2, 10_000)
 
 
 def test_the_written_out_source_is_the_step_of_the_network():

@@ -110,7 +110,8 @@ MINI_BATCH_CONFIGS = [
                 batch_size=1, shuffle=False, steps=1200, tol=None, record_every=5),
     TrainConfig(hidden=4, activation="relu", init="he", learning_rate=0.1, batch_size=2,
                 shuffle=False, steps=1500, tol=0.05),
-    # Shortcut networks (not written out: a short job), full batch and one pattern a time.
+    # Shortcut networks (not written out: a short job, lane_kernel), full batch and one pattern a
+    # time.
     TrainConfig(hidden=1, shortcut=True, init="uniform", init_scale=0.5, loss="sse",
                 optimizer="momentum", momentum=0.9, learning_rate=0.5, tol=0.04, steps=1500),
     TrainConfig(hidden=1, shortcut=True, init="uniform", init_scale=0.5, loss="sse",
@@ -120,7 +121,7 @@ MINI_BATCH_CONFIGS = [
 
 
 @pytest.mark.parametrize("config", MINI_BATCH_CONFIGS)
-def test_mini_batches_in_lanes_equal_training_each_network_alone(config, spy):
+def test_mini_batches_in_lanes_equal_training_each_network_alone(config, spy, lane_kernel):
     data = xornet.xor()
     many, reference = both_engines(data.X, data.y, config)
     assert spy.general  # the general lane kernel trained them, no network alone
@@ -208,9 +209,11 @@ def test_the_general_kernel_on_three_threads(monkeypatch, spy):
 # ------------------------------------------------------------------------------- dispatch
 
 
-def test_which_kernel_trains_which_job():
+def test_which_kernel_trains_which_job(monkeypatch):
+    from xornet.engines import _native
     from xornet.engines.many import choose_kernel as kernel_for
 
+    monkeypatch.setenv("XORNET_NATIVE", "0")  # as without a C compiler
     post = xornet.PRESETS["post"]  # full batch, 200,000 steps
     per_pattern = MINI_BATCH_CONFIGS[0]
     assert kernel_for(post, 4, 2, 1, 1000) == "written"
@@ -228,6 +231,12 @@ def test_which_kernel_trains_which_job():
     parity = post.replace(steps=1000, hidden=6)
     assert kernel_for(parity, 64, 6, 1, 1000) == "lanes"
     assert kernel_for(parity.replace(hidden=7), 128, 7, 1, 1000) == "general"
+    if _native.available():  # cc compiles the written-out step for a job of any length
+        monkeypatch.setenv("XORNET_NATIVE", "1")
+        assert kernel_for(post.replace(steps=10), 4, 2, 1, 16) == "written"
+        assert kernel_for(post.replace(steps=10), 4, 2, 1, 15) == "each"
+        assert kernel_for(parity, 64, 6, 1, 1000) == "lanes"  # too big to write out
+        assert kernel_for(per_pattern, 4, 2, 1, 16) == "general"
 
 
 def test_a_block_of_many_samples_holds_fewer_networks():
@@ -333,7 +342,7 @@ def narrow_and_wide(monkeypatch, run):
     "job",
     ["lanes", "general", "softmax", "written"],
 )
-def test_the_avx2_kernels_give_the_same_numbers(job, monkeypatch):
+def test_the_avx2_kernels_give_the_same_numbers(job, monkeypatch, lane_kernel):
     # Forced to 256-bit vectors, the kernels are the ones an AVX2 CPU runs (on this CPU's
     # instructions). The lane kernels do the same arithmetic in narrower vectors: the same bits.
     # The written-out step also changes shape (a division for each sigmoid): the same numbers
@@ -351,6 +360,7 @@ def test_the_avx2_kernels_give_the_same_numbers(job, monkeypatch):
     elif job == "written":
         config = TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=0.05)
         monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
+        monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK_C", 0)
     narrow, wide = narrow_and_wide(
         monkeypatch, lambda: train_many(X, y, config, 70, target=0.1, engine="numba")
     )
@@ -400,6 +410,7 @@ def test_code_compiled_for_an_avx2_cpu_gives_the_same_numbers(tmp_path):
         data = xornet.xor()
         config = xornet.TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=0.05)
         many.WRITTEN_OUT_MIN_WORK = 10**9 if sys.argv[2] == "lanes" else 0
+        many.WRITTEN_OUT_MIN_WORK_C = many.WRITTEN_OUT_MIN_WORK  # cc's too
         result = xornet.train_many(data.X, data.y, config, 70, engine="numba")
         print(result.kernel)
         np.save(sys.argv[1], np.column_stack([result.thetas, result.steps]))

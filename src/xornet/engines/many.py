@@ -386,11 +386,17 @@ def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -
 #: (:func:`._lanes.vector_bits`), which moves its numbers within 1e-10 (``XORNET_VECTOR_BITS``
 #: set alike on every machine gives the same bits).
 WRITTEN_OUT_MIN_WORK = 200_000_000
+#: The same when ``cc`` compiles the written-out step (:mod:`._native_lanes`): in about a second,
+#: less than numba takes to compile or load the lane kernel, so every job of a small network
+#: runs it. Whether ``cc`` is there is part of the machine, so the same call still gives the
+#: same numbers on a machine.
+WRITTEN_OUT_MIN_WORK_C = 0
 
 
 def _written_out_applies(config: TrainConfig, n: int, d: int, n_networks: int) -> bool:
-    """Whether the lanes run the written-out step: a small network and a long job."""
-    from xornet.engines import _written
+    """Whether the lanes run the written-out step: a small network, and a long job or ``cc``
+    there to compile it."""
+    from xornet.engines import _native, _written
 
-    long_job = n_networks * config.steps >= WRITTEN_OUT_MIN_WORK
-    return long_job and _written.fits(n, d, config.hidden)
+    least = WRITTEN_OUT_MIN_WORK_C if _native.available() else WRITTEN_OUT_MIN_WORK
+    return n_networks * config.steps >= least and _written.fits(n, d, config.hidden)
