@@ -779,8 +779,17 @@ def test_compiling_is_announced_and_timed_apart_from_training(capsys, monkeypatc
     monkeypatch.setattr(fused, "load", slow)
     code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
     assert code == 0
-    assert err.startswith("xornet: compiling the numba engine for this machine")
-    assert len(err.splitlines()) == 1
+    assert (
+        err == "xornet: compiling the numba engine for this machine and network (once; it "
+        "takes seconds)...\n"
+    )  # 500 steps: numba's general loop
+    code, out, err = run(capsys, "train", "--preset", "post", "--seed", "0", "--engine", "numba")
+    if fused.compiler(np.zeros((4, 2)), xornet.PRESETS["post"], 1, 200_000) == "cc":
+        assert (
+            err == "xornet: compiling the numba engine for this machine and network with cc "
+            "(once; under a second)...\n"
+        )  # the post's loop, in C
+    code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
     compiling = re.search(r"s \(numba engine\), after (\d+\.\d+) s compiling", out)
     assert compiling, out
     assert float(compiling[1]) >= 0.3  # the sleep and the loading (longer when run alone)

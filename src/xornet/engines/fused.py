@@ -142,14 +142,30 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
     """
     from xornet.engines import _native  # no numba
 
-    shape = _written_shape(X, config, n_outputs, steps)
-    if shape is not None and _native.available():
+    shape = _native_shape(X, config, n_outputs, steps)
+    if shape is not None:
         return _native.compiled(*shape)  # or, if cc fails there, numba compiles: seconds
     loop = _loop_for(X, config, n_outputs, steps)
     try:
         return _in_cache(loop)
     except Exception:  # numba's private cache layout changed: cannot tell
         return None
+
+
+def compiler(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> str:
+    """What compiles the loop a stretch of ``steps`` steps of this run takes: ``"cc"`` (the
+    written-out loop in C, :mod:`._native`: under a second) or ``"numba"`` (seconds)."""
+    return "numba" if _native_shape(X, config, n_outputs, steps) is None else "cc"
+
+
+def _native_shape(
+    X: Array, config: TrainConfig, n_outputs: int, steps: int
+) -> tuple[int, int, int, str, str, str, bool] | None:
+    """The shape of the written-out loop ``cc`` compiles for this stretch, or None (numba's)."""
+    from xornet.engines import _native  # no numba
+
+    shape = _written_shape(X, config, n_outputs, steps)
+    return shape if shape is not None and _native.available() else None
 
 
 def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Callable[..., object]:
