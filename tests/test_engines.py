@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xornet
-from xornet import TrainConfig, train, train_many
+from xornet import Params, TrainConfig, train, train_many
 from xornet.engines import AUTO_MIN_STEPS, resolve_engine
 from xornet.errors import TrainingDiverged, XornetError
 
@@ -725,6 +725,26 @@ def test_the_written_out_step_equals_training_each_network_alone(config, written
         alone = train(data.X, data.y, config.replace(learning_rate=float(rates[i])), rng=seeds[i],
                       engine="numpy")  # fmt: skip
         np.testing.assert_allclose(many.params(i).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
+
+
+def test_a_network_trains_alike_whatever_networks_share_its_block(written_out):
+    # The update is chosen, not weighted by 0 or 1: with Adam's v overflowing to inf (these
+    # starts, times 1e160), 0 * inf once gave nan to lanes a pass did not update, so that a
+    # network's stop step depended on its block-mates (and C's blocks are smaller than numba's).
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, steps=300, optimizer="adam", learning_rate=0.05, tol=0.3,
+                         stop_when_correct=True)  # fmt: skip
+    starts = [xornet.init_params(2, 2, rng=i) for i in range(40)]
+    huge = [Params(p.W1 * 1e160, p.b1, p.W2 * 1e160, p.b2) for p in starts]
+    mates_a = train_many(data.X, data.y, config, range(20), params=huge[:20], engine="numba")
+    mates_b = train_many(data.X, data.y, config, range(20), params=[huge[0], *huge[20:39]],
+                         engine="numba")  # fmt: skip
+    reference = train_many(data.X, data.y, config, range(20), params=huge[:20], engine="numpy")
+    assert written_out.written
+    assert (mates_a.stop_reason[0], mates_a.steps[0]) == (mates_b.stop_reason[0], mates_b.steps[0])
+    np.testing.assert_array_equal(mates_a.thetas[0], mates_b.thetas[0])
+    assert list(mates_a.stop_reason) == list(reference.stop_reason)
+    np.testing.assert_array_equal(mates_a.steps, reference.steps)
 
 
 def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(

@@ -196,21 +196,23 @@ def lanes_step_lines(
         "B[FINITE, q], B[CORRECT, q], B[LOW, q], B[EVENT, q] = fin, right, low, event",
         "active = B[ACTIVE, q]",
         "events += int(active * event)",
-        "# The update, weighted by w = 1.0 (this pass updates the lane) or 0.0 (it does not)",
+        "# The update where w = 1.0 (this pass updates the lane), not where w = 0.0: chosen, not",
+        "# weighted, so that an inf or nan of a lane not updated leaks into nothing (0 * inf).",
         "w = first * active * (1.0 - event) + (1.0 - first) * B[RERUN, q]",
         "rate = B[LR, q]",
         "check = 0.0",
     ]
     for c in range(P):
         if optimizer == "gd":
-            out.append(f"t{c} += w * -(rate * g{c})")
+            out.append(f"t{c} = t{c} - rate * g{c} if w == 1.0 else t{c}")
         elif optimizer == "momentum":
             vr = P + c
             out += [
                 f"v = B[{vr}, q] * mu",
                 f"v -= rate * g{c}",
-                f"B[{vr}, q] = w * v + (1.0 - w) * B[{vr}, q]",
-                f"t{c} += w * (mu * v - rate * g{c} if nesterov else v)",
+                f"B[{vr}, q] = v if w == 1.0 else B[{vr}, q]",
+                f"delta = mu * v - rate * g{c} if nesterov else v",
+                f"t{c} = t{c} + delta if w == 1.0 else t{c}",
             ]
         else:
             mr, vr = P + c, 2 * P + c
@@ -219,9 +221,10 @@ def lanes_step_lines(
                 f"m += (1.0 - beta1) * g{c}",
                 f"u = B[{vr}, q] * beta2",
                 f"u += (1.0 - beta2) * g{c} * g{c}",
-                f"B[{mr}, q] = w * m + (1.0 - w) * B[{mr}, q]",
-                f"B[{vr}, q] = w * u + (1.0 - w) * B[{vr}, q]",
-                f"t{c} += w * -(rate * (m / c1) / (math.sqrt(u / c2) + eps))",
+                f"B[{mr}, q] = m if w == 1.0 else B[{mr}, q]",
+                f"B[{vr}, q] = u if w == 1.0 else B[{vr}, q]",
+                "delta = rate * (m / c1) / (math.sqrt(u / c2) + eps)",
+                f"t{c} = t{c} - delta if w == 1.0 else t{c}",
             ]
         out.append(f"check += 0.0 * t{c}")
         out.append(f"B[{c}, q] = t{c}")
