@@ -311,10 +311,10 @@ def peer_rates(N: int, steps: int, repeats: int) -> list[tuple[str, float | None
 def written_out_from(min_work: int) -> Iterator[None]:
     """Within the block, ``train_many`` writes the step out from ``min_work`` network-steps,
     whether numba or ``cc`` compiles it."""
-    names = ("WRITTEN_OUT_MIN_WORK", "WRITTEN_OUT_MIN_WORK_C")
+    names = ("WRITTEN_OUT_MIN_WORK", "WRITTEN_OUT_ANY_JOB_TERMS")
     defaults = [getattr(many_module, name) for name in names]
-    for name in names:
-        setattr(many_module, name, min_work)
+    for name, value in zip(names, (min_work, 0), strict=True):
+        setattr(many_module, name, value)
     try:
         yield
     finally:

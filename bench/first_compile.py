@@ -33,7 +33,7 @@ config = xornet.TrainConfig(hidden=2, learning_rate=0.5, steps=300, tol=0.05)
 if job == "general":
     config = config.replace(batch_size=1, shuffle=False)
 many.WRITTEN_OUT_MIN_WORK = 0 if job.startswith("written") else 10**18
-many.WRITTEN_OUT_MIN_WORK_C = many.WRITTEN_OUT_MIN_WORK
+many.WRITTEN_OUT_ANY_JOB_TERMS = 0
 if job == "each":
     xornet.train(data.X, data.y, config, rng=0, engine="numba")
 start = time.perf_counter()

@@ -257,9 +257,10 @@ def xornet_runner(
     def run() -> float:
         variables = {VECTOR_BITS_VARIABLE: None if bits is None else str(bits),
                      "XORNET_NATIVE": "0" if kernel.endswith("numba") else None}  # fmt: skip
-        works = many.WRITTEN_OUT_MIN_WORK, many.WRITTEN_OUT_MIN_WORK_C
+        works = many.WRITTEN_OUT_MIN_WORK, many.WRITTEN_OUT_ANY_JOB_TERMS
         saved = {name: os.environ.get(name) for name in variables}
-        many.WRITTEN_OUT_MIN_WORK = many.WRITTEN_OUT_MIN_WORK_C = 10**18 if kernel == "lanes" else 0
+        many.WRITTEN_OUT_MIN_WORK = 10**18 if kernel == "lanes" else 0
+        many.WRITTEN_OUT_ANY_JOB_TERMS = 0
         for name, value in variables.items():
             if value is not None:
                 os.environ[name] = value
@@ -267,7 +268,7 @@ def xornet_runner(
             result = xornet.train_many(X4, Y4, config, range(n_networks), params=params,
                                        engine="numba")  # fmt: skip
         finally:
-            many.WRITTEN_OUT_MIN_WORK, many.WRITTEN_OUT_MIN_WORK_C = works
+            many.WRITTEN_OUT_MIN_WORK, many.WRITTEN_OUT_ANY_JOB_TERMS = works
             for name, value in saved.items():
                 os.environ.pop(name, None)
                 if value is not None:

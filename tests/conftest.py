@@ -61,7 +61,7 @@ def rng():
 def lane_kernel(monkeypatch):
     """Full-batch jobs of small networks run in numba's lane kernel (xornet.engines._lanes), as
     they do without a C compiler, instead of the step written out, which cc compiles for a job
-    of any length (xornet.engines.many.WRITTEN_OUT_MIN_WORK_C)."""
+    of any length (xornet.engines.many.WRITTEN_OUT_ANY_JOB_TERMS)."""
     from xornet.engines import many
 
-    monkeypatch.setattr(many, "WRITTEN_OUT_MIN_WORK_C", many.WRITTEN_OUT_MIN_WORK)
+    monkeypatch.setattr(many, "WRITTEN_OUT_ANY_JOB_TERMS", 0)

@@ -791,10 +791,9 @@ def test_the_written_out_step_gives_the_same_bits_in_tasks_of_several_blocks(
 
 
 def test_which_jobs_have_their_step_written_out(monkeypatch):
-    from xornet.engines import _native, _written
+    from xornet.engines import _written
     from xornet.engines import many as many_module
 
-    monkeypatch.setenv("XORNET_NATIVE", "0")  # numba compiles it: for a long job only
     post = xornet.PRESETS["post"]  # 200,000 steps
     assert many_module._written_out_applies(post, 4, 2, 1000)  # 2e8 network-steps
     assert not many_module._written_out_applies(post, 4, 2, 999)  # a shorter job: the lanes
@@ -807,11 +806,11 @@ def test_which_jobs_have_their_step_written_out(monkeypatch):
     assert not many_module._lanes_apply(shortcut, 4, 2, 1, 999)
     monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
     assert many_module._lanes_apply(shortcut, 4, 2, 1, 16)
-    if _native.available():  # cc compiles it, in about a second: for a job of any length
-        monkeypatch.setenv("XORNET_NATIVE", "1")
-        monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 10**18)
-        assert many_module._written_out_applies(post.replace(steps=1), 4, 2, 16)
-        assert not many_module._written_out_applies(post.replace(hidden=11), 4, 2, 10_000)
+    # With cc, a small step (XOR up to 3 hidden units) for a job of any length.
+    monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 10**18)
+    assert many_module._written_out_applies(post.replace(steps=1, hidden=3), 4, 2, 16, cc=True)
+    assert not many_module._written_out_applies(post.replace(steps=1, hidden=4), 4, 2, 16, cc=True)
+    assert not many_module._written_out_applies(post.replace(steps=0), 4, 2, 16, cc=True)
 
 
 def test_the_written_out_source_is_the_step_of_the_network():

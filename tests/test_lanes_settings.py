@@ -209,11 +209,9 @@ def test_the_general_kernel_on_three_threads(monkeypatch, spy):
 # ------------------------------------------------------------------------------- dispatch
 
 
-def test_which_kernel_trains_which_job(monkeypatch):
-    from xornet.engines import _native
+def test_which_kernel_trains_which_job():
     from xornet.engines.many import choose_kernel as kernel_for
 
-    monkeypatch.setenv("XORNET_NATIVE", "0")  # as without a C compiler
     post = xornet.PRESETS["post"]  # full batch, 200,000 steps
     per_pattern = MINI_BATCH_CONFIGS[0]
     assert kernel_for(post, 4, 2, 1, 1000) == "written"
@@ -231,12 +229,15 @@ def test_which_kernel_trains_which_job(monkeypatch):
     parity = post.replace(steps=1000, hidden=6)
     assert kernel_for(parity, 64, 6, 1, 1000) == "lanes"
     assert kernel_for(parity.replace(hidden=7), 128, 7, 1, 1000) == "general"
-    if _native.available():  # cc compiles the written-out step for a job of any length
-        monkeypatch.setenv("XORNET_NATIVE", "1")
-        assert kernel_for(post.replace(steps=10), 4, 2, 1, 16) == "written"
-        assert kernel_for(post.replace(steps=10), 4, 2, 1, 15) == "each"
-        assert kernel_for(parity, 64, 6, 1, 1000) == "lanes"  # too big to write out
-        assert kernel_for(per_pattern, 4, 2, 1, 16) == "general"
+    # With cc, a step small enough to compile at once is written out for a job of any length.
+    assert kernel_for(post.replace(steps=10), 4, 2, 1, 16, cc=True) == "written"
+    assert kernel_for(post.replace(steps=10), 4, 2, 1, 15, cc=True) == "each"
+    assert kernel_for(post.replace(steps=0), 4, 2, 1, 16, cc=True) == "lanes"  # nothing to run
+    assert kernel_for(post.replace(steps=10, hidden=3), 4, 2, 1, 16, cc=True) == "written"
+    assert kernel_for(post.replace(steps=10, hidden=4), 4, 2, 1, 16, cc=True) == "lanes"
+    assert kernel_for(post.replace(hidden=4), 4, 2, 1, 1000, cc=True) == "written"  # long
+    assert kernel_for(parity, 64, 6, 1, 1000, cc=True) == "lanes"  # too big to write out
+    assert kernel_for(per_pattern, 4, 2, 1, 16, cc=True) == "general"
 
 
 def test_a_block_of_many_samples_holds_fewer_networks():
@@ -360,7 +361,6 @@ def test_the_avx2_kernels_give_the_same_numbers(job, monkeypatch, lane_kernel):
     elif job == "written":
         config = TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=0.05)
         monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK", 0)
-        monkeypatch.setattr(many_module, "WRITTEN_OUT_MIN_WORK_C", 0)
     narrow, wide = narrow_and_wide(
         monkeypatch, lambda: train_many(X, y, config, 70, target=0.1, engine="numba")
     )
@@ -410,7 +410,7 @@ def test_code_compiled_for_an_avx2_cpu_gives_the_same_numbers(tmp_path):
         data = xornet.xor()
         config = xornet.TrainConfig(hidden=2, learning_rate=0.5, steps=1500, tol=0.05)
         many.WRITTEN_OUT_MIN_WORK = 10**9 if sys.argv[2] == "lanes" else 0
-        many.WRITTEN_OUT_MIN_WORK_C = many.WRITTEN_OUT_MIN_WORK  # cc's too
+        many.WRITTEN_OUT_ANY_JOB_TERMS = 0 if sys.argv[2] == "lanes" else 36  # cc's too
         result = xornet.train_many(data.X, data.y, config, 70, engine="numba")
         print(result.kernel)
         np.save(sys.argv[1], np.column_stack([result.thetas, result.steps]))

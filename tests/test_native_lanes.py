@@ -151,3 +151,23 @@ def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypa
     if how == "cc fails":  # tried once a process
         xornet.train_many(data.X, data.y, config, range(40), engine="numba")
         assert tried == [shape_of(config)]
+
+
+def test_a_failing_cc_leaves_a_short_job_to_the_lane_kernel(monkeypatch):
+    # cc on the PATH but failing: a short job runs what it runs without cc (the lane kernel, its
+    # numba code shared by every shape), not numba's written-out step (seconds per shape).
+    monkeypatch.setattr(_native, "FAILED", set())
+
+    def failing(*shape, **kwargs):
+        raise RuntimeError("cc could not compile the loop: (the test's)")
+
+    monkeypatch.setattr(_native_lanes, "kernel", failing)
+    data = xornet.xor()
+    config = xornet.PRESETS["post"].replace(steps=300, start="random")
+    result = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
+    assert result.kernel.startswith("lanes/")
+    monkeypatch.setattr(_native, "FAILED", set())
+    monkeypatch.undo()
+    assert xornet.train_many(data.X, data.y, config, range(40), engine="numba").kernel.startswith(
+        "written-c/"
+    )

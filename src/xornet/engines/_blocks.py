@@ -185,21 +185,18 @@ def run_lanes(
     return _stacked.Run(step, _reasons(stop), first_correct, first_target, earlier)
 
 
-def written_kernel(n: int, d: int, config: TrainConfig) -> tuple[Kernel, str]:
-    """The lane kernel with the step written out for this shape and choice, and its name for
-    ``ManyResult.kernel``: compiled in C (:mod:`._native_lanes`, ``written-c``) when ``cc`` is
-    there and ``XORNET_NATIVE`` is not 0, else by numba (:mod:`._written`, ``written``); the
-    same numbers either way (tested)."""
+def written_kernel(n: int, d: int, config: TrainConfig, cc: bool) -> Kernel | None:
+    """The lane kernel with the step written out for this shape and choice: with ``cc``,
+    compiled by it (:mod:`._native_lanes`; None when it could not: see :func:`._native.attempt`),
+    else by numba (:mod:`._written`). The same numbers either way (to 1e-12, tested)."""
     from xornet.engines import _native, _native_lanes, _written
     from xornet.engines._lanes import vector_bits
 
     shape = (n, d, config.hidden, config.activation, config.optimizer, config.loss,
              config.shortcut)  # fmt: skip
-    if _native.available():
-        run = _native.attempt(_native_lanes.kernel, *shape, bits=vector_bits())
-        if run is not None:
-            return run, "written-c"
-    return _written.kernel(*shape), "written"
+    if cc:
+        return _native.attempt(_native_lanes.kernel, *shape, bits=vector_bits())
+    return _written.kernel(*shape)
 
 
 #: A lane kernel as :func:`_chunk` calls it: ``kernel(X, y, T, V, lr, fs, ints, block,

@@ -324,21 +324,27 @@ def _run_numba(
 ) -> tuple[_stacked.Run, str]:
     """The compiled engine for this job (:func:`choose_kernel`, chosen as for ``kernel_for``
     networks), and what it ran (``ManyResult.kernel``)."""
-    from xornet.engines import _blocks
+    from xornet.engines import _blocks, _native
     from xornet.engines._lanes import vector_bits
     from xornet.engines.fused import pack_settings
 
     X, y = np.ascontiguousarray(X), np.ascontiguousarray(y)  # one compiled layout (fused.advance)
     n, d = X.shape
     fs, ints = pack_settings(config, n, target)
-    kind = choose_kernel(config, n, d, k, kernel_for)
+    cc = _native.available()
+    kind = choose_kernel(config, n, d, k, kernel_for, cc)
+    written = None
+    if kind == "written":
+        written = _blocks.written_kernel(n, d, config, cc)
+        if written is None:  # cc failed: what runs without it (numba's written-out step, or not)
+            kind = choose_kernel(config, n, d, k, kernel_for, cc=False)
+            written = _blocks.written_kernel(n, d, config, cc=False) if kind == "written" else None
+        else:
+            kind = "written-c" if cc else "written"
     if kind == "each":
         run = _blocks.run_each(X, y, config, thetas, lrs, fs, ints, earlier_step, k, progress)
         return run, kind
     bits = vector_bits()  # before training: a bad XORNET_VECTOR_BITS fails here
-    written = None
-    if kind == "written":
-        written, kind = _blocks.written_kernel(n, d, config)
     run = _blocks.run_lanes(X, y, config, thetas, lrs, fs, ints, earlier_step, progress,
                             written=written, general=kind == "general", k=k)  # fmt: skip
     return run, f"{kind}/{bits}"
@@ -349,14 +355,16 @@ def _run_numba(
 MIN_LANES = 16
 
 
-def choose_kernel(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> str:
+def choose_kernel(
+    config: TrainConfig, n: int, d: int, k: int, n_networks: int, cc: bool = False
+) -> str:
     """Which compiled kernel trains a job of ``n_networks`` on ``n`` samples of ``d`` inputs
-    with ``k`` outputs: ``written`` (:func:`_written_out_applies`), ``lanes``
-    (:func:`_lanes_apply`, up to :data:`LANE_KERNEL_MAX_UNITS`), ``general`` (every other job
-    from :data:`MIN_LANES` networks: the general lane kernel) or ``each`` (the one-network loop
-    per network)."""
-    if _lanes_apply(config, n, d, k, n_networks):
-        if _written_out_applies(config, n, d, n_networks):
+    with ``k`` outputs, with or without ``cc`` to compile the written-out step: ``written``
+    (:func:`_written_out_applies`), ``lanes`` (:func:`_lanes_apply`, up to
+    :data:`LANE_KERNEL_MAX_UNITS`), ``general`` (every other job from :data:`MIN_LANES`
+    networks: the general lane kernel) or ``each`` (the one-network loop per network)."""
+    if _lanes_apply(config, n, d, k, n_networks, cc):
+        if _written_out_applies(config, n, d, n_networks, cc):
             return "written"
         return "lanes" if n * config.hidden <= LANE_KERNEL_MAX_UNITS else "general"
     return "general" if n_networks >= MIN_LANES else "each"
@@ -369,34 +377,42 @@ def choose_kernel(config: TrainConfig, n: int, d: int, k: int, n_networks: int) 
 LANE_KERNEL_MAX_UNITS = 512
 
 
-def _lanes_apply(config: TrainConfig, n: int, d: int, k: int, n_networks: int) -> bool:
+def _lanes_apply(
+    config: TrainConfig, n: int, d: int, k: int, n_networks: int, cc: bool = False
+) -> bool:
     """Whether the networks run in lanes (:mod:`._lanes` or :mod:`._written`): the kind of
     network they handle (with a shortcut only when written out), and enough of them to fill a
     few lanes (below 16 the one-network loop is as fast)."""
     full_batch = batch_schedule(n, config.batch_size)[1] == 1
     lanes = full_batch and k == 1 and n_networks >= MIN_LANES
-    return lanes and (not config.shortcut or _written_out_applies(config, n, d, n_networks))
+    return lanes and (not config.shortcut or _written_out_applies(config, n, d, n_networks, cc))
 
 
 #: Network-steps from which the lanes run the step written out for the shape
 #: (:mod:`._written`): faster than the lane kernel, for a few seconds of compiling the first
 #: time a shape runs on a machine (later ones load it from the disk cache). Which kernel runs
-#: depends only on the call, so the same call gives the same numbers on a machine; across
-#: machines, the written-out step's shape follows the CPU's vector width
-#: (:func:`._lanes.vector_bits`), which moves its numbers within 1e-10 (``XORNET_VECTOR_BITS``
-#: set alike on every machine gives the same bits).
+#: depends only on the call and the machine (whether it has ``cc``), so the same call gives the
+#: same numbers on a machine; across machines, the written-out step's shape follows the CPU's
+#: vector width (:func:`._lanes.vector_bits`), which moves its numbers within 1e-10
+#: (``XORNET_VECTOR_BITS`` set alike on every machine gives the same bits).
 WRITTEN_OUT_MIN_WORK = 200_000_000
-#: The same when ``cc`` compiles the written-out step (:mod:`._native_lanes`): in about a second,
-#: less than numba takes to compile or load the lane kernel, so every job of a small network
-#: runs it. Whether ``cc`` is there is part of the machine, so the same call still gives the
-#: same numbers on a machine.
-WRITTEN_OUT_MIN_WORK_C = 0
+#: With ``cc``, a step of at most this many multiply-adds (``n h (d + 1)``: XOR's 2-h-1 up to 3
+#: hidden units) is written out for a job of any length: cc compiles it in under a second
+#: (:mod:`._native_lanes`), less than numba takes to compile or even load its lane kernel.
+#: Larger steps take cc longer (1.6 s at 120 multiply-adds, 5-7 s for 64 samples or Adam with
+#: a shortcut at 128): those are written out for long jobs only, as with numba.
+WRITTEN_OUT_ANY_JOB_TERMS = 36
 
 
-def _written_out_applies(config: TrainConfig, n: int, d: int, n_networks: int) -> bool:
-    """Whether the lanes run the written-out step: a small network, and a long job or ``cc``
-    there to compile it."""
-    from xornet.engines import _native, _written
+def _written_out_applies(
+    config: TrainConfig, n: int, d: int, n_networks: int, cc: bool = False
+) -> bool:
+    """Whether the lanes run the written-out step: a small network, and a long job, or with
+    ``cc`` a step small enough to compile at once."""
+    from xornet.engines import _written
 
-    least = WRITTEN_OUT_MIN_WORK_C if _native.available() else WRITTEN_OUT_MIN_WORK
-    return n_networks * config.steps >= least and _written.fits(n, d, config.hidden)
+    work = n_networks * config.steps
+    if not _written.fits(n, d, config.hidden) or work == 0:
+        return False
+    quick = cc and n * config.hidden * (d + 1) <= WRITTEN_OUT_ANY_JOB_TERMS
+    return quick or work >= WRITTEN_OUT_MIN_WORK
