@@ -156,6 +156,46 @@ def test_the_library_is_cached_and_arrays_are_checked(tmp_path, monkeypatch):
     _native._kernel.cache_clear()
 
 
+@pytest.mark.parametrize("damage", ["garbage", "another library"])
+def test_a_damaged_library_in_the_cache_is_compiled_again(damage, tmp_path, monkeypatch):
+    # A file that does not load, or loads without the loop, once failed every later process
+    # (or, when it loaded, raised AttributeError out of training). A later process, since
+    # this one holds the library loaded under that name.
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
+    _native._kernel.cache_clear()
+    _native.kernel(4, 2, 2)
+    _native._kernel.cache_clear()
+    (library,) = tmp_path.glob("xornet_native_*.so")
+    damaged = tmp_path / "damaged"  # put in place as another process would (a new file)
+    if damage == "garbage":
+        damaged.write_bytes(b"not a library")
+    else:  # a real library without run_one
+        _native.compile_library("int other(void) { return 1; }", damaged)
+    damaged.replace(library)
+    code = "from xornet.engines import _native; _native.kernel(4, 2, 2); print('ran')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.stdout == "ran\n", done.stderr
+    assert b"run_one" in library.read_bytes()  # compiled again, in the cache
+
+
+def test_what_a_killed_compile_leaves_is_counted_and_cleared(tmp_path, monkeypatch):
+    from xornet.engines import _cache
+
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
+    left = tmp_path / "xornet_native_tmpab12cd"  # compile_library's directory, as a kill left it
+    left.mkdir()
+    (left / "loop.c").write_text("int x;")
+    (left / "loop.so").write_bytes(b"half")
+    (tmp_path / "someone_elses.txt").write_text("kept")
+    assert _cache.cache_usage() == (0, 10)  # no kernel, its 10 bytes
+    assert _cache.clear_cache() == (0, 10)
+    assert [p.name for p in tmp_path.iterdir()] == ["someone_elses.txt"]
+
+
 def post_run():
     """The post's run (200,000 steps of XOR 2-2-1, long enough for the written-out loop)."""
     data = xornet.xor()

@@ -84,15 +84,21 @@ def name_for(text: str) -> str:
 
 def _cached_files() -> list[Path]:
     """The cache's files: each kernel's module, what Python and numba compiled from it
-    (``__pycache__/xornet_written_*``) and any half-written module a killed process left
-    (``*.tmp``), with those of earlier versions' names; nothing else in the directory is
-    touched."""
+    (``__pycache__/xornet_written_*``), and what a killed process left (a half-written module,
+    ``*.tmp``, or a C library's compile directory, ``xornet_native_tmp*/``, whose files are
+    listed before it), with those of earlier versions' names; nothing else in the directory
+    is touched."""
     where = cache_dir()
-    files: list[Path] = []
+    found: list[Path] = []
     for prefix in (PREFIX, NATIVE_PREFIX, *OLD_PREFIXES):
-        files += sorted(where.glob(f"{prefix}*")) + sorted(
+        found += sorted(where.glob(f"{prefix}*")) + sorted(
             (where / "__pycache__").glob(f"{prefix}*")
         )
+    files: list[Path] = []
+    for f in found:
+        if f.is_dir():
+            files += sorted(f.iterdir())
+        files.append(f)
     return files
 
 
@@ -113,8 +119,8 @@ def cache_usage() -> tuple[int, int]:
 
 
 def _usage(files: list[Path]) -> tuple[int, int]:
-    kernels = sum(1 for f in files if f.suffix == ".py" or f.suffix == ".so")
-    return kernels, sum(f.stat().st_size for f in files)
+    kernels = sum(1 for f in files if f.suffix in (".py", ".so") and f.parent == cache_dir())
+    return kernels, sum(f.stat().st_size for f in files if f.is_file())
 
 
 def clear_cache() -> tuple[int, int]:
@@ -129,7 +135,10 @@ def clear_cache() -> tuple[int, int]:
     files = _cached_files()
     usage = _usage(files)
     for f in files:
-        f.unlink(missing_ok=True)
+        if f.is_dir():
+            f.rmdir()  # a compile directory, emptied just before
+        else:
+            f.unlink(missing_ok=True)
     return usage
 
 

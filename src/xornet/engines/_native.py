@@ -36,6 +36,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -331,17 +332,19 @@ def attempt(build: Callable[..., Callable[..., None]], *args: Any, **kwargs: Any
     :func:`._native_lanes.kernel`), or None when ``cc`` could not compile or load it: numba's
     loop then runs, with the same results. What failed is not tried again in this process."""
     key = (build.__module__, build.__name__, args, tuple(sorted(kwargs.items())))
-    if key in FAILED:
-        return None
-    try:
-        return build(*args, **kwargs)
-    except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
-        FAILED.add(key)
-        return None
+    with _BUILDING:  # one compile at a time: threads asking for the same loop share it
+        if key in FAILED:
+            return None
+        try:
+            return build(*args, **kwargs)
+        except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
+            FAILED.add(key)
+            return None
 
 
 #: The loops whose C failed to compile or load in this process: :func:`attempt`'s keys.
 FAILED: set[tuple[Any, ...]] = set()
+_BUILDING = threading.Lock()
 
 
 def available() -> bool:
@@ -382,8 +385,9 @@ def compile_library(text: str, out: Path, options: tuple[str, ...] = COMPILE) ->
     RuntimeError
         cc failed; its message says why.
     """
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        c_file, library = Path(tmp) / "run_one.c", Path(tmp) / "run_one.so"
+    # Named so that xornet cache counts and clears what a killed compile leaves (_cache).
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f"{_cache.NATIVE_PREFIX}tmp") as tmp:
+        c_file, library = Path(tmp) / "loop.c", Path(tmp) / "loop.so"
         c_file.write_text(text)
         done = subprocess.run(
             ["cc", *options, "-o", str(library), str(c_file), "-lm"],
@@ -401,29 +405,43 @@ def _path(text: str, options: tuple[str, ...] = COMPILE) -> Path:
     return _cache.cache_dir() / f"{_cache.NATIVE_PREFIX}{key}.so"
 
 
-def library(text: str, options: tuple[str, ...] = COMPILE) -> ctypes.CDLL:
-    """The C ``text`` compiled with ``options``, from the cache directory (compiled there first
-    if needed), or compiled in a temporary directory when the cache cannot be used safely.
+def library(text: str, entry: str, options: tuple[str, ...] = COMPILE) -> ctypes.CDLL:
+    """The C ``text`` compiled with ``options``, with the function ``entry``: from the cache
+    directory (compiled there first if needed; compiled again if the file there does not load
+    or lacks ``entry``), or compiled in a temporary directory when the cache cannot be used
+    safely.
 
     Raises
     ------
     RuntimeError
         cc failed.
     OSError
-        cc is not there, or the library did not load.
+        cc is not there, or the library did not load, or has no ``entry``.
     """
     path = _path(text, options)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _cache.is_private(path.parent):
             raise PermissionError(f"{path.parent} can be written by others")
-        if not path.exists():
-            compile_library(text, path, options)
-        return ctypes.CDLL(str(path))
+        if path.exists():
+            try:
+                return _loaded_with(path, entry)
+            except OSError:  # a damaged file: compiled again below
+                path.unlink(missing_ok=True)
+        compile_library(text, path, options)
+        return _loaded_with(path, entry)
     except OSError:
         with tempfile.TemporaryDirectory() as tmp:
-            compile_library(text, Path(tmp) / "run_one.so", options)
-            return ctypes.CDLL(str(Path(tmp) / "run_one.so"))  # mapped: the file may go
+            compile_library(text, Path(tmp) / "loop.so", options)
+            return _loaded_with(Path(tmp) / "loop.so", entry)  # mapped: the file may go
+
+
+def _loaded_with(path: Path, entry: str) -> ctypes.CDLL:
+    """The library at ``path``, which must define ``entry`` (OSError if not)."""
+    loaded = ctypes.CDLL(str(path))
+    if not hasattr(loaded, entry):
+        raise OSError(f"{path} has no function {entry}")
+    return loaded
 
 
 def kernel(
@@ -476,7 +494,7 @@ def _kernel(
     n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
 ) -> Callable[..., None]:
     P = d * h + 2 * h + 1 + (d if shortcut else 0)
-    run = library(source(n, d, h, activation, optimizer, loss, shortcut)).run_one
+    run = library(source(n, d, h, activation, optimizer, loss, shortcut), "run_one").run_one
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 6 + [integer, pointer, integer, pointer]

@@ -343,7 +343,7 @@ def _kernel(
     bits: int,
 ) -> Callable[..., None]:  # fmt: skip
     text = source(n, d, h, activation, optimizer, loss, shortcut, bits=bits)
-    run = _native.library(text, COMPILE).run_written
+    run = _native.library(text, "run_written", COMPILE).run_written
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 7 + [integer] * 3 + [pointer] * 4
