@@ -6,7 +6,8 @@ Two ways to train many networks compiled, chosen by :mod:`.many`:
   kernels release the GIL). Every few thousand steps the running networks are packed again
   into whole blocks (:func:`split`), so that networks which have stopped do not hold a block
   up; each block runs the lane kernel (:func:`._lanes.run_lanes`: full batch, one output), for
-  a small network and a long job the step written out for its shape (:mod:`._written`), or
+  a small network the step written out for its shape (:func:`written_kernel`: compiled by
+  ``cc`` or numba; :func:`.many.choose_kernel` says when), or
   for mini-batches, softmax outputs and shortcut networks the general lane kernel
   (:func:`._lanes_general.run_lanes_general`).
 * :func:`run_each`: fewer networks than fill a few lanes, through the one-network loop

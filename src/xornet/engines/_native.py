@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from xornet.engines import _cache, _layout
-from xornet.engines._written import source_one
+from xornet.engines._written import n_params, source_one
 from xornet.errors import XornetError, quoted
 
 __all__ = [
@@ -136,10 +136,30 @@ _INTEGER_ARRAYS = {"ints", "counters"}
 _CALLS = {"sigmoid_called": "sigmoid_called", "log1p_exp": "log1p_exp", "max": "py_max",
           "min": "py_min", "math.tanh": "tanh", "math.sqrt": "sqrt",
           "math.isfinite": "isfinite"}  # fmt: skip
-_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%",
+#: Python's operators in C.
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%",
               ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
               ast.NotEq: "!=", ast.And: "&&", ast.Or: "||"}  # fmt: skip
 DOUBLE, INT = "double", "int64_t"
+
+
+def assignments(node: ast.Assign) -> list[tuple[ast.expr, ast.expr]]:
+    """``a = x`` as [(a, x)], and ``a, b = x, y`` as [(a, x), (b, y)], one after the other in
+    C, which is Python's meaning unless a value reads a target (a swap: refused).
+
+    Raises
+    ------
+    ValueError
+        For a swap, or an assignment to several targets at once.
+    """
+    (target,) = node.targets
+    if not isinstance(target, ast.Tuple):
+        return [(target, node.value)]
+    values = node.value.elts  # type: ignore[attr-defined]
+    names = {ast.unparse(t) for t in target.elts}
+    if names & {ast.unparse(n) for v in values for n in ast.walk(v)}:
+        raise ValueError(f"no C for the swap {ast.unparse(node)!r}")
+    return list(zip(target.elts, values, strict=True))
 
 
 class _Writer:
@@ -203,7 +223,7 @@ class _Writer:
                 if isinstance(node.right, ast.Constant) and node.right.value == 2:
                     return f"({left} * {left})"  # numba's x ** 2: one multiplication
                 return f"int_power({left}, {right})"
-            return f"({left} {_OPERATORS[type(node.op)]} {right})"
+            return f"({left} {OPERATORS[type(node.op)]} {right})"
         if isinstance(node, ast.UnaryOp):
             op = {ast.USub: "-", ast.Not: "!", ast.UAdd: "+"}[type(node.op)]
             return f"({op}{self.expr(node.operand)})"
@@ -215,10 +235,10 @@ class _Writer:
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise ValueError(f"no C for the chained {ast.unparse(node)!r}")
-            op = _OPERATORS[type(node.ops[0])]
+            op = OPERATORS[type(node.ops[0])]
             return f"({self.expr(node.left)} {op} {self.expr(node.comparators[0])})"
         if isinstance(node, ast.BoolOp):
-            op = f" {_OPERATORS[type(node.op)]} "
+            op = f" {OPERATORS[type(node.op)]} "
             return f"({op.join(self.expr(v) for v in node.values)})"
         raise ValueError(f"no C for {ast.unparse(node)!r}")
 
@@ -243,20 +263,9 @@ class _Writer:
         out: list[str] = []
         for node in body:
             if isinstance(node, ast.Assign):
-                (target,) = node.targets
-                if isinstance(target, ast.Tuple):  # a, b = x, y: one after the other
-                    values = node.value.elts  # type: ignore[attr-defined]
-                    names = {ast.unparse(t) for t in target.elts}
-                    used = {ast.unparse(n) for v in values for n in ast.walk(v)}
-                    if names & used:
-                        raise ValueError(f"no C for the swap {ast.unparse(node)!r}")
-                    out += [
-                        pad + self.assign(t, v) for t, v in zip(target.elts, values, strict=True)
-                    ]
-                else:
-                    out.append(pad + self.assign(target, node.value))
+                out += [pad + self.assign(t, v) for t, v in assignments(node)]
             elif isinstance(node, ast.AugAssign):
-                op = _OPERATORS[type(node.op)]
+                op = OPERATORS[type(node.op)]
                 out.append(f"{pad}{self.expr(node.target)} {op}= {self.expr(node.value)};")
             elif isinstance(node, ast.If):
                 out.append(f"{pad}if ({self.expr(node.test)}) {{")
@@ -306,7 +315,7 @@ def source(
         node for node in ast.parse(python).body
         if isinstance(node, ast.FunctionDef) and node.name == "run_one"
     )  # fmt: skip
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    P = n_params(d, h, shortcut)
     writer = _Writer(d, P)
     body = writer.statements(function.body, 1)
     locals_ = [f"  {kind} {name};" for name, kind in writer.types.items() if name != "stop_step"]
@@ -348,9 +357,11 @@ _BUILDING = threading.Lock()
 
 
 def available() -> bool:
-    """Whether the one-network engine is to compile its written-out loop here: a C compiler
-    is on the PATH as ``cc``, and the environment variable ``XORNET_NATIVE`` is not ``0``
-    (which leaves the loop to numba, as before the C path; docs/cli.md).
+    """Whether the numba engine's written-out loops are to be compiled in C here (the
+    one-network loop, :func:`kernel`, and the lanes', :mod:`._native_lanes`): a C compiler is
+    on the PATH as ``cc`` (whether it works shows when it runs: :func:`attempt`), and the
+    environment variable ``XORNET_NATIVE`` is not ``0`` (which leaves them to numba, as
+    before the C path; docs/cli.md).
 
     Raises
     ------
@@ -493,7 +504,7 @@ _loaded: set[tuple[Any, ...]] = set()
 def _kernel(
     n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
 ) -> Callable[..., None]:
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    P = n_params(d, h, shortcut)
     run = library(source(n, d, h, activation, optimizer, loss, shortcut), "run_one").run_one
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64

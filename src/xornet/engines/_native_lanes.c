@@ -12,16 +12,18 @@
 #define WIDTH %(width)d
 typedef double vd __attribute__((vector_size(8 * WIDTH)));
 typedef int64_t vi __attribute__((vector_size(8 * WIDTH)));
+typedef uint64_t vu __attribute__((vector_size(8 * WIDTH)));
 
 static inline vd splat(double x) { vd r; for (int i = 0; i < WIDTH; i++) r[i] = x; return r; }
 static inline vd load(const double *p) { vd r; memcpy(&r, p, sizeof r); return r; }
 static inline void store(double *p, vd x) { memcpy(p, &x, sizeof x); }
 /* 1.0 where a comparison held, 0.0 elsewhere: Python's 1.0 * (a < b). */
 static inline vd as01(vi m) { return (vd)(m & (vi)splat(1.0)); }
-static inline vd select(vi m, vd a, vd b) { return (vd)((m & (vi)a) | (~m & (vi)b)); }
+/* a where the mask m is set, b elsewhere: Python's a if m else b, lane by lane. */
+static inline vd blend(vi m, vd a, vd b) { return (vd)((m & (vi)a) | (~m & (vi)b)); }
 /* Python's max and min, as numba writes them: the first unless the second is beyond it. */
-static inline vd py_max(vd a, vd b) { return select(b > a, b, a); }
-static inline vd py_min(vd a, vd b) { return select(b < a, b, a); }
+static inline vd py_max(vd a, vd b) { return blend(b > a, b, a); }
+static inline vd py_min(vd a, vd b) { return blend(b < a, b, a); }
 static inline double scalar_max(double a, double b) { return b > a ? b : a; }
 static inline vd vabs(vd a) { return (vd)((vi)a & ~(vi)splat(-0.0)); }
 static inline vd copysign_v(vd x, vd s) {
@@ -41,9 +43,10 @@ static inline vd sqrt_v(vd a) {
 
 static const double EXP_C[12] = {%(exp_c)s};
 
-/* 2^k for the integer-valued k in the low bits of t = k + ROUND (_exp._split). */
+/* 2^k for the integer-valued k in the low bits of t = k + ROUND (_exp._split); unsigned, so
+   that the shift is defined for every k (k >= -1010 here, x being at least -700). */
 static inline vd two_to(vd t) {
-  vi k = (vi)t - (vi)splat(%(round)r);
+  vu k = (vu)t - (vu)splat(%(round)r);
   return (vd)((k + 1023) << 52);
 }
 
@@ -97,7 +100,7 @@ static inline vd tanh_v(vd z) {
   vd a = vabs(z);
   vd e = exp_nonpos(-2.0 * a);
   vd m = expm1_small(-2.0 * py_min(a, splat(%(tanh_split)r)));
-  vd r = select(a < %(tanh_split)r, -m / (2.0 + m), (1.0 - e) / (1.0 + e));
+  vd r = blend(a < %(tanh_split)r, -m / (2.0 + m), (1.0 - e) / (1.0 + e));
   return copysign_v(r, z);
 }
 

@@ -12,15 +12,16 @@ Keeping the block's numbers in local variables across the steps instead of the a
 measured no faster (the step's arithmetic is the time).
 
 The step is not a second copy: :func:`source` parses the lines
-:func:`._written_step.lanes_step_lines` writes for numba (:mod:`ast`) and writes each again in
-C, every local a vector; ``B[row, q]``, a lane's number in numba's block, becomes
-``B[grp][row]``, a vector of group ``grp``'s. The loop around the step is numba's, written here in
-C: two passes over the groups on the rare steps with an event (the second updates the lanes
-:func:`settle` keeps running), and the divergence check. What the step calls is ported as
-numba computes it (:func:`._exp.exp_nonpos_horner`, :func:`._lanes.sigmoid_from`,
-:func:`._lanes.tanh_v`, :func:`._lanes.settle`, Python's ``min`` and ``max``). The results
-equal numba's kernel to the rounding of the multiply-adds the two compilers fuse (tested to
-1e-12) and the NumPy reference to the engines' 1e-10.
+:func:`._written_step.lanes_step_lines` and :func:`~._written_step.data_lines` write for numba
+(:mod:`ast`) and writes each again in C, every local of the step a vector; ``B[row, q]``, a
+lane's number in numba's block, becomes ``B[grp][row]``, a vector of group ``grp``'s. The loop
+around the step is numba's (:func:`._written.source`), written in C in the template
+``_native_lanes.c``: two passes over the groups on the rare steps with an event (the second
+updates the lanes ``settle`` keeps running), and the divergence check. What the step calls is
+ported there as numba computes it (:func:`._exp.exp_nonpos_horner`,
+:func:`._lanes.sigmoid_from`, :func:`._lanes.tanh_v`, :func:`._lanes.settle`, Python's ``min``
+and ``max``). The results equal numba's kernel to the rounding of the multiply-adds the two
+compilers fuse (tested to 1e-12) and the NumPy reference to the engines' 1e-10.
 
 The library is kept as :mod:`._native`'s, in the kernels' cache directory.
 """
@@ -37,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from xornet.engines import _layout, _native
-from xornet.engines._written import SLOTS, block_rows
-from xornet.engines._written_step import SHARED_DIVISION, lanes_step_lines
+from xornet.engines._written import SLOTS, block_rows, n_params
+from xornet.engines._written_step import SHARED_DIVISION, data_lines, lanes_step_lines
 
 __all__ = ["GROUPS", "kernel", "source"]
 
@@ -50,8 +51,6 @@ _TEMPLATE = (resources.files("xornet.engines") / "_native_lanes.c").read_text()
 GROUPS = 2
 
 
-_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Lt: "<",
-              ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}  # fmt: skip
 #: What the step calls, in C.
 _CALLS = {"exp_nonpos_horner": "exp_nonpos_horner", "sigmoid_from": "sigmoid_from",
           "tanh_v": "tanh_v", "abs": "vabs", "max": "py_max", "min": "py_min",
@@ -68,9 +67,10 @@ class _Writer:
     """The step's Python statements in C, every local a vector (one lane of it a network)
     unless named in ``scalars``; ``B[row, q]`` becomes ``B[grp][row]``."""
 
-    def __init__(self, scalars: dict[str, str], rows: dict[str, int]) -> None:
+    def __init__(self, scalars: dict[str, str], rows: dict[str, int], d: int = 1) -> None:
         self.types = dict(scalars)
         self.rows = rows
+        self.d = d  # inputs: X[r, i] is X[r d + i]
 
     def kind(self, node: ast.expr) -> str:
         if isinstance(node, ast.Constant):
@@ -81,8 +81,8 @@ class _Writer:
             return self.types.get(node.id, VECTOR)
         if isinstance(node, ast.Attribute):  # math.inf
             return DOUBLE
-        if isinstance(node, ast.Subscript):  # B[row, q]
-            return VECTOR
+        if isinstance(node, ast.Subscript):  # B[row, q], or the data's X[r, i] and y[r]
+            return DOUBLE if ast.unparse(node.value) in ("X", "y") else VECTOR
         if isinstance(node, ast.BinOp):
             kinds = {self.kind(node.left), self.kind(node.right)}
             if kinds & {VECTOR, MASK}:
@@ -128,8 +128,12 @@ class _Writer:
                 raise ValueError(f"no C for {ast.unparse(node)!r}")
             return "INFINITY"
         if isinstance(node, ast.Subscript):
-            base = ast.unparse(node.value)
-            index = node.slice
+            base, index = ast.unparse(node.value), node.slice
+            if base == "X" and isinstance(index, ast.Tuple):
+                r, i = (self.expr(e) for e in index.elts)
+                return f"X[{r} * {self.d} + {i}]"
+            if base == "y" and not isinstance(index, ast.Tuple):
+                return f"y[{self.expr(index)}]"
             if base != "B" or not isinstance(index, ast.Tuple) or ast.unparse(index.elts[1]) != "q":
                 raise ValueError(f"no C for {ast.unparse(node)!r}")
             return f"B[grp][{self.expr(index.elts[0])}]"
@@ -139,7 +143,7 @@ class _Writer:
                     raise ValueError(f"no C for {ast.unparse(node)!r}")
                 base = self.number(node.left)
                 return f"({base} * {base})"  # numba's x ** 2: one multiplication
-            op = _OPERATORS[type(node.op)]
+            op = _native.OPERATORS[type(node.op)]
             return f"({self.number(node.left)} {op} {self.number(node.right)})"
         if isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub):
@@ -147,7 +151,7 @@ class _Writer:
             return f"(-{self.number(node.operand)})"
         if isinstance(node, ast.IfExp):
             if self.kind(node.test) == MASK:
-                return (f"select({self.expr(node.test)}, {self.vector(node.body)}, "
+                return (f"blend({self.expr(node.test)}, {self.vector(node.body)}, "
                         f"{self.vector(node.orelse)})")  # fmt: skip
             body, orelse = self.number(node.body), self.number(node.orelse)
             if self.kind(node) == VECTOR:
@@ -162,7 +166,7 @@ class _Writer:
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise ValueError(f"no C for {ast.unparse(node)!r}")
-            op = _OPERATORS[type(node.ops[0])]
+            op = _native.OPERATORS[type(node.ops[0])]
             left, right = node.left, node.comparators[0]
             return f"({self.number(left)} {op} {self.number(right)})"
         raise ValueError(f"no C for {ast.unparse(node)!r}")
@@ -179,23 +183,13 @@ class _Writer:
         out: list[str] = []
         for node in ast.parse("\n".join(lines)).body:
             if isinstance(node, ast.Assign):
-                (target,) = node.targets
-                if isinstance(target, ast.Tuple):  # a, b = x, y: one after the other
-                    values = node.value.elts  # type: ignore[attr-defined]
-                    names = {ast.unparse(t) for t in target.elts}
-                    if names & {ast.unparse(n) for v in values for n in ast.walk(v)}:
-                        raise ValueError(f"no C for the swap {ast.unparse(node)!r}")
-                    out += [
-                        pad + self.assign(t, v) for t, v in zip(target.elts, values, strict=True)
-                    ]
-                else:
-                    out.append(pad + self.assign(target, node.value))
+                out += [pad + self.assign(t, v) for t, v in _native.assignments(node)]
             elif isinstance(node, ast.AugAssign) and ast.unparse(node.target) in _COUNTS:
                 # events += int(x): counted lane by lane in a vector, summed once a step
                 (x,) = node.value.args  # type: ignore[attr-defined]
                 out.append(f"{pad}{ast.unparse(node.target)}_v += {self.number(x)};")
             elif isinstance(node, ast.AugAssign):
-                op = _OPERATORS[type(node.op)]
+                op = _native.OPERATORS[type(node.op)]
                 if self.kind(node.target) == VECTOR:
                     value = self.vector(node.value)
                 else:
@@ -210,17 +204,6 @@ class _Writer:
 _CODES = ("MU", "BETA1", "BETA2", "EPS", "TOL", "TARGET", "MARGIN", "NESTEROV", "USE_TOL",
           "USE_TARGET", "STOP_CORRECT", "LOSS", "SSE", "RUNNING", "DIVERGED", "TOLERANCE",
           "ALL_CORRECT")  # fmt: skip
-
-
-def _data(n: int, d: int) -> list[str]:
-    """:func:`._written_step.data_lines` in C: the data as constants of the loop."""
-    out = []
-    for r in range(n):
-        out += [f"const double x{r}_{i} = X[{r * d + i}];" for i in range(d)]
-        out.append(f"const double y{r} = y[{r}];")
-        out.append(f"const double side{r} = y{r} > 0.5 ? 1.0 : -1.0, sign{r} = 1.0 - 2.0 * y{r};")
-        out.append(f"const double edge{r} = y{r} > 0.5 ? 0.5 + margin : -(0.5 - margin);")
-    return out
 
 
 def source(
@@ -253,16 +236,17 @@ def source(
         int64_t *first_correct, int64_t *first_target)``: the arrays of numba's
         ``run_written``, C-contiguous, ``N`` a multiple of ``GROUPS * bits / 64``.
     """
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    P = n_params(d, h, shortcut)
     k = SLOTS[optimizer]
     rows = block_rows(P, k)
     scalars = dict.fromkeys(("mu", "beta1", "beta2", "eps", "target", "margin", "tol_level",
                              "first", "c1", "c2"), DOUBLE)  # fmt: skip
     scalars["nesterov"] = INT
-    for r in range(n):
-        scalars |= dict.fromkeys([f"x{r}_{i}" for i in range(d)], DOUBLE)
-        scalars |= dict.fromkeys([f"y{r}", f"side{r}", f"sign{r}", f"edge{r}"], DOUBLE)
-    writer = _Writer(scalars, rows)
+    data_names = [name for r in range(n) for name in (
+        *(f"x{r}_{i}" for i in range(d)), f"y{r}", f"side{r}", f"sign{r}", f"edge{r}")]  # fmt: skip
+    scalars |= dict.fromkeys(data_names, DOUBLE)
+    writer = _Writer(scalars, rows, d)
+    data = writer.statements(data_lines(n, d), 1)
     shared = SHARED_DIVISION if bits >= 512 else 1
     lines = lanes_step_lines(n, d, h, activation, optimizer, loss, shortcut, P, shared)
     step = writer.statements(lines, 5)
@@ -281,7 +265,7 @@ def source(
         "width": bits // 64, "round": _layout.ROUND, "log2e": _layout.LOG2E,
         "ln2_hi": _layout.LN2_HI, "ln2_lo": _layout.LN2_LO, "tanh_split": _layout.TANH_SPLIT,
         "exp_c": ", ".join(repr(c) for c in _layout.EXP_C), "int_power": _native.INT_POWER,
-        "data": "\n".join("  " + line for line in _data(n, d)),
+        "data": "\n".join(["  double " + ", ".join(data_names) + ";", *data]),
         "load": "\n".join(f"      B[grp][{row}] = load(&{home});" for row, home in state),
         "keep": "\n".join(f"      store(&{home}, B[grp][{row}]);" for row, home in state),
         "adam": "\n".join("      " + line for line in adam),
@@ -347,7 +331,7 @@ def _kernel(
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 7 + [integer] * 3 + [pointer] * 4
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    P = n_params(d, h, shortcut)
     group = GROUPS * bits // 64
 
     def run_written(X: Any, y: Any, T: Any, V: Any, lr: Any, fs: Any, ints: Any,

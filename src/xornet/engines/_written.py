@@ -49,7 +49,17 @@ from xornet.engines._written_step import (
     sample_lines,
 )
 
-__all__ = ["LANES", "MAX_TERMS", "fits", "kernel", "source", "source_one"]
+__all__ = [
+    "LANES",
+    "MAX_TERMS",
+    "SLOTS",
+    "block_rows",
+    "fits",
+    "kernel",
+    "n_params",
+    "source",
+    "source_one",
+]
 
 #: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
 #: 10 hidden units, 3-bit parity up to 4. Compiling takes longer the larger the step, and the
@@ -63,6 +73,12 @@ LANES = 64
 
 #: Rows of optimizer state a parameter has: momentum's velocity, Adam's m and v.
 SLOTS = {"gd": 0, "momentum": 1, "adam": 2}
+
+
+def n_params(d: int, h: int, shortcut: bool) -> int:
+    """Parameters of a ``d``-``h``-1 network, in the order the step names them ``t0 ...``:
+    ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)`` and with a shortcut ``W3 (d, 1)``."""
+    return d * h + 2 * h + 1 + (d if shortcut else 0)
 
 
 def block_rows(P: int, k: int) -> dict[str, int]:
@@ -128,7 +144,7 @@ def source(
         step, stop, first_correct, first_target)``, with the signature and meaning of
         :func:`xornet.engines._lanes.run_lanes` (less ``h`` and ``L``, fixed here).
     """
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)  # parameters: W1, b1, W2, b2 (, W3)
+    P = n_params(d, h, shortcut)
     k = SLOTS[optimizer]
     rows = block_rows(P, k)
     n_rows = rows["Z2"] + n
@@ -248,7 +264,7 @@ def source_one(
         ``history (n_records,)``, the settings and ``counters`` of ``_kernels.run``, whose
         loop it runs from ``counters[STEP]`` to ``stop_step`` or a stop.
     """
-    P = d * h + 2 * h + 1 + (d if shortcut else 0)
+    P = n_params(d, h, shortcut)
     names = ", ".join(
         ["ADAM_T", "ALL_CORRECT", "BETA1", "BETA2", "DIVERGED", "EPS", "FIRST_CORRECT",
          "FIRST_TARGET", "LR", "MARGIN", "MU", "N_RECORDS", "NESTEROV", "RECORD_EVERY",
