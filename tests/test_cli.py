@@ -965,7 +965,7 @@ def test_a_cache_others_can_write_in_is_said_to_be_unused(capsys, tmp_path, monk
     assert code == 0
     assert json.loads(out)["used"] is False
     assert err == (f"xornet: note: {shared} can be written by other users, so it is not used as "
-                   "the kernels' cache: the numba engine compiles in each process "
+                   "the kernels' cache: the kernels are compiled again in each process "
                    "(XORNET_CACHE_DIR names another)\n")  # fmt: skip
     code, _, err = run(capsys, "train", "--preset", "post", "--seed", "3", "--steps", "50000")
     assert code == 0

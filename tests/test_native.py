@@ -298,3 +298,19 @@ def test_a_bad_xornet_native_value_is_refused_in_one_line(monkeypatch, capsys):
     assert err == "xornet: error: XORNET_NATIVE must be 0 or 1, got 'off'\n"
     monkeypatch.setenv("XORNET_NATIVE", "1")
     assert _native.available()
+
+
+@pytest.mark.parametrize(("variable", "value"), [("XORNET_NATIVE", "off"),
+                                                 ("XORNET_VECTOR_BITS", "300")])  # fmt: skip
+def test_a_bad_engine_variable_is_refused_by_every_command(variable, value, monkeypatch, capsys):
+    # Refused only where the C path or the lanes read it, a misspelt value passed unseen in
+    # the commands that did not (a new user's walk: train --engine numpy, cache, sweep).
+    from xornet.cli import main
+
+    monkeypatch.setenv(variable, value)
+    for argv in (["train", "--engine", "numpy", "--steps", "10"], ["cache"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith(f"xornet: error: {variable} must be ")
+        assert err.endswith(f"got '{value}'\n")

@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit code.
     """
+    from xornet.engines import check_environment
     from xornet.errors import TrainingDiverged, XornetError
 
     parser = build_parser()
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     NOTES.clear()
     try:
+        check_environment()
         code = int(args.run(args))
         for text in NOTES:  # after the output, and only when the command did its work
             print(f"xornet: note: {text}", file=sys.stderr)

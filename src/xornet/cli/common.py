@@ -240,7 +240,8 @@ def cache_is_used() -> bool:
     if not where.is_dir() or is_private(where):
         return True
     note(f"{where} can be written by other users, so it is not used as the kernels' cache: "
-         "the numba engine compiles in each process (XORNET_CACHE_DIR names another)")  # fmt: skip
+         "the kernels are compiled again in each process "
+         "(XORNET_CACHE_DIR names another)")  # fmt: skip
     return False
 
 

@@ -36,7 +36,14 @@ from typing import Final, Literal
 from xornet._names import ENGINE_NAMES
 from xornet.errors import XornetError
 
-__all__ = ["AUTO_MIN_STEPS", "ENGINES", "Engine", "numba_available", "resolve_engine"]
+__all__ = [
+    "AUTO_MIN_STEPS",
+    "ENGINES",
+    "Engine",
+    "check_environment",
+    "numba_available",
+    "resolve_engine",
+]
 
 Engine = Literal["numpy", "numba"]
 #: Engine names accepted across the library and the CLI.
@@ -44,6 +51,23 @@ ENGINES: Final = ENGINE_NAMES
 #: ``auto`` chooses numba for runs of at least this many steps. Below it the NumPy loop
 #: (tens of microseconds a step) finishes before numba would have loaded.
 AUTO_MIN_STEPS: Final = 20_000
+
+
+def check_environment() -> None:
+    """Check the engines' environment variables, ``XORNET_NATIVE`` (0 or 1) and
+    ``XORNET_VECTOR_BITS`` (128, 256 or 512), without importing numba: the command line does
+    before any command, so that a misspelt value is refused whether or not the command would
+    have read it.
+
+    Raises
+    ------
+    XornetError
+        Naming the variable and the value refused.
+    """
+    from xornet.engines import _layout, _native
+
+    _native.available()
+    _layout.asked_vector_bits()
 
 
 def numba_available() -> bool:

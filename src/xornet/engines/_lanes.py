@@ -35,7 +35,6 @@ m and v), ``lr (N,)``, and per network ``step``, ``stop``, ``first_correct``, ``
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 from numba import njit, types
@@ -71,7 +70,6 @@ from xornet.engines._kernels import (
     USE_TOL,
     log1p_exp,
 )
-from xornet.errors import XornetError
 
 #: Most networks per block. The loops over a block's lanes are what LLVM vectorises, and it
 #: only does so for long loops (a loop of 8 is unrolled instead); 256 networks' working set
@@ -84,9 +82,7 @@ LANES = 256
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-#: Set it to 512, 256 or 128 to run the lanes with vectors of at most that many bits whatever
-#: the CPU has (for example 256 to run an AVX2 machine's kernels on an AVX-512 one).
-VECTOR_BITS_VARIABLE = "XORNET_VECTOR_BITS"
+VECTOR_BITS_VARIABLE = _layout.VECTOR_BITS_VARIABLE  # XORNET_VECTOR_BITS: see there
 
 
 def cpu_vector_bits() -> int:
@@ -123,13 +119,9 @@ def vector_bits() -> int:
     XornetError
         If the variable is set to anything but 128, 256 or 512.
     """
+    asked = _layout.asked_vector_bits()
     bits = cpu_vector_bits()
-    asked = os.environ.get(VECTOR_BITS_VARIABLE, "").strip()
-    if not asked:
-        return bits
-    if asked not in ("128", "256", "512"):
-        raise XornetError(f"{VECTOR_BITS_VARIABLE} must be 128, 256 or 512, got {asked!r}")
-    return min(bits, int(asked))
+    return bits if asked is None else min(bits, asked)
 
 
 def _prefer_512_bits(builder):
