@@ -747,6 +747,20 @@ def test_a_network_trains_alike_whatever_networks_share_its_block(written_out):
     np.testing.assert_array_equal(mates_a.steps, reference.steps)
 
 
+def test_adams_second_moment_past_the_float_range_is_carried_on_by_the_one_network_loop():
+    # g^2 past 1e308 makes Adam's v infinite, which leaves the weights where they are: the
+    # compiled loops go on (the NumPy loop calls any overflow divergence). Writing that v back
+    # into the optimizer once raised "optimizer state 'v' does not fit the parameters".
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, steps=300, optimizer="adam", learning_rate=0.05, tol=None)
+    start = xornet.init_params(2, 2, rng=16)
+    huge = Params(start.W1 * 1e160, start.b1, start.W2 * 1e160, start.b2)
+    one = train(data.X, data.y, config, params=huge, engine="numba")
+    many = train_many(data.X, data.y, config, [0] * 16, params=[huge] * 16, engine="numba")
+    assert one.stop_reason == many.stop_reason[0] == "max_steps"
+    np.testing.assert_array_equal(one.params.ravel(), many.thetas[0])
+
+
 def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(
     written_out, monkeypatch
 ):

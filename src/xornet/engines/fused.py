@@ -233,15 +233,16 @@ def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
 
 
 def _set_optimizer(optimizer: Optimizer, params: Params, state: Array, t: int) -> None:
-    """Write the kernel's state rows back into the optimizer."""
-    keys = {"velocities": 0} if isinstance(optimizer, Momentum) else {}
-    if isinstance(optimizer, Adam):
-        keys = {"m": 1, "v": 2}
-    saved: dict[str, object] = {key: list(params.unravel(state[row])) for key, row in keys.items()}
-    if isinstance(optimizer, Adam):
-        saved = saved if t > 0 else {"m": None, "v": None}
-        saved["t"] = t
-    optimizer.set_state(saved, params)
+    """Write the kernel's state rows back into the optimizer, as they are: not through
+    ``set_state``, whose checks are for a state from outside (a file), and which refuses an
+    infinite one that a run may hold legitimately (Adam's ``v`` past the float range, which
+    leaves the weights where they are)."""
+    if isinstance(optimizer, Momentum):
+        optimizer.velocities = list(params.unravel(state[0]))
+    elif isinstance(optimizer, Adam):
+        optimizer.t = t
+        moments = (list(params.unravel(state[1])), list(params.unravel(state[2])))
+        optimizer.m, optimizer.v = moments if t > 0 else (None, None)
 
 
 def advance(
