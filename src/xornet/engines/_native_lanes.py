@@ -7,7 +7,7 @@ body is one network's step, which LLVM vectorises; numba takes several seconds t
 and its form for AVX2 (256-bit vectors) runs at about 0.7x the AVX-512 one. Here each of the
 step's numbers is explicitly a vector of a lane group's networks (GCC's vector extensions: 8
 doubles with AVX-512, 4 with AVX2), two groups side by side: ``cc`` compiles it in about a
-second, it runs as fast as numba's with AVX-512 and 1.4x numba's with AVX2 (docs/performance.md).
+second, it runs as fast as numba's with AVX-512 and 1.3x numba's with AVX2 (docs/performance.md).
 Keeping the block's numbers in local variables across the steps instead of the array ``B``
 measured no faster (the step's arithmetic is the time).
 
