@@ -47,6 +47,7 @@ import peers  # bench/peers.py, beside this script
 
 import xornet
 from xornet import tutorial
+from xornet.engines import _native
 from xornet.engines import many as many_module
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,9 +260,10 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
         steps = int(min(20_000, max(50, 4e6 // N)))
         cfg = config.replace(steps=steps)
         starts = [xornet.init_params(2, 2, rng=i) for i in range(N)]
+        by = " (by cc)" if _native.available() else ""  # else numba compiles it
         kinds = [
             ("numba engine, lanes", "numba", many_module.WRITTEN_OUT_MIN_WORK),
-            ("numba engine, step written out", "numba", 0),
+            (f"numba engine, step written out{by}", "numba", 0),
             ("NumPy engine", "numpy", many_module.WRITTEN_OUT_MIN_WORK),
         ]
         for label, engine, min_work in kinds:
@@ -274,7 +276,7 @@ def many_networks(sizes: list[int], repeats: int) -> list[tuple[str, int, float 
                     result = xornet.train_many(X4, Y4, cfg, range(N), params=starts, engine=engine)
                     loop.append(result.train_seconds)
             rate = N * steps / statistics.median(loop) / 1e6
-            rows.append((f"xornet train_many, {label} ({result.kernel.split('/')[0]})", N, rate))
+            rows.append((f"xornet train_many, {label}", N, rate))
         for name, rate in peer_rates(N, steps, repeats):
             rows.append((name, N, rate))
     return rows
