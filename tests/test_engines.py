@@ -759,6 +759,12 @@ def test_adams_second_moment_past_the_float_range_is_carried_on_by_the_one_netwo
     many = train_many(data.X, data.y, config, [0] * 16, params=[huge] * 16, engine="numba")
     assert one.stop_reason == many.stop_reason[0] == "max_steps"
     np.testing.assert_array_equal(one.params.ravel(), many.thetas[0])
+    # Such a run can be saved and continued: an infinite v is a state, not a damaged one.
+    half = xornet.Trainer(data.X, data.y, config, params=huge, engine="numba").run(until=150)
+    assert any(np.isinf(v).any() for v in half.state().optimizer["v"])
+    resumed = xornet.Trainer.resume(data.X, data.y, config, half.params, half.state(),
+                                    engine="numba").run()  # fmt: skip
+    np.testing.assert_array_equal(resumed.params.ravel(), one.params.ravel())
 
 
 def test_the_written_out_step_reports_divergence_and_runs_on_three_threads(

@@ -191,9 +191,14 @@ def test_what_a_killed_compile_leaves_is_counted_and_cleared(tmp_path, monkeypat
     (left / "loop.c").write_text("int x;")
     (left / "loop.so").write_bytes(b"half")
     (tmp_path / "someone_elses.txt").write_text("kept")
+    fresh = tmp_path / "xornet_native_tmpef34gh"  # maybe a compile under way elsewhere: left
+    fresh.mkdir()
+    (fresh / "loop.c").write_text("int y;")
+    old = __import__("time").time() - _cache.STALE_SECONDS - 1
+    __import__("os").utime(left, (old, old))
     assert _cache.cache_usage() == (0, 10)  # no kernel, its 10 bytes
     assert _cache.clear_cache() == (0, 10)
-    assert [p.name for p in tmp_path.iterdir()] == ["someone_elses.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["someone_elses.txt", fresh.name]
 
 
 def post_run():

@@ -33,13 +33,14 @@ class Optimizer(Protocol):
 
 
 def _arrays(state: dict[str, Any], key: str, params: Params) -> list[Array] | None:
-    """``state[key]``: None, or arrays of the parameters' shapes (copied)."""
+    """``state[key]``: None, or arrays of the parameters' shapes (copied), with no nan (an
+    infinity is a state a run can reach: Adam's ``v`` past the float range)."""
     value = state.get(key)
     if value is None:
         return None
     arrays = [np.array(a, dtype=np.float64) for a in value]
-    if [a.shape for a in arrays] != [w.shape for w in params] or not all(
-        np.isfinite(a).all() for a in arrays
+    if [a.shape for a in arrays] != [w.shape for w in params] or any(
+        np.isnan(a).any() for a in arrays
     ):
         raise ValueError(f"optimizer state {key!r} does not fit the parameters")
     return arrays

@@ -12,6 +12,7 @@ removes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -19,6 +20,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -26,6 +28,7 @@ from typing import Any, Final
 __all__ = [
     "NATIVE_PREFIX",
     "PREFIX",
+    "STALE_SECONDS",
     "cache_dir",
     "cache_usage",
     "called_code",
@@ -86,8 +89,9 @@ def _cached_files() -> list[Path]:
     """The cache's files: each kernel's module, what Python and numba compiled from it
     (``__pycache__/xornet_written_*``), and what a killed process left (a half-written module,
     ``*.tmp``, or a C library's compile directory, ``xornet_native_tmp*/``, whose files are
-    listed before it), with those of earlier versions' names; nothing else in the directory
-    is touched."""
+    listed before it, once it is :data:`STALE_SECONDS` old: a younger one may be a compile
+    under way in another process), with those of earlier versions' names; nothing else in the
+    directory is touched."""
     where = cache_dir()
     found: list[Path] = []
     for prefix in (PREFIX, NATIVE_PREFIX, *OLD_PREFIXES):
@@ -96,10 +100,20 @@ def _cached_files() -> list[Path]:
         )
     files: list[Path] = []
     for f in found:
-        if f.is_dir():
-            files += sorted(f.iterdir())
+        try:
+            if f.is_dir():
+                if time.time() - f.stat().st_mtime < STALE_SECONDS:
+                    continue
+                files += sorted(f.iterdir())
+        except OSError:  # gone meanwhile: another process finished or cleared it
+            continue
         files.append(f)
     return files
+
+
+#: Age after which a C compile directory in the cache is what a killed process left (a compile
+#: takes seconds).
+STALE_SECONDS = 600
 
 
 def cache_usage() -> tuple[int, int]:
@@ -120,7 +134,11 @@ def cache_usage() -> tuple[int, int]:
 
 def _usage(files: list[Path]) -> tuple[int, int]:
     kernels = sum(1 for f in files if f.suffix in (".py", ".so") and f.parent == cache_dir())
-    return kernels, sum(f.stat().st_size for f in files if f.is_file())
+    size = 0
+    for f in files:
+        with contextlib.suppress(OSError):  # gone meanwhile
+            size += f.stat().st_size if f.is_file() else 0
+    return kernels, size
 
 
 def clear_cache() -> tuple[int, int]:
@@ -135,10 +153,11 @@ def clear_cache() -> tuple[int, int]:
     files = _cached_files()
     usage = _usage(files)
     for f in files:
-        if f.is_dir():
-            f.rmdir()  # a compile directory, emptied just before
-        else:
-            f.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # changed meanwhile by another process: left
+            if f.is_dir():
+                f.rmdir()  # a stale compile directory, emptied just before
+            else:
+                f.unlink(missing_ok=True)
     return usage
 
 

@@ -522,9 +522,9 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
                     for q in range(L):
                         v = Vb[0, c, q] * mu
                         v -= lrb[q] * grad[c, q]
-                        Vb[0, c, q] = active[q] * v + (1.0 - active[q]) * Vb[0, c, q]
+                        Vb[0, c, q] = v if active[q] == 1.0 else Vb[0, c, q]
                         change = mu * v - lrb[q] * grad[c, q] if nesterov else v
-                        t = Tb[c, q] + active[q] * change
+                        t = Tb[c, q] + change if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 elif adam:
@@ -534,15 +534,15 @@ def _run_lanes(X, y, T, V, lr, fs, ints, h, L, start_step, stop_step, step, stop
                         m += (1.0 - beta1) * g
                         v = Vb[1, c, q] * beta2
                         v += (1.0 - beta2) * g * g
-                        Vb[0, c, q] = active[q] * m + (1.0 - active[q]) * Vb[0, c, q]
-                        Vb[1, c, q] = active[q] * v + (1.0 - active[q]) * Vb[1, c, q]
+                        Vb[0, c, q] = m if active[q] == 1.0 else Vb[0, c, q]
+                        Vb[1, c, q] = v if active[q] == 1.0 else Vb[1, c, q]
                         change = lrb[q] * (m / c1) / (math.sqrt(v / c2) + eps)
-                        t = Tb[c, q] + active[q] * -change
+                        t = Tb[c, q] - change if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 else:
                     for q in range(L):
-                        t = Tb[c, q] + active[q] * -(lrb[q] * grad[c, q])
+                        t = Tb[c, q] - lrb[q] * grad[c, q] if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
             for q in range(L):

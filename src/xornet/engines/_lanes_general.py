@@ -445,9 +445,9 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         g = 0.0 + (x * F[a, q]) * F[b, q]
                         v = Vb[0, c, q] * mu
                         v -= lrb[q] * g
-                        Vb[0, c, q] = active[q] * v + (1.0 - active[q]) * Vb[0, c, q]
+                        Vb[0, c, q] = v if active[q] == 1.0 else Vb[0, c, q]
                         change = mu * v - lrb[q] * g if nesterov else v
-                        t = Tb[c, q] + active[q] * change
+                        t = Tb[c, q] + change if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 elif adam:
@@ -457,10 +457,10 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                         mo += (1.0 - beta1) * g
                         v = Vb[1, c, q] * beta2
                         v += (1.0 - beta2) * g * g
-                        Vb[0, c, q] = active[q] * mo + (1.0 - active[q]) * Vb[0, c, q]
-                        Vb[1, c, q] = active[q] * v + (1.0 - active[q]) * Vb[1, c, q]
+                        Vb[0, c, q] = mo if active[q] == 1.0 else Vb[0, c, q]
+                        Vb[1, c, q] = v if active[q] == 1.0 else Vb[1, c, q]
                         change = lrb[q] * (mo / c1) / (math.sqrt(v / c2) + eps)
-                        t = Tb[c, q] + active[q] * -change
+                        t = Tb[c, q] - change if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
                 else:
