@@ -11,8 +11,8 @@ Many networks (:func:`xornet.train_many`, in :mod:`.many`, which validates the j
 starts and picks an engine): ``numpy`` stacks them along a leading axis through the
 reference's own forward and backward (:mod:`._stacked`); ``numba`` runs them in SIMD lanes, in
 blocks spread over the threads (:mod:`._blocks` driving :mod:`._lanes`, or the written-out step
-for a long job on a small network, compiled in C when there is a C compiler:
-:mod:`._native_lanes`), or otherwise through the one-network loop per network.
+for a small network, compiled in C when there is a C compiler: :mod:`._native_lanes`;
+:func:`.many.choose_kernel` says which), or otherwise through the one-network loop per network.
 
 Shared by the compiled loops: the exps written without libm (:mod:`._exp`), and the disk cache
 of the written-out kernels (:mod:`._cache`; ``xornet cache``).

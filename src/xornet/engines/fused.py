@@ -233,10 +233,10 @@ def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
 
 
 def _set_optimizer(optimizer: Optimizer, params: Params, state: Array, t: int) -> None:
-    """Write the kernel's state rows back into the optimizer, as they are: not through
-    ``set_state``, whose checks are for a state from outside (a file), and which refuses an
-    infinite one that a run may hold legitimately (Adam's ``v`` past the float range, which
-    leaves the weights where they are)."""
+    """Write the kernel's state rows back into the optimizer, as they are: the kernel's own
+    state needs none of ``set_state``'s checks, which are for a state from outside (a file),
+    and may hold what only a run reaches (Adam's ``v`` past the float range, which leaves the
+    weights where they are)."""
     if isinstance(optimizer, Momentum):
         optimizer.velocities = list(params.unravel(state[0]))
     elif isinstance(optimizer, Adam):
