@@ -64,10 +64,10 @@ def check_environment() -> None:
     XornetError
         Naming the variable and the value refused.
     """
-    from xornet.engines import _layout, _native
+    from xornet.engines import _environment
 
-    _native.available()
-    _layout.asked_vector_bits()
+    _environment.native_allowed()
+    _environment.asked_vector_bits()
 
 
 def numba_available() -> bool:

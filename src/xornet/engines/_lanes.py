@@ -42,7 +42,7 @@ from numba.core.errors import RequireLiteralValue
 from numba.extending import intrinsic
 
 from xornet._typing import Array, IntArray
-from xornet.engines import _layout
+from xornet.engines import _environment, _layout
 from xornet.engines._exp import exp_nonpos
 from xornet.engines._kernels import (
     ACT,
@@ -82,7 +82,7 @@ LANES = 256
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-VECTOR_BITS_VARIABLE = _layout.VECTOR_BITS_VARIABLE  # XORNET_VECTOR_BITS: see there
+VECTOR_BITS_VARIABLE = _environment.VECTOR_BITS_VARIABLE  # XORNET_VECTOR_BITS: see there
 
 
 def cpu_vector_bits() -> int:
@@ -119,7 +119,7 @@ def vector_bits() -> int:
     XornetError
         If the variable is set to anything but 128, 256 or 512.
     """
-    asked = _layout.asked_vector_bits()
+    asked = _environment.asked_vector_bits()
     bits = cpu_vector_bits()
     return bits if asked is None else min(bits, asked)
 

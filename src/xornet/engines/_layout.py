@@ -8,12 +8,9 @@ numba's import.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from xornet.config import STOP_CODES
-from xornet.errors import XornetError, quoted
 
 SIGMOID, TANH, RELU = 0, 1, 2
 GD, MOMENTUM, ADAM = 0, 1, 2
@@ -46,28 +43,6 @@ EXP_C = (
 )  # fmt: skip
 #: 2^(j / 128) for j = 0 ... 127, each the double nearest the exact value (tested).
 EXP2_TABLE = np.array([2.0 ** (j / 128) for j in range(128)])
-#: Set it to 512, 256 or 128 to run the lanes with vectors of at most that many bits whatever
-#: the CPU has (for example 256 to run an AVX2 machine's kernels on an AVX-512 one).
-VECTOR_BITS_VARIABLE = "XORNET_VECTOR_BITS"
-
-
-def asked_vector_bits() -> int | None:
-    """The most bits :data:`VECTOR_BITS_VARIABLE` allows the lanes' vectors, None when unset
-    (:func:`._lanes.vector_bits` decides the width with the CPU's).
-
-    Raises
-    ------
-    XornetError
-        If the variable is set to anything but 128, 256 or 512.
-    """
-    asked = os.environ.get(VECTOR_BITS_VARIABLE, "").strip()
-    if not asked:
-        return None
-    if asked not in ("128", "256", "512"):
-        raise XornetError(f"{VECTOR_BITS_VARIABLE} must be 128, 256 or 512, got {quoted(asked)}")
-    return int(asked)
-
-
 #: Below this |z|, the lanes' tanh comes from expm1 (no cancellation in 1 - e^-2|z|); above,
 #: from exp (:func:`._lanes.tanh_v`).
 TANH_SPLIT = 0.4

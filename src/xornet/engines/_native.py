@@ -43,9 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from xornet.engines import _cache, _layout
+from xornet.engines import _cache, _environment, _layout
 from xornet.engines._written import n_params, source_one
-from xornet.errors import XornetError, quoted
 
 __all__ = [
     "COMPILE",
@@ -368,10 +367,7 @@ def available() -> bool:
     XornetError
         If ``XORNET_NATIVE`` is set to anything but 0 or 1 (``off`` would read as on).
     """
-    asked = os.environ.get("XORNET_NATIVE", "").strip()
-    if asked not in ("", "0", "1"):
-        raise XornetError(f"XORNET_NATIVE must be 0 or 1, got {quoted(asked)}")
-    return asked != "0" and shutil.which("cc") is not None
+    return _environment.native_allowed() and shutil.which("cc") is not None
 
 
 @functools.cache
