@@ -65,3 +65,35 @@ def lane_kernel(monkeypatch):
     from xornet.engines import many
 
     monkeypatch.setattr(many, "WRITTEN_OUT_ANY_JOB_TERMS", 0)
+
+
+@pytest.fixture
+def cc_fails(monkeypatch):
+    """A cc that fails on the PATH: ``cc_fails(module)`` makes ``module.kernel`` (the C loop's
+    builder, :mod:`xornet.engines._native` or ``_native_lanes``) raise as a failed compile and
+    returns the shapes it was asked for; ``cc_fails.warned()`` expects the one warning that
+    says so (any other warning fails a test: the suite's filter)."""
+    from xornet.engines import _native
+
+    monkeypatch.setattr(_native, "FAILED", set())
+
+    class Failing:
+        def __call__(self, module):
+            tried = []
+
+            def failing(*shape, **kwargs):
+                tried.append(shape)
+                raise RuntimeError("cc could not compile the loop: (the test's)")
+
+            monkeypatch.setattr(module, "kernel", failing)
+            return tried
+
+        @staticmethod
+        def warned():
+            return pytest.warns(
+                xornet.errors.CompilerWarning,
+                match=r"^cc could not compile the loop: \(the test's\); numba compiles it "
+                r"instead .*XORNET_NATIVE=0 skips cc",
+            )
+
+    return Failing()

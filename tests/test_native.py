@@ -5,7 +5,6 @@ each compiler fuses is its own choice (GCC avoids chains of them on AMD's Zen), 
 hold it to 1e-12 over 300 steps, and the post's 200,000 to the reference's 1e-10."""
 
 import itertools
-import shutil
 
 import numpy as np
 import pytest
@@ -14,7 +13,8 @@ import xornet
 from xornet import TrainConfig, train
 from xornet.engines import _native
 
-pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc) on PATH")
+# The C loops' tests: skipped without cc, or with them turned off (XORNET_NATIVE=0 pytest).
+pytestmark = pytest.mark.skipif(not _native.available(), reason="no cc, or XORNET_NATIVE=0")
 
 TOL = 1e-10
 ACTIVATIONS, OPTIMIZERS = ("sigmoid", "tanh", "relu"), ("gd", "momentum", "adam")
@@ -217,23 +217,23 @@ def numba_made(monkeypatch):
 
 
 @pytest.mark.parametrize("how", ["cc fails", "no cc", "XORNET_NATIVE=0"])
-def test_without_the_c_loop_numba_runs_it_silently_with_the_same_numbers(how, monkeypatch):
+def test_without_the_c_loop_numba_runs_it_with_the_same_numbers(how, monkeypatch, cc_fails):
+    # A cc that fails says so once (a warning; any other warning fails the test, the suite's
+    # filter), since every run then waits for numba; without cc, or with it turned off, silence.
     with_c = post_run()
     made = numba_made(monkeypatch)
-    monkeypatch.setattr(_native, "FAILED", set())
     tried = []
     if how == "cc fails":
-
-        def failing(*shape):
-            tried.append(shape)
-            raise RuntimeError("cc could not compile the loop: (the test's)")
-
-        monkeypatch.setattr(_native, "kernel", failing)
+        tried = cc_fails(_native)
     elif how == "no cc":
         monkeypatch.setattr(_native.shutil, "which", lambda name: None)
     else:
         monkeypatch.setenv("XORNET_NATIVE", "0")
-    without = post_run()
+    if how == "cc fails":
+        with cc_fails.warned():
+            without = post_run()
+    else:
+        without = post_run()
     assert set(made) == {(4, 2, 2, "sigmoid", "gd", "bce", False)}  # numba's loop ran it
     assert without.engine == with_c.engine == "numba"
     np.testing.assert_allclose(without.params.ravel(), with_c.params.ravel(), rtol=0, atol=TOL)
@@ -242,6 +242,41 @@ def test_without_the_c_loop_numba_runs_it_silently_with_the_same_numbers(how, mo
         assert {key[2] for key in _native.FAILED} == set(made)
         assert post_run().final_loss == pytest.approx(with_c.final_loss, rel=0, abs=TOL)
         assert tried == [made[0]]
+
+
+def test_a_cc_that_fails_is_said_once_in_one_line_and_numba_runs(tmp_path, monkeypatch, capsys):
+    # A broken cc (here a script on the PATH failing as cc does) was silent: the compile notice
+    # said "with cc (once; under a second)" and numba then compiled for seconds, every run.
+    import json
+    import os
+
+    from xornet.cli import main
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "cc").write_text(
+        "#!/bin/sh\necho \"loop.c: In function 'run_one':\" >&2\n"
+        "echo 'loop.c:9:1: error: the test cc fails' >&2\necho '    9 | x' >&2\nexit 1\n"
+    )
+    (tools / "cc").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path / "cache"))  # no library cached there
+    monkeypatch.setattr(_native, "FAILED", set())
+    _native._kernel.cache_clear()
+    argv = ["train", "--preset", "post", "--seed", "3", "--engine", "numba", "--json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    said = [line for line in err.splitlines() if "warning" in line.lower()]
+    assert said == ["xornet: warning: cc could not compile the loop: loop.c:9:1: error: the "
+                    "test cc fails; numba compiles it instead (seconds, once a machine; "
+                    "XORNET_NATIVE=0 skips cc)"]  # fmt: skip
+    assert main(argv) == 0  # tried once a process
+    assert "warning" not in capsys.readouterr().err
+    monkeypatch.undo()
+    _native._kernel.cache_clear()
+    assert main(argv) == 0  # the C loop's numbers
+    with_c = json.loads(capsys.readouterr().out)
+    assert json.loads(out)["final_loss"] == pytest.approx(with_c["final_loss"], rel=0, abs=TOL)
 
 
 def test_a_c_loop_counts_as_compiled_once_its_library_is_cached(tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ stop rules and all; which multiply-adds each compiler fuses is its own choice, s
 are held to 1e-12 here and the steps and stop reasons exactly."""
 
 import ast
-import shutil
 
 import numpy as np
 import pytest
@@ -14,7 +13,8 @@ import pytest
 import xornet
 from xornet.engines import _native, _native_lanes, _written
 
-pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc) on PATH")
+# The C loops' tests: skipped without cc, or with them turned off (XORNET_NATIVE=0 pytest).
+pytestmark = pytest.mark.skipif(not _native.available(), reason="no cc, or XORNET_NATIVE=0")
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([0.0, 1.0, 1.0, 0.0])
@@ -122,28 +122,26 @@ def test_the_kernel_checks_its_arrays():
 
 
 @pytest.mark.parametrize("how", ["cc fails", "XORNET_NATIVE=0"])
-def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypatch):
+def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypatch, cc_fails):
     from xornet.engines import many
 
     monkeypatch.setattr(many, "WRITTEN_OUT_MIN_WORK", 0)
     config = xornet.PRESETS["post"].replace(steps=400, learning_rate=0.5, start="random", tol=0.3)
     data = xornet.xor()
     with_c = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
-    monkeypatch.setattr(_native, "FAILED", set())
     tried = []
     if how == "cc fails":
-
-        def failing(*shape, **kwargs):
-            tried.append(shape)
-            raise RuntimeError("cc could not compile the loop: (the test's)")
-
-        monkeypatch.setattr(_native_lanes, "kernel", failing)
+        tried = cc_fails(_native_lanes)
     else:
         monkeypatch.setenv("XORNET_NATIVE", "0")
     made = []
     real = _written.kernel
     monkeypatch.setattr(_written, "kernel", lambda *a, **k: made.append(a) or real(*a, **k))
-    without = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
+    if how == "cc fails":
+        with cc_fails.warned():
+            without = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
+    else:
+        without = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
     assert made == [shape_of(config)]  # numba's written-out lanes ran it
     np.testing.assert_allclose(without.thetas, with_c.thetas, rtol=0, atol=1e-12)
     assert list(without.stop_reason) == list(with_c.stop_reason)
@@ -153,18 +151,14 @@ def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypa
         assert tried == [shape_of(config)]
 
 
-def test_a_failing_cc_leaves_a_short_job_to_the_lane_kernel(monkeypatch):
+def test_a_failing_cc_leaves_a_short_job_to_the_lane_kernel(monkeypatch, cc_fails):
     # cc on the PATH but failing: a short job runs what it runs without cc (the lane kernel, its
     # numba code shared by every shape), not numba's written-out step (seconds per shape).
-    monkeypatch.setattr(_native, "FAILED", set())
-
-    def failing(*shape, **kwargs):
-        raise RuntimeError("cc could not compile the loop: (the test's)")
-
-    monkeypatch.setattr(_native_lanes, "kernel", failing)
+    cc_fails(_native_lanes)
     data = xornet.xor()
     config = xornet.PRESETS["post"].replace(steps=300, start="random")
-    result = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
+    with cc_fails.warned():
+        result = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
     assert result.kernel.startswith("lanes/")
     monkeypatch.setattr(_native, "FAILED", set())
     monkeypatch.undo()

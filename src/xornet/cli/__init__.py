@@ -26,6 +26,7 @@ they draw one and print it (:func:`xornet.cli.common.run_seed`).
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 
 from xornet.cli import explain, figures, landscape, predict, review, sweep, tools, train
@@ -37,7 +38,7 @@ from xornet.cli.options import (
     Parser,
     UsageError,
 )
-from xornet.errors import one_line
+from xornet.errors import CompilerWarning, one_line
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -97,7 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     NOTES.clear()
     try:
         check_environment()
-        code = int(args.run(args))
+        with warnings.catch_warnings():  # restores Python's filters and display on return
+            warnings.filterwarnings("default", category=CompilerWarning)  # said, never raised
+            warnings.showwarning = _show_warning
+            code = int(args.run(args))
         for text in NOTES:  # after the output, and only when the command did its work
             print(f"xornet: note: {text}", file=sys.stderr)
         return code
@@ -122,3 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (XornetError, OSError) as exc:
         print(f"xornet: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
+    """A warning a command meets (a ``cc`` that fails: :class:`~xornet.errors.CompilerWarning`),
+    said in one line like the command's notes, not Python's two naming a file of xornet's."""
+    print(f"xornet: warning: {one_line(str(message), limit=300)}", file=sys.stderr)

@@ -185,7 +185,6 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
         ONE = P + 2 * h + K
         for q in range(L):
             F[ONE, q] = 1.0
-        rate = np.empty(L)  # the learning rate of a running network, 0 for a stopped one
         acc = np.empty(L)
         top = np.empty(L)
         total = np.empty(L)
@@ -197,7 +196,6 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
         running = 0.0  # counted again only when lanes stop
         for q in range(L):
             running += active[q]
-            rate[q] = active[q] * lrb[q]
         for s in range(start_step, stop_step):
             if running == 0.0:
                 break
@@ -415,8 +413,8 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 running = 0.0
                 for q in range(L):
                     running += active[q]
-                    rate[q] = active[q] * lrb[q]
-            # Update the running networks (a stopped one adds 0 * its step: unchanged).
+            # Update the running networks; a stopped one keeps its numbers (chosen, not
+            # multiplied by 0, which would turn an infinite gradient into nan).
             for q in range(L):
                 finite[q] = 1.0
             c1 = c2 = 1.0  # Adam's bias corrections for update t = s + 1 (see run_lanes)
@@ -466,7 +464,7 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 else:
                     for q in range(L):
                         g = 0.0 + (x * F[a, q]) * F[b, q]
-                        t = Tb[c, q] + -(rate[q] * g)  # = active * -(lr g), exactly
+                        t = Tb[c, q] - lrb[q] * g if active[q] == 1.0 else Tb[c, q]
                         Tb[c, q] = t
                         finite[q] = finite[q] if math.isfinite(t) else 0.0
             spoiled = 0.0
@@ -476,6 +474,5 @@ def _run_general(X, y, T, V, lr, fs, ints, h, K, L, start_step, stop_step, step,
                 for q in range(L):
                     if active[q] == 1.0 and finite[q] == 0.0:
                         stop[lo + q], step[lo + q], active[q] = DIVERGED, s, 0.0
-                    rate[q] = active[q] * lrb[q]
                 running -= spoiled
         store_block(T, V, step, Tb, Vb, active, lo, stop_step)

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ import numpy as np
 
 from xornet.engines import _cache, _environment, _layout
 from xornet.engines._written import n_params, source_one
+from xornet.errors import CompilerWarning, one_line
 
 __all__ = [
     "COMPILE",
@@ -338,15 +340,21 @@ def attempt(build: Callable[..., Callable[..., None]], *args: Any, **kwargs: Any
             ) -> Callable[..., None] | None:  # fmt: skip
     """``build(*args, **kwargs)``, a loop compiled in C (:func:`kernel`,
     :func:`._native_lanes.kernel`), or None when ``cc`` could not compile or load it: numba's
-    loop then runs, with the same results. What failed is not tried again in this process."""
+    loop then runs, with the same results, and a :class:`~xornet.errors.CompilerWarning` says
+    why. What failed is not tried again in this process."""
     key = (build.__module__, build.__name__, args, tuple(sorted(kwargs.items())))
     with _BUILDING:  # one compile at a time: threads asking for the same loop share it
         if key in FAILED:
             return None
         try:
             return build(*args, **kwargs)
-        except (RuntimeError, OSError):  # cc failed, or vanished, or the library did not load
+        except (RuntimeError, OSError) as error:  # cc failed or vanished, or a bad library
             FAILED.add(key)
+            warnings.warn(
+                f"{one_line(error, limit=200)}; numba compiles it instead (seconds, once a "
+                f"machine; {_environment.NATIVE_VARIABLE}=0 skips cc)",
+                CompilerWarning, stacklevel=2,
+            )  # fmt: skip
             return None
 
 
@@ -401,7 +409,9 @@ def compile_library(text: str, out: Path, options: tuple[str, ...] = COMPILE) ->
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode != 0:
-            raise RuntimeError(f"cc could not compile the loop: {done.stderr.strip()}")
+            said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
+            why = next((line for line in said if "error" in line), said[0])  # not "In function"
+            raise RuntimeError(f"cc could not compile the loop: {why.strip()}")
         os.replace(library, out)
 
 
