@@ -37,6 +37,7 @@ from collections.abc import Callable
 
 import xornet
 from xornet.engines import _lanes, _native, _native_lanes, many
+from xornet.engines._written_step import Shape
 
 #: The exp of the shipped C, and what "exps free" puts in its place.
 EXP_HEAD = "static inline vd exp_nonpos_horner(vd x) {"
@@ -67,11 +68,11 @@ def kernels(variant: str) -> Callable[..., Callable[..., None]]:
     source = _native_lanes.source
 
     @functools.cache
-    def kernel(*shape: object, bits: int) -> Callable[..., None]:
+    def kernel(shape: Shape, *, bits: int) -> Callable[..., None]:
         try:
             _native_lanes.source = lambda *a, **k: changed(source(*a, **k), variant)
             _native_lanes._kernel.cache_clear()
-            return _native_lanes._kernel(*shape, bits)
+            return _native_lanes._kernel(shape, bits)
         finally:
             _native_lanes.source = source
             _native_lanes._kernel.cache_clear()

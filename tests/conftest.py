@@ -81,7 +81,7 @@ def cc_fails(monkeypatch):
         def __call__(self, module):
             tried = []
 
-            def failing(*shape, **kwargs):
+            def failing(shape, **kwargs):
                 tried.append(shape)
                 raise RuntimeError("cc could not compile the loop: (the test's)")
 

@@ -339,6 +339,7 @@ def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
 
 def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monkeypatch):
     from xornet.engines import _cache, _written
+    from xornet.engines._written_step import Shape
 
     monkeypatch.delenv("XORNET_CACHE_DIR")  # the suite's own directory (conftest.py)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -346,7 +347,7 @@ def test_cache_shows_and_clears_only_the_compiled_kernels(capsys, tmp_path, monk
     code, out, _ = run(capsys, "cache")  # no directory yet: an empty cache, not an error
     assert code == 0
     assert out == f"{where}: 0 kernels, 0.0 MB\n"
-    _cache.load("xornet_written_test_cli", _written.source(4, 2, 2), "run_written")
+    _cache.load("xornet_written_test_cli", _written.source(Shape(4, 2, 2)), "run_written")
     (where / "__pycache__").mkdir(exist_ok=True)
     compiled = where / "__pycache__" / "xornet_written_test_cli.run_written-1.py311.nbi"
     compiled.write_bytes(b"x" * 1000)

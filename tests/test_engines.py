@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import xornet
 from xornet import Params, TrainConfig, train, train_many
 from xornet.engines import AUTO_MIN_STEPS, resolve_engine
+from xornet.engines._written_step import Shape
 from xornet.errors import TrainingDiverged, XornetError
 
 TOL = 1e-10
@@ -356,9 +357,9 @@ def test_train_many_refuses_what_it_cannot_do(kwargs, message):
 def spy_kernels(monkeypatch):
     """Record which compiled kernels of the lanes and the written-out loops build and run.
 
-    Returns a namespace: ``made``, the written-out kernels built (``(args, kwargs)`` of
+    Returns a namespace: ``made``, the written-out kernels built (``(shape, kwargs)`` of
     :func:`xornet.engines._written.kernel`, the C loop's as ``one=True``, the C lanes' as the
-    lanes'); ``native``, the arguments of each C loop built (:func:`xornet.engines._native.kernel`)
+    lanes'); ``native``, the shape of each C loop built (:func:`xornet.engines._native.kernel`)
     and ``native_lanes``, of each C lane kernel (:func:`xornet.engines._native_lanes.kernel`);
     ``written`` and ``one``, a number per call of a written-out kernel (the lanes', and the
     one-network loop's); ``lanes``, the block width of each call of the lane kernel. A test
@@ -380,19 +381,19 @@ def spy_kernels(monkeypatch):
 
         return counted
 
-    def kernel(*args, **kwargs):
-        spy.made.append((args, kwargs))
-        return counting(real_kernel(*args, **kwargs), spy.one if kwargs.get("one") else spy.written)
+    def kernel(shape, **kwargs):
+        spy.made.append((shape, kwargs))
+        return counting(real_kernel(shape, **kwargs), spy.one if kwargs.get("one") else spy.written)
 
-    def native(*args):  # the one-network loop compiled in C: made and run as numba's
-        spy.made.append((args, {"one": True}))
-        spy.native.append(args)
-        return counting(real_native(*args), spy.one)
+    def native(shape):  # the one-network loop compiled in C: made and run as numba's
+        spy.made.append((shape, {"one": True}))
+        spy.native.append(shape)
+        return counting(real_native(shape), spy.one)
 
-    def native_lanes(*args, **kwargs):  # the lanes' step compiled in C: made and run as numba's
-        spy.made.append((args, {}))
-        spy.native_lanes.append(args)
-        return counting(real_native_lanes(*args, **kwargs), spy.written)
+    def native_lanes(shape, **kwargs):  # the lanes' step compiled in C: made and run as numba's
+        spy.made.append((shape, {}))
+        spy.native_lanes.append(shape)
+        return counting(real_native_lanes(shape, **kwargs), spy.written)
 
     def lanes(*a):
         spy.lanes.append(a[2].shape[-1])  # T (P, width)
@@ -715,8 +716,7 @@ def test_the_written_out_step_equals_training_each_network_alone(config, written
     seeds = list(range(70))  # a block of 64 and a padded one
     rates = np.linspace(0.5, 1.5, len(seeds)) * config.learning_rate
     many, reference = both_engines(config, seeds, rates)
-    assert written_out.made == [((4, 2, config.hidden, config.activation, config.optimizer,
-                                  config.loss, config.shortcut), {})]  # fmt: skip
+    assert written_out.made == [(Shape.of(4, 2, config), {})]
     assert written_out.written  # it ran, and the lane kernel did not
     assert not written_out.lanes
     assert_same_training(many, reference)
@@ -838,7 +838,7 @@ def test_the_written_out_source_is_the_step_of_the_network():
 
     from xornet.engines._written import source
 
-    text = source(4, 2, 2)
+    text = source(Shape(4, 2, 2))
     ast.parse(text)
     # One name per number: W1 is t0..t3, b1 t4 t5, W2 t6 t7, b2 t8; four samples' hidden units.
     assert "t8 = B[8, q]" in text
@@ -848,11 +848,11 @@ def test_the_written_out_source_is_the_step_of_the_network():
     assert text.count("= exp_nonpos_horner(") == text.count("= sigmoid_from(") == 4 * 2 + 4
     assert text.count("1.0 / ") == 3
     assert "dz = (p3 - y3) / 4.0" in text  # the mean BCE's dL/dz2
-    shortcut = source(4, 2, 1, "sigmoid", "momentum", "sse", shortcut=True)
+    shortcut = source(Shape(4, 2, 1, "sigmoid", "momentum", "sse", shortcut=True))
     assert "t6 = B[6, q]" in shortcut  # the 2-1-1 network's 7 weights, t0..t6
     assert "t7" not in shortcut
     assert "dz = (p0 - y0) * p0 * (1.0 - p0)" in shortcut  # the squared error's dE/dz2
-    relu = source(4, 2, 2, "relu")
+    relu = source(Shape(4, 2, 2, "relu"))
     assert relu.count("= exp_nonpos_horner(") == 4  # the outputs' sigmoids only
     assert relu.count("1.0 / ") == 1
 
@@ -881,7 +881,7 @@ def test_written_out_kernels_are_cached_on_disk_and_compiled_in_memory_without_o
     # Written once, atomically, under the cache directory; read back by name.
     monkeypatch.delenv("XORNET_CACHE_DIR")  # the suite's own directory (conftest.py)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    text = _written.source(4, 2, 2)
+    text = _written.source(Shape(4, 2, 2))
     run = _cache.load("xornet_written_test_disk", text, "run_written")
     assert (tmp_path / "xornet" / "kernels" / "xornet_written_test_disk.py").read_text() == text
     assert not list((tmp_path / "xornet" / "kernels").glob("*.tmp"))
@@ -901,7 +901,7 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
 
     shared = tmp_path / "shared"
     shared.mkdir()
-    text = _written.source(4, 2, 2)
+    text = _written.source(Shape(4, 2, 2))
     (shared / "xornet_written_test_planted.py").write_text("run_written = 'planted'\n")
     monkeypatch.setenv("XORNET_CACHE_DIR", str(shared))
     shared.chmod(0o777)  # as /tmp is (but for its sticky bit)
@@ -923,7 +923,7 @@ def test_the_cache_directory_xornet_makes_is_its_own_whatever_the_umask(tmp_path
 
     where = tmp_path / "cache" / "kernels"
     monkeypatch.setenv("XORNET_CACHE_DIR", str(where))
-    text = _written.source(4, 2, 2)
+    text = _written.source(Shape(4, 2, 2))
     old = os.umask(0o002)
     try:
         _cache.load("xornet_written_test_umask", text, "run_written")
@@ -973,7 +973,7 @@ def test_the_suites_kernels_go_to_a_directory_of_its_own_not_the_users_cache(tmp
     many = train_many(data.X, data.y, config, range(16), engine="numba")
     alone = train(data.X, data.y, config, rng=15, engine="numpy")
     np.testing.assert_allclose(many.params(15).ravel(), alone.params.ravel(), rtol=0, atol=TOL)
-    name = _cache.name_for(_written.source(4, 2, 2))
+    name = _cache.name_for(_written.source(Shape(4, 2, 2)))
     assert (ours / f"{name}.py").is_file()  # the kernel's source, and numba's compiled code
     assert list((ours / "__pycache__").glob(f"{name}.run_written-*.nbi"))
     assert not list(xdg.iterdir())
@@ -983,10 +983,10 @@ def test_the_suites_kernels_go_to_a_directory_of_its_own_not_the_users_cache(tmp
 def test_a_kernels_name_hashes_its_source_and_the_code_it_calls(monkeypatch):
     from xornet.engines import _cache, _written
 
-    text = _written.source(4, 2, 2)
+    text = _written.source(Shape(4, 2, 2))
     name = _cache.name_for(text)
     assert name.startswith(_cache.PREFIX)
-    assert name == _cache.name_for(text) != _cache.name_for(_written.source(4, 2, 3))
+    assert name == _cache.name_for(text) != _cache.name_for(_written.source(Shape(4, 2, 3)))
     monkeypatch.setattr(_cache, "called_code", lambda: b"another version of _lanes.py")
     assert _cache.name_for(text) != name
 
@@ -1048,8 +1048,7 @@ def test_one_network_with_its_step_written_out_matches_numpy(config, one_written
         assert_same(train(data.X, data.y, config, rng=seed, engine="numba"),
                     train(data.X, data.y, config, rng=seed, engine="numpy"))  # fmt: skip
         assert len(one_written_out.one) > before  # the written-out loop trained it
-    choice = (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
-              config.shortcut)  # fmt: skip
+    choice = Shape.of(4, 2, config)
     # Built for this network's shape once a run, by the compiler expected.
     assert one_written_out.made.count((choice, {"one": True})) == 2
     assert one_written_out.native.count(choice) == (2 if one_written_out.c else 0)
@@ -1086,7 +1085,7 @@ def test_one_network_with_its_step_written_out_reports_divergence(one_written_ou
             train(data.X, data.y, config, rng=0, engine=engine)
         steps.append(e.value.step)
     assert steps[0] == steps[1]
-    assert ((4, 2, 3, "relu", "adam", "bce", False), {"one": True}) in one_written_out.made
+    assert (Shape(4, 2, 3, "relu", "adam"), {"one": True}) in one_written_out.made
     assert one_written_out.one  # and it ran
 
 
@@ -1106,9 +1105,9 @@ def test_the_one_network_source_keeps_the_parameters_in_variables():
 
     from xornet.engines._written import source_one
 
-    text = source_one(4, 2, 2)
+    text = source_one(Shape(4, 2, 2))
     ast.parse(text)
     assert "theta[" not in text.split("while step < stop_step:")[1].split("theta[0] = t0")[0]
     assert "loss += log1p_exp(sign3 * z3)" in text  # the BCE from the logits, as _kernels.run
-    adam = source_one(4, 2, 2, "sigmoid", "adam")
+    adam = source_one(Shape(4, 2, 2, "sigmoid", "adam"))
     assert "t8 -= lr * (m8 / c1) / (math.sqrt(u8 / c2) + eps)" in adam

@@ -379,8 +379,9 @@ def test_the_avx2_kernels_give_the_same_numbers(job, monkeypatch, lane_kernel):
 
 def test_the_written_out_step_has_a_shape_for_each_width():
     from xornet.engines._written import source
+    from xornet.engines._written_step import Shape
 
-    wide, narrow = source(4, 2, 2), source(4, 2, 2, wide=False)
+    wide, narrow = source(Shape(4, 2, 2)), source(Shape(4, 2, 2), wide=False)
     assert "    prefer_512_bit_vectors()" in wide
     assert "    prefer_512_bit_vectors()" not in narrow
     # 12 sigmoids: a division for each four of them, or for each one.

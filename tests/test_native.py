@@ -12,6 +12,7 @@ import pytest
 import xornet
 from xornet import TrainConfig, train
 from xornet.engines import _native
+from xornet.engines._written_step import Shape
 
 # The C loops' tests: skipped without cc, or with them turned off (XORNET_NATIVE=0 pytest).
 pytestmark = pytest.mark.skipif(not _native.available(), reason="no cc, or XORNET_NATIVE=0")
@@ -29,8 +30,7 @@ GRID = [
 
 
 def shape_of(config):
-    return (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
-            config.shortcut)  # fmt: skip
+    return Shape.of(4, 2, config)
 
 
 def run(kernel, config, theta0, steps, tol=None, target=None):
@@ -53,9 +53,9 @@ def test_the_c_loop_gives_numbas_numbers(config):
     from xornet.engines import _written
 
     shape = shape_of(config)
-    c_loop, numba_loop = _native.kernel(*shape), _written.kernel(*shape, one=True)
+    c_loop, numba_loop = _native.kernel(shape), _written.kernel(shape, one=True)
     P = config.hidden * 4 + 1 + (2 if config.shortcut else 0)
-    theta0 = np.random.default_rng(sum(map(ord, str(shape)))).normal(size=P)
+    theta0 = np.random.default_rng(sum(map(ord, str(tuple(shape))))).normal(size=P)
     whole = run(c_loop, config, theta0, 300, target=0.3)
     assert whole[3][2] == STOP_CODES["running"]
     assert whole[3][0] == 300
@@ -87,9 +87,8 @@ def native_loop(monkeypatch):
     def written_out(config, n, d, k, per_epoch, steps=None):
         if per_epoch != 1 or k != 1:
             return None
-        shape = (n, d, config.hidden, config.activation, config.optimizer, config.loss,
-                 config.shortcut)  # fmt: skip
-        loop = _native.kernel(*shape)
+        shape = Shape.of(n, d, config)
+        loop = _native.kernel(shape)
 
         def spy(*args):
             ran.append(shape)
@@ -127,12 +126,12 @@ def test_the_c_loop_reports_divergence_at_the_references_step(native_loop):
 
 
 def test_the_c_source_is_the_python_loop_statement_by_statement():
-    text = _native.source(4, 2, 2, "sigmoid", "adam")
+    text = _native.source(Shape(4, 2, 2, "sigmoid", "adam"))
     assert "t8 -= ((lr * (m8 / c1)) / (sqrt((u8 / c2)) + eps));" in text
     assert "c1 = (1.0 - int_power(beta1, t));" in text  # numba's squarings, not pow
     assert "loss += log1p_exp((sign3 * z3));" in text
     assert "theta[" not in text.split("while ((step < stop_step)) {")[1].split("theta[0] = t0;")[0]
-    relu = _native.source(4, 2, 3, "relu", "momentum", "sse", True)
+    relu = _native.source(Shape(4, 2, 3, "relu", "momentum", "sse", True))
     assert "h3_2 = py_max(a3_2, 0.0);" in relu
     assert "t10 += (nesterov ? ((mu * v10) - (lr * g10)) : v10);" in relu
 
@@ -140,7 +139,7 @@ def test_the_c_source_is_the_python_loop_statement_by_statement():
 def test_the_library_is_cached_and_arrays_are_checked(tmp_path, monkeypatch):
     monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
     _native._kernel.cache_clear()
-    loop = _native.kernel(4, 2, 2)
+    loop = _native.kernel(Shape(4, 2, 2))
     (library,) = tmp_path.glob("xornet_native_*.so")
     assert library.stat().st_size > 0
     from xornet.engines import _cache
@@ -166,7 +165,7 @@ def test_a_damaged_library_in_the_cache_is_compiled_again(damage, tmp_path, monk
 
     monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path))
     _native._kernel.cache_clear()
-    _native.kernel(4, 2, 2)
+    _native.kernel(Shape(4, 2, 2))
     _native._kernel.cache_clear()
     (library,) = tmp_path.glob("xornet_native_*.so")
     damaged = tmp_path / "damaged"  # put in place as another process would (a new file)
@@ -175,7 +174,10 @@ def test_a_damaged_library_in_the_cache_is_compiled_again(damage, tmp_path, monk
     else:  # a real library without run_one
         _native.compile_library("int other(void) { return 1; }", damaged)
     damaged.replace(library)
-    code = "from xornet.engines import _native; _native.kernel(4, 2, 2); print('ran')"
+    code = (
+        "from xornet.engines import _native; from xornet.engines._written_step import Shape;"
+        " _native.kernel(Shape(4, 2, 2)); print('ran')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip
     assert done.stdout == "ran\n", done.stderr
@@ -212,7 +214,9 @@ def numba_made(monkeypatch):
     from xornet.engines import _written
 
     made, real = [], _written.kernel
-    monkeypatch.setattr(_written, "kernel", lambda *a, **k: made.append(a) or real(*a, **k))
+    monkeypatch.setattr(
+        _written, "kernel", lambda shape, **k: made.append(shape) or real(shape, **k)
+    )
     return made
 
 
@@ -234,12 +238,12 @@ def test_without_the_c_loop_numba_runs_it_with_the_same_numbers(how, monkeypatch
             without = post_run()
     else:
         without = post_run()
-    assert set(made) == {(4, 2, 2, "sigmoid", "gd", "bce", False)}  # numba's loop ran it
+    assert set(made) == {Shape(4, 2, 2)}  # numba's loop ran it
     assert without.engine == with_c.engine == "numba"
     np.testing.assert_allclose(without.params.ravel(), with_c.params.ravel(), rtol=0, atol=TOL)
     np.testing.assert_allclose(without.loss_history, with_c.loss_history, rtol=0, atol=TOL)
     if how == "cc fails":  # tried once a process
-        assert {key[2] for key in _native.FAILED} == set(made)
+        assert {key[2] for key in _native.FAILED} == {(shape,) for shape in made}
         assert post_run().final_loss == pytest.approx(with_c.final_loss, rel=0, abs=TOL)
         assert tried == [made[0]]
 

@@ -12,6 +12,7 @@ import pytest
 
 import xornet
 from xornet.engines import _native, _native_lanes, _written
+from xornet.engines._written_step import Shape
 
 # The C loops' tests: skipped without cc, or with them turned off (XORNET_NATIVE=0 pytest).
 pytestmark = pytest.mark.skipif(not _native.available(), reason="no cc, or XORNET_NATIVE=0")
@@ -42,8 +43,7 @@ def run(kernel, config, T0, lrs, steps, target=None):
 
 
 def shape_of(config):
-    return (4, 2, config.hidden, config.activation, config.optimizer, config.loss,
-            config.shortcut)  # fmt: skip
+    return Shape.of(4, 2, config)
 
 
 @pytest.mark.parametrize("bits", [512, 256])
@@ -55,13 +55,13 @@ def test_the_c_lanes_give_numbas_numbers(case, bits, monkeypatch):
     shape = shape_of(config)
     P = config.hidden * 4 + 1 + (2 if config.shortcut else 0)
     N = 128  # two numba blocks, eight C blocks of 16 (or 8) lanes
-    rng = np.random.default_rng(sum(map(ord, str(shape))))
+    rng = np.random.default_rng(sum(map(ord, str(tuple(shape)))))
     T0 = rng.normal(size=(P, N)) * 2
     lrs = config.learning_rate * rng.uniform(0.5, 2.0, size=N)
     lrs[:3] = 1e308  # these diverge at once
     monkeypatch.setenv(VECTOR_BITS_VARIABLE, str(bits))
-    c = run(_native_lanes.kernel(*shape, bits=bits), config, T0, lrs, 1500, target=0.25)
-    numba = run(_written.kernel(*shape), config, T0, lrs, 1500, target=0.25)
+    c = run(_native_lanes.kernel(shape, bits=bits), config, T0, lrs, 1500, target=0.25)
+    numba = run(_written.kernel(shape), config, T0, lrs, 1500, target=0.25)
     names = ["T", "V", "lr", "step", "stop", "first_correct", "first_target"]
     for name, ours, theirs in zip(names, c, numba, strict=True):
         if name in ("T", "V"):  # the padding's and the diverged lanes' numbers included
@@ -76,8 +76,8 @@ def test_the_c_lanes_give_numbas_numbers(case, bits, monkeypatch):
 
 def test_the_c_is_the_step_numba_compiles():
     # Every number the step numba's kernel runs assigns is assigned in the C.
-    text = _native_lanes.source(4, 2, 2)
-    lines = _written.lanes_step_lines(4, 2, 2, "sigmoid", "gd", "bce", False, 9, 4)
+    text = _native_lanes.source(Shape(4, 2, 2))
+    lines = _written.lanes_step_lines(Shape(4, 2, 2), 4)
     targets = [t for n in ast.parse("\n".join(lines)).body
                for t in getattr(n, "targets", [getattr(n, "target", None)])]  # fmt: skip
     names = {n.id for t in targets for n in getattr(t, "elts", [t]) if isinstance(n, ast.Name)}
@@ -88,8 +88,8 @@ def test_the_c_is_the_step_numba_compiles():
     assert "events_v += (active * event);" in text  # a count of lanes, summed once a step
     assert "exp_nonpos_horner((-vabs(a0_0)))" in text
     assert "#define WIDTH 8" in text
-    assert "#define WIDTH 4" in _native_lanes.source(4, 2, 2, bits=256)
-    assert "int_power(beta1, s + 1)" in _native_lanes.source(4, 2, 2, "sigmoid", "adam")
+    assert "#define WIDTH 4" in _native_lanes.source(Shape(4, 2, 2), bits=256)
+    assert "int_power(beta1, s + 1)" in _native_lanes.source(Shape(4, 2, 2, "sigmoid", "adam"))
 
 
 def test_the_writer_refuses_what_it_cannot_write():
@@ -101,7 +101,7 @@ def test_the_writer_refuses_what_it_cannot_write():
 
 
 def test_the_kernel_checks_its_arrays():
-    run_written = _native_lanes.kernel(4, 2, 2)
+    run_written = _native_lanes.kernel(Shape(4, 2, 2))
     config = xornet.PRESETS["post"]
     T = np.zeros((9, 32))
     good = run(run_written, config, T, np.full(32, 0.1), 2)  # runs
@@ -136,7 +136,9 @@ def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypa
         monkeypatch.setenv("XORNET_NATIVE", "0")
     made = []
     real = _written.kernel
-    monkeypatch.setattr(_written, "kernel", lambda *a, **k: made.append(a) or real(*a, **k))
+    monkeypatch.setattr(
+        _written, "kernel", lambda shape, **k: made.append(shape) or real(shape, **k)
+    )
     if how == "cc fails":
         with cc_fails.warned():
             without = xornet.train_many(data.X, data.y, config, range(40), engine="numba")

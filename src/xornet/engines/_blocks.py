@@ -192,12 +192,12 @@ def written_kernel(n: int, d: int, config: TrainConfig, cc: bool) -> Kernel | No
     else by numba (:mod:`._written`). The same numbers either way (to 1e-12, tested)."""
     from xornet.engines import _native, _native_lanes, _written
     from xornet.engines._lanes import vector_bits
+    from xornet.engines._written_step import Shape
 
-    shape = (n, d, config.hidden, config.activation, config.optimizer, config.loss,
-             config.shortcut)  # fmt: skip
+    shape = Shape.of(n, d, config)
     if cc:
-        return _native.attempt(_native_lanes.kernel, *shape, bits=vector_bits())
-    return _written.kernel(*shape)
+        return _native.attempt(_native_lanes.kernel, shape, bits=vector_bits())
+    return _written.kernel(shape)
 
 
 #: A lane kernel as :func:`_chunk` calls it: ``kernel(X, y, T, V, lr, fs, ints, block,

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from xornet.engines import _cache, _environment, _layout
-from xornet.engines._written import n_params, source_one
+from xornet.engines._written import source_one
+from xornet.engines._written_step import Shape
 from xornet.errors import CompilerWarning, one_line
 
 __all__ = [
@@ -286,22 +287,14 @@ class _Writer:
         return out
 
 
-def source(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-) -> str:
+def source(shape: Shape) -> str:
     """The C source of ``run_one`` for one shape and choice: :func:`._written.source_one`'s
     loop, statement by statement.
 
     Parameters
     ----------
-    n, d, h, activation, optimizer, loss, shortcut
-        As :func:`._written.source_one`.
+    shape : Shape
+        The network and the choice (:class:`._written_step.Shape`).
 
     Returns
     -------
@@ -311,13 +304,12 @@ def source(
         double *history, int64_t history_size, int64_t *counters)``: the arrays of
         ``source_one``'s ``run_one``, C-contiguous, with ``history``'s length beside it.
     """
-    python = source_one(n, d, h, activation, optimizer, loss, shortcut)
+    python = source_one(shape)
     function = next(
         node for node in ast.parse(python).body
         if isinstance(node, ast.FunctionDef) and node.name == "run_one"
     )  # fmt: skip
-    P = n_params(d, h, shortcut)
-    writer = _Writer(d, P)
+    writer = _Writer(shape.d, shape.params)
     body = writer.statements(function.body, 1)
     locals_ = [f"  {kind} {name};" for name, kind in writer.types.items() if name != "stop_step"]
     arguments = ", ".join(f"{kind}{name}" for name, kind in _ARGUMENTS)
@@ -461,15 +453,7 @@ def _loaded_with(path: Path, entry: str) -> ctypes.CDLL:
     return loaded
 
 
-def kernel(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-) -> Callable[..., None]:
+def kernel(shape: Shape) -> Callable[..., None]:
     """``run_one`` compiled in C for one shape and choice (once a process; from the cache
     directory when an earlier process compiled it).
 
@@ -481,37 +465,26 @@ def kernel(
         ``theta (P,)``, ``state (3, P)``, ``fs``, ``history``, int64 ``ints``, ``counters``,
         all C-contiguous (checked: a ValueError names the array that is not).
     """
-    return _kernel(n, d, h, activation, optimizer, loss, shortcut)
+    return _kernel(shape)
 
 
-def compiled(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-) -> bool:
+def compiled(shape: Shape) -> bool:
     """Whether :func:`kernel` has this loop without compiling it: loaded in this process, or
     its library in a cache directory that is used (:func:`._cache.is_private`)."""
-    shape = (n, d, h, activation, optimizer, loss, shortcut)
     if shape in _loaded:
         return True
-    path = _path(source(*shape))
+    path = _path(source(shape))
     return path.exists() and _cache.is_private(path.parent)
 
 
 #: The shapes :func:`_kernel` has loaded in this process.
-_loaded: set[tuple[Any, ...]] = set()
+_loaded: set[Shape] = set()
 
 
 @functools.cache
-def _kernel(
-    n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool
-) -> Callable[..., None]:
-    P = n_params(d, h, shortcut)
-    run = library(source(n, d, h, activation, optimizer, loss, shortcut), "run_one").run_one
+def _kernel(shape: Shape) -> Callable[..., None]:
+    n, d, P = shape.n, shape.d, shape.params
+    run = library(source(shape), "run_one").run_one
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 6 + [integer, pointer, integer, pointer]
@@ -533,5 +506,5 @@ def _kernel(
             ints.ctypes.data, int(stop_step), history.ctypes.data, history.size,
             counters.ctypes.data)  # fmt: skip
 
-    _loaded.add((n, d, h, activation, optimizer, loss, shortcut))
+    _loaded.add(shape)
     return run_one

@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from xornet.engines import _layout, _native
-from xornet.engines._written import SLOTS, block_rows, n_params
-from xornet.engines._written_step import SHARED_DIVISION, data_lines, lanes_step_lines
+from xornet.engines._written import SLOTS, block_rows
+from xornet.engines._written_step import SHARED_DIVISION, Shape, data_lines, lanes_step_lines
 
 __all__ = ["GROUPS", "kernel", "source"]
 
@@ -206,23 +206,13 @@ _CODES = ("MU", "BETA1", "BETA2", "EPS", "TOL", "TARGET", "MARGIN", "NESTEROV", 
           "ALL_CORRECT")  # fmt: skip
 
 
-def source(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-    *,
-    bits: int = 512,
-) -> str:
+def source(shape: Shape, *, bits: int = 512) -> str:
     """The C source of the lane kernel for one shape, choice and vector width.
 
     Parameters
     ----------
-    n, d, h, activation, optimizer, loss, shortcut
-        As :func:`._written.source`.
+    shape : Shape
+        The network and the choice (:class:`._written_step.Shape`).
     bits : int
         The vectors' width (:func:`._lanes.vector_bits`); from 512 bits, four sigmoids share a
         division, as in :func:`._written.source` with ``wide``.
@@ -236,7 +226,8 @@ def source(
         int64_t *first_correct, int64_t *first_target)``: the arrays of numba's
         ``run_written``, C-contiguous, ``N`` a multiple of ``GROUPS * bits / 64``.
     """
-    P = n_params(d, h, shortcut)
+    n, d, h, activation, optimizer, loss, shortcut = shape
+    P = shape.params
     k = SLOTS[optimizer]
     rows = block_rows(P, k)
     scalars = dict.fromkeys(("mu", "beta1", "beta2", "eps", "target", "margin", "tol_level",
@@ -248,7 +239,7 @@ def source(
     writer = _Writer(scalars, rows, d)
     data = writer.statements(data_lines(n, d), 1)
     shared = SHARED_DIVISION if bits >= 512 else 1
-    lines = lanes_step_lines(n, d, h, activation, optimizer, loss, shortcut, P, shared)
+    lines = lanes_step_lines(shape, shared)
     step = writer.statements(lines, 5)
     declared = sorted(name for name, kind in writer.types.items() if kind == VECTOR)
     # (row of B, where the number lives between calls): parameters, optimizer state
@@ -289,17 +280,7 @@ _ARRAYS = (("X", np.float64), ("y", np.float64), ("T", np.float64), ("V", np.flo
 _COUNTERS = ("step", "stop", "first_correct", "first_target")
 
 
-def kernel(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-    *,
-    bits: int = 512,
-) -> Callable[..., None]:
+def kernel(shape: Shape, *, bits: int = 512) -> Callable[..., None]:
     """``run_written`` compiled in C for one shape, choice and vector width (once a process;
     from the cache directory when an earlier process compiled it).
 
@@ -318,26 +299,23 @@ def kernel(
     RuntimeError, OSError
         cc failed or is not there (:func:`._native.library`).
     """
-    return _kernel(n, d, h, activation, optimizer, loss, shortcut, bits)
+    return _kernel(shape, bits)
 
 
 @functools.cache
-def _kernel(
-    n: int, d: int, h: int, activation: str, optimizer: str, loss: str, shortcut: bool,
-    bits: int,
-) -> Callable[..., None]:  # fmt: skip
-    text = source(n, d, h, activation, optimizer, loss, shortcut, bits=bits)
+def _kernel(shape: Shape, bits: int) -> Callable[..., None]:
+    text = source(shape, bits=bits)
     run = _native.library(text, "run_written", COMPILE).run_written
     run.restype = None
     pointer, integer = ctypes.c_void_p, ctypes.c_int64
     run.argtypes = [pointer] * 7 + [integer] * 3 + [pointer] * 4
-    P = n_params(d, h, shortcut)
+    n, d, P, k = shape.n, shape.d, shape.params, SLOTS[shape.optimizer]
     group = GROUPS * bits // 64
 
     def run_written(X: Any, y: Any, T: Any, V: Any, lr: Any, fs: Any, ints: Any,
                     start_step: int, stop_step: int, *counters: Any) -> None:  # fmt: skip
         N = T.shape[-1] if isinstance(T, np.ndarray) else -1
-        shapes = {"X": (n, d), "y": (n,), "T": (P, N), "V": (SLOTS[optimizer], P, N),
+        shapes = {"X": (n, d), "y": (n,), "T": (P, N), "V": (k, P, N),
                   "lr": (N,), **dict.fromkeys(_COUNTERS, (N,))}  # fmt: skip
         named = [*zip(_ARRAYS, (X, y, T, V, lr, fs, ints), strict=True),
                  *zip(((c, np.int64) for c in _COUNTERS), counters, strict=True)]  # fmt: skip

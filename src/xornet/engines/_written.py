@@ -22,7 +22,8 @@ post's seven steps. numba compiles it. Two loops are written around the step:
 * :func:`source_one`, for one network: the loop of :func:`._kernels.run` (full batch, one
   output), records and stop rules included, with the scalar table exp of :mod:`._exp`.
 
-Read what is compiled with ``print(source_one(4, 2, 2))``. Per network the arithmetic is that of
+Read what is compiled with ``print(source_one(Shape(4, 2, 2)))``
+(:class:`._written_step.Shape` names a shape and choice). Per network the arithmetic is that of
 :func:`._kernels.run`, in the same order, except that a multiply followed by an add may be fused
 into one instruction with a single rounding (``fastmath={"contract"}``, and nothing else of
 fast-math, for the speed of fused multiply-adds), and that in lanes four sigmoids share one
@@ -44,6 +45,7 @@ from typing import Any
 from xornet.engines import _cache
 from xornet.engines._written_step import (
     SHARED_DIVISION,
+    Shape,
     data_lines,
     lanes_step_lines,
     sample_lines,
@@ -56,7 +58,6 @@ __all__ = [
     "block_rows",
     "fits",
     "kernel",
-    "n_params",
     "source",
     "source_one",
 ]
@@ -73,12 +74,6 @@ LANES = 64
 
 #: Rows of optimizer state a parameter has: momentum's velocity, Adam's m and v.
 SLOTS = {"gd": 0, "momentum": 1, "adam": 2}
-
-
-def n_params(d: int, h: int, shortcut: bool) -> int:
-    """Parameters of a ``d``-``h``-1 network, in the order the step names them ``t0 ...``:
-    ``W1 (d, h)``, ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)`` and with a shortcut ``W3 (d, 1)``."""
-    return d * h + 2 * h + 1 + (d if shortcut else 0)
 
 
 def block_rows(P: int, k: int) -> dict[str, int]:
@@ -108,28 +103,13 @@ def fits(n: int, d: int, h: int) -> bool:
     return n * h * (d + 1) <= MAX_TERMS
 
 
-def source(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-    *,
-    wide: bool = True,
-) -> str:
+def source(shape: Shape, *, wide: bool = True) -> str:
     """The Python source of the kernel for one shape and one choice.
 
     Parameters
     ----------
-    n, d, h : int
-        Samples, inputs, hidden units (one output).
-    activation : {"sigmoid", "tanh", "relu"}
-    optimizer : {"gd", "momentum", "adam"}
-    loss : {"bce", "sse"}
-    shortcut : bool
-        Direct input-to-output weights ``W3 (d, 1)``.
+    shape : Shape
+        The network and the choice (activation, optimizer, loss, shortcut).
     wide : bool
         The kernel's shape for a CPU with AVX-512 (:func:`._lanes.vector_bits`): 512-bit
         vectors, and four sigmoids sharing a division
@@ -144,7 +124,8 @@ def source(
         step, stop, first_correct, first_target)``, with the signature and meaning of
         :func:`xornet.engines._lanes.run_lanes` (less ``h`` and ``L``, fixed here).
     """
-    P = n_params(d, h, shortcut)
+    n, d, h, activation, optimizer, loss, shortcut = shape
+    P = shape.params
     k = SLOTS[optimizer]
     rows = block_rows(P, k)
     n_rows = rows["Z2"] + n
@@ -209,9 +190,7 @@ def source(
     put(3, "for _ in range(2):")
     put(4, "events = 0")
     put(4, "for q in range(L):")
-    body = lanes_step_lines(
-        n, d, h, activation, optimizer, loss, shortcut, P, SHARED_DIVISION if wide else 1
-    )
+    body = lanes_step_lines(shape, SHARED_DIVISION if wide else 1)
     for text in body:
         put(5, text)
     put(4, "if first == 0.0 or events == 0:")
@@ -239,22 +218,13 @@ def source(
     return "\n".join(lines) + "\n"
 
 
-def source_one(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-) -> str:
+def source_one(shape: Shape) -> str:
     """The Python source of the one-network loop for one shape and choice: the full-batch,
     one-output case of :func:`xornet.engines._kernels.run`, with the step written out.
 
     Parameters
     ----------
-    n, d, h, activation, optimizer, loss, shortcut
-        As :func:`source`.
+    shape : Shape
 
     Returns
     -------
@@ -264,7 +234,8 @@ def source_one(
         ``history (n_records,)``, the settings and ``counters`` of ``_kernels.run``, whose
         loop it runs from ``counters[STEP]`` to ``stop_step`` or a stop.
     """
-    P = n_params(d, h, shortcut)
+    n, d, h, activation, optimizer, loss, shortcut = shape
+    P = shape.params
     names = ", ".join(
         ["ADAM_T", "ALL_CORRECT", "BETA1", "BETA2", "DIVERGED", "EPS", "FIRST_CORRECT",
          "FIRST_TARGET", "LR", "MARGIN", "MU", "N_RECORDS", "NESTEROV", "RECORD_EVERY",
@@ -305,7 +276,7 @@ def source_one(
     ]
     loop = [f"g{c} = 0.0" for c in range(P)]
     loop += ["check, worst = 0.0, math.inf  # finiteness, correctness (_written_step.sample_lines)"]
-    loop += sample_lines(n, d, h, activation, loss, shortcut, lanes=False)
+    loop += sample_lines(shape, lanes=False)
     if loss == "sse":  # total squared error
         terms = [f"0.5 * (p{r} - y{r}) ** 2" for r in range(n)]
     else:  # mean BCE from the logits
@@ -381,25 +352,14 @@ def source_one(
     return "\n".join(lines + ["    " + text for text in body]) + "\n"
 
 
-def kernel(
-    n: int,
-    d: int,
-    h: int,
-    activation: str = "sigmoid",
-    optimizer: str = "gd",
-    loss: str = "bce",
-    shortcut: bool = False,
-    *,
-    one: bool = False,
-) -> Callable[..., Any]:
+def kernel(shape: Shape, *, one: bool = False) -> Callable[..., Any]:
     """The compiled kernel for one shape and choice (once a process), from the disk cache
     (:mod:`._cache`) when an earlier process compiled it; in lanes, of the shape for the
     vector width of :func:`._lanes.vector_bits`.
 
     Parameters
     ----------
-    n, d, h, activation, optimizer, loss, shortcut
-        As :func:`source`.
+    shape : Shape
     one : bool
         The one-network loop (:func:`source_one`) instead of the lanes' (:func:`source`).
 
@@ -409,29 +369,17 @@ def kernel(
         ``run_one`` or ``run_written``.
     """
     if one:
-        return _compiled(n, d, h, activation, optimizer, loss, shortcut, one=True, wide=False)
+        return _compiled(shape, one=True, wide=False)
     from xornet.engines._lanes import vector_bits
 
-    wide = vector_bits() == 512
-    return _compiled(n, d, h, activation, optimizer, loss, shortcut, one=False, wide=wide)
+    return _compiled(shape, one=False, wide=vector_bits() == 512)
 
 
 @functools.cache
-def _compiled(
-    n: int,
-    d: int,
-    h: int,
-    activation: str,
-    optimizer: str,
-    loss: str,
-    shortcut: bool,
-    *,
-    one: bool,
-    wide: bool,
-) -> Callable[..., Any]:
+def _compiled(shape: Shape, *, one: bool, wide: bool) -> Callable[..., Any]:
     """:func:`kernel`, compiled or loaded once a process for each shape, choice and width."""
     if one:
-        text = source_one(n, d, h, activation, optimizer, loss, shortcut)
+        text = source_one(shape)
         return _cache.load(_cache.name_for(text), text, "run_one")
-    text = source(n, d, h, activation, optimizer, loss, shortcut, wide=wide)
+    text = source(shape, wide=wide)
     return _cache.load(_cache.name_for(text), text, "run_written")

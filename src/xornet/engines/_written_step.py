@@ -9,8 +9,42 @@ Each function returns lines without indentation; the caller indents them.
 
 from __future__ import annotations
 
-__all__ = ["SHARED_DIVISION", "data_lines", "lanes_step_lines", "reciprocal_lines",
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from xornet.config import TrainConfig
+
+__all__ = ["SHARED_DIVISION", "Shape", "data_lines", "lanes_step_lines", "reciprocal_lines",
            "sample_lines", "sigmoid_lines"]  # fmt: skip
+
+
+class Shape(NamedTuple):
+    """What a written-out step is written for, and so all its source depends on (besides the
+    vector width): ``n`` samples, ``d`` inputs, ``h`` hidden units and one output, the
+    activation, the optimizer, the loss, and direct input-to-output weights ``W3 (d, 1)``
+    (``shortcut``). Every written-out loop, numba's (:mod:`._written`) and C's
+    (:mod:`._native`, :mod:`._native_lanes`), is made and cached for one."""
+
+    n: int
+    d: int
+    h: int
+    activation: str = "sigmoid"  # or "tanh", "relu"
+    optimizer: str = "gd"  # or "momentum", "adam"
+    loss: str = "bce"  # or "sse"
+    shortcut: bool = False
+
+    @classmethod
+    def of(cls, n: int, d: int, config: TrainConfig) -> Shape:
+        """The shape of a run of ``config`` on ``n`` samples of ``d`` inputs (one output)."""
+        return cls(n, d, config.hidden, config.activation, config.optimizer, config.loss,
+                   config.shortcut)  # fmt: skip
+
+    @property
+    def params(self) -> int:
+        """Its parameters, in the order the step names them ``t0 ...``: ``W1 (d, h)``,
+        ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)`` and with a shortcut ``W3 (d, 1)``."""
+        return self.d * self.h + 2 * self.h + 1 + (self.d if self.shortcut else 0)
+
 
 #: Each activation's derivative from its output ``h``, as the scalar loop computes it.
 SLOPES = {
@@ -33,16 +67,7 @@ def data_lines(n: int, d: int) -> list[str]:
     return out
 
 
-def sample_lines(
-    n: int,
-    d: int,
-    h: int,
-    activation: str,
-    loss: str,
-    shortcut: bool,
-    lanes: bool,
-    shared: int = 1,
-) -> list[str]:
+def sample_lines(shape: Shape, lanes: bool, shared: int = 1) -> list[str]:
     """Forward and backward in the post's seven steps: the gradients ``g{c}`` of parameters
     ``t{c}``, with ``check`` (0 while every sum is finite) and ``worst`` (the least of
     side * p - edge).
@@ -57,6 +82,7 @@ def sample_lines(
     lower bound of the loss; for one network, the sigmoid of :mod:`._kernels` (with
     :func:`._exp.exp_table`).
     """
+    n, d, h, activation, _, loss, shortcut = shape
     b1, W2, b2 = d * h, d * h + h, d * h + 2 * h
     W3 = b2 + 1
     out = ["# Z1 = X W1 + b1"]
@@ -166,26 +192,17 @@ def reciprocal_lines(ds: list[str], rs: list[str]) -> list[str]:
     ]
 
 
-def lanes_step_lines(
-    n: int,
-    d: int,
-    h: int,
-    activation: str,
-    optimizer: str,
-    loss: str,
-    shortcut: bool,
-    P: int,
-    shared: int,
-) -> list[str]:
+def lanes_step_lines(shape: Shape, shared: int) -> list[str]:
     """The body of the loop over the lanes: one network's whole step (see :func:`._written.source`),
     ``shared`` sigmoids to a division."""
+    n, optimizer, loss, P = shape.n, shape.optimizer, shape.loss, shape.params
     out = [f"t{c} = B[{c}, q]" for c in range(P)]
     out += [f"g{c} = 0.0" for c in range(P)]
     # Few branches, since each costs numba compile time in a function this long: 0 * a is 0
     # for a finite a and nan otherwise, so ``check`` stays 0 while every sum is finite; and
     # ``worst`` is the least of side * p - edge, positive when every sample is right.
     out += ["check, worst, low = 0.0, math.inf, 0.0  # finiteness, correctness, the loss's bound"]
-    out += sample_lines(n, d, h, activation, loss, shortcut, lanes=True, shared=shared)
+    out += sample_lines(shape, lanes=True, shared=shared)
     out += [
         "# The evaluation: is there anything to record or check (see _lanes.run_lanes)?",
         f"level = low{'' if loss == 'sse' else f' / {n}.0'}",

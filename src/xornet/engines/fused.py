@@ -24,6 +24,7 @@ import numpy as np
 from xornet._typing import Array, IntArray
 from xornet.config import STOP_CODES, batch_schedule, stop_reason_of
 from xornet.engines import _layout as layout
+from xornet.engines._written_step import Shape
 from xornet.optim import Adam, Momentum, Optimizer
 from xornet.params import Params
 
@@ -144,7 +145,7 @@ def compiled(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> bool 
 
     shape = _native_shape(X, config, n_outputs, steps)
     if shape is not None:
-        return _native.compiled(*shape)  # or, if cc fails there, numba compiles: seconds
+        return _native.compiled(shape)  # or, if cc fails there, numba compiles: seconds
     loop = _loop_for(X, config, n_outputs, steps)
     try:
         return _in_cache(loop)
@@ -158,9 +159,7 @@ def compiler(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> str:
     return "numba" if _native_shape(X, config, n_outputs, steps) is None else "cc"
 
 
-def _native_shape(
-    X: Array, config: TrainConfig, n_outputs: int, steps: int
-) -> tuple[int, int, int, str, str, str, bool] | None:
+def _native_shape(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Shape | None:
     """The shape of the written-out loop ``cc`` compiles for this stretch, or None (numba's)."""
     from xornet.engines import _native  # no numba
 
@@ -188,10 +187,8 @@ def _written_for(
     return _written_out(config, n, d, n_outputs, batch_schedule(n, config.batch_size)[1], steps)
 
 
-def _written_shape(
-    X: Array, config: TrainConfig, n_outputs: int, steps: int
-) -> tuple[int, int, int, str, str, str, bool] | None:
-    """:func:`_written_for`'s loop as the arguments of :func:`._native.kernel`, or None."""
+def _written_shape(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Shape | None:
+    """The shape of :func:`_written_for`'s loop, or None."""
     n, d = X.shape
     return _shape_of(config, n, d, n_outputs, batch_schedule(n, config.batch_size)[1], steps)
 
@@ -358,18 +355,17 @@ def _written_out(
     shape = _shape_of(config, n, d, k, per_epoch, steps)
     if shape is None:
         return None
-    native = _native.attempt(_native.kernel, *shape) if _native.available() else None
-    return native if native is not None else _written.kernel(*shape, one=True)
+    native = _native.attempt(_native.kernel, shape) if _native.available() else None
+    return native if native is not None else _written.kernel(shape, one=True)
 
 
 def _shape_of(
     config: TrainConfig, n: int, d: int, k: int, per_epoch: int, steps: int | None = None
-) -> tuple[int, int, int, str, str, str, bool] | None:
-    """:func:`_written_out`'s loop as the arguments of :func:`._written.kernel`, or None."""
+) -> Shape | None:
+    """The shape of :func:`_written_out`'s loop, or None."""
     from xornet.engines import _written
 
     small = per_epoch == 1 and k == 1 and _written.fits(n, d, config.hidden)
     if not small or (config.steps if steps is None else steps) < WRITTEN_OUT_MIN_STEPS:
         return None
-    return (n, d, config.hidden, config.activation, config.optimizer, config.loss,
-            config.shortcut)  # fmt: skip
+    return Shape.of(n, d, config)
