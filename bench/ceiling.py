@@ -21,9 +21,12 @@ changed before it is compiled:
 Printed: each version's million network-steps a second (min / median / max of R rounds, the
 versions in turns) and its median against the shipped one's. Divide by the best peer's figure
 from ``bench/peers.py`` (run alone) for how far each is from it: on 2026-12-02 (AVX-512 Xeon,
-N = 10,000) shipped 124, exps free 155, no evaluation 143, both 262 M/s, against JAX's 71-72,
-so even the step without its exps and its evaluation is 3.6x JAX, and with either kept at most
-2.2x (docs/performance.md).
+N = 10,000, medians) shipped 124.8, exps free 159.1, no evaluation 142.9, both 265.9 M/s,
+against JAX's 71-72: only the step without its exps and its evaluation is 3x JAX (3.7x), with
+either kept at most 2.2x (docs/performance.md).
+
+The variants are compiled into a temporary kernels' cache (``XORNET_CACHE_DIR``), never the
+user's.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import argparse
 import functools
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -88,6 +92,8 @@ def main() -> None:
     args = parser.parse_args()
     if not _native.available():
         raise SystemExit("bench/ceiling.py: needs cc on the PATH (and XORNET_NATIVE not 0)")
+    cache = tempfile.TemporaryDirectory(prefix="xornet_ceiling_")  # private (0700)
+    os.environ["XORNET_CACHE_DIR"] = cache.name
     data = xornet.xor()
     config = xornet.PRESETS["post"].replace(steps=args.steps, start="random")
     many.WRITTEN_OUT_MIN_WORK = 0  # the written-out step, whatever the job's length
@@ -110,6 +116,7 @@ def main() -> None:
             elif v == "shipped":
                 print(f"{result.kernel}: first call {seconds:.1f} s")
     _native_lanes.kernel = shipped
+    cache.cleanup()
     print(f"\nN = {args.networks:,}, {args.steps:,} steps, {args.rounds} rounds in turns "
           f"({_lanes.vector_bits()}-bit vectors, load {os.getloadavg()[0]:.1f})")  # fmt: skip
     print("| version | min | median | max | M network-steps/s | / shipped |")

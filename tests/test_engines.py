@@ -535,6 +535,25 @@ def test_the_lane_kernel_reports_divergence():
     np.testing.assert_allclose(many.thetas[1:], reference.thetas[1:], rtol=0, atol=TOL)
 
 
+def test_a_network_the_general_lanes_call_diverged_keeps_its_numbers():
+    # Per-pattern gradient descent at learning rates up to 1e300: a stopped network's later
+    # updates were weighted by 0 (0 * inf = nan), so every number of a diverged network came
+    # back nan, where the NumPy engine returns the numbers it diverged with.
+    data = xornet.xor()
+    config = TrainConfig(hidden=2, optimizer="gd", steps=3000, stop_when_correct=True, tol=0.02,
+                         init="uniform", init_scale=50, batch_size=1, shuffle=False)  # fmt: skip
+    rates = np.geomspace(0.01, 1e300, 40)
+    many = train_many(data.X, data.y, config, 40, learning_rates=rates, engine="numba")
+    reference = train_many(data.X, data.y, config, 40, learning_rates=rates, engine="numpy")
+    assert many.kernel.startswith("general/")
+    diverged = np.flatnonzero(many.stop_reason == "diverged")
+    assert len(diverged) >= 2
+    np.testing.assert_array_equal(many.steps, reference.steps)
+    assert not np.isnan(many.thetas[diverged]).all(axis=1).any()  # every one had nan, before
+    same = [i for i in diverged if np.array_equal(many.thetas[i], reference.thetas[i], True)]
+    assert len(same) >= 2  # bit for bit, nan and inf included
+
+
 def test_the_lane_kernel_asks_for_512_bit_vectors():
     # The function attributes reach LLVM, and on a CPU with AVX-512 the loops use its 512-bit
     # registers (zmm); elsewhere the attribute changes nothing. (The kernel itself is loaded

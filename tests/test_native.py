@@ -222,8 +222,9 @@ def numba_made(monkeypatch):
 
 @pytest.mark.parametrize("how", ["cc fails", "no cc", "XORNET_NATIVE=0"])
 def test_without_the_c_loop_numba_runs_it_with_the_same_numbers(how, monkeypatch, cc_fails):
-    # A cc that fails says so once (a warning; any other warning fails the test, the suite's
-    # filter), since every run then waits for numba; without cc, or with it turned off, silence.
+    # A cc that fails says so once (a warning of the xornet logger: never an exception, even
+    # where warnings are errors), since every run then waits for numba; without cc, or with it
+    # turned off, silence.
     with_c = post_run()
     made = numba_made(monkeypatch)
     tried = []
@@ -233,54 +234,90 @@ def test_without_the_c_loop_numba_runs_it_with_the_same_numbers(how, monkeypatch
         monkeypatch.setattr(_native.shutil, "which", lambda name: None)
     else:
         monkeypatch.setenv("XORNET_NATIVE", "0")
-    if how == "cc fails":
-        with cc_fails.warned():
-            without = post_run()
-    else:
-        without = post_run()
+    without = post_run()
+    assert cc_fails.said() == ([cc_fails.post] if how == "cc fails" else [])
     assert set(made) == {Shape(4, 2, 2)}  # numba's loop ran it
     assert without.engine == with_c.engine == "numba"
     np.testing.assert_allclose(without.params.ravel(), with_c.params.ravel(), rtol=0, atol=TOL)
     np.testing.assert_allclose(without.loss_history, with_c.loss_history, rtol=0, atol=TOL)
     if how == "cc fails":  # tried once a process
-        assert {key[2] for key in _native.FAILED} == {(shape,) for shape in made}
+        assert {key[2] for key in _native.FAILED} == set(made)
         assert post_run().final_loss == pytest.approx(with_c.final_loss, rel=0, abs=TOL)
         assert tried == [made[0]]
+        assert cc_fails.said() == []
 
 
-def test_a_cc_that_fails_is_said_once_in_one_line_and_numba_runs(tmp_path, monkeypatch, capsys):
-    # A broken cc (here a script on the PATH failing as cc does) was silent: the compile notice
-    # said "with cc (once; under a second)" and numba then compiled for seconds, every run.
-    import json
+def fake_cc(tmp_path, monkeypatch, script):
+    """A ``cc`` first on the PATH that runs ``script`` (sh) and counts its calls in ``calls``;
+    the kernels' cache in a new directory, so that no library of an earlier test is found."""
     import os
+
+    tools = tmp_path / "bin"
+    tools.mkdir(exist_ok=True)
+    (tools / "cc").write_text(f"#!/bin/sh\necho x >> {tmp_path / 'calls'}\n{script}\n")
+    (tools / "cc").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(_native, "FAILED", set())
+    _native._kernel.cache_clear()
+    return lambda: (
+        len((tmp_path / "calls").read_text().split()) if (tmp_path / "calls").exists() else 0
+    )
+
+
+def test_a_cc_that_fails_is_said_once_and_not_tried_again(tmp_path, monkeypatch, capsys):
+    # A broken cc was silent: the compile notice said "with cc (once; under a second)", numba
+    # then compiled for seconds, and every later run tried cc again (and said "compiling").
+    import json
 
     from xornet.cli import main
 
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    (tools / "cc").write_text(
-        "#!/bin/sh\necho \"loop.c: In function 'run_one':\" >&2\n"
-        "echo 'loop.c:9:1: error: the test cc fails' >&2\necho '    9 | x' >&2\nexit 1\n"
+    calls = fake_cc(
+        tmp_path,
+        monkeypatch,
+        "echo \"loop.c: In function 'run_one':\" >&2\n"
+        "echo 'loop.c:9:1: error: the test cc fails' >&2\necho '  9 | x' >&2\nexit 1",
     )
-    (tools / "cc").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("XORNET_CACHE_DIR", str(tmp_path / "cache"))  # no library cached there
-    monkeypatch.setattr(_native, "FAILED", set())
-    _native._kernel.cache_clear()
     argv = ["train", "--preset", "post", "--seed", "3", "--engine", "numba", "--json"]
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    said = [line for line in err.splitlines() if "warning" in line.lower()]
-    assert said == ["xornet: warning: cc could not compile the loop: loop.c:9:1: error: the "
-                    "test cc fails; numba compiles it instead (seconds, once a machine; "
-                    "XORNET_NATIVE=0 skips cc)"]  # fmt: skip
-    assert main(argv) == 0  # tried once a process
-    assert "warning" not in capsys.readouterr().err
+    assert [line for line in err.splitlines() if "warning" in line.lower()] == [
+        "xornet: warning: cc could not compile the loop of a 2-2-1 network on 4 samples "
+        "(sigmoid, gd, bce): loop.c:9:1: error: the test cc fails; numba compiles it instead "
+        "(seconds, once a machine; XORNET_NATIVE=0 skips cc)"
+    ]
+    assert calls() == 1
+    for _ in range(2):  # this process again, and a later one (which starts with no FAILED)
+        assert main(argv[:-1]) == 0
+        text, err = capsys.readouterr()
+        assert "warning" not in err
+        assert "compiling" not in err  # no notice: numba's loop is cached
+        assert "s loading it" in text  # not "compiling it ... (once)" on every run
+        monkeypatch.setattr(_native, "FAILED", set())
+        _native._kernel.cache_clear()
+    assert calls() == 1  # the note in the cache: not tried again with this cc
+    assert list((tmp_path / "cache").glob("xornet_native_*.failed"))
+    assert main(["cache", "--clear"]) == 0  # forgets it: tried, and said, again
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "xornet: warning: cc could not compile" in capsys.readouterr().err
+    assert calls() == 2
     monkeypatch.undo()
     _native._kernel.cache_clear()
     assert main(argv) == 0  # the C loop's numbers
     with_c = json.loads(capsys.readouterr().out)
     assert json.loads(out)["final_loss"] == pytest.approx(with_c["final_loss"], rel=0, abs=TOL)
+
+
+def test_a_cc_that_hangs_is_stopped_and_numba_runs(tmp_path, monkeypatch, caplog):
+    calls = fake_cc(tmp_path, monkeypatch, "sleep 30")
+    monkeypatch.setattr(_native, "COMPILE_SECONDS", 0.5)
+    assert _native.attempt(_native.kernel, Shape(4, 2, 2)) is None
+    assert calls() == 1
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        "cc could not compile the loop of a 2-2-1 network on 4 samples (sigmoid, gd, bce): cc "
+        "did not finish in 0.5 s"
+    ]
 
 
 def test_a_c_loop_counts_as_compiled_once_its_library_is_cached(tmp_path, monkeypatch):

@@ -34,7 +34,6 @@ _EXPORTS: dict[str, str] = {
     "numba_available": "xornet.engines",
     "ManyResult": "xornet.engines.many",
     "train_many": "xornet.engines.many",
-    "CompilerWarning": "xornet.errors",
     "DataError": "xornet.errors",
     "ModelFileError": "xornet.errors",
     "TrainingDiverged": "xornet.errors",
@@ -84,13 +83,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from xornet.diagnosis import Outcome, diagnose
     from xornet.engines import numba_available
     from xornet.engines.many import ManyResult, train_many
-    from xornet.errors import (
-        CompilerWarning,
-        DataError,
-        ModelFileError,
-        TrainingDiverged,
-        XornetError,
-    )
+    from xornet.errors import DataError, ModelFileError, TrainingDiverged, XornetError
     from xornet.gradcheck import GradCheck, gradient_check, numerical_gradient
     from xornet.modelfile import Model, load_model, save_model
     from xornet.network import Cache, backward, forward, loss, predict_proba
@@ -103,7 +96,6 @@ __all__ = [
     "PRESETS",
     "Adam",
     "Cache",
-    "CompilerWarning",
     "DataError",
     "Dataset",
     "GradCheck",

@@ -1,21 +1,12 @@
-"""The exceptions xornet raises, so that callers (and the CLI) can tell them apart; the one
-warning it gives (:class:`CompilerWarning`); and the one rule for showing an exception in one
-line (:func:`one_line`), and for quoting a value that came from outside in one
-(:func:`quoted`)."""
+"""The exceptions xornet raises, so that callers (and the CLI) can tell them apart, and the
+one rule for showing an exception in one line (:func:`one_line`), and for quoting a value
+that came from outside in one (:func:`quoted`)."""
 
 from __future__ import annotations
 
 import reprlib
 
-__all__ = [
-    "CompilerWarning",
-    "DataError",
-    "ModelFileError",
-    "TrainingDiverged",
-    "XornetError",
-    "one_line",
-    "quoted",
-]
+__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError", "one_line", "quoted"]
 
 
 class XornetError(ValueError):
@@ -62,12 +53,6 @@ class TrainingDiverged(XornetError):  # noqa: N818  (a state, read as "training 
             f"numbers; try a smaller learning rate than {learning_rate:g}",
             step,
         )
-
-
-class CompilerWarning(RuntimeWarning):
-    """The system's C compiler (``cc``) could not compile or load a loop of the numba engine,
-    so numba's own loop runs it: the same numbers, but numba's seconds of compiling, once a
-    machine (``XORNET_NATIVE=0`` stops trying cc). Given once a process and loop."""
 
 
 def one_line(

@@ -25,9 +25,10 @@ they draw one and print it (:func:`xornet.cli.common.run_seed`).
 
 from __future__ import annotations
 
+import logging
 import sys
-import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from xornet.cli import explain, figures, landscape, predict, review, sweep, tools, train
 from xornet.cli.options import (
@@ -38,7 +39,7 @@ from xornet.cli.options import (
     Parser,
     UsageError,
 )
-from xornet.errors import CompilerWarning, one_line
+from xornet.errors import one_line
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -98,9 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     NOTES.clear()
     try:
         check_environment()
-        with warnings.catch_warnings():  # restores Python's filters and display on return
-            warnings.filterwarnings("default", category=CompilerWarning)  # said, never raised
-            warnings.showwarning = _show_warning
+        with _warnings_said():
             code = int(args.run(args))
         for text in NOTES:  # after the output, and only when the command did its work
             print(f"xornet: note: {text}", file=sys.stderr)
@@ -128,7 +127,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
-    """A warning a command meets (a ``cc`` that fails: :class:`~xornet.errors.CompilerWarning`),
-    said in one line like the command's notes, not Python's two naming a file of xornet's."""
-    print(f"xornet: warning: {one_line(str(message), limit=300)}", file=sys.stderr)
+@contextmanager
+def _warnings_said() -> Iterator[None]:
+    """While a command runs, what the ``xornet`` logger warns of (a ``cc`` that fails:
+    :func:`xornet.engines._native.attempt`) is printed as ``xornet: warning: ...``, one line
+    like the command's errors and notes; as it was before, after."""
+    logger = logging.getLogger("xornet")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("xornet: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # not also through a handler of the root logger's
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

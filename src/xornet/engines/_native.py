@@ -28,16 +28,17 @@ CPU's description, so a later process loads it without compiling.
 from __future__ import annotations
 
 import ast
+import contextlib
 import ctypes
 import functools
 import hashlib
+import logging
 import os
 import platform
 import shutil
 import subprocess
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,16 +48,19 @@ import numpy as np
 from xornet.engines import _cache, _environment, _layout
 from xornet.engines._written import source_one
 from xornet.engines._written_step import Shape
-from xornet.errors import CompilerWarning, one_line
+from xornet.errors import one_line
 
 __all__ = [
     "COMPILE",
+    "COMPILE_SECONDS",
     "FAILED",
     "INT_POWER",
+    "KnownFailureError",
     "attempt",
     "available",
     "compile_library",
     "compiled",
+    "gave_up",
     "kernel",
     "library",
     "source",
@@ -287,6 +291,7 @@ class _Writer:
         return out
 
 
+@functools.cache  # asked for by the run, and by the command line's compile notice
 def source(shape: Shape) -> str:
     """The C source of ``run_one`` for one shape and choice: :func:`._written.source_one`'s
     loop, statement by statement.
@@ -328,24 +333,29 @@ def source(shape: Shape) -> str:
     )
 
 
-def attempt(build: Callable[..., Callable[..., None]], *args: Any, **kwargs: Any
+def attempt(build: Callable[..., Callable[..., None]], shape: Shape, **kwargs: Any
             ) -> Callable[..., None] | None:  # fmt: skip
-    """``build(*args, **kwargs)``, a loop compiled in C (:func:`kernel`,
+    """``build(shape, **kwargs)``, a loop compiled in C (:func:`kernel`,
     :func:`._native_lanes.kernel`), or None when ``cc`` could not compile or load it: numba's
-    loop then runs, with the same results, and a :class:`~xornet.errors.CompilerWarning` says
-    why. What failed is not tried again in this process."""
-    key = (build.__module__, build.__name__, args, tuple(sorted(kwargs.items())))
+    loop then runs, with the same results. A new failure is said once, as a warning of the
+    ``xornet`` logger (the command line prints it as ``xornet: warning: ...``); a failure is
+    not tried again in this process, nor, when cc could not compile, in later ones with the
+    same cc (:func:`library` keeps a note in the cache)."""
+    key = (build.__module__, build.__name__, shape, tuple(sorted(kwargs.items())))
     with _BUILDING:  # one compile at a time: threads asking for the same loop share it
         if key in FAILED:
             return None
         try:
-            return build(*args, **kwargs)
+            return build(shape, **kwargs)
+        except KnownFailureError:  # said when it failed, in an earlier process
+            FAILED.add(key)
+            return None
         except (RuntimeError, OSError) as error:  # cc failed or vanished, or a bad library
             FAILED.add(key)
-            warnings.warn(
-                f"{one_line(error, limit=200)}; numba compiles it instead (seconds, once a "
-                f"machine; {_environment.NATIVE_VARIABLE}=0 skips cc)",
-                CompilerWarning, stacklevel=2,
+            log.warning(
+                "cc could not compile the loop of %s: %s; numba compiles it instead (seconds, "
+                "once a machine; %s=0 skips cc)", shape.description, one_line(error, limit=200),
+                _environment.NATIVE_VARIABLE,
             )  # fmt: skip
             return None
 
@@ -353,6 +363,21 @@ def attempt(build: Callable[..., Callable[..., None]], *args: Any, **kwargs: Any
 #: The loops whose C failed to compile or load in this process: :func:`attempt`'s keys.
 FAILED: set[tuple[Any, ...]] = set()
 _BUILDING = threading.Lock()
+#: What a user should know and what stops nothing (a cc that fails) goes to the ``xornet``
+#: logger: a program silences it with ``logging.getLogger("xornet").setLevel(logging.ERROR)``.
+log = logging.getLogger(__name__)
+
+
+class KnownFailureError(RuntimeError):
+    """cc could not compile this loop in an earlier process, and is the same cc now."""
+
+
+def gave_up(shape: Shape) -> bool:
+    """Whether cc failed on the one-network loop of ``shape``: in this process, or in an
+    earlier one with the same cc (its note in the cache), so that numba's loop will run it."""
+    if any(key[:3] == (__name__, "kernel", shape) for key in FAILED):
+        return True
+    return available() and _failed_before(_path(source(shape))) is not None
 
 
 def available() -> bool:
@@ -383,28 +408,36 @@ def _machine() -> str:
     return platform.machine() + "\n" + "\n".join(sorted(lines))
 
 
+#: Longest a compile may take: the largest loops take cc seconds; a cc that hangs would stop
+#: every run.
+COMPILE_SECONDS = 60
+
+
 def compile_library(text: str, out: Path, options: tuple[str, ...] = COMPILE) -> None:
     """Compile the C ``text`` into the shared library ``out`` (written whole or not at all),
-    with ``cc``'s ``options``.
+    with ``cc``'s ``options``, in at most :data:`COMPILE_SECONDS`.
 
     Raises
     ------
     RuntimeError
-        cc failed; its message says why.
+        cc failed, or took too long: the message is cc's first line of error (``loop.c:9:1:
+        error: ...``), or says so.
     """
     # Named so that xornet cache counts and clears what a killed compile leaves (_cache).
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f"{_cache.NATIVE_PREFIX}tmp") as tmp:
-        c_file, library = Path(tmp) / "loop.c", Path(tmp) / "loop.so"
-        c_file.write_text(text)
-        done = subprocess.run(
-            ["cc", *options, "-o", str(library), str(c_file), "-lm"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        Path(tmp, "loop.c").write_text(text)
+        try:  # in the compile directory, so that cc's messages name loop.c, not a long path
+            done = subprocess.run(["cc", *options, "-o", "loop.so", "loop.c", "-lm"], cwd=tmp,
+                                  capture_output=True, text=True, check=False,
+                                  timeout=COMPILE_SECONDS)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"cc did not finish in {COMPILE_SECONDS} s") from None
         if done.returncode != 0:
-            said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-            why = next((line for line in said if "error" in line), said[0])  # not "In function"
-            raise RuntimeError(f"cc could not compile the loop: {why.strip()}")
-        os.replace(library, out)
+            said = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            errors = [line for line in said if "error" in line]  # not "In function ..."
+            why = next((e for e in errors if not e.startswith("collect2")), None)  # the linker
+            raise RuntimeError(why or (said or [f"cc exited with {done.returncode}"])[0])
+        os.replace(Path(tmp) / "loop.so", out)
 
 
 def _path(text: str, options: tuple[str, ...] = COMPILE) -> Path:
@@ -418,10 +451,13 @@ def library(text: str, entry: str, options: tuple[str, ...] = COMPILE) -> ctypes
     """The C ``text`` compiled with ``options``, with the function ``entry``: from the cache
     directory (compiled there first if needed; compiled again if the file there does not load
     or lacks ``entry``), or compiled in a temporary directory when the cache cannot be used
-    safely.
+    safely. When cc fails, a note beside where the library would be says so, and later
+    processes with the same cc do not try again (``xornet cache --clear`` removes the note).
 
     Raises
     ------
+    KnownFailureError
+        cc failed on this text in an earlier process, and is the same cc.
     RuntimeError
         cc failed.
     OSError
@@ -437,12 +473,46 @@ def library(text: str, entry: str, options: tuple[str, ...] = COMPILE) -> ctypes
                 return _loaded_with(path, entry)
             except OSError:  # a damaged file: compiled again below
                 path.unlink(missing_ok=True)
-        compile_library(text, path, options)
+        said = _failed_before(path)
+        if said is not None:
+            raise KnownFailureError(said)
+        try:
+            compile_library(text, path, options)
+        except RuntimeError as error:  # noted (a half-written note names no cc: ignored)
+            with contextlib.suppress(OSError):
+                _note(path).write_text(f"{_cc_identity()}\n{one_line(error, limit=300)}\n")
+            raise
         return _loaded_with(path, entry)
     except OSError:
         with tempfile.TemporaryDirectory() as tmp:
             compile_library(text, Path(tmp) / "loop.so", options)
             return _loaded_with(Path(tmp) / "loop.so", entry)  # mapped: the file may go
+
+
+def _note(path: Path) -> Path:
+    """Where the note that cc failed on ``path``'s library is kept."""
+    return path.with_suffix(".failed")
+
+
+def _cc_identity() -> str:
+    """This ``cc``, as far as a note of its failure holds: the file it is, its size and time
+    (a cc installed or repaired since is tried again)."""
+    found = shutil.which("cc")
+    if found is None:
+        return "no cc"
+    real = os.path.realpath(found)
+    info = os.stat(real)
+    return f"{real} {info.st_size} {info.st_mtime_ns}"
+
+
+def _failed_before(path: Path) -> str | None:
+    """What cc said when it failed on ``path``'s library in an earlier process, if the note
+    is there and from the same cc; else None."""
+    try:
+        identity, _, said = _note(path).read_text().partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return said.strip() if identity == _cc_identity() else None
 
 
 def _loaded_with(path: Path, entry: str) -> ctypes.CDLL:

@@ -40,6 +40,12 @@ class Shape(NamedTuple):
                    config.shortcut)  # fmt: skip
 
     @property
+    def description(self) -> str:
+        """In words, as a message names it: ``a 2-2-1 network on 4 samples (sigmoid, gd, bce)``."""
+        choice = [self.activation, self.optimizer, self.loss] + ["shortcut"] * self.shortcut
+        return f"a {self.d}-{self.h}-1 network on {self.n} samples ({', '.join(choice)})"
+
+    @property
     def params(self) -> int:
         """Its parameters, in the order the step names them ``t0 ...``: ``W1 (d, h)``,
         ``b1 (h,)``, ``W2 (h, 1)``, ``b2 (1,)`` and with a shortcut ``W3 (d, 1)``."""

@@ -164,7 +164,9 @@ def _native_shape(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> 
     from xornet.engines import _native  # no numba
 
     shape = _written_shape(X, config, n_outputs, steps)
-    return shape if shape is not None and _native.available() else None
+    if shape is None or not _native.available() or _native.gave_up(shape):
+        return None
+    return shape
 
 
 def _loop_for(X: Array, config: TrainConfig, n_outputs: int, steps: int) -> Callable[..., object]:
