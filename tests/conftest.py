@@ -72,18 +72,20 @@ def cc_fails(monkeypatch, caplog):
     """A cc that fails on the PATH: ``cc_fails(module)`` makes ``module.kernel`` (the C loop's
     builder, :mod:`xornet.engines._native` or ``_native_lanes``) raise as a failed compile and
     returns the shapes it was asked for; ``cc_fails.said()`` is what the ``xornet`` logger
-    warned of since the last call, ``cc_fails.post`` what it says of the post's loop."""
+    warned of since the last call, ``cc_fails.post`` what it says of the post's loop
+    (``post_many``: of the lanes' loop for many such networks)."""
     from xornet.engines import _native
 
     monkeypatch.setattr(_native, "FAILED", set())
     caplog.set_level("WARNING", logger="xornet")
 
     class Failing:
-        post = (
-            "cc could not compile the loop of a 2-2-1 network on 4 samples (sigmoid, gd, bce): "
-            "loop.c:9:1: error: the test's; numba compiles it instead (seconds, once a machine; "
-            "XORNET_NATIVE=0 skips cc)"
+        said = (
+            "cc could not compile the loop of {} 2-2-1 {} on 4 samples (sigmoid, gd, bce): "
+            "loop.c:9:1: error: the test's; numba's loop runs it instead (the same numbers; "
+            "XORNET_NATIVE=0 stops trying cc)"
         )
+        post, post_many = said.format("a", "network"), said.format("many", "networks")
 
         def __call__(self, module):
             tried = []

@@ -791,7 +791,7 @@ def test_compiling_is_announced_and_timed_apart_from_training(capsys, monkeypatc
             "(once; under a second)...\n"
         )  # the post's loop, in C
     code, out, err = run(capsys, "train", "--seed", "0", "--engine", "numba", "--steps", "500")
-    compiling = re.search(r"s \(numba engine\), after (\d+\.\d+) s compiling", out)
+    compiling = re.search(r"s \(numba engine: general loop\), after (\d+\.\d+) s compiling", out)
     assert compiling, out
     assert float(compiling[1]) >= 0.3  # the sleep and the loading (longer when run alone)
     assert "s compiling it for this machine (once)" in out

@@ -140,7 +140,7 @@ def test_without_the_c_lanes_numba_runs_them_with_the_same_numbers(how, monkeypa
         _written, "kernel", lambda shape, **k: made.append(shape) or real(shape, **k)
     )
     without = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
-    assert cc_fails.said() == ([cc_fails.post] if how == "cc fails" else [])
+    assert cc_fails.said() == ([cc_fails.post_many] if how == "cc fails" else [])
     assert made == [shape_of(config)]  # numba's written-out lanes ran it
     np.testing.assert_allclose(without.thetas, with_c.thetas, rtol=0, atol=1e-12)
     assert list(without.stop_reason) == list(with_c.stop_reason)
@@ -158,7 +158,7 @@ def test_a_failing_cc_leaves_a_short_job_to_the_lane_kernel(monkeypatch, cc_fail
     data = xornet.xor()
     config = xornet.PRESETS["post"].replace(steps=300, start="random")
     result = xornet.train_many(data.X, data.y, config, range(40), engine="numba")
-    assert cc_fails.said() == [cc_fails.post]
+    assert cc_fails.said() == [cc_fails.post_many]
     assert result.kernel.startswith("lanes/")
     monkeypatch.setattr(_native, "FAILED", set())
     monkeypatch.undo()

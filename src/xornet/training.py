@@ -79,6 +79,12 @@ class TrainResult:
         Wall time of the training loop (not of loading the numba engine).
     engine : {"numpy", "numba"}
         The engine that ran.
+    loops : tuple of str
+        The numba engine's loops that ran, in the order they first ran: ``"general"`` (the
+        general compiled loop), ``"written"`` (the step written out for the run's shape,
+        compiled by numba) or ``"written-c"`` (the same, compiled by the system's C compiler);
+        empty with the NumPy engine. A long full-batch run of a small network takes a written
+        one, a short stretch (a notebook's few steps) the general one.
     compile_seconds : float
         Wall time of loading the numba engine before the loop: compiling it, the first time
         on a machine, or reading it from the disk cache (0 with the NumPy engine).
@@ -100,6 +106,7 @@ class TrainResult:
     train_seconds: float
     engine: str = "numpy"
     compile_seconds: float = 0.0
+    loops: tuple[str, ...] = ()
     X: Array | None = None
     y: Array | None = None
 
@@ -243,6 +250,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.compile_seconds = 0.0
         self.engines_run: set[str] = set()
+        self.loops_run: dict[str, None] = {}  # the compiled loops, in the order they first ran
         self._history: list[float] = []
         self._batch, self._per_epoch = batch_schedule(X.shape[0], config.batch_size)
         self._order: IntArray = np.arange(X.shape[0], dtype=np.int64)
@@ -435,6 +443,7 @@ class Trainer:
         if stretch.stop == "diverged":
             raise TrainingDiverged.at(self.steps, self.config.learning_rate)
         self.stop_reason = stretch.stop  # type: ignore[assignment]
+        self.loops_run[stretch.loop] = None
         return stretch.compile_seconds
 
     # ------------------------------------------------------------------ results and state
@@ -476,6 +485,7 @@ class Trainer:
             train_seconds=self.train_seconds,
             engine="numba" if "numba" in self.engines_run else "numpy",
             compile_seconds=self.compile_seconds,
+            loops=tuple(self.loops_run),
             X=self.X,
             y=self.y,
         )

@@ -247,31 +247,31 @@ def cache_is_used() -> bool:
 
 def announce_compiling(
     X: Array, config: TrainConfig, n_outputs: int, steps: int, engine: str
-) -> bool:
+) -> str | None:
     """Say on stderr, before it happens, that a run of ``steps`` steps will first compile the
     numba engine (seconds, once per machine and network shape; with ``cc``, under a second),
     rather than leave the terminal silent.
 
     Returns
     -------
-    bool
-        Whether the engine is to be compiled (False when it is compiled already, not used, or
-        numba's cache cannot tell).
+    str or None
+        What is to compile the engine, ``"cc"`` or ``"numba"``; None when nothing is (it is
+        compiled already, not used, or numba's cache cannot tell).
     """
     from xornet.engines import resolve_engine
 
     if steps <= 0 or resolve_engine(engine, steps) != "numba":
-        return False
+        return None
     from xornet.engines import fused
 
     cache_is_used()
     if fused.compiled(X, config, n_outputs, steps) is not False:
-        return False
-    how = ("with cc (once; under a second)" if fused.compiler(X, config, n_outputs, steps) == "cc"
-           else "(once; it takes seconds)")  # fmt: skip
+        return None
+    compiler = fused.compiler(X, config, n_outputs, steps)
+    how = "with cc (once; under a second)" if compiler == "cc" else "(once; it takes seconds)"
     print(f"xornet: compiling the numba engine for this machine and network {how}...",
           file=sys.stderr, flush=True)  # fmt: skip
-    return True
+    return compiler
 
 
 #: What a command says on stderr after its output when it succeeds (:func:`note`); dropped

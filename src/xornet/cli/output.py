@@ -63,12 +63,13 @@ def print_train(
     save: Path | None,
     out: TextIO,
     resumed: tuple[Path, int] | None = None,
-    compiled: bool = False,
+    compiler: str | None = None,
 ) -> None:
     """A run's report: the network, the truth table, loss, accuracy, steps, time, verdict.
 
     The time is the training loop's; loading the numba engine before it shows apart
-    (``compiled``: it was compiled for this machine, not read from the cache).
+    (``compiler``: what compiled it for this machine, ``"cc"`` or ``"numba"``; None: it was
+    read from the cache).
     """
     c = result.config
     n_right = round(result.accuracy * dataset.n_samples)
@@ -84,8 +85,8 @@ def print_train(
     ]
     if resumed is not None:
         lines.append(f"resumed     from {resumed[0]} at step {resumed[1]:,}")
-    seconds = f"{result.train_seconds:.3g} s ({result.engine} engine)"
-    lines += [f"time        {seconds}{loading(result, compiled)}", ""]
+    seconds = f"{result.train_seconds:.3g} s ({engine(result)})"
+    lines += [f"time        {seconds}{loading(result, compiler)}", ""]
     lines += labelled("outcome", result.outcome.summary)
     if result.outcome.suggestion:
         lines += labelled("", result.outcome.suggestion)
@@ -117,11 +118,25 @@ def network(c: TrainConfig, n_features: int, n_outputs: int) -> str:
     )
 
 
-def loading(result: TrainResult, compiled: bool) -> str:
-    """The time of loading the numba engine, apart from training ("" with NumPy's)."""
+#: The numba engine's loops (:attr:`xornet.TrainResult.loops`) in words.
+LOOP_WORDS = {"general": "general loop", "written": "step written out",
+              "written-c": "step written out, in C"}  # fmt: skip
+
+
+def engine(result: TrainResult) -> str:
+    """The engine, and which of its loops ran: ``numba engine: step written out, in C``."""
+    loops = " + ".join(LOOP_WORDS[loop] for loop in result.loops)
+    return f"{result.engine} engine{': ' if loops else ''}{loops}"
+
+
+def loading(result: TrainResult, compiler: str | None) -> str:
+    """The time of loading the numba engine, apart from training ("" with NumPy's); what
+    compiled it, when something did (:func:`.common.announce_compiling`)."""
     if result.engine != "numba":
         return ""
-    doing = "compiling it for this machine (once)" if compiled else "loading it"
+    doing = "loading it" if compiler is None else "compiling it for this machine (once)"
+    if compiler == "cc" and "written-c" not in result.loops:  # said in a warning
+        doing = "compiling it (cc failed: numba's loop, compiled or loaded)"
     return f", after {result.compile_seconds:.3g} s {doing}"
 
 
@@ -152,6 +167,7 @@ def train_json(result: TrainResult, dataset: Dataset, seed: int, save: Path | No
         "train_seconds": result.train_seconds,
         "compile_seconds": result.compile_seconds,
         "engine": result.engine,
+        "loops": list(result.loops),
         "seed": seed,
         "config": result.config.to_dict(),
         "loss_history": result.loss_history.tolist(),

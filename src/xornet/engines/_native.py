@@ -36,6 +36,7 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -55,7 +56,6 @@ __all__ = [
     "COMPILE_SECONDS",
     "FAILED",
     "INT_POWER",
-    "KnownFailureError",
     "attempt",
     "available",
     "compile_library",
@@ -337,25 +337,24 @@ def attempt(build: Callable[..., Callable[..., None]], shape: Shape, **kwargs: A
             ) -> Callable[..., None] | None:  # fmt: skip
     """``build(shape, **kwargs)``, a loop compiled in C (:func:`kernel`,
     :func:`._native_lanes.kernel`), or None when ``cc`` could not compile or load it: numba's
-    loop then runs, with the same results. A new failure is said once, as a warning of the
-    ``xornet`` logger (the command line prints it as ``xornet: warning: ...``); a failure is
-    not tried again in this process, nor, when cc could not compile, in later ones with the
-    same cc (:func:`library` keeps a note in the cache)."""
+    loop then runs, with the same results. The failure is said as a warning of the ``xornet``
+    logger (the command line prints it as ``xornet: warning: ...``), once a process: what
+    failed is not tried again in this process. A later process tries again (and says so again
+    if it fails): a failure is not remembered on disk, since what made it (headers, a full
+    disk, a compiler killed for memory, a timeout on a loaded machine) may be gone by then,
+    and a remembered one would silently leave every later run to numba."""
     key = (build.__module__, build.__name__, shape, tuple(sorted(kwargs.items())))
     with _BUILDING:  # one compile at a time: threads asking for the same loop share it
         if key in FAILED:
             return None
         try:
             return build(shape, **kwargs)
-        except KnownFailureError:  # said when it failed, in an earlier process
-            FAILED.add(key)
-            return None
         except (RuntimeError, OSError) as error:  # cc failed or vanished, or a bad library
             FAILED.add(key)
             log.warning(
-                "cc could not compile the loop of %s: %s; numba compiles it instead (seconds, "
-                "once a machine; %s=0 skips cc)", shape.description, one_line(error, limit=200),
-                _environment.NATIVE_VARIABLE,
+                "cc could not compile the loop of %s: %s; numba's loop runs it instead (the "
+                "same numbers; %s=0 stops trying cc)", shape.described(build is not kernel),
+                one_line(error, limit=200), _environment.NATIVE_VARIABLE,
             )  # fmt: skip
             return None
 
@@ -368,16 +367,10 @@ _BUILDING = threading.Lock()
 log = logging.getLogger(__name__)
 
 
-class KnownFailureError(RuntimeError):
-    """cc could not compile this loop in an earlier process, and is the same cc now."""
-
-
 def gave_up(shape: Shape) -> bool:
-    """Whether cc failed on the one-network loop of ``shape``: in this process, or in an
-    earlier one with the same cc (its note in the cache), so that numba's loop will run it."""
-    if any(key[:3] == (__name__, "kernel", shape) for key in FAILED):
-        return True
-    return available() and _failed_before(_path(source(shape))) is not None
+    """Whether cc failed on the one-network loop of ``shape`` in this process, so that
+    numba's loop runs it."""
+    return any(key[:3] == (__name__, "kernel", shape) for key in FAILED)
 
 
 def available() -> bool:
@@ -426,17 +419,29 @@ def compile_library(text: str, out: Path, options: tuple[str, ...] = COMPILE) ->
     # Named so that xornet cache counts and clears what a killed compile leaves (_cache).
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f"{_cache.NATIVE_PREFIX}tmp") as tmp:
         Path(tmp, "loop.c").write_text(text)
-        try:  # in the compile directory, so that cc's messages name loop.c, not a long path
-            done = subprocess.run(["cc", *options, "-o", "loop.so", "loop.c", "-lm"], cwd=tmp,
-                                  capture_output=True, text=True, check=False,
-                                  timeout=COMPILE_SECONDS)  # fmt: skip
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"cc did not finish in {COMPILE_SECONDS} s") from None
-        if done.returncode != 0:
-            said = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        # In the compile directory, so that cc's messages name loop.c, not a long path; in
+        # English (LC_ALL=C), so that its line of error is found; in a process group of its
+        # own, so that a timeout stops cc1 and the linker too, not cc alone.
+        with subprocess.Popen(["cc", *options, "-o", "loop.so", "loop.c", "-lm"], cwd=tmp,
+                              env={**os.environ, "LC_ALL": "C"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              start_new_session=True) as cc:  # fmt: skip
+            try:
+                _, stderr = cc.communicate(timeout=COMPILE_SECONDS)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(OSError):
+                    if hasattr(os, "killpg"):  # POSIX: the group; elsewhere cc alone
+                        os.killpg(cc.pid, signal.SIGKILL)
+                    else:
+                        cc.kill()
+                cc.communicate()
+                raise RuntimeError(f"cc did not finish in {COMPILE_SECONDS} s") from None
+        if cc.returncode != 0:
+            said = [line.strip() for line in stderr.splitlines() if line.strip()]
             errors = [line for line in said if "error" in line]  # not "In function ..."
-            why = next((e for e in errors if not e.startswith("collect2")), None)  # the linker
-            raise RuntimeError(why or (said or [f"cc exited with {done.returncode}"])[0])
+            # the compiler's own line, not the driver's summary (collect2, clang: linker failed)
+            why = next((e for e in errors if not e.startswith(("collect2", "clang"))), None)
+            raise RuntimeError(why or (said or [f"cc exited with {cc.returncode}"])[0])
         os.replace(Path(tmp) / "loop.so", out)
 
 
@@ -451,13 +456,10 @@ def library(text: str, entry: str, options: tuple[str, ...] = COMPILE) -> ctypes
     """The C ``text`` compiled with ``options``, with the function ``entry``: from the cache
     directory (compiled there first if needed; compiled again if the file there does not load
     or lacks ``entry``), or compiled in a temporary directory when the cache cannot be used
-    safely. When cc fails, a note beside where the library would be says so, and later
-    processes with the same cc do not try again (``xornet cache --clear`` removes the note).
+    safely.
 
     Raises
     ------
-    KnownFailureError
-        cc failed on this text in an earlier process, and is the same cc.
     RuntimeError
         cc failed.
     OSError
@@ -473,46 +475,12 @@ def library(text: str, entry: str, options: tuple[str, ...] = COMPILE) -> ctypes
                 return _loaded_with(path, entry)
             except OSError:  # a damaged file: compiled again below
                 path.unlink(missing_ok=True)
-        said = _failed_before(path)
-        if said is not None:
-            raise KnownFailureError(said)
-        try:
-            compile_library(text, path, options)
-        except RuntimeError as error:  # noted (a half-written note names no cc: ignored)
-            with contextlib.suppress(OSError):
-                _note(path).write_text(f"{_cc_identity()}\n{one_line(error, limit=300)}\n")
-            raise
+        compile_library(text, path, options)
         return _loaded_with(path, entry)
     except OSError:
         with tempfile.TemporaryDirectory() as tmp:
             compile_library(text, Path(tmp) / "loop.so", options)
             return _loaded_with(Path(tmp) / "loop.so", entry)  # mapped: the file may go
-
-
-def _note(path: Path) -> Path:
-    """Where the note that cc failed on ``path``'s library is kept."""
-    return path.with_suffix(".failed")
-
-
-def _cc_identity() -> str:
-    """This ``cc``, as far as a note of its failure holds: the file it is, its size and time
-    (a cc installed or repaired since is tried again)."""
-    found = shutil.which("cc")
-    if found is None:
-        return "no cc"
-    real = os.path.realpath(found)
-    info = os.stat(real)
-    return f"{real} {info.st_size} {info.st_mtime_ns}"
-
-
-def _failed_before(path: Path) -> str | None:
-    """What cc said when it failed on ``path``'s library in an earlier process, if the note
-    is there and from the same cc; else None."""
-    try:
-        identity, _, said = _note(path).read_text().partition("\n")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return said.strip() if identity == _cc_identity() else None
 
 
 def _loaded_with(path: Path, entry: str) -> ctypes.CDLL:
@@ -576,5 +544,6 @@ def _kernel(shape: Shape) -> Callable[..., None]:
             ints.ctypes.data, int(stop_step), history.ctypes.data, history.size,
             counters.ctypes.data)  # fmt: skip
 
+    run_one.loop = "written-c"  # type: ignore[attr-defined]  # fused.LOOPS: what ran, for a result
     _loaded.add(shape)
     return run_one

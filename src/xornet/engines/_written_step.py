@@ -39,11 +39,12 @@ class Shape(NamedTuple):
         return cls(n, d, config.hidden, config.activation, config.optimizer, config.loss,
                    config.shortcut)  # fmt: skip
 
-    @property
-    def description(self) -> str:
-        """In words, as a message names it: ``a 2-2-1 network on 4 samples (sigmoid, gd, bce)``."""
+    def described(self, many: bool = False) -> str:
+        """In words, as a message names it: ``a 2-2-1 network on 4 samples (sigmoid, gd,
+        bce)``, or with ``many`` ``many 2-2-1 networks on 4 samples (...)``."""
         choice = [self.activation, self.optimizer, self.loss] + ["shortcut"] * self.shortcut
-        return f"a {self.d}-{self.h}-1 network on {self.n} samples ({', '.join(choice)})"
+        networks = "many {}-{}-1 networks" if many else "a {}-{}-1 network"
+        return f"{networks.format(self.d, self.h)} on {self.n} samples ({', '.join(choice)})"
 
     @property
     def params(self) -> int:

@@ -210,15 +210,22 @@ def _in_cache(loop: object) -> bool:
 
 class Stretch(NamedTuple):
     """What :func:`advance` did: the step reached, why it stopped there (None: it reached
-    ``until``), the new loss records, the epoch whose order ``order`` now holds, and the
-    seconds it spent loading (the first time on a machine, compiling) the loop written out for
-    the run's shape before its first step."""
+    ``until``), the new loss records, the epoch whose order ``order`` now holds, the seconds it
+    spent loading (the first time on a machine, compiling) the loop written out for the run's
+    shape before its first step, and which loop ran (:data:`LOOPS`)."""
 
     steps: int
     stop: str | None
     records: list[float]
     order_epoch: int
     compile_seconds: float = 0.0
+    loop: str = "general"
+
+
+#: The compiled loops of one network, as :attr:`xornet.TrainResult.loops` names them: numba's
+#: general loop (:func:`._kernels.run`), the loop written out for the run's shape, compiled by
+#: numba (:mod:`._written`) or by cc (:mod:`._native`).
+LOOPS = ("general", "written", "written-c")
 
 
 def _optimizer_rows(optimizer: Optimizer, params: Params) -> tuple[Array, int]:
@@ -336,7 +343,8 @@ def advance(
         stop = stop_reason_of(code)
     _copy_back(params, theta)
     _set_optimizer(optimizer, params, state, int(counters[layout.ADAM_T]))
-    return Stretch(int(counters[layout.STEP]), stop, records, order_epoch, compiling)
+    loop = "general" if written is None else getattr(written, "loop", "written")
+    return Stretch(int(counters[layout.STEP]), stop, records, order_epoch, compiling, loop)
 
 
 #: Runs of at least this many steps, full-batch with one output on a small network, take the
