@@ -80,11 +80,7 @@ class TrainResult:
     engine : {"numpy", "numba"}
         The engine that ran.
     loops : tuple of str
-        The numba engine's loops that ran, in the order they first ran: ``"general"`` (the
-        general compiled loop), ``"written"`` (the step written out for the run's shape,
-        compiled by numba) or ``"written-c"`` (the same, compiled by the system's C compiler);
-        empty with the NumPy engine. A long full-batch run of a small network takes a written
-        one, a short stretch (a notebook's few steps) the general one.
+        The numba engine's loops that ran, first-run first (:data:`.engines.fused.LOOPS`).
     compile_seconds : float
         Wall time of loading the numba engine before the loop: compiling it, the first time
         on a machine, or reading it from the disk cache (0 with the NumPy engine).

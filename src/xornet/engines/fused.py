@@ -222,9 +222,10 @@ class Stretch(NamedTuple):
     loop: str = "general"
 
 
-#: The compiled loops of one network, as :attr:`xornet.TrainResult.loops` names them: numba's
-#: general loop (:func:`._kernels.run`), the loop written out for the run's shape, compiled by
-#: numba (:mod:`._written`) or by cc (:mod:`._native`).
+#: The compiled loops of one network, as :attr:`xornet.TrainResult.loops` names them (empty
+#: with the NumPy engine): numba's general loop (:func:`._kernels.run`), the loop written out
+#: for the run's shape, compiled by numba (:mod:`._written`) or by cc (:mod:`._native`). A
+#: long full-batch run of a small network takes a written one, a short stretch the general.
 LOOPS = ("general", "written", "written-c")
 
 
