@@ -290,7 +290,7 @@ def test_a_cc_that_fails_is_said_in_each_process_and_numba_runs(tmp_path, monkey
         out, err = capsys.readouterr()
         assert [line for line in err.splitlines() if "warning" in line.lower()] == [said]
         assert "(numba engine: step written out), after" in out
-        assert "(cc failed: numba's loop, compiled or loaded)" in out
+        assert "s trying cc (which failed) and loading or compiling numba's loop" in out
         assert calls() == process + 1
         assert main(argv) == 0  # the same process: not tried, not said, again
         out, err = capsys.readouterr()
@@ -322,6 +322,22 @@ def test_a_cc_that_hangs_is_stopped_with_what_it_started(tmp_path, monkeypatch, 
         "did not finish in 0.5 s"
     ]
     left = subprocess.run(["pgrep", "-f", "sleep 37.25"], capture_output=True, text=True)
+    assert left.stdout == ""
+
+
+def test_ctrl_c_during_a_compile_stops_cc_with_what_it_started(tmp_path, monkeypatch):
+    # cc runs in a process group of its own (so that a timeout can stop cc1 with it), which
+    # the terminal's Ctrl-C does not reach: a second Ctrl-C left cc and its children running.
+    import os
+    import signal
+    import subprocess
+    import threading
+
+    fake_cc(tmp_path, monkeypatch, "sleep 41.75 &\nwait")
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        _native.attempt(_native.kernel, Shape(4, 2, 2))
+    left = subprocess.run(["pgrep", "-f", "sleep 41.75"], capture_output=True, text=True)
     assert left.stdout == ""
 
 

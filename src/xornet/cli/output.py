@@ -136,7 +136,7 @@ def loading(result: TrainResult, compiler: str | None) -> str:
         return ""
     doing = "loading it" if compiler is None else "compiling it for this machine (once)"
     if compiler == "cc" and "written-c" not in result.loops:  # said in a warning
-        doing = "compiling it (cc failed: numba's loop, compiled or loaded)"
+        doing = "trying cc (which failed) and loading or compiling numba's loop"
     return f", after {result.compile_seconds:.3g} s {doing}"
 
 
