@@ -567,3 +567,30 @@ def test_cli_workers_start_a_local_cluster_with_the_same_table(capsys):
     expected = json.loads(capsys.readouterr().out)
     assert main([*SWEEP, "--workers", "2", "--block", "4"]) == 0
     assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_a_failing_cc_on_the_workers_is_said_as_the_command_line_says_it(tmp_path):
+    # Each worker process tries cc for its lanes; what it warns of went to its stderr bare
+    # (Python's last-resort handler), without the command line's "xornet: warning: ".
+    import os
+    import subprocess
+    import sys
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "cc").write_text(
+        "#!/bin/sh\necho 'loop.c:9:1: error: the test cc fails' >&2\nexit 1\n"
+    )
+    (tools / "cc").chmod(0o755)
+    (tmp_path / "cache").mkdir(mode=0o700)
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}",
+           "XORNET_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+    argv = ["sweep", "--hidden", "2", "--lr", "0.5", "--steps", "300", "--seeds", "32",
+            "--workers", "2", "--block", "16", "--engine", "numba", "--quiet"]  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "xornet", *argv], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "cc could not compile" in line]
+    assert said  # a worker tried cc
+    assert all(line.startswith("xornet: warning: cc could not compile the loop of many 2-2-1 "
+                               "networks") for line in said), said  # fmt: skip

@@ -1,12 +1,24 @@
 """The exceptions xornet raises, so that callers (and the CLI) can tell them apart, and the
-one rule for showing an exception in one line (:func:`one_line`), and for quoting a value
-that came from outside in one (:func:`quoted`)."""
+one rule for showing an exception in one line (:func:`one_line`), a warning in one
+(:data:`WARNING_LINE`), and a value that came from outside in one (:func:`quoted`)."""
 
 from __future__ import annotations
 
 import reprlib
 
-__all__ = ["DataError", "ModelFileError", "TrainingDiverged", "XornetError", "one_line", "quoted"]
+__all__ = [
+    "WARNING_LINE",
+    "DataError",
+    "ModelFileError",
+    "TrainingDiverged",
+    "XornetError",
+    "one_line",
+    "quoted",
+]
+
+#: How what the ``xornet`` logger warns of (a ``cc`` that fails) is printed, one line, by the
+#: command line and by a Dask worker of a sweep (:mod:`logging`'s format).
+WARNING_LINE = "xornet: warning: %(message)s"
 
 
 class XornetError(ValueError):

@@ -39,7 +39,7 @@ from xornet.cli.options import (
     Parser,
     UsageError,
 )
-from xornet.errors import one_line
+from xornet.errors import WARNING_LINE, one_line
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -134,7 +134,7 @@ def _warnings_said() -> Iterator[None]:
     like the command's errors and notes; as it was before, after."""
     logger = logging.getLogger("xornet")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("xornet: warning: %(message)s"))
+    handler.setFormatter(logging.Formatter(WARNING_LINE))
     handler.setLevel(logging.WARNING)
     propagate = logger.propagate
     logger.addHandler(handler)

@@ -41,6 +41,7 @@ column derived from its stop records (a network reaches the criterion exactly wh
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from xornet._typing import Array
 from xornet.config import TrainConfig
-from xornet.errors import XornetError
+from xornet.errors import WARNING_LINE, XornetError
 from xornet.study._dask import CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from xornet.study._dask import _line, check_versions, check_workers, connect, local_cluster
 from xornet.study._file import ROW_BYTES as ROW_BYTES
@@ -231,7 +232,14 @@ def _data(X: Array, y: Array) -> tuple[Array, Array]:
 
 
 def _run_on_data(task: Task, data: tuple[Array, Array]) -> Records:
-    """:func:`run_task` on the data of :func:`_data`."""
+    """:func:`run_task` on the data of :func:`_data`, in a worker: what the engines warn of
+    there (a ``cc`` that fails) goes to the worker's stderr in the command line's one line,
+    unless the worker's ``xornet`` logger has a handler of its own."""
+    logger = logging.getLogger("xornet")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(WARNING_LINE))
+        logger.addHandler(handler)
     return run_task(task, *data)
 
 
