@@ -60,6 +60,7 @@ __all__ = [
     "kernel",
     "source",
     "source_one",
+    "terms",
 ]
 
 #: Largest step written out, in multiply-adds of the forward pass (``n h (d + 1)``): XOR up to
@@ -88,6 +89,12 @@ def block_rows(P: int, k: int) -> dict[str, int]:
     return rows
 
 
+def terms(n: int, d: int, h: int) -> int:
+    """The multiply-adds of the forward pass of a ``d``-``h``-1 network on ``n`` samples,
+    ``n h (d + 1)``: the size of its written-out step, by which compiling it is judged."""
+    return n * h * (d + 1)
+
+
 def fits(n: int, d: int, h: int) -> bool:
     """Whether a network of this shape is small enough to have its step written out.
 
@@ -100,7 +107,7 @@ def fits(n: int, d: int, h: int) -> bool:
     -------
     bool
     """
-    return n * h * (d + 1) <= MAX_TERMS
+    return terms(n, d, h) <= MAX_TERMS
 
 
 def source(shape: Shape, *, wide: bool = True) -> str:

@@ -396,8 +396,8 @@ def _lanes_apply(
 #: vector width (:func:`._lanes.vector_bits`), which moves its numbers within 1e-10
 #: (``XORNET_VECTOR_BITS`` set alike on every machine gives the same bits).
 WRITTEN_OUT_MIN_WORK = 200_000_000
-#: With ``cc``, a step of at most this many multiply-adds (``n h (d + 1)``: XOR's 2-h-1 up to 3
-#: hidden units) is written out for a job of any length: cc compiles it in under a second
+#: With ``cc``, a step of at most this many multiply-adds (:func:`._written.terms`: XOR's 2-h-1
+#: up to 3 hidden units) is written out for a job of any length: cc compiles it in under a second
 #: (:mod:`._native_lanes`), less than numba takes to compile or even load its lane kernel.
 #: Larger steps take cc longer (1.6 s at 120 multiply-adds, 5-7 s for 64 samples or Adam with
 #: a shortcut at 128): those are written out for long jobs only, as with numba.
@@ -414,5 +414,5 @@ def _written_out_applies(
     work = n_networks * config.steps
     if not _written.fits(n, d, config.hidden) or work == 0:
         return False
-    quick = cc and n * config.hidden * (d + 1) <= WRITTEN_OUT_ANY_JOB_TERMS
+    quick = cc and _written.terms(n, d, config.hidden) <= WRITTEN_OUT_ANY_JOB_TERMS
     return quick or work >= WRITTEN_OUT_MIN_WORK
